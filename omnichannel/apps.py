@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class OmnichannelConfig(AppConfig):
+    name = "omnichannel"
+
+    def ready(self) -> None:
+        # Connect the Celery signal handlers that carry correlation ids.
+        from django.db.models.signals import post_migrate
+
+        from omnichannel import correlation  # noqa: F401
+        from omnichannel.roles import roles_sync_after_migrate
+
+        post_migrate.connect(roles_sync_after_migrate, dispatch_uid="omnichannel.roles_sync")

@@ -1,0 +1,57 @@
+"""Database backups into the blob store (pg_dump custom format) and restores from them.
+
+`backup_db` writes `backups/db-<UTC timestamp>.dump` and keeps the newest BACKUP_KEEP; restoring
+goes into a database named explicitly (never silently over the live one).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from omnichannel.audit import audit_log_write
+from omnichannel.blobstore import blob_delete, blob_get, blob_list, blob_put_named
+from omnichannel.errors import ApplicationError
+
+PREFIX = "backups"
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        raise ApplicationError("backups need Postgres (the embedded SQLite file can simply be copied)")
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgresql://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def backup_create(*, keep: int | None = None) -> str:
+    keep = keep or settings.BACKUP_KEEP
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "db.dump"
+        result = subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={path}", _database_url()],
+                                capture_output=True, text=True, timeout=3600)
+        if result.returncode != 0:
+            raise ApplicationError(f"pg_dump failed: {result.stderr.strip()[:500]}")
+        key = blob_put_named(f"{PREFIX}/db-{timezone.now():%Y%m%dT%H%M%S%fZ}.dump", path.read_bytes())
+    for old in sorted(blob_list(PREFIX))[:-keep]:
+        blob_delete(old)
+    audit_log_write(event_type="backup.created", integration="backup_db", payload={"key": key})
+    return key
+
+
+def backup_restore(*, key: str, into_url: str) -> None:
+    if not into_url.startswith(("postgres://", "postgresql://")):
+        raise ApplicationError(f"--into must be a postgres:// URL, not {into_url!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "db.dump"
+        path.write_bytes(blob_get(key))
+        url = into_url.replace("postgres://", "postgresql://", 1)
+        result = subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={url}", str(path)],
+                                capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        raise ApplicationError(f"pg_restore failed: {result.stderr.strip()[:500]}")

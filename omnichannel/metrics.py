@@ -1,0 +1,31 @@
+"""The project's own Prometheus metrics, defined once and imported where they are counted.
+
+Names and labels are a contract (README, deploy/prometheus/alerts.yml). With several
+gunicorn or Celery processes, set PROMETHEUS_MULTIPROC_DIR so prometheus_client writes
+per-process files that the /metrics view aggregates; gauges then say how to combine.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+records_ingested_total = Counter(
+    "records_ingested_total", "Records written by ingest paths", ["source", "kind"],
+)
+webhook_deliveries_total = Counter(
+    "webhook_deliveries_total", "Webhook deliveries by outcome", ["source", "status"],
+)
+draft_latency_seconds = Histogram(
+    "draft_latency_seconds", "Time to generate one draft",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+drafts_pending = Gauge(
+    "drafts_pending", "Drafts waiting for an agent", multiprocess_mode="livemax",
+)
+shopify_cursor_lag_seconds = Gauge(
+    "shopify_cursor_lag_seconds", "Seconds since the last delta per Shopify resource", ["resource"],
+    multiprocess_mode="livemax",
+)
+celery_task_failures_total = Counter(
+    "celery_task_failures_total", "Celery tasks that failed after their last retry", ["task"],
+)

@@ -1,0 +1,284 @@
+"""Settings, read from the environment (12-factor). `.env.example` lists every variable.
+
+With nothing set the project runs embedded: SQLite, local-memory cache, Celery tasks inline,
+Chroma on disk, blobs on the filesystem, Zoho and Shopify fakes. DATABASE_URL=postgres://…
+and REDIS_URL=redis://… switch to the production shape.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omnichannel.env import (
+    env_bool,
+    env_choice,
+    env_database,
+    env_float,
+    env_int,
+    env_list,
+    env_redis_url,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+PRODUCTION = env_bool("DJANGO_PRODUCTION", False)
+# Production secrets have no default; the embedded/dev mode gets an obviously fake one.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", required=PRODUCTION) or "dev-insecure-secret-key-change-me"
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_prometheus",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "omnichannel",
+    "customers",
+    "catalog",
+    "conversations",
+    "faq",
+    "assistants",
+    "integrations",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "omnichannel.correlation.CorrelationIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "omnichannel.urls"
+WSGI_APPLICATION = "omnichannel.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DATABASES["default"].setdefault("TEST", {})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache and broker; local memory and inline tasks when absent -----------------
+REDIS_URL = env_redis_url("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "omni"),
+            "TIMEOUT": 300,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "omni"}}
+
+# --- Celery ---------------------------------------------------------------------------
+# SYNC_USE_CELERY=0 processes inline (also the default when there is no broker).
+SYNC_USE_CELERY = env_bool("SYNC_USE_CELERY", bool(REDIS_URL))
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not SYNC_USE_CELERY
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
+# Longer than the longest task (the backfill re-queues itself in slices under the limit),
+# so Redis never hands an unacknowledged task to a second worker while the first runs it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Auth, i18n, static -----------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage" if not DEBUG
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGIN_URL = "/admin/login/"
+
+# --- Blob store (raw HTML snapshots, attachments, archives, CSVs, backups) -----------------
+BLOB_ROOT = Path(env_str("BLOB_ROOT", str(VAR_DIR / "blobs")))
+BLOB_BUCKET = env_str("BLOB_BUCKET", "")  # an S3 bucket name once a django-storages backend is wired
+
+# --- Chroma and embeddings ---------------------------------------------------------------
+CHROMA_PATH = env_str("CHROMA_PATH", str(VAR_DIR / "chroma"))
+CHROMA_HOST = env_str("CHROMA_HOST", "")
+CHROMA_PORT = env_int("CHROMA_PORT", 8000, minimum=1)
+EMBEDDING_BACKEND = env_choice("EMBEDDING_BACKEND", "lexical", ("lexical", "minilm", "chroma-default"))
+EMBEDDING_MODEL_PATH = env_str("EMBEDDING_MODEL_PATH", "")
+
+# --- Zoho Mail ------------------------------------------------------------------------
+ZOHO_MODE = env_choice("ZOHO_MODE", "fake", ("fake", "live"))
+ZOHO_DC = env_choice("ZOHO_DC", "com", ("com", "eu", "in", "com.au", "jp", "com.cn", "sa", "zohocloud.ca"))
+ZOHO_CLIENT_ID = env_str("ZOHO_CLIENT_ID", "")
+ZOHO_CLIENT_SECRET = env_str("ZOHO_CLIENT_SECRET", "")
+ZOHO_REFRESH_TOKEN = env_str("ZOHO_REFRESH_TOKEN", "")
+ZOHO_ACCOUNT_ID = env_str("ZOHO_ACCOUNT_ID", "")
+ZOHO_WEBHOOK_SECRET = env_str("ZOHO_WEBHOOK_SECRET", "dev-zoho-webhook-secret")
+ZOHO_OWN_ADDRESSES = [a.lower() for a in env_list("ZOHO_OWN_ADDRESSES", ["support@demo-shop.example"])]
+ZOHO_BASE_URL = env_str("ZOHO_BASE_URL", "")  # overrides https://mail.<dc> (the fake server's URL)
+ZOHO_ACCOUNTS_URL = env_str("ZOHO_ACCOUNTS_URL", "")  # overrides https://accounts.zoho.<dc>
+ZOHO_INBOX_FOLDER_ID = env_str("ZOHO_INBOX_FOLDER_ID", "inbox")
+ZOHO_TIMEOUT_SECONDS = env_float("ZOHO_TIMEOUT_SECONDS", 30.0)
+ZOHO_MAX_ATTEMPTS = env_int("ZOHO_MAX_ATTEMPTS", 5, minimum=1)
+ZOHO_BACKOFF_SECONDS = env_float("ZOHO_BACKOFF_SECONDS", 1.0)
+ZOHO_MAX_RETRY_AFTER_SECONDS = env_float("ZOHO_MAX_RETRY_AFTER_SECONDS", 120.0)
+
+# --- Shopify --------------------------------------------------------------------------
+SHOPIFY_MODE = env_choice("SHOPIFY_MODE", "fake", ("fake", "live"))
+SHOPIFY_SHOP_DOMAIN = env_str("SHOPIFY_SHOP_DOMAIN", "demo-shop.myshopify.com")
+SHOPIFY_ACCESS_TOKEN = env_str("SHOPIFY_ACCESS_TOKEN", "")
+SHOPIFY_API_VERSION = env_str("SHOPIFY_API_VERSION", "2025-01")
+SHOPIFY_WEBHOOK_SECRET = env_str("SHOPIFY_WEBHOOK_SECRET", "dev-shopify-webhook-secret")
+SHOPIFY_WEBHOOK_SECRET_PREVIOUS = env_str("SHOPIFY_WEBHOOK_SECRET_PREVIOUS", "")
+SHOPIFY_BASE_URL = env_str("SHOPIFY_BASE_URL", "")  # overrides https://<shop domain> (the fake server's URL)
+SHOPIFY_TIMEOUT_SECONDS = env_float("SHOPIFY_TIMEOUT_SECONDS", 30.0)
+SHOPIFY_MAX_ATTEMPTS = env_int("SHOPIFY_MAX_ATTEMPTS", 6, minimum=1)
+SHOPIFY_BACKOFF_SECONDS = env_float("SHOPIFY_BACKOFF_SECONDS", 1.0)
+SHOPIFY_MAX_RETRY_AFTER_SECONDS = env_float("SHOPIFY_MAX_RETRY_AFTER_SECONDS", 60.0)
+SHOPIFY_PACE_SECONDS = env_float("SHOPIFY_PACE_SECONDS", 0.5)  # sleep per call near the top of the leaky bucket
+
+# --- LLM ------------------------------------------------------------------------------
+LLM_PROVIDER = env_choice("LLM_PROVIDER", "grounded", ("grounded", "openai"))
+LLM_BASE_URL = env_str("LLM_BASE_URL", "")
+LLM_API_KEY = env_str("LLM_API_KEY", "")
+LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
+LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 30.0)
+LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.2)
+# USD per million tokens (input, output); a model not listed costs 0 and says so in the run.
+LLM_PRICES_PER_MTOK = {
+    "grounded-v1": (0.0, 0.0),
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+}
+
+# The drafter reads at most this many characters of an email (the rest is cut and the run says so).
+ASSISTANT_MAX_INPUT_CHARS = env_int("ASSISTANT_MAX_INPUT_CHARS", 8000, minimum=200)
+ASSISTANT_FAQ_MIN_SCORE = 0.18
+ASSISTANT_SITE_MIN_SCORE = 0.25
+ASSISTANT_REPLY_MIN_SCORE = 0.35
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 3, minimum=1)
+
+# --- Webhooks, retention, operations -------------------------------------------------------
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024
+RETENTION_MONTHS = env_int("RETENTION_MONTHS", 18, minimum=1)
+METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH", "")  # "user:password"; empty = allow-list only
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+PII_HASH_SALT = env_str("PII_HASH_SALT", "dev-pii-salt")
+BACKUP_KEEP = env_int("BACKUP_KEEP", 14, minimum=1)
+ALERT_PENDING_DRAFTS_MAX = env_int("ALERT_PENDING_DRAFTS_MAX", 100, minimum=1)
+ALERT_CURSOR_STALE_MINUTES = env_int("ALERT_CURSOR_STALE_MINUTES", 15, minimum=1)
+ALERT_FAILED_WEBHOOKS_WINDOW_HOURS = env_int("ALERT_FAILED_WEBHOOKS_WINDOW_HOURS", 24, minimum=1)
+
+# --- REST framework ---------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "omnichannel.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_THROTTLE_RATE", "6000/minute")},
+    "DEFAULT_PAGINATION_CLASS": "omnichannel.api_common.IdCursorPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Omnichannel support assistant API",
+    "DESCRIPTION": "Conversations, drafts and approvals, customers, orders, inventory, FAQ and corrections.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Security (production) -----------------------------------------------------------------
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Logging: JSON lines with the correlation id ---------------------------------------------
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+LOG_FORMAT = env_choice("LOG_FORMAT", "json", ("json", "text"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"correlation": {"()": "omnichannel.correlation.CorrelationIdLogFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["correlation"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

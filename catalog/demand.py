@@ -1,0 +1,117 @@
+"""Demand: what customers ask for that the shop does not sell, counted and trended per ISO week.
+
+Requests are recognised in inbound mail by the assistant (intent `product_request`) and kept as
+`ProductRequest` rows: one per conversation and normalized description, counted. `mine_demand`
+reports a week: count per description, the mean of the previous four weeks, and a trend score
+`(count - mean) / (mean + 1)` (positive: rising), as a CSV also kept in the blob store.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+
+from catalog.models import ProductRequest
+from omnichannel.audit import audit_log_write
+from omnichannel.blobstore import blob_put_named
+from omnichannel.errors import InvalidPayload
+
+_ASK = re.compile(
+    r"(?:do you (?:sell|carry|stock|have)|any plans to (?:sell|stock)|will you (?:sell|stock)|would you stock|"
+    r"please (?:start selling|stock)|i wish you sold|looking for|can't find any|cannot find any)\s+"
+    r"(?:any |some |an |a |the )?([a-z0-9][a-z0-9 \-]{1,60}?)(?=[?.!,;]|$| for | in | on | at | so | i )", re.I)
+_STOP = {"any", "some", "a", "an", "the", "please", "more"}
+
+
+def request_normalize(text: str) -> str | None:
+    """'Do you sell inflatable kayaks?' -> 'inflatable kayak'; None when nothing is named."""
+    match = _ASK.search(" ".join(text.split()))
+    if not match:
+        return None
+    words = [w for w in match.group(1).lower().split() if w not in _STOP]
+    if not words:
+        return None
+    last = words[-1]
+    if last.endswith("ies") and len(last) > 4:
+        words[-1] = last[:-3] + "y"
+    elif last.endswith("s") and not last.endswith("ss") and len(last) > 3:
+        words[-1] = last[:-1]
+    return " ".join(words)[:200]
+
+
+def product_request_record(*, text: str, customer_id: int | None, conversation_id: int | None,
+                           requested_at: datetime) -> ProductRequest | None:
+    normalized = request_normalize(text)
+    if normalized is None:
+        return None
+    try:
+        with transaction.atomic():
+            request, created = ProductRequest.objects.get_or_create(
+                conversation_id=conversation_id, normalized=normalized,
+                defaults={"customer_id": customer_id, "description": text[:2000], "requested_at": requested_at})
+            if not created:
+                ProductRequest.objects.filter(pk=request.pk).update(count=F("count") + 1)
+    except IntegrityError:  # the same request recorded concurrently
+        return ProductRequest.objects.get(conversation_id=conversation_id, normalized=normalized)
+    return request
+
+
+def week_bounds(week: str) -> tuple[datetime, datetime]:
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", week)
+    if not match:
+        raise InvalidPayload(f"week {week!r} must look like 2026-W47")
+    try:
+        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError as exc:
+        raise InvalidPayload(f"week {week!r}: {exc}") from None
+    start = datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
+    return start, start + timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class DemandRow:
+    normalized: str
+    count: int
+    previous_mean: float
+    trend_score: float
+
+
+def _counts(start: datetime, end: datetime) -> dict[str, int]:
+    return {row["normalized"]: row["total"] for row in ProductRequest.objects.filter(
+        requested_at__gte=start, requested_at__lt=end).values("normalized").annotate(total=Sum("count"))}
+
+
+def demand_mine(*, week: str) -> tuple[list[DemandRow], str, str]:
+    """(rows, csv text, blob key) for one ISO week."""
+    start, end = week_bounds(week)
+    current = _counts(start, end)
+    history = [_counts(start - timedelta(weeks=n), end - timedelta(weeks=n)) for n in range(1, 5)]
+    rows = []
+    for normalized, count in current.items():
+        mean = sum(h.get(normalized, 0) for h in history) / 4
+        rows.append(DemandRow(normalized, count, round(mean, 2), round((count - mean) / (mean + 1), 3)))
+    rows.sort(key=lambda r: (-r.count, -r.trend_score, r.normalized))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["week", "request", "count", "previous_4_week_mean", "trend_score"])
+    for r in rows:
+        writer.writerow([week, r.normalized, r.count, f"{r.previous_mean:.2f}", f"{r.trend_score:.3f}"])
+    key = blob_put_named(f"reports/demand-{week}.csv", out.getvalue().encode())
+    with transaction.atomic():
+        for r in rows:
+            ProductRequest.objects.filter(normalized=r.normalized, requested_at__gte=start,
+                                          requested_at__lt=end).update(trend_score=r.trend_score)
+        audit_log_write(event_type="demand.mined", integration="mine_demand",
+                        payload={"week": week, "requests": len(rows), "blob_key": key})
+    return rows, out.getvalue(), key
+
+
+def last_full_week(now: datetime | None = None) -> str:
+    year, number, _ = ((now or datetime.now(UTC)) - timedelta(weeks=1)).isocalendar()
+    return f"{year}-W{number:02d}"

@@ -1,0 +1,94 @@
+"""Writes of stock and demand facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from catalog.models import InventoryItem
+from omnichannel.audit import audit_log_write
+
+
+@dataclass
+class InventoryFacts:
+    sku: str
+    shopify_id: str | None = None
+    variant_id: str = ""
+    product_id: str = ""
+    title: str = ""
+    quantity_available: int | None = None
+    lead_time_days: int | None = None
+    price_cents: int | None = None
+    currency: str = "USD"
+    tracked: bool = True
+    source_updated_at: datetime | None = None
+
+
+@transaction.atomic
+def inventory_item_upsert(*, facts: InventoryFacts, integration: str = "shopify") -> tuple[InventoryItem, str]:
+    """Insert or update one item by sku. Fields the source did not send (None) are kept."""
+    item = InventoryItem.objects.select_for_update().filter(sku=facts.sku).first()
+    if (item is not None and item.source_updated_at and facts.source_updated_at
+            and facts.source_updated_at < item.source_updated_at):
+        return item, "stale"
+    outcome = "updated" if item is not None else "created"
+    item = item or InventoryItem(sku=facts.sku)
+    for name in ("shopify_id", "variant_id", "product_id", "title", "quantity_available", "lead_time_days",
+                 "price_cents", "currency", "tracked", "source_updated_at"):
+        value = getattr(facts, name)
+        if value is not None and value != "":
+            setattr(item, name, value)
+    item.full_clean(validate_unique=False)
+    item.save()
+    audit_log_write(event_type=f"inventory.{outcome}", payload={"sku": item.sku,
+                    "quantity_available": item.quantity_available}, integration=integration, obj=item)
+    return item, outcome
+
+
+@transaction.atomic
+def inventory_quantity_set(*, shopify_id: str, quantity_available: int, source_updated_at: datetime | None = None,
+                           integration: str = "shopify") -> tuple[InventoryItem | None, str]:
+    """Set the available quantity of the item with this Shopify inventory item id (an inventory level
+    event names the item, not its sku). Unknown items are skipped: the product event brings them."""
+    item = InventoryItem.objects.select_for_update().filter(shopify_id=shopify_id).first()
+    if item is None:
+        return None, "unknown"
+    if item.source_updated_at and source_updated_at and source_updated_at < item.source_updated_at:
+        return item, "stale"
+    item.quantity_available = max(0, quantity_available)
+    if source_updated_at:
+        item.source_updated_at = source_updated_at
+    item.save(update_fields=["quantity_available", "source_updated_at", "updated_at"])
+    audit_log_write(event_type="inventory.quantity_set", payload={"sku": item.sku, "quantity_available":
+                    item.quantity_available}, integration=integration, obj=item)
+    return item, "updated"
+
+
+@transaction.atomic
+def inventory_items_bulk_upsert(*, facts_list: list[InventoryFacts], integration: str = "shopify") -> dict[str, int]:
+    """One INSERT … ON CONFLICT (sku) per batch. What Shopify does not send is kept: lead times are
+    ours, and a missing quantity keeps the one we hold."""
+    held = {row["sku"]: row for row in InventoryItem.objects.filter(sku__in=[f.sku for f in facts_list]).values(
+        "sku", "source_updated_at", "quantity_available", "lead_time_days", "price_cents")}
+    rows, stale = {}, 0
+    for f in facts_list:
+        current = held.get(f.sku)
+        held_at = current["source_updated_at"] if current else None
+        if held_at and f.source_updated_at and f.source_updated_at < held_at:
+            stale += 1
+            continue
+        rows[f.sku] = InventoryItem(
+            sku=f.sku, shopify_id=f.shopify_id, variant_id=f.variant_id, product_id=f.product_id, title=f.title,
+            quantity_available=f.quantity_available if f.quantity_available is not None else (
+                current["quantity_available"] if current else 0),
+            lead_time_days=current["lead_time_days"] if current else f.lead_time_days,
+            price_cents=f.price_cents if f.price_cents is not None else (current["price_cents"] if current else 0),
+            currency=f.currency, tracked=f.tracked, source_updated_at=f.source_updated_at)
+    InventoryItem.objects.bulk_create(list(rows.values()), update_conflicts=True, unique_fields=["sku"], update_fields=[
+        "shopify_id", "variant_id", "product_id", "title", "quantity_available", "price_cents", "currency", "tracked",
+        "source_updated_at", "updated_at"], batch_size=1000)
+    audit_log_write(event_type="inventory.bulk_upserted", payload={"upserted": len(rows), "stale": stale},
+                    integration=integration)
+    return {"upserted": len(rows), "stale": stale}

@@ -1,0 +1,11 @@
+"""Thin Celery tasks of the catalog app."""
+
+from celery import shared_task
+
+from catalog.demand import demand_mine, last_full_week
+
+
+@shared_task(name="mine_demand", acks_late=True)
+def mine_demand(week: str = "") -> int:
+    rows, _, _ = demand_mine(week=week or last_full_week())
+    return len(rows)

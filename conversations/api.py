@@ -1,0 +1,104 @@
+"""API of conversations and drafts. Draft decisions call the same services as the admin."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from conversations.models import Approval, Conversation, Draft, Message
+from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
+from omnichannel.api_common import GroupModelPermissions
+
+
+class MessageOut(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = ["id", "direction", "external_msg_id", "from_address", "from_name", "to_addresses", "subject",
+                  "body", "attachments", "sent_at"]
+
+
+class ConversationOut(serializers.ModelSerializer):
+    messages = MessageOut(many=True, read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "channel", "external_thread_id", "subject", "customer", "status", "unread_count",
+                  "last_message_at", "created_at", "messages"]
+
+
+class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [GroupModelPermissions]
+    serializer_class = ConversationOut
+    filterset_fields = ["channel", "status", "customer"]
+    queryset = Conversation.objects.prefetch_related(
+        Prefetch("messages", queryset=Message.objects.filter(is_erased=False).order_by("sent_at", "id")))
+
+
+class DraftOut(serializers.ModelSerializer):
+    class Meta:
+        model = Draft
+        fields = ["id", "conversation", "reply_to", "model_run", "body", "confidence", "intent", "status",
+                  "send_attempts", "last_send_error", "created_at", "decided_at"]
+
+
+class ApprovalOut(serializers.ModelSerializer):
+    class Meta:
+        model = Approval
+        fields = ["id", "draft", "action", "approved_by", "final_text", "diff", "reason", "taken_at"]
+
+
+class EditIn(serializers.Serializer):
+    final_text = serializers.CharField(allow_blank=False, trim_whitespace=False, max_length=100_000)
+
+
+class RejectIn(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=False, max_length=5000)
+
+
+class CanDecideDrafts(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.has_perm("conversations.decide_draft"))
+
+
+class DraftViewSet(viewsets.ReadOnlyModelViewSet):
+    """Drafts; `approve`, `edit` and `reject` answer 409 when the draft is no longer pending."""
+
+    permission_classes = [GroupModelPermissions]
+    serializer_class = DraftOut
+    queryset = Draft.objects.all()
+    filterset_fields = ["status", "intent", "conversation"]
+
+    def _decided(self, approval: Approval) -> Response:
+        return Response(ApprovalOut(approval).data)
+
+    @extend_schema(request=None, responses={200: ApprovalOut})
+    @action(detail=True, methods=["post"], permission_classes=[CanDecideDrafts])
+    def approve(self, request, pk=None):
+        return self._decided(draft_approve(draft_id=self.get_object().pk, acting_user=request.user))
+
+    @extend_schema(request=EditIn, responses={200: ApprovalOut})
+    @action(detail=True, methods=["post"], permission_classes=[CanDecideDrafts])
+    def edit(self, request, pk=None):
+        data = EditIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._decided(draft_edit_and_approve(draft_id=self.get_object().pk, acting_user=request.user,
+                                                    final_text=data.validated_data["final_text"]))
+
+    @extend_schema(request=RejectIn, responses={200: ApprovalOut})
+    @action(detail=True, methods=["post"], permission_classes=[CanDecideDrafts])
+    def reject(self, request, pk=None):
+        data = RejectIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._decided(draft_reject(draft_id=self.get_object().pk, acting_user=request.user,
+                                          reason=data.validated_data["reason"]))
+
+
+class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [GroupModelPermissions]
+    serializer_class = ApprovalOut
+    queryset = Approval.objects.all()
+    filterset_fields = ["action", "draft"]

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from omnichannel.append_only import AppendOnlyModel
+
+
+class Conversation(models.Model):
+    """One email thread or chat session."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        CHAT = "chat", "Chat"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WAITING = "waiting", "Waiting on customer"
+        CLOSED = "closed", "Closed"
+
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    external_thread_id = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="conversations")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    unread_count = models.PositiveIntegerField(default=0)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    is_archived = models.BooleanField(default=False, help_text="Exported to the blob store and PII erased")
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archive_blob_key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "conversations"
+        ordering = ["-last_message_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_thread_id"],
+                                    condition=~models.Q(external_thread_id=""), name="conversation_unique_thread"),
+            models.CheckConstraint(condition=models.Q(channel__in=["email", "chat"]), name="conversation_channel_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=["open", "waiting", "closed"]),
+                                   name="conversation_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-last_message_at"], name="conversation_customer_idx"),
+            models.Index(fields=["status", "closed_at"], name="conversation_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or f"conversation {self.pk}"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    external_msg_id = models.CharField(max_length=200, blank=True, help_text="The provider's message id (string)")
+    rfc_message_id = models.CharField(max_length=500, blank=True, help_text="RFC 5322 Message-ID header")
+    in_reply_to = models.CharField(max_length=500, blank=True)
+    references = models.TextField(blank=True)
+    from_address = models.EmailField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to_addresses = models.JSONField(default=list, blank=True)
+    cc_addresses = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    body = models.TextField(blank=True, help_text="Plain text")
+    body_html = models.TextField(blank=True, help_text="Sanitized HTML (never the raw HTML)")
+    attachments = models.JSONField(default=list, blank=True, help_text="[{name, content_type, size, blob_key}]")
+    raw_payload = models.JSONField(default=dict, blank=True, help_text="The provider's payload, for replays")
+    sent_at = models.DateTimeField(help_text="When the message was sent or received, per the provider")
+    read_at = models.DateTimeField(null=True, blank=True)
+    is_erased = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "messages"
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["external_msg_id"], condition=~models.Q(external_msg_id=""),
+                                    name="message_unique_external_id"),
+            models.CheckConstraint(condition=models.Q(direction__in=["inbound", "outbound"]),
+                                   name="message_direction_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "sent_at"], name="message_thread_idx"),
+            models.Index(fields=["rfc_message_id"], name="message_rfc_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.subject or self.pk}"
+
+
+class Draft(models.Model):
+    """A reply the assistant proposes; an agent approves, edits or rejects it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending review"
+        APPROVED = "approved", "Approved, sending"
+        SENT = "sent", "Sent"
+        SUPERSEDED = "superseded", "Superseded"
+        REJECTED = "rejected", "Rejected"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="drafts")
+    reply_to = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts",
+                                 help_text="The inbound message this draft answers")
+    model_run = models.ForeignKey("assistants.ModelRun", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="drafts")
+    body = models.TextField()
+    confidence = models.FloatField()
+    intent = models.CharField(max_length=40, blank=True, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    corrections_applied = models.ManyToManyField("faq.Correction", blank=True, related_name="drafts")
+    sent_message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    send_attempts = models.PositiveIntegerField(default=0)
+    sending_started_at = models.DateTimeField(null=True, blank=True,
+                                              help_text="Set while a worker sends it: the claim that prevents a double send")
+    last_send_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "drafts"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(confidence__gte=0) & models.Q(confidence__lte=1),
+                                   name="draft_confidence_range"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "approved", "sent", "superseded", "rejected"]),
+                name="draft_status_valid",
+            ),
+            # At most one draft per conversation waits for review: a new one supersedes the old.
+            models.UniqueConstraint(fields=["conversation"], condition=models.Q(status="pending"),
+                                    name="draft_one_pending_per_conversation"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="draft_queue_idx"),
+        ]
+        permissions = [("decide_draft", "Can approve, edit or reject drafts")]
+
+    def __str__(self) -> str:
+        return f"draft {self.pk} ({self.status})"
+
+
+class Approval(AppendOnlyModel):
+    """An agent's decision on a draft: immutable history the assistant learns from."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", "Approved as is"
+        EDIT = "edit", "Edited and approved"
+        REJECT = "reject", "Rejected"
+
+    draft = models.ForeignKey(Draft, on_delete=models.PROTECT, related_name="approvals")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    final_text = models.TextField(blank=True)
+    diff = models.TextField(blank=True, help_text="Unified diff from the draft to the final text")
+    reason = models.TextField(blank=True)
+    taken_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "approvals"
+        ordering = ["-taken_at"]
+        constraints = [
+            # One decision per draft: two agents clicking at once cannot both win.
+            models.UniqueConstraint(fields=["draft"], name="approval_one_decision_per_draft"),
+            models.CheckConstraint(condition=models.Q(action__in=["approve", "edit", "reject"]),
+                                   name="approval_action_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} of draft {self.draft_id}"

@@ -1,0 +1,142 @@
+"""Conversations and messages: idempotent on the provider's ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from conversations.models import Conversation, Message
+from omnichannel.audit import audit_log_write
+from omnichannel.jobs import enqueue
+
+
+@dataclass
+class MessageFacts:
+    """A normalized message from any channel."""
+
+    channel: str
+    direction: str
+    external_msg_id: str
+    sent_at: datetime
+    external_thread_id: str = ""
+    rfc_message_id: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    from_address: str = ""
+    from_name: str = ""
+    to_addresses: list = field(default_factory=list)
+    cc_addresses: list = field(default_factory=list)
+    subject: str = ""
+    body: str = ""
+    body_html: str = ""
+    attachments: list = field(default_factory=list)
+    raw_payload: dict = field(default_factory=dict)
+
+
+def _find_conversation(facts: MessageFacts) -> Conversation | None:
+    if facts.external_thread_id:
+        found = Conversation.objects.filter(channel=facts.channel, external_thread_id=facts.external_thread_id).first()
+        if found:
+            return found
+    # RFC threading: the message this one answers, or any it references, is in our thread.
+    candidates = [facts.in_reply_to] + facts.references.split()
+    candidates = [c.strip() for c in candidates if c and c.strip()]
+    if candidates:
+        parent = (Message.objects.filter(rfc_message_id__in=candidates, conversation__channel=facts.channel)
+                  .select_related("conversation").order_by("-sent_at").first())
+        if parent:
+            return parent.conversation
+    return None
+
+
+@transaction.atomic
+def message_ingest(*, facts: MessageFacts, customer=None, integration: str) -> tuple[Message, bool]:
+    """Record a message in its conversation (found by thread id, RFC headers, or new).
+
+    Idempotent: the same provider message id twice gives one row; (message, created) is returned.
+    An inbound message, once committed, requests a draft (the DraftRequested event).
+    """
+    existing = Message.objects.filter(external_msg_id=facts.external_msg_id).first() if facts.external_msg_id else None
+    if existing is not None:
+        return existing, False
+    conversation = _find_conversation(facts)
+    if conversation is None:
+        try:
+            with transaction.atomic():
+                conversation = Conversation.objects.create(
+                    channel=facts.channel, external_thread_id=facts.external_thread_id,
+                    subject=facts.subject[:500], customer=customer,
+                )
+        except IntegrityError:  # the same thread created concurrently by another worker
+            conversation = Conversation.objects.get(channel=facts.channel, external_thread_id=facts.external_thread_id)
+    # Lock the conversation: messages of one thread are counted and drafted one at a time.
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                direction=facts.direction,
+                external_msg_id=facts.external_msg_id,
+                rfc_message_id=facts.rfc_message_id[:500],
+                in_reply_to=facts.in_reply_to[:500],
+                references=facts.references,
+                from_address=facts.from_address[:254],
+                from_name=facts.from_name[:200],
+                to_addresses=facts.to_addresses,
+                cc_addresses=facts.cc_addresses,
+                subject=facts.subject[:500],
+                body=facts.body,
+                body_html=facts.body_html,
+                attachments=facts.attachments,
+                raw_payload=facts.raw_payload,
+                sent_at=facts.sent_at,
+            )
+    except IntegrityError:  # the same message ingested concurrently (webhook and poll racing)
+        return Message.objects.get(external_msg_id=facts.external_msg_id), False
+    updates = {"updated_at": timezone.now()}
+    if conversation.last_message_at is None or facts.sent_at >= conversation.last_message_at:
+        updates["last_message_at"] = facts.sent_at
+    if customer is not None and conversation.customer_id is None:
+        updates["customer"] = customer
+    if facts.direction == Message.Direction.INBOUND:
+        updates["unread_count"] = F("unread_count") + 1
+        if conversation.status == Conversation.Status.CLOSED:
+            updates["status"] = Conversation.Status.OPEN  # the customer wrote again
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    audit_log_write(
+        event_type="message.ingested",
+        payload={"conversation_id": conversation.pk, "direction": facts.direction,
+                 "external_msg_id": facts.external_msg_id},
+        integration=integration, obj=message,
+    )
+    if facts.direction == Message.Direction.INBOUND:
+        enqueue("generate_draft", message.pk)
+    return message, True
+
+
+@transaction.atomic
+def conversation_mark_read(*, conversation_id: int, acting_user=None) -> int:
+    """Mark every inbound message read; returns how many were unread."""
+    now = timezone.now()
+    count = Message.objects.filter(conversation_id=conversation_id, direction=Message.Direction.INBOUND,
+                                   read_at__isnull=True).update(read_at=now)
+    Conversation.objects.filter(pk=conversation_id).update(unread_count=0, updated_at=now)
+    if count:
+        audit_log_write(event_type="conversation.read", payload={"conversation_id": conversation_id, "messages": count},
+                        acting_user=acting_user)
+    return count
+
+
+@transaction.atomic
+def conversation_close(*, conversation_id: int, acting_user=None) -> Conversation:
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    if conversation.status != Conversation.Status.CLOSED:
+        conversation.status = Conversation.Status.CLOSED
+        conversation.closed_at = timezone.now()
+        conversation.save(update_fields=["status", "closed_at", "updated_at"])
+        audit_log_write(event_type="conversation.closed", payload={}, acting_user=acting_user, obj=conversation)
+    return conversation

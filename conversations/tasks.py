@@ -1,0 +1,24 @@
+"""Thin Celery tasks of the conversations app."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from conversations.services.drafts import messages_awaiting_draft
+from omnichannel.jobs import enqueue
+
+
+@shared_task(name="ensure_drafts", acks_late=True)
+def ensure_drafts() -> int:
+    """Every inbound email gets a draft, even when its generate_draft task was lost: re-request them."""
+    missing = messages_awaiting_draft()
+    for message_id in missing:
+        enqueue("generate_draft", message_id)
+    return len(missing)
+
+
+@shared_task(name="archive_conversations", acks_late=True)
+def archive_conversations() -> int:
+    from conversations.services.retention import conversations_archive_due
+
+    return conversations_archive_due()

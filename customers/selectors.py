@@ -1,0 +1,91 @@
+"""Reads of customer facts, and the customer_summary read model (customers/migrations/0002)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection
+
+from customers.models import Customer, Order
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    id: int
+    name: str
+    status: str
+    tracking: list
+    placed_at: str | None
+    total_price_cents: int
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    customer_id: int | None  # None for a guest: orders under an email with no customer account
+    email: str
+    name: str
+    segment: str
+    lifetime_value_cents: int
+    currency: str
+    orders_count: int
+    shipping_addresses: list
+    latest_orders: list[OrderLine] = field(default_factory=list)
+    backordered_count: int = 0
+    open_drafts: list[dict] = field(default_factory=list)
+    refreshed_at: datetime | str | None = None
+
+
+_COLUMNS = ["customer_id", "email", "name", "segment", "lifetime_value_cents", "currency", "orders_count",
+            "shipping_addresses", "latest_orders", "backordered_count", "open_drafts", "refreshed_at"]
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else (value if value is not None else [])
+
+
+def _from_row(row) -> CustomerSummary:
+    data = dict(zip(_COLUMNS, row, strict=True))
+    data["shipping_addresses"] = _json(data["shipping_addresses"])
+    data["latest_orders"] = [OrderLine(**o) for o in _json(data["latest_orders"])]
+    data["open_drafts"] = _json(data["open_drafts"])
+    return CustomerSummary(**data)
+
+
+def _guest_summary(email: str) -> CustomerSummary | None:
+    orders = list(Order.objects.filter(email__iexact=email, customer__isnull=True, is_erased=False)
+                  .order_by("-placed_at", "-id")[:5])
+    if not orders:
+        return None
+    return CustomerSummary(
+        customer_id=None, email=email.lower(), name="", segment="guest",
+        lifetime_value_cents=sum(o.total_price_cents for o in orders), currency=orders[0].currency,
+        orders_count=len(orders), shipping_addresses=[o.shipping_address for o in orders if o.shipping_address][:1],
+        latest_orders=[OrderLine(o.pk, o.name, o.status, o.tracking, o.placed_at.isoformat() if o.placed_at else None,
+                                 o.total_price_cents) for o in orders],
+        backordered_count=sum(o.status == Order.Status.BACKORDERED for o in orders))
+
+
+def customer_summary_get(*, customer_id: int | None = None, email: str | None = None) -> CustomerSummary | None:
+    """One indexed read of the read model; guests (orders without an account) are built from orders."""
+    if customer_id is None and not email:
+        raise ValueError("customer_summary_get needs customer_id or email")
+    where, arg = ("customer_id = %s", customer_id) if customer_id is not None else ("email = %s", email.strip().lower())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(_COLUMNS)} FROM customer_summary WHERE {where} LIMIT 1", [arg])  # noqa: S608
+        row = cursor.fetchone()
+    if row is not None:
+        return _from_row(row)
+    return _guest_summary(email) if email else None
+
+
+def customer_summary_refresh() -> None:
+    """Postgres: refresh the materialized view without blocking readers. SQLite's view is always current."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY customer_summary")
+
+
+def customer_find(*, email: str) -> Customer | None:
+    return Customer.objects.filter(email__iexact=email.strip()).first() if email else None

@@ -1,0 +1,204 @@
+"""Writes of customer facts. Integrations call these; they never write the ORM themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from customers.models import Customer, Order
+from omnichannel.audit import audit_log_write
+from omnichannel.jobs import enqueue
+
+
+def _normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def customer_find_by_email(email: str) -> Customer | None:
+    email = _normalize_email(email)
+    if not email:
+        return None
+    return Customer.objects.filter(email__iexact=email).first()
+
+
+@transaction.atomic
+def customer_get_or_create_lead(*, email: str, name: str = "", integration: str = "zoho") -> tuple[Customer, bool]:
+    """The customer for a sender address, created as a lead (no Shopify account) if unknown."""
+    email = _normalize_email(email)
+    if not email:
+        raise ValueError("a lead needs an email address")
+    existing = customer_find_by_email(email)
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(email=email, name=name[:200], segment=Customer.Segment.LEAD)
+    except IntegrityError:  # another process created it between our read and our insert
+        return Customer.objects.get(email__iexact=email), False
+    audit_log_write(event_type="customer.lead_created", payload={"source": integration},
+                    integration=integration, obj=customer)
+    return customer, True
+
+
+@dataclass
+class CustomerFacts:
+    shopify_id: str
+    email: str = ""
+    name: str = ""
+    phone: str = ""
+    lifetime_value_cents: int = 0
+    currency: str = "USD"
+    orders_count: int = 0
+    segment: str = Customer.Segment.NEW
+    shipping_addresses: list = field(default_factory=list)
+    tags: str = ""
+    source_updated_at: datetime | None = None
+
+
+def _is_stale(current: datetime | None, incoming: datetime | None) -> bool:
+    """True when the incoming version is older than what we hold (never overwrite newer data)."""
+    return current is not None and incoming is not None and incoming < current
+
+
+@transaction.atomic
+def customer_upsert(*, facts: CustomerFacts, integration: str = "shopify") -> tuple[Customer, str]:
+    """Insert or update one customer by Shopify id. Returns (customer, 'created'|'updated'|'stale')."""
+    customer = Customer.objects.select_for_update().filter(shopify_id=facts.shopify_id).first()
+    email = _normalize_email(facts.email)
+    if customer is None and email:
+        # A lead created from an email becomes the Shopify customer with the same address.
+        customer = Customer.objects.select_for_update().filter(email__iexact=email, shopify_id__isnull=True).first()
+    if customer is not None and _is_stale(customer.source_updated_at, facts.source_updated_at):
+        return customer, "stale"
+    outcome = "updated" if customer is not None else "created"
+    customer = customer or Customer()
+    customer.shopify_id = facts.shopify_id
+    customer.email = email
+    for name in ("name", "phone", "lifetime_value_cents", "currency", "orders_count", "segment",
+                 "shipping_addresses", "tags", "source_updated_at"):
+        setattr(customer, name, getattr(facts, name))
+    customer.full_clean(exclude=["email"] if not email else None, validate_unique=False)
+    customer.save()
+    audit_log_write(event_type=f"customer.{outcome}", payload={"shopify_id": facts.shopify_id},
+                    integration=integration, obj=customer)
+    enqueue("refresh_customer_summary")
+    return customer, outcome
+
+
+@dataclass
+class OrderFacts:
+    shopify_id: str
+    name: str = ""
+    customer_shopify_id: str | None = None
+    email: str = ""
+    status: str = Order.Status.PENDING
+    financial_status: str = ""
+    fulfillment_status: str = ""
+    tracking: list = field(default_factory=list)
+    line_items: list = field(default_factory=list)
+    refunds: list = field(default_factory=list)
+    total_price_cents: int = 0
+    currency: str = "USD"
+    shipping_address: dict = field(default_factory=dict)
+    placed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    source_updated_at: datetime | None = None
+
+
+@transaction.atomic
+def order_upsert(*, facts: OrderFacts, integration: str = "shopify") -> tuple[Order, str]:
+    """Insert or update one order by Shopify id; guest checkouts keep the order's email."""
+    order = Order.objects.select_for_update().filter(shopify_id=facts.shopify_id).first()
+    if order is not None and _is_stale(order.source_updated_at, facts.source_updated_at):
+        return order, "stale"
+    outcome = "updated" if order is not None else "created"
+    order = order or Order(shopify_id=facts.shopify_id)
+    customer = None
+    if facts.customer_shopify_id:
+        customer = Customer.objects.filter(shopify_id=facts.customer_shopify_id).first()
+    order.customer = customer
+    order.email = _normalize_email(facts.email)
+    order.tracking_numbers = [t["number"] for t in facts.tracking if t.get("number")]
+    for name in ("name", "status", "financial_status", "fulfillment_status", "tracking", "line_items", "refunds",
+                 "total_price_cents", "currency", "shipping_address", "placed_at", "cancelled_at",
+                 "source_updated_at"):
+        setattr(order, name, getattr(facts, name))
+    order.last_event_at = facts.source_updated_at or facts.placed_at
+    order.full_clean(validate_unique=False, exclude=["customer"])
+    order.save()
+    audit_log_write(event_type=f"order.{outcome}", payload={"shopify_id": facts.shopify_id, "status": order.status},
+                    integration=integration, obj=order)
+    enqueue("refresh_customer_summary")
+    return order, outcome
+
+
+# --- Bulk upserts for backfills: one INSERT … ON CONFLICT per batch instead of a query per row ----------
+
+_CUSTOMER_FIELDS = ("email", "name", "phone", "lifetime_value_cents", "currency", "orders_count", "segment",
+                    "shipping_addresses", "tags", "source_updated_at")
+_ORDER_FIELDS = ("name", "customer", "email", "status", "financial_status", "fulfillment_status",
+                 "tracking_numbers", "tracking", "line_items", "refunds", "total_price_cents", "currency",
+                 "shipping_address", "placed_at", "cancelled_at", "last_event_at", "source_updated_at")
+
+
+def _unchanged_or_older(current: datetime | None, incoming: datetime | None) -> bool:
+    return current is not None and incoming is not None and incoming <= current
+
+
+def _fresh(facts_list: list, model) -> tuple[list, int]:
+    """Drop facts not newer than what we hold (a backfill rerun rewrites nothing), and duplicates
+    within the batch, keeping the newest."""
+    newest: dict[str, object] = {}
+    for facts in facts_list:
+        held = newest.get(facts.shopify_id)
+        if held is None or not _is_stale(held.source_updated_at, facts.source_updated_at):
+            newest[facts.shopify_id] = facts
+    current = dict(model.objects.filter(shopify_id__in=list(newest)).values_list("shopify_id", "source_updated_at"))
+    fresh = [f for sid, f in newest.items() if not _unchanged_or_older(current.get(sid), f.source_updated_at)]
+    return fresh, len(facts_list) - len(fresh)
+
+
+@transaction.atomic
+def customers_bulk_upsert(*, facts_list: list[CustomerFacts], integration: str = "shopify") -> dict[str, int]:
+    fresh, stale = _fresh(facts_list, Customer)
+    emails = {_normalize_email(f.email): f.shopify_id for f in fresh if f.email}
+    # Leads created from emails become the Shopify customer with the same address (rare: one update each).
+    for lead in Customer.objects.filter(shopify_id__isnull=True, email__in=list(emails)):
+        Customer.objects.filter(pk=lead.pk).update(shopify_id=emails[lead.email.lower()])
+    rows = [Customer(shopify_id=f.shopify_id, **{name: getattr(f, name) for name in _CUSTOMER_FIELDS})
+            for f in fresh]
+    for row in rows:
+        row.email = _normalize_email(row.email)
+    Customer.objects.bulk_create(rows, update_conflicts=True, unique_fields=["shopify_id"],
+                                 update_fields=[*_CUSTOMER_FIELDS, "updated_at"], batch_size=1000)
+    audit_log_write(event_type="customers.bulk_upserted", payload={"upserted": len(rows), "stale": stale},
+                    integration=integration)
+    if rows:
+        enqueue("refresh_customer_summary")
+    return {"upserted": len(rows), "stale": stale}
+
+
+@transaction.atomic
+def orders_bulk_upsert(*, facts_list: list[OrderFacts], integration: str = "shopify") -> dict[str, int]:
+    fresh, stale = _fresh(facts_list, Order)
+    customer_ids = dict(Customer.objects.filter(
+        shopify_id__in={f.customer_shopify_id for f in fresh if f.customer_shopify_id}).values_list("shopify_id", "pk"))
+    rows = []
+    for f in fresh:
+        rows.append(Order(
+            shopify_id=f.shopify_id, name=f.name, customer_id=customer_ids.get(f.customer_shopify_id),
+            email=_normalize_email(f.email), status=f.status, financial_status=f.financial_status,
+            fulfillment_status=f.fulfillment_status, tracking_numbers=[t["number"] for t in f.tracking if t.get("number")],
+            tracking=f.tracking, line_items=f.line_items, refunds=f.refunds, total_price_cents=f.total_price_cents,
+            currency=f.currency, shipping_address=f.shipping_address, placed_at=f.placed_at,
+            cancelled_at=f.cancelled_at, last_event_at=f.source_updated_at or f.placed_at,
+            source_updated_at=f.source_updated_at))
+    Order.objects.bulk_create(rows, update_conflicts=True, unique_fields=["shopify_id"],
+                              update_fields=[*_ORDER_FIELDS, "updated_at"], batch_size=1000)
+    audit_log_write(event_type="orders.bulk_upserted", payload={"upserted": len(rows), "stale": stale},
+                    integration=integration)
+    if rows:
+        enqueue("refresh_customer_summary")
+    return {"upserted": len(rows), "stale": stale}

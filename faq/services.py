@@ -1,0 +1,86 @@
+"""Writes of curated knowledge: FAQ entries and corrections."""
+
+from __future__ import annotations
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from faq.models import Correction, FaqEntry
+from omnichannel.audit import audit_log_write
+from omnichannel.jobs import enqueue
+
+
+@transaction.atomic
+def faq_entry_create(*, question: str, answer: str, source_intent: str = "", acting_user=None,
+                     status: str = FaqEntry.Status.DRAFT) -> FaqEntry:
+    entry = FaqEntry(question=question.strip(), answer=answer.strip(), source_intent=source_intent, status=status,
+                     created_by=acting_user if getattr(acting_user, "pk", None) else None,
+                     published_at=timezone.now() if status == FaqEntry.Status.PUBLISHED else None)
+    entry.full_clean()
+    entry.save()
+    audit_log_write(event_type="faq.created", payload={"status": status, "source_intent": source_intent},
+                    acting_user=acting_user, obj=entry)
+    return entry
+
+
+@transaction.atomic
+def faq_entry_publish(*, entry_id: int, acting_user=None) -> FaqEntry:
+    entry = FaqEntry.objects.select_for_update().get(pk=entry_id)
+    if entry.status != FaqEntry.Status.PUBLISHED:
+        entry.status = FaqEntry.Status.PUBLISHED
+        entry.published_at = timezone.now()
+        entry.save(update_fields=["status", "published_at", "updated_at"])
+        audit_log_write(event_type="faq.published", payload={}, acting_user=acting_user, obj=entry)
+        enqueue("rebuild_faq_page")
+    return entry
+
+
+@transaction.atomic
+def correction_upsert(*, key: str, pattern: str, answer: str, sources: list | None = None, last_verified=None,
+                      is_active: bool = True, acting_user=None) -> tuple[Correction, str]:
+    """Create or change a correction by key; a real change re-drafts the pending drafts it touches."""
+    correction = Correction.objects.select_for_update().filter(key=key).first()
+    outcome = "created" if correction is None else "updated"
+    correction = correction or Correction(key=key)
+    before = (correction.pattern, correction.answer, correction.is_active)
+    correction.pattern = pattern.strip()
+    correction.answer = answer.strip()
+    correction.sources = sources or []
+    correction.last_verified = last_verified
+    correction.is_active = is_active
+    correction.full_clean()
+    if outcome == "updated" and before == (correction.pattern, correction.answer, correction.is_active):
+        outcome = "unchanged"
+    correction.save()
+    if outcome != "unchanged":
+        audit_log_write(event_type=f"correction.{outcome}", payload={"key": key}, acting_user=acting_user,
+                        obj=correction)
+        enqueue("apply_corrections", correction.pk)
+    return correction, outcome
+
+
+def correction_affected_messages(*, correction_id: int) -> list[int]:
+    """Inbound messages answered by a pending draft whose text contains the correction's pattern."""
+    from conversations.models import Draft  # read-only: which pending drafts a correction touches
+
+    correction = Correction.objects.filter(pk=correction_id).first()
+    if correction is None or not correction.pattern.strip():
+        return []
+    pattern = correction.pattern.strip()
+    drafts = (Draft.objects.filter(status=Draft.Status.PENDING, reply_to__isnull=False)
+              .filter(models.Q(reply_to__body__icontains=pattern) | models.Q(reply_to__subject__icontains=pattern))
+              .values_list("reply_to_id", flat=True))
+    return sorted(set(drafts))
+
+
+def faq_entries_propose(*, limit: int = 5) -> list[FaqEntry]:
+    """The top candidates become draft FAQ entries for Ops to review, edit and publish."""
+    from faq.selectors import faq_candidates
+
+    created = []
+    for candidate in faq_candidates(limit=limit):
+        if FaqEntry.objects.filter(question__iexact=candidate.question).exists():
+            continue
+        created.append(faq_entry_create(question=candidate.question[:500], answer=candidate.answer,
+                                        source_intent=candidate.intent))
+    return created

@@ -1,0 +1,24 @@
+"""Thin Celery tasks of the faq app."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from faq.services import correction_affected_messages
+from omnichannel.jobs import enqueue
+
+
+@shared_task(name="apply_corrections", acks_late=True)
+def apply_corrections(correction_id: int) -> int:
+    """Re-draft the pending drafts whose inbound message a new or changed correction matches."""
+    message_ids = correction_affected_messages(correction_id=correction_id)
+    for message_id in message_ids:
+        enqueue("generate_draft", message_id, force=True)
+    return len(message_ids)
+
+
+@shared_task(name="propose_faq", acks_late=True)
+def propose_faq(limit: int = 5) -> int:
+    from faq.services import faq_entries_propose
+
+    return len(faq_entries_propose(limit=limit))

@@ -1,0 +1,32 @@
+"""Crawl the store's own website into snapshots and the site index."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from integrations.site.crawler import site_crawl
+from integrations.site.sitemap import sitemap_urls
+
+
+class Command(BaseCommand):
+    help = "Fetch the shop's pages (same host, robots.txt respected), keep snapshots, index their text in Chroma."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--start", required=True, help="the first URL, e.g. https://shop.example/")
+        parser.add_argument("--sitemap", help="a sitemap.xml whose URLs are crawled too")
+        parser.add_argument("--max-pages", type=int, default=200)
+        parser.add_argument("--delay", type=float, default=1.0, help="seconds between requests (politeness)")
+
+    def handle(self, *args, start, sitemap, max_pages, delay, **options):
+        if not start.startswith(("http://", "https://")):
+            raise CommandError(f"--start {start!r} is not an http(s) URL")
+        extra = sitemap_urls(sitemap) if sitemap else []
+        bar = tqdm(total=max_pages, desc="pages", unit="page", disable=not sys.stderr.isatty())
+        report = site_crawl(start=start, max_pages=max_pages, delay=delay, extra_urls=extra,
+                            progress=lambda _url: bar.update(1))
+        bar.close()
+        self.stdout.write(f"fetched {report.fetched}, unchanged {report.unchanged}, failed {len(report.failed)}, "
+                          f"chunks {report.chunks}, disallowed by robots.txt {report.skipped_by_robots}")
+        for url in report.failed:
+            self.stdout.write(f"  failed: {url}")

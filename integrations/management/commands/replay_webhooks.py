@@ -1,0 +1,36 @@
+"""Process stored webhook deliveries again (after a fix, an outage, or for failed ones)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from omnichannel.jobs import enqueue
+from omnichannel.models import WebhookDelivery
+
+# Each source's processing task (a contract name); both take (delivery_id, replay=True).
+PROCESSORS = {"zoho": "process_incoming_email_task", "shopify": "process_shopify_event_task"}
+
+
+class Command(BaseCommand):
+    help = "Re-process stored deliveries: by default the ones never processed; --failed for failed ones."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--source", choices=sorted(PROCESSORS), help="only this source")
+        parser.add_argument("--failed", action="store_true", help="replay failed deliveries")
+        parser.add_argument("--id", type=int, action="append", dest="ids", help="replay these delivery ids")
+        parser.add_argument("--limit", type=int, default=10_000)
+
+    def handle(self, *args, source, failed, ids, limit, **options):
+        deliveries = WebhookDelivery.objects.filter(is_erased=False)
+        if source:
+            deliveries = deliveries.filter(source=source)
+        if ids:
+            deliveries = deliveries.filter(pk__in=ids)
+        else:
+            statuses = [WebhookDelivery.Status.FAILED] if failed else [WebhookDelivery.Status.RECEIVED]
+            deliveries = deliveries.filter(status__in=statuses)
+        rows = list(deliveries.order_by("received_at", "pk").values_list("pk", "source")[:limit])
+        unknown = {src for _, src in rows if src not in PROCESSORS}
+        if unknown:
+            raise CommandError(f"no processor for source(s) {', '.join(sorted(unknown))}")
+        for pk, src in rows:
+            enqueue(PROCESSORS[src], pk, replay=True)
+        self.stdout.write(f"queued {len(rows)} deliveries for replay")

@@ -1,0 +1,34 @@
+"""The `send_draft` task: approved drafts go out through their channel's client."""
+
+from __future__ import annotations
+
+import requests
+from celery import shared_task
+
+from conversations.services.sending import draft_mark_send_failed, draft_mark_sent, draft_send_claim
+from integrations.zoho.client import ZohoError
+from integrations.zoho.sending import zoho_reply_send
+
+CHANNEL_SENDERS = {"email": zoho_reply_send}
+
+
+@shared_task(bind=True, name="send_draft", acks_late=True, max_retries=6)
+def send_draft(self, draft_id: int) -> str:
+    reply = draft_send_claim(draft_id=draft_id)
+    if reply is None:
+        return "nothing to send"  # already sent, not approved, or another worker has it
+    sender = CHANNEL_SENDERS.get(reply.channel)
+    if sender is None:
+        draft_mark_send_failed(draft_id=draft_id, error=f"no sender for channel {reply.channel!r}", permanent=True)
+        return "no sender"
+    try:
+        external_id, from_address = sender(reply)
+    except (ZohoError, requests.RequestException) as exc:
+        permanent = isinstance(exc, ZohoError) and exc.permanent
+        draft_mark_send_failed(draft_id=draft_id, error=f"{type(exc).__name__}: {exc}", permanent=permanent)
+        if not permanent and not self.request.is_eager:
+            # Backoff between tries; each try is a new claim, so a slow earlier try cannot double-send.
+            raise self.retry(countdown=min(1800, 60 * 2 ** self.request.retries)) from exc
+        return "failed"
+    draft_mark_sent(reply=reply, external_msg_id=external_id, from_address=from_address)
+    return f"sent {external_id}"

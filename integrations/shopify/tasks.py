@@ -1,0 +1,33 @@
+"""Celery tasks of this provider (names are contracts: see ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import requests
+from celery import shared_task
+
+from integrations.shopify.client import ShopifyError
+from integrations.shopify.events import process_shopify_event
+
+
+@shared_task(bind=True, name="process_shopify_event_task", acks_late=True, max_retries=5)
+def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> str:
+    try:
+        return process_shopify_event(delivery_id, replay=replay or self.request.retries > 0)
+    except (ShopifyError, requests.RequestException) as exc:
+        if self.request.is_eager:
+            return "failed"  # inline mode: the delivery stays failed for replay_webhooks
+        raise self.retry(countdown=min(600, 30 * 2 ** self.request.retries)) from exc
+
+
+@shared_task(name="shopify_backfill", acks_late=True)
+def shopify_backfill(resource: str = "all", full: bool = False) -> dict:
+    from integrations.shopify.backfill import backfill_run
+
+    return backfill_run(resources=None if resource == "all" else [resource], full=full)
+
+
+@shared_task(name="rebuild_faq_page", acks_late=True)
+def rebuild_faq_page() -> str:
+    from integrations.shopify.faq_page import faq_page_publish
+
+    return faq_page_publish().status

@@ -1,0 +1,176 @@
+"""Crawling the store's own website into snapshots and the SITE collection.
+
+Same host only, robots.txt respected, a polite delay between requests, timeouts and a size cap;
+redirect loops, timeouts, non-HTML and huge pages become failed snapshots with the reason. The
+HTML of every fetched page is kept in the blob store (content-addressed); an unchanged page
+(same sha256 as its last snapshot) is recorded as `unchanged` and not re-embedded. Main text
+comes from trafilatura, chunked by paragraphs into ~1,200-character pieces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import urllib.robotparser
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import lxml.html
+import requests
+import trafilatura
+from django.utils import timezone
+
+from assistants.vectorstore import SITE, IndexItem, index_delete, index_upsert
+from integrations.models import SiteSnapshot
+from omnichannel.blobstore import blob_get, blob_put
+
+USER_AGENT = "omnichannel-support-assistant/1.0 (+site ingest)"
+MAX_BYTES = 5 * 1024 * 1024
+CHUNK_CHARS = 1200
+
+
+@dataclass
+class CrawlReport:
+    fetched: int = 0
+    unchanged: int = 0
+    failed: list[str] = field(default_factory=list)
+    chunks: int = 0
+    skipped_by_robots: int = 0
+
+
+def chunks_of(text: str, size: int = CHUNK_CHARS) -> list[str]:
+    pieces, current = [], ""
+    for paragraph in [p.strip() for p in text.split("\n") if p.strip()]:
+        if current and len(current) + len(paragraph) + 1 > size:
+            pieces.append(current)
+            current = ""
+        current = f"{current}\n{paragraph}".strip()
+        while len(current) > size:  # one very long paragraph
+            pieces.append(current[:size])
+            current = current[size:]
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _title(html: str) -> str:
+    try:
+        found = lxml.html.fromstring(html).findtext(".//title")
+    except (ValueError, lxml.etree.ParserError):
+        return ""
+    return " ".join((found or "").split())[:500]
+
+
+def _links(base: str, html: str) -> list[str]:
+    try:
+        doc = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    return [urldefrag(urljoin(base, href))[0] for href in doc.xpath("//a/@href")]
+
+
+def index_snapshot(snapshot: SiteSnapshot, html: str) -> int:
+    text = trafilatura.extract(html, include_comments=False, include_tables=True) or ""
+    pieces = chunks_of(text)
+    index_upsert(SITE, [IndexItem(f"site-{snapshot.pk}-{i}", piece,
+                                  {"snapshot_id": snapshot.pk, "url": snapshot.url, "title": snapshot.title})
+                        for i, piece in enumerate(pieces)])
+    return len(pieces)
+
+
+def _fetch(session: requests.Session, url: str, timeout: float) -> requests.Response:
+    response = session.get(url, timeout=timeout, stream=True, allow_redirects=True)
+    body = b""
+    for part in response.iter_content(65536):
+        body += part
+        if len(body) > MAX_BYTES:
+            response.close()
+            raise ValueError(f"page larger than {MAX_BYTES} bytes")
+    response._content = body
+    return response
+
+
+def _record(url: str, **fields) -> SiteSnapshot:
+    return SiteSnapshot.objects.create(url=url[:2000], fetched_at=timezone.now(), **fields)
+
+
+def site_crawl(*, start: str, max_pages: int = 200, delay: float = 1.0, timeout: float = 10.0,
+               extra_urls: list[str] | None = None, session: requests.Session | None = None,
+               progress: Callable[[str], None] | None = None) -> CrawlReport:
+    session = session or requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    session.max_redirects = 5  # a redirect loop ends as TooManyRedirects, recorded on the snapshot
+    host = urlparse(start).netloc
+    robots = urllib.robotparser.RobotFileParser()
+    try:
+        robots_answer = session.get(urljoin(start, "/robots.txt"), timeout=timeout)
+        robots.parse(robots_answer.text.splitlines() if robots_answer.status_code == 200 else [])
+    except requests.RequestException:
+        robots.parse([])
+    report, seen = CrawlReport(), set()
+    queue = deque([start, *(extra_urls or [])])
+    while queue and len(seen) < max_pages:
+        url = queue.popleft()
+        if url in seen or urlparse(url).netloc != host or urlparse(url).scheme not in ("http", "https"):
+            continue
+        seen.add(url)
+        if not robots.can_fetch(USER_AGENT, url):
+            report.skipped_by_robots += 1
+            continue
+        if len(seen) > 1 and delay:
+            time.sleep(delay)  # polite: one request at a time, spaced
+        if progress:
+            progress(url)
+        try:
+            response = _fetch(session, url, timeout)
+        except (requests.RequestException, ValueError) as exc:
+            _record(url, status=SiteSnapshot.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+            report.failed.append(url)
+            continue
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        if response.status_code != 200 or content_type not in ("text/html", "application/xhtml+xml"):
+            reason = f"HTTP {response.status_code}" if response.status_code != 200 else f"not HTML ({content_type})"
+            _record(url, status=SiteSnapshot.Status.FAILED, http_status=response.status_code,
+                    content_type=content_type[:100], error=reason)
+            report.failed.append(url)
+            continue
+        final_url = response.url
+        if final_url != url:
+            if final_url in seen:
+                continue  # a redirect to a page this crawl already has
+            seen.add(final_url)
+        html = response.text
+        digest = hashlib.sha256(response.content).hexdigest()
+        last = SiteSnapshot.objects.filter(url=final_url, status__in=["ok", "unchanged"]).order_by("-fetched_at").first()
+        if last is not None and last.sha256 == digest:
+            _record(final_url, status=SiteSnapshot.Status.UNCHANGED, http_status=200, content_type=content_type,
+                    sha256=digest, blob_key=last.blob_key, title=last.title, chunk_count=last.chunk_count)
+            report.unchanged += 1
+        else:
+            blob = blob_put(response.content, prefix="site")
+            snapshot = _record(final_url, status=SiteSnapshot.Status.OK, http_status=200, content_type=content_type,
+                               sha256=digest, blob_key=blob.key, title=_title(html))
+            if last is not None:  # the page changed: its old chunks go
+                index_delete(SITE, [f"site-{last.pk}-{i}" for i in range(last.chunk_count)])
+            snapshot.chunk_count = index_snapshot(snapshot, html)
+            SiteSnapshot.objects.filter(pk=snapshot.pk).update(chunk_count=snapshot.chunk_count)
+            report.fetched += 1
+            report.chunks += snapshot.chunk_count
+        queue.extend(link for link in _links(final_url, html) if link not in seen)
+    return report
+
+
+def site_rehydrate() -> int:
+    """Rebuild the SITE collection from the newest good snapshot of every URL (Chroma is derived data)."""
+    from assistants.vectorstore import index_reset
+
+    index_reset(SITE)
+    total = 0
+    newest: dict[str, SiteSnapshot] = {}
+    for snapshot in SiteSnapshot.objects.filter(status=SiteSnapshot.Status.OK).order_by("fetched_at"):
+        newest[snapshot.url] = snapshot
+    for snapshot in newest.values():
+        total += index_snapshot(snapshot, blob_get(snapshot.blob_key).decode("utf-8", errors="replace"))
+    return total

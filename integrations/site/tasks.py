@@ -1,0 +1,1 @@
+"""Celery tasks of this provider (names are contracts: see ARCHITECTURE.md)."""

@@ -1,0 +1,6 @@
+"""Celery discovers tasks in `<app>.tasks`; the providers' tasks live beside their code."""
+
+from integrations.outbound import *  # noqa: F401,F403
+from integrations.shopify.tasks import *  # noqa: F401,F403
+from integrations.site.tasks import *  # noqa: F401,F403
+from integrations.zoho.tasks import *  # noqa: F401,F403

@@ -1,0 +1,231 @@
+"""Zoho Mail API client: OAuth refresh with a shared token cache, retries, one function per endpoint.
+
+Docs: OAuth https://www.zoho.com/accounts/protocol/oauth/web-apps/access-token-expiry.html,
+Mail API https://www.zoho.com/mail/help/api/. Every answer is `{status: {code, description}, data}`;
+ids are 64-bit and may come as numbers, so they are turned into strings here.
+
+Zoho caps the live access tokens per refresh token, so the token is cached in the Django cache
+(Redis in production: shared by every worker) and refreshed by one caller at a time, not per
+request. Rate limits are low (about 30 requests a minute, then a temporary lock): 429s and
+Zoho's lock answers are retried with backoff honouring Retry-After, never hammered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.cache import cache
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+PAGE_LIMIT = 200  # Zoho's maximum for messages/view
+_refresh_lock = threading.Lock()
+
+
+class ZohoError(Exception):
+    def __init__(self, message: str, *, status: int = 0, permanent: bool = True, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout)) or (
+        isinstance(exc, ZohoError) and not exc.permanent)
+
+
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, ZohoError) and exc.retry_after is not None:
+        return min(exc.retry_after, settings.ZOHO_MAX_RETRY_AFTER_SECONDS)
+    return wait_random_exponential(multiplier=settings.ZOHO_BACKOFF_SECONDS, max=30)(state)
+
+
+@dataclass(frozen=True)
+class ZohoMessage:
+    message_id: str
+    folder_id: str
+    thread_id: str
+    subject: str
+    from_address: str
+    to_address: str
+    cc_address: str
+    summary: str
+    received_time_ms: int
+    has_attachment: bool
+    raw: dict
+
+    @classmethod
+    def from_api(cls, data: dict) -> ZohoMessage:
+        return cls(
+            message_id=str(data["messageId"]), folder_id=str(data.get("folderId", "")),
+            thread_id=str(data.get("threadId") or ""), subject=str(data.get("subject") or ""),
+            from_address=str(data.get("fromAddress") or ""), to_address=str(data.get("toAddress") or ""),
+            cc_address=str(data.get("ccAddress") or ""), summary=str(data.get("summary") or ""),
+            received_time_ms=int(data.get("receivedTime") or 0),
+            has_attachment=str(data.get("hasAttachment", "0")) in {"1", "true", "True"}, raw=data,
+        )
+
+
+class ZohoClient:
+    def __init__(self, *, accounts_url: str, mail_url: str, client_id: str, client_secret: str, refresh_token: str,
+                 account_id: str, session: requests.Session | None = None):
+        self.accounts_url = accounts_url.rstrip("/")
+        self.mail_url = mail_url.rstrip("/")
+        self.client_id, self.client_secret, self.refresh_token = client_id, client_secret, refresh_token
+        self.account_id = account_id
+        self.session = session or requests.Session()
+        self._token_key = "zoho:token:" + hashlib.sha256(f"{accounts_url}|{refresh_token}".encode()).hexdigest()[:24]
+
+    @classmethod
+    def from_settings(cls) -> ZohoClient:
+        if settings.ZOHO_MODE == "fake" and not settings.ZOHO_BASE_URL:
+            from integrations.zoho.fake import fake_zoho_url
+            base = fake_zoho_url()
+            accounts, mail = base, base
+        else:
+            accounts = settings.ZOHO_ACCOUNTS_URL or f"https://accounts.zoho.{settings.ZOHO_DC}"
+            mail = settings.ZOHO_BASE_URL or f"https://mail.zoho.{settings.ZOHO_DC}"
+        return cls(accounts_url=accounts, mail_url=mail, client_id=settings.ZOHO_CLIENT_ID or "fake-client",
+                   client_secret=settings.ZOHO_CLIENT_SECRET or "fake-secret",
+                   refresh_token=settings.ZOHO_REFRESH_TOKEN or "fake-refresh", account_id=settings.ZOHO_ACCOUNT_ID or "1")
+
+    # --- OAuth -------------------------------------------------------------------------
+    def access_token(self) -> str:
+        token = cache.get(self._token_key)
+        if token:
+            return token
+        # One refresh at a time per process, and across processes a short cache lock.
+        with _refresh_lock:
+            token = cache.get(self._token_key)
+            if token:
+                return token
+            lock_key = self._token_key + ":lock"
+            deadline = time.monotonic() + 10
+            while not cache.add(lock_key, "1", timeout=15):
+                if (token := cache.get(self._token_key)) or time.monotonic() > deadline:
+                    if token:
+                        return token
+                    break
+                time.sleep(0.05)
+            try:
+                return self._refresh()
+            finally:
+                cache.delete(lock_key)
+
+    def _refresh(self) -> str:
+        """POST /oauth/v2/token grant_type=refresh_token (docs: Zoho Accounts OAuth, refresh access token)."""
+        response = self.session.post(f"{self.accounts_url}/oauth/v2/token", timeout=settings.ZOHO_TIMEOUT_SECONDS, data={
+            "refresh_token": self.refresh_token, "client_id": self.client_id,
+            "client_secret": self.client_secret, "grant_type": "refresh_token"})
+        data = _json(response)
+        if response.status_code != 200 or "access_token" not in data:
+            raise ZohoError(f"Zoho token refresh failed: {response.status_code} {data.get('error', data)}",
+                            status=response.status_code,
+                            permanent=response.status_code < 500 and response.status_code != 429)
+        # Refresh a minute early so a request never carries a token that expires in flight.
+        cache.set(self._token_key, data["access_token"], timeout=max(60, int(data.get("expires_in", 3600)) - 60))
+        return data["access_token"]
+
+    # --- requests ------------------------------------------------------------------------
+    def _call(self, method: str, path: str, **kwargs) -> Any:
+        retrying = Retrying(retry=retry_if_exception(_retryable), wait=_wait, reraise=True,
+                            stop=stop_after_attempt(settings.ZOHO_MAX_ATTEMPTS))
+        return retrying(self._call_once, method, path, **kwargs)
+
+    def _call_once(self, method: str, path: str, *, raw: bool = False, **kwargs) -> Any:
+        url = f"{self.mail_url}/api/accounts/{self.account_id}/{path.lstrip('/')}"
+        headers = {"Authorization": f"Zoho-oauthtoken {self.access_token()}"}
+        response = self.session.request(method, url, headers=headers, timeout=settings.ZOHO_TIMEOUT_SECONDS, **kwargs)
+        if response.status_code == 401:
+            cache.delete(self._token_key)  # expired or revoked: the retry refreshes once
+            raise ZohoError("Zoho answered 401 (token expired)", status=401, permanent=False, retry_after=0)
+        if response.status_code == 429 or response.status_code >= 500:
+            retry_after = response.headers.get("Retry-After")
+            raise ZohoError(f"Zoho answered {response.status_code} for {method} {path}", status=response.status_code,
+                            permanent=False, retry_after=float(retry_after) if retry_after else None)
+        if raw:
+            if response.status_code >= 400:
+                raise ZohoError(f"Zoho answered {response.status_code} for {method} {path}", status=response.status_code)
+            return response.content
+        data = _json(response)
+        description = str((data.get("status") or {}).get("description", ""))
+        if response.status_code >= 400:
+            # Zoho's temporary lock after too many requests comes as a 4xx with a telling description.
+            locked = "too many" in description.lower() or "lock" in description.lower()
+            raise ZohoError(f"Zoho answered {response.status_code} for {method} {path}: {description or data}",
+                            status=response.status_code, permanent=not locked, retry_after=60.0 if locked else None)
+        return data.get("data")
+
+    # --- endpoints -------------------------------------------------------------------------
+    def folders_list(self) -> list[dict]:
+        """GET folders (https://www.zoho.com/mail/help/api/get-all-folder-details.html)."""
+        return [{**f, "folderId": str(f["folderId"])} for f in self._call("GET", "folders") or []]
+
+    def folder_id_for(self, name_or_id: str) -> str:
+        for folder in self.folders_list():
+            if name_or_id in (folder["folderId"], folder.get("folderName"), folder.get("path", "").strip("/")):
+                return folder["folderId"]
+        raise ZohoError(f"no Zoho folder named or numbered {name_or_id!r}")
+
+    def messages_list(self, *, folder_id: str, start: int = 1, limit: int = PAGE_LIMIT,
+                      thread_id: str | None = None) -> list[ZohoMessage]:
+        """GET messages/view (https://www.zoho.com/mail/help/api/get-emails-list.html)."""
+        params = {"folderId": folder_id, "start": start, "limit": min(limit, PAGE_LIMIT), "sortorder": "true"}
+        if thread_id:
+            params["threadId"] = thread_id
+        return [ZohoMessage.from_api(m) for m in self._call("GET", "messages/view", params=params) or []]
+
+    def messages_iter(self, *, folder_id: str, limit: int = PAGE_LIMIT):
+        """Every message of a folder, page by page (`start` is 1-based)."""
+        start = 1
+        while True:
+            page = self.messages_list(folder_id=folder_id, start=start, limit=limit)
+            yield from page
+            if len(page) < limit:
+                return
+            start += len(page)
+
+    def message_content(self, *, folder_id: str, message_id: str) -> str:
+        """GET folders/{folderId}/messages/{messageId}/content (https://www.zoho.com/mail/help/api/get-email-content.html)."""
+        data = self._call("GET", f"folders/{folder_id}/messages/{message_id}/content") or {}
+        return str(data.get("content") or "")
+
+    def message_headers(self, *, folder_id: str, message_id: str) -> dict:
+        """GET folders/{folderId}/messages/{messageId}/header: the RFC headers (Message-ID, In-Reply-To, References)."""
+        data = self._call("GET", f"folders/{folder_id}/messages/{message_id}/header") or {}
+        return data.get("headerContent") if isinstance(data.get("headerContent"), dict) else data
+
+    def attachments_info(self, *, folder_id: str, message_id: str) -> list[dict]:
+        """GET …/attachmentinfo (https://www.zoho.com/mail/help/api/get-attach-info.html)."""
+        data = self._call("GET", f"folders/{folder_id}/messages/{message_id}/attachmentinfo") or {}
+        return [{**a, "attachmentId": str(a["attachmentId"])} for a in data.get("attachments", [])]
+
+    def attachment_download(self, *, folder_id: str, message_id: str, attachment_id: str) -> bytes:
+        """GET …/attachments/{attachmentId} (https://www.zoho.com/mail/help/api/get-attachment-content.html)."""
+        return self._call("GET", f"folders/{folder_id}/messages/{message_id}/attachments/{attachment_id}", raw=True)
+
+    def message_reply(self, *, message_id: str, from_address: str, to_address: str, subject: str, content: str,
+                      mail_format: str = "plaintext") -> str:
+        """POST messages/{messageId} with action=reply (https://www.zoho.com/mail/help/api/post-reply-to-an-email.html).
+        Zoho threads the reply and sets In-Reply-To/References from the original. Returns the new message id."""
+        data = self._call("POST", f"messages/{message_id}", json={
+            "action": "reply", "fromAddress": from_address, "toAddress": to_address, "subject": subject,
+            "content": content, "mailFormat": mail_format}) or {}
+        if "messageId" not in data:
+            raise ZohoError(f"Zoho reply answer has no messageId: {str(data)[:200]}")
+        return str(data["messageId"])
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        data = response.json()
+    except ValueError:
+        return {"status": {"code": response.status_code, "description": response.text[:200]}}
+    return data if isinstance(data, dict) else {"data": data}

@@ -1,0 +1,182 @@
+"""A fake Zoho (Accounts + Mail API) as a real local HTTP server, for `make run` and the tests.
+
+It follows the documented shapes: `{status: {code, description}, data}` envelopes, 64-bit ids,
+`messages/view` paging with 1-based `start` and `limit` <= 200, `content`, `attachmentinfo`,
+attachment download, and reply by `POST messages/{id}` with `action: reply`. It serves the
+mailbox in fixtures/zoho/mailbox.json and can be told to fail: `fail_next(status, times,
+retry_after)` answers the next requests with that status.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from django.conf import settings
+
+MAILBOX = Path(settings.BASE_DIR) / "fixtures" / "zoho" / "mailbox.json"
+
+
+class FakeZoho:
+    def __init__(self, mailbox: dict | None = None, *, token_ttl: int = 3600):
+        data = mailbox if mailbox is not None else json.loads(MAILBOX.read_text())
+        self.messages: dict[str, dict] = {str(m["messageId"]): m for m in data.get("messages", [])}
+        self.contents: dict[str, str] = {str(k): v for k, v in data.get("contents", {}).items()}
+        self.attachments: dict[str, list[dict]] = data.get("attachments", {})
+        self.sent: list[dict] = []
+        self.requests: list[tuple[str, str]] = []
+        self.token_refreshes = 0
+        self.token_ttl = token_ttl
+        self.valid_tokens: set[str] = set()
+        self.failures: list[tuple[int, float | None, dict | None]] = []
+        self.delay_seconds = 0.0
+        self._lock = threading.Lock()
+        self._next_id = 1_900_000_000_000_000_000
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def fail_next(self, status: int, times: int = 1, retry_after: float | None = None, body: dict | None = None):
+        with self._lock:
+            self.failures += [(status, retry_after, body)] * times
+
+    def add_message(self, message: dict, content: str = "") -> None:
+        self.messages[str(message["messageId"])] = message
+        if content:
+            self.contents[str(message["messageId"])] = content
+
+    def _new_id(self) -> str:
+        with self._lock:
+            self._next_id += 1
+            return str(self._next_id)
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status: int, payload, headers: dict | None = None, raw: bytes | None = None):
+                body = raw if raw is not None else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/octet-stream" if raw is not None else "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _ok(self, data):
+                self._send(200, {"status": {"code": 200, "description": "success"}, "data": data})
+
+            def _body(self) -> bytes:
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def do_GET(self):  # noqa: N802
+                self._route("GET")
+
+            def do_POST(self):  # noqa: N802
+                self._route("POST")
+
+            def _route(self, method: str):
+                url = urlparse(self.path)
+                fake.requests.append((method, url.path))
+                body = self._body()
+                if fake.delay_seconds:
+                    time.sleep(fake.delay_seconds)
+                with fake._lock:
+                    failure = fake.failures.pop(0) if fake.failures else None
+                if failure:
+                    status, retry_after, payload = failure
+                    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+                    return self._send(status, payload or {"status": {"code": status, "description": "failure"},
+                                                          "data": {"moreInfo": "injected"}}, headers)
+                if url.path == "/oauth/v2/token" and method == "POST":
+                    form = parse_qs(body.decode())
+                    if form.get("grant_type") != ["refresh_token"] or not form.get("refresh_token"):
+                        return self._send(400, {"error": "invalid_code"})
+                    with fake._lock:
+                        fake.token_refreshes += 1
+                        token = f"1000.fake{fake.token_refreshes}.{int(time.time())}"
+                        fake.valid_tokens.add(token)
+                    return self._send(200, {"access_token": token, "api_domain": "https://www.zohoapis.com",
+                                            "token_type": "Bearer", "expires_in": fake.token_ttl})
+                auth = self.headers.get("Authorization", "")
+                if not auth.startswith("Zoho-oauthtoken ") or auth.split(" ", 1)[1] not in fake.valid_tokens:
+                    return self._send(401, {"status": {"code": 401, "description": "Invalid OAuth token"}, "data": {}})
+                m = re.match(r"^/api/accounts/[^/]+/(.*)$", url.path)
+                if not m:
+                    return self._send(404, {"status": {"code": 404, "description": "Not found"}, "data": {}})
+                self._mail(method, m.group(1), parse_qs(url.query), body)
+
+            def _mail(self, method, path, query, body):
+                if method == "GET" and path == "messages/view":
+                    folder = query.get("folderId", [""])[0]
+                    start, limit = int(query.get("start", ["1"])[0]), int(query.get("limit", ["10"])[0])
+                    if limit > 200:
+                        return self._send(400, {"status": {"code": 400, "description": "limit exceeds 200"}, "data": {}})
+                    rows = sorted((msg for msg in fake.messages.values() if str(msg.get("folderId")) == folder),
+                                  key=lambda msg: int(msg.get("receivedTime", 0)))
+                    thread = query.get("threadId", [None])[0]
+                    if thread:
+                        rows = [r for r in rows if str(r.get("threadId")) == thread]
+                    return self._ok(rows[start - 1:start - 1 + limit])
+                if method == "GET" and path == "folders":
+                    folders = sorted({str(msg.get("folderId")) for msg in fake.messages.values()} | {"inbox"})
+                    return self._ok([{"folderId": f, "folderName": f.capitalize(), "path": f"/{f.capitalize()}"}
+                                     for f in folders])
+                m = re.match(r"^folders/([^/]+)/messages/([^/]+)/(content|header|attachmentinfo|attachments/(.+))$", path)
+                if method == "GET" and m:
+                    msg_id = m.group(2)
+                    if msg_id not in fake.messages:
+                        return self._send(404, {"status": {"code": 404, "description": "Message not found"}, "data": {}})
+                    if m.group(3) == "content":
+                        return self._ok({"messageId": msg_id, "content": fake.contents.get(msg_id, "")})
+                    if m.group(3) == "header":
+                        return self._ok({"headerContent": fake.messages[msg_id].get("_headers", {})})
+                    atts = fake.attachments.get(msg_id, [])
+                    if m.group(3) == "attachmentinfo":
+                        return self._ok({"messageId": msg_id, "attachments": [
+                            {k: v for k, v in a.items() if k != "content"} for a in atts]})
+                    found = next((a for a in atts if str(a["attachmentId"]) == m.group(4)), None)
+                    if not found:
+                        return self._send(404, {"status": {"code": 404, "description": "No attachment"}, "data": {}})
+                    return self._send(200, None, raw=found["content"].encode())
+                m = re.match(r"^messages/([^/]+)$", path)
+                if method == "POST" and m:
+                    payload = json.loads(body or b"{}")
+                    original = fake.messages.get(m.group(1))
+                    if payload.get("action") != "reply" or original is None:
+                        return self._send(400, {"status": {"code": 400, "description": "Invalid input"}, "data": {}})
+                    new_id = fake._new_id()
+                    fake.sent.append({**payload, "messageId": new_id, "inReplyTo": m.group(1),
+                                      "threadId": original.get("threadId")})
+                    return self._ok({"messageId": new_id, "subject": payload.get("subject"),
+                                     "fromAddress": payload.get("fromAddress"), "toAddress": payload.get("toAddress"),
+                                     "content": payload.get("content"), "mailFormat": payload.get("mailFormat")})
+                return self._send(404, {"status": {"code": 404, "description": "Unknown endpoint"}, "data": {}})
+
+        return Handler
+
+
+_shared: FakeZoho | None = None
+_shared_lock = threading.Lock()
+
+
+def fake_zoho_url() -> str:
+    """The process-wide fake (ZOHO_MODE=fake with no ZOHO_BASE_URL), started on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = FakeZoho()
+        return _shared.url

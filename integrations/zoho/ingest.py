@@ -1,0 +1,163 @@
+"""Zoho message payloads (webhook, poll) into conversations: validate, normalize, ingest.
+
+Threading: Zoho's `threadId`, else the RFC `In-Reply-To`/`References`, else a new conversation
+(done by `conversations.services.threads.message_ingest`). The same message arriving by webhook
+and by poll is one row: both carry Zoho's message id. Bodies: HTML is sanitized with nh3 before
+it is kept, and the text is taken from the sanitized HTML when there is no plain part.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import logging
+from datetime import UTC, datetime
+from email.utils import getaddresses, parseaddr
+
+import lxml.html
+import nh3
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+
+from conversations.models import Message
+from conversations.services.threads import MessageFacts, message_ingest
+from customers.services import customer_get_or_create_lead
+from integrations.zoho.client import ZohoClient
+from omnichannel.blobstore import blob_put
+from omnichannel.errors import InvalidPayload
+from omnichannel.metrics import records_ingested_total
+
+logger = logging.getLogger(__name__)
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+_BLOCKS = ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote")
+
+
+def zoho_payload_parse(body: bytes) -> dict:
+    """Bytes of a delivery into a message dict, or InvalidPayload naming what is wrong."""
+    try:
+        text = bytes(body).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidPayload(f"body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidPayload(f"body is not JSON: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("data"), dict) and "messageId" not in data:
+        data = data["data"]  # the API's {status, data} envelope
+    if not isinstance(data, dict):
+        raise InvalidPayload(f"body must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+def _str_field(payload: dict, name: str, *, required: bool = False) -> str:
+    value = payload.get(name)
+    if value is None or value == "":
+        if required:
+            raise InvalidPayload(f"field {name!r} is required")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise InvalidPayload(f"field {name!r} must be a string or number, not {type(value).__name__}")
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _sent_at(payload: dict) -> datetime:
+    for name in ("receivedTime", "sentDateInGMT"):
+        raw = payload.get(name)
+        if raw in (None, ""):
+            continue
+        try:
+            return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+        except (TypeError, ValueError, OverflowError, OSError):
+            parsed = parse_datetime(str(raw)) if isinstance(raw, str) else None
+            if parsed:
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            raise InvalidPayload(f"field {name!r} is not a timestamp in milliseconds: {raw!r}") from None
+    raise InvalidPayload("field 'receivedTime' is required")
+
+
+def addresses(raw: str) -> list[str]:
+    """Zoho sends address lists as text, often HTML-escaped: '&lt;a@b.com&gt;,"Name" <c@d.com>'."""
+    return [addr.lower() for _, addr in getaddresses([html_lib.unescape(raw or "")]) if "@" in addr]
+
+
+def html_to_text(raw_html: str) -> str:
+    clean = nh3.clean(raw_html)  # scripts, styles and event handlers are gone before we read it
+    if not clean.strip():
+        return ""
+    doc = lxml.html.fromstring(f"<div>{clean}</div>")
+    for element in doc.iter(*_BLOCKS):
+        element.tail = "\n" + (element.tail or "")
+    lines = [" ".join(line.split()) for line in doc.text_content().splitlines()]
+    return "\n".join(line for line in lines if line).strip()
+
+
+def _attachments(client: ZohoClient | None, folder_id: str, message_id: str) -> list[dict]:
+    if client is None:
+        return []
+    stored = []
+    for info in client.attachments_info(folder_id=folder_id, message_id=message_id):
+        size = int(info.get("attachmentSize") or 0)
+        entry = {"name": str(info.get("attachmentName") or "attachment"), "size": size,
+                 "zoho_attachment_id": info["attachmentId"]}
+        if size > MAX_ATTACHMENT_BYTES:
+            entry["skipped"] = f"larger than {MAX_ATTACHMENT_BYTES} bytes"
+        else:
+            data = client.attachment_download(folder_id=folder_id, message_id=message_id,
+                                              attachment_id=info["attachmentId"])
+            blob = blob_put(data, prefix="attachments")
+            entry.update(blob_key=blob.key, sha256=blob.sha256, size=blob.size)
+        stored.append(entry)
+    return stored
+
+
+def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> MessageFacts:
+    """Normalize one Zoho message dict; fetch what the payload lacks (content, headers, attachments)."""
+    message_id = _str_field(payload, "messageId", required=True)
+    folder_id = _str_field(payload, "folderId")
+    from_raw = _str_field(payload, "fromAddress", required=True)
+    from_name, from_address = parseaddr(html_lib.unescape(from_raw))
+    if "@" not in from_address:
+        raise InvalidPayload(f"field 'fromAddress' is not an email address: {from_raw[:100]!r}")
+    for name in ("subject", "summary", "content", "html"):
+        if payload.get(name) is not None and not isinstance(payload.get(name), str):
+            raise InvalidPayload(f"field {name!r} must be a string, not {type(payload[name]).__name__}")
+    raw_html = payload.get("html") or payload.get("content") or ""
+    if not raw_html and client is not None and folder_id:
+        raw_html = client.message_content(folder_id=folder_id, message_id=message_id)
+    in_reply_to = _str_field(payload, "inReplyTo")
+    references = _str_field(payload, "references")
+    rfc_id = _str_field(payload, "rfcMessageId") or _str_field(payload, "messageIdString")
+    thread_id = _str_field(payload, "threadId")
+    if not thread_id and not in_reply_to and client is not None and folder_id:
+        headers = client.message_headers(folder_id=folder_id, message_id=message_id) or {}
+        pick = lambda key: str(next((v for k, v in headers.items() if k.lower() == key), "") or "")  # noqa: E731
+        in_reply_to, references, rfc_id = pick("in-reply-to"), pick("references"), rfc_id or pick("message-id")
+    has_attachment = str(payload.get("hasAttachment", "0")) in {"1", "true", "True"}
+    body_html = nh3.clean(raw_html) if raw_html else ""
+    return MessageFacts(
+        channel="email",
+        direction=("outbound" if from_address.lower() in settings.ZOHO_OWN_ADDRESSES else "inbound"),
+        external_msg_id=message_id, external_thread_id=thread_id, rfc_message_id=rfc_id,
+        in_reply_to=in_reply_to, references=references, from_address=from_address.lower(),
+        from_name=from_name or _str_field(payload, "sender"),
+        to_addresses=addresses(_str_field(payload, "toAddress")), cc_addresses=addresses(_str_field(payload, "ccAddress")),
+        subject=_str_field(payload, "subject"), body=html_to_text(raw_html) if raw_html else _str_field(payload, "summary"),
+        body_html=body_html,
+        attachments=_attachments(client, folder_id, message_id) if has_attachment and folder_id else [],
+        raw_payload=payload, sent_at=_sent_at(payload),
+    )
+
+
+def zoho_message_ingest(payload: dict, *, client: ZohoClient | None = None) -> tuple[Message, bool]:
+    # Already stored (webhook and poll racing, a replay): nothing to fetch, nothing to write.
+    existing = Message.objects.filter(external_msg_id=_str_field(payload, "messageId", required=True)).first()
+    if existing is not None:
+        return existing, False
+    facts = zoho_message_facts(payload, client=client)  # network calls: outside any transaction
+    customer = None
+    if facts.direction == "inbound":
+        customer, _ = customer_get_or_create_lead(email=facts.from_address, name=facts.from_name, integration="zoho")
+    message, created = message_ingest(facts=facts, customer=customer, integration="zoho")
+    if created:
+        records_ingested_total.labels(source="zoho", kind="message").inc()
+    return message, created

@@ -1,0 +1,64 @@
+"""POST /webhooks/zoho/: verify, store the raw delivery, answer, process after commit.
+
+Zoho's outgoing webhook is authenticated by `X-Hook-Signature` (base64 HMAC-SHA256 of the raw
+body keyed with ZOHO_WEBHOOK_SECRET) or, for setups without signing, `?token=<secret>`; both are
+compared in constant time. A bad or missing credential answers 401 and stores nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from integrations.webhooks_common import body_too_big, kept_headers, store_or_503
+from integrations.zoho.ingest import zoho_payload_parse
+from omnichannel.errors import InvalidPayload
+from omnichannel.jobs import enqueue
+from omnichannel.metrics import webhook_deliveries_total
+
+
+def signature_valid(body: bytes, signature: str, token: str) -> bool:
+    secret = settings.ZOHO_WEBHOOK_SECRET.encode()
+    if signature:
+        expected = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+        return hmac.compare_digest(expected, signature.strip())
+    return bool(token) and hmac.compare_digest(token.encode(), secret)
+
+
+@csrf_exempt
+@require_POST
+def zoho_webhook(request):
+    too_big = body_too_big(request)
+    if too_big:
+        webhook_deliveries_total.labels(source="zoho", status="too_large").inc()
+        return JsonResponse({"error": f"body of {too_big} bytes exceeds {settings.WEBHOOK_MAX_BODY_BYTES} bytes"},
+                            status=413)
+    body = request.body
+    if not signature_valid(body, request.headers.get("X-Hook-Signature", ""), request.GET.get("token", "")):
+        webhook_deliveries_total.labels(source="zoho", status="unauthorized").inc()
+        return JsonResponse({"error": "invalid signature"}, status=401)
+    invalid = ""
+    try:
+        payload = zoho_payload_parse(body)
+        external_id = str(payload.get("messageId") or "")
+        if not external_id:
+            raise InvalidPayload("field 'messageId' is required")
+    except InvalidPayload as exc:
+        invalid = exc.message
+        external_id = "invalid-" + hashlib.sha256(body).hexdigest()
+    delivery, created, unavailable = store_or_503(source="zoho", topic="mail.incoming", external_id=external_id,
+                                                  headers=kept_headers(request), body=body, invalid_reason=invalid)
+    if unavailable:
+        return unavailable
+    if invalid:
+        # Kept as a failed delivery (replayable once the cause is fixed); the sender learns why.
+        return JsonResponse({"error": invalid, "delivery_id": delivery.pk}, status=400)
+    if created:
+        enqueue("process_incoming_email_task", delivery.pk)
+    return JsonResponse({"status": "accepted" if created else "duplicate", "delivery_id": delivery.pk})

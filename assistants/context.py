@@ -1,0 +1,235 @@
+"""Everything the drafter may say, gathered before any provider runs.
+
+Each fact comes with its `Source` (kind, id, score, and what it says), so a draft can cite
+where every tracking number, quantity, date or price came from. Reads only; nothing here
+writes. Customer facts are read from `customers` directly for now; when the
+`customer_summary` read model lands they should come from `customers.selectors`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import nh3
+from django.conf import settings
+from django.db.models import Q
+
+from assistants import vectorstore
+from assistants.models import StyleProfile
+from catalog.models import InventoryItem
+from customers.models import Customer, Order
+from faq.models import Correction, FaqEntry
+
+_ORDER_REF = re.compile(r"#\s?(\d{3,10})\b")
+_TOKEN = re.compile(r"[\w-]+", re.UNICODE)
+_STOPWORDS = {"the", "and", "for", "with", "size", "pair", "your", "you", "our", "a", "an", "of", "in", "to"}
+_SHIPPED = {"fulfilled", "partially_fulfilled", "refunded", "partially_refunded"}
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # customer | order | inventory | correction | faq | site | reply
+    id: str
+    score: float
+    label: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    url: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = round(self.score, 4)
+        return data
+
+
+@dataclass
+class EmailIn:
+    from_address: str
+    subject: str
+    body: str
+    truncated: bool = False
+
+
+@dataclass
+class DraftContext:
+    email: EmailIn
+    customer: Source | None = None
+    orders: list[Source] = field(default_factory=list)
+    referenced_order: Source | None = None
+    inventory: list[Source] = field(default_factory=list)
+    corrections: list[Source] = field(default_factory=list)
+    faq: list[Source] = field(default_factory=list)
+    faq_by_intent: dict[str, Source] = field(default_factory=dict)
+    site: list[Source] = field(default_factory=list)
+    replies: list[Source] = field(default_factory=list)
+    style: dict[str, Any] = field(default_factory=dict)
+
+    def all_sources(self) -> list[Source]:
+        found = [self.customer] if self.customer else []
+        found += self.orders + self.inventory + self.corrections + self.faq + self.site + self.replies
+        return found
+
+    @property
+    def text(self) -> str:
+        return f"{self.email.subject}\n{self.email.body}"
+
+
+def email_text(*, body: str, body_html: str = "") -> str:
+    """The readable text of an email: the plain part, or the HTML part with every tag removed."""
+    if body.strip():
+        return body
+    if body_html.strip():
+        return re.sub(r"[ \t]+", " ", nh3.clean(body_html, tags=set())).strip()
+    return ""
+
+
+def email_in(*, from_address: str, subject: str, body: str, body_html: str = "") -> EmailIn:
+    text = email_text(body=body, body_html=body_html)
+    budget = settings.ASSISTANT_MAX_INPUT_CHARS
+    return EmailIn(from_address=from_address.strip().lower(), subject=subject[:500], body=text[:budget],
+                   truncated=len(text) > budget)
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in _TOKEN.findall(text.lower()) if len(t) > 1 and t not in _STOPWORDS}
+
+
+def _order_source(order: Order, score: float) -> Source:
+    facts = {
+        "name": order.name, "status": order.status, "financial_status": order.financial_status,
+        "fulfillment_status": order.fulfillment_status, "tracking": order.tracking,
+        "line_items": [{"sku": li.get("sku", ""), "title": li.get("title", ""), "quantity": li.get("quantity")}
+                       for li in order.line_items],
+        "placed_at": order.placed_at.date().isoformat() if order.placed_at else "",
+        "shipped": order.status in _SHIPPED,
+        "refunds": [{"amount": f"{(r.get('amount_cents') or 0) / 100:.2f}", "date": (r.get("created_at") or "")[:10],
+                     "note": r.get("note", "")} for r in order.refunds or []],
+        "total": f"{order.total_price_cents / 100:.2f} {order.currency}",
+    }
+    return Source("order", str(order.pk), score, f"Order {order.name}", facts)
+
+
+def _inventory_source(item: InventoryItem, score: float) -> Source:
+    facts = {"sku": item.sku, "title": item.title, "quantity_available": item.quantity_available,
+             "lead_time_days": item.lead_time_days, "price": f"{item.price_cents / 100:.2f} {item.currency}"}
+    return Source("inventory", str(item.pk), score, f"{item.title} ({item.sku})", facts)
+
+
+def inventory_for_skus(skus: set[str]) -> list[Source]:
+    """The stock facts of an order's own items (a backordered order's restock date)."""
+    return [_inventory_source(item, 0.9) for item in InventoryItem.objects.filter(sku__in=skus)] if skus else []
+
+
+def _customer_and_orders(ctx: DraftContext) -> None:
+    email = ctx.email.from_address
+    customer = Customer.objects.filter(email__iexact=email, is_erased=False).first() if email else None
+    if customer is not None:
+        ctx.customer = Source("customer", str(customer.pk), 1.0, customer.name or customer.email, {
+            "name": customer.name, "first_name": (customer.name or "").split(" ")[0],
+            "segment": customer.segment, "orders_count": customer.orders_count,
+            "addresses": customer.shipping_addresses,
+        })
+    # Guest checkouts have no customer row: their orders still carry the checkout email.
+    match = Q(email__iexact=email) if email else Q(pk__in=[])
+    if customer is not None:
+        match |= Q(customer=customer)
+    orders = list(Order.objects.filter(match, is_erased=False).order_by("-placed_at", "-id")[:5]) if email else []
+    refs = {f"#{n}" for n in _ORDER_REF.findall(ctx.text)}
+    for order in orders:
+        source = _order_source(order, 1.0 if order.name in refs else 0.8)
+        ctx.orders.append(source)
+        if order.name in refs and ctx.referenced_order is None:
+            ctx.referenced_order = source
+    if refs and ctx.referenced_order is None:
+        # An order number the sender quotes but that is not theirs is not disclosed.
+        named = Order.objects.filter(name__in=refs, is_erased=False).first()
+        if named is not None and email and named.email.lower() == email:
+            ctx.referenced_order = _order_source(named, 1.0)
+            ctx.orders.insert(0, ctx.referenced_order)
+
+
+def _inventory(ctx: DraftContext) -> None:
+    words = _tokens(ctx.text)
+    lowered = ctx.text.lower()
+    scored = []
+    for item in InventoryItem.objects.all().only("pk", "sku", "title", "quantity_available", "lead_time_days",
+                                                 "price_cents", "currency"):
+        if item.sku.lower() in lowered:
+            scored.append((1.0, item))
+            continue
+        title_words = _tokens(re.sub(r"[()]", " ", item.title))
+        if not title_words:
+            continue
+        score = len(title_words & words) / len(title_words)
+        if score >= 0.5:
+            scored.append((score, item))
+    scored.sort(key=lambda pair: pair[0], reverse=True)
+    kept: list[tuple[float, InventoryItem, set[str]]] = []
+    for score, item in scored:
+        words_of_item = _tokens(re.sub(r"[()]", " ", item.title))
+        # A weaker match that is a variant of a kept one ("boots size 44" after "size 42") is noise.
+        if any(len(words_of_item & other) / max(len(words_of_item), 1) >= 0.6 and score < best_score
+               for best_score, _, other in kept):
+            continue
+        kept.append((score, item, words_of_item))
+    ctx.inventory = [_inventory_source(item, score) for score, item, _ in kept[:3]]
+
+
+def _corrections(ctx: DraftContext) -> None:
+    lowered = ctx.text.lower()
+    for correction in Correction.objects.filter(is_active=True).order_by("key"):
+        pattern = correction.pattern.strip().lower()
+        if pattern and re.search(rf"(?<![\w]){re.escape(pattern)}", lowered):
+            ctx.corrections.append(Source("correction", str(correction.pk), 1.0, correction.key,
+                                          {"answer": correction.answer, "sources": correction.sources}))
+
+
+def _faq(ctx: DraftContext) -> None:
+    # Published FAQ entries are few (tens): scoring them here needs no index and is never stale.
+    scored = []
+    for entry in FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED).order_by("position", "id"):
+        score = vectorstore.lexical_similarity(ctx.text, f"{entry.question} {entry.question} {entry.answer}")
+        source = Source("faq", str(entry.pk), score, entry.question,
+                        {"question": entry.question, "answer": entry.answer, "intent": entry.source_intent})
+        if entry.source_intent:
+            ctx.faq_by_intent.setdefault(entry.source_intent, source)
+        if score >= settings.ASSISTANT_FAQ_MIN_SCORE:
+            scored.append(source)
+    ctx.faq = sorted(scored, key=lambda s: s.score, reverse=True)[:2]
+
+
+def _site_and_replies(ctx: DraftContext) -> None:
+    for hit in vectorstore.index_query(vectorstore.SITE, ctx.text, n=3):
+        if hit.score >= settings.ASSISTANT_SITE_MIN_SCORE:
+            ctx.site.append(Source("site", str(hit.metadata.get("snapshot_id", hit.id)), hit.score,
+                                   hit.metadata.get("title") or hit.metadata.get("url", ""),
+                                   {"text": hit.text[:600], "chunk_id": hit.id}, url=hit.metadata.get("url", "")))
+    replies = [hit for hit in vectorstore.index_query(vectorstore.REPLIES, ctx.text, n=4)
+               if hit.score >= settings.ASSISTANT_REPLY_MIN_SCORE]
+    # Replies agents edited teach more than ones approved as drafted: they come first.
+    replies.sort(key=lambda h: (not h.metadata.get("edited", False), -h.score))
+    ctx.replies = [Source("reply", str(h.metadata.get("approval_id", h.id)), h.score, "approved reply",
+                          {"text": str(h.metadata.get("reply", ""))[:800], "question": h.text[:300],
+                           "edited": bool(h.metadata.get("edited"))}) for h in replies[:2]]
+
+
+def _style(ctx: DraftContext, agent_user_id: int | None) -> None:
+    profile = None
+    if agent_user_id:
+        profile = StyleProfile.objects.filter(owner_user_id=agent_user_id).first()
+    profile = profile or StyleProfile.objects.filter(is_brand_default=True).first()
+    ctx.style = dict(profile.tone_config) if profile else {}
+    if profile:
+        ctx.style["profile_id"] = profile.pk
+
+
+def context_build(*, email: EmailIn, agent_user_id: int | None = None) -> DraftContext:
+    ctx = DraftContext(email=email)
+    _customer_and_orders(ctx)
+    _inventory(ctx)
+    _corrections(ctx)
+    _faq(ctx)
+    _site_and_replies(ctx)
+    _style(ctx, agent_user_id)
+    return ctx

@@ -1,0 +1,51 @@
+"""Approved replies into the REPLIES collection: how the assistant learns from agents.
+
+The document is the customer's question (what a new email will resemble); the reply the
+agent sent, and whether they edited it, ride along as metadata. Ids are the approval ids, so
+re-indexing (or `rehydrate_chroma`) never duplicates.
+"""
+
+from __future__ import annotations
+
+from assistants import vectorstore
+from conversations.models import Approval
+
+
+def _item(approval: Approval) -> vectorstore.IndexItem | None:
+    message = approval.draft.reply_to
+    if message is None or message.is_erased or not approval.final_text.strip():
+        return None
+    question = f"{message.subject}\n{message.body or message.body_html}"[:4000]
+    return vectorstore.IndexItem(
+        id=f"approval-{approval.pk}", text=question,
+        metadata={"approval_id": approval.pk, "draft_id": approval.draft_id, "intent": approval.draft.intent,
+                  "edited": approval.action == Approval.Action.EDIT, "reply": approval.final_text[:4000]},
+    )
+
+
+def _approved():
+    return (Approval.objects.filter(action__in=[Approval.Action.APPROVE, Approval.Action.EDIT])
+            .select_related("draft", "draft__reply_to"))
+
+
+def approved_reply_index(*, approval_id: int) -> bool:
+    approval = _approved().filter(pk=approval_id).first()
+    item = _item(approval) if approval else None
+    if item is None:
+        return False
+    vectorstore.index_upsert(vectorstore.REPLIES, [item])
+    return True
+
+
+def approved_replies_reindex(batch_size: int = 500) -> int:
+    """Rebuild the REPLIES collection from Postgres (the system of record)."""
+    vectorstore.index_reset(vectorstore.REPLIES)
+    total, batch = 0, []
+    for approval in _approved().order_by("pk").iterator(chunk_size=batch_size):
+        item = _item(approval)
+        if item:
+            batch.append(item)
+        if len(batch) >= batch_size:
+            total += vectorstore.index_upsert(vectorstore.REPLIES, batch)
+            batch = []
+    return total + vectorstore.index_upsert(vectorstore.REPLIES, batch)

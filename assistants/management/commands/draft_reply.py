@@ -1,0 +1,59 @@
+"""Run the whole drafting pipeline on one email, as if it had just arrived."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+from django.core.management.base import BaseCommand, CommandError
+
+from assistants.context import email_in
+from assistants.services import draft_compose, draft_generate
+from conversations.services.threads import MessageFacts, message_ingest
+from customers.services import customer_get_or_create_lead
+
+
+class Command(BaseCommand):
+    help = "Draft a reply to one email: prints intent, draft, confidence and sources."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--from", dest="sender", required=True, help="the customer's email address")
+        parser.add_argument("--subject", required=True)
+        parser.add_argument("--body-file", type=Path, required=True, help="a file with the email's text ('-' for stdin)")
+        parser.add_argument("--dry-run", action="store_true", help="write nothing (no conversation, draft or run)")
+        parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+    def handle(self, *args, sender, subject, body_file, dry_run, **options):
+        if "@" not in sender:
+            raise CommandError(f"--from {sender!r} is not an email address")
+        try:
+            body = self.stdin.read() if str(body_file) == "-" else body_file.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"--body-file {body_file}: {exc}") from exc
+        if dry_run:
+            outcome = draft_compose(email=email_in(from_address=sender, subject=subject, body=body))
+        else:
+            customer, _ = customer_get_or_create_lead(email=sender)
+            message, _ = message_ingest(facts=MessageFacts(
+                channel="email", direction="inbound", external_msg_id=f"manual-{uuid4().hex}",
+                external_thread_id=f"manual-{sender.lower()}", from_address=sender, subject=subject, body=body,
+                sent_at=datetime.now(UTC)), customer=customer, integration="draft_reply")
+            outcome = draft_generate(message_id=message.pk, force=True)
+        self._print(outcome, as_json=options["json"])
+
+    def _print(self, outcome, *, as_json: bool) -> None:
+        data = outcome.as_json()
+        if as_json:
+            self.stdout.write(json.dumps(data, indent=2, default=str))
+            return
+        self.stdout.write(f"intent      {data['intent']} ({data['intent_confidence']:.2f})")
+        self.stdout.write(f"confidence  {data['confidence']:.2f}   model {data['model']}")
+        if data["provider_error"]:
+            self.stdout.write(f"provider    FAILED: {data['provider_error']}")
+        self.stdout.write("\n" + data["body"] + "\n")
+        self.stdout.write("sources:")
+        for s in data["sources"] or []:
+            url = f"  {s['url']}" if s["url"] else ""
+            self.stdout.write(f"  [{s['kind']}:{s['id']}] {s['label']}  score {s['score']}{url}")
+        if not data["sources"]:
+            self.stdout.write("  (none: the draft says what the agent will check)")

@@ -1,0 +1,137 @@
+"""Drafting: one inbound message in, one pending draft with its model run out.
+
+Reads and the provider call happen outside any transaction (a slow LLM must not hold row
+locks); only the final write of the model run and the draft is atomic. A failing provider
+leaves a failed model run with its error, and the grounded drafter still gives the agent a
+low-confidence starting point, so no email waits without a draft.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from assistants import intents
+from assistants.context import DraftContext, EmailIn, context_build, email_in
+from assistants.models import ModelRun
+from assistants.providers import ProviderError, ProviderResult, provider_for
+from assistants.providers.grounded import draft_grounded
+from catalog.demand import product_request_record
+from conversations.models import Draft, Message
+from conversations.services.drafts import draft_create
+from omnichannel.metrics import draft_latency_seconds
+
+logger = logging.getLogger(__name__)
+_FACT_TOKEN = re.compile(r"[\w-]*\d[\w.-]*")
+
+
+@dataclass
+class DraftOutcome:
+    intent: intents.IntentResult
+    context: DraftContext
+    result: ProviderResult
+    unsupported: list[str]
+    failure: str = ""
+    draft: Draft | None = None
+    model_run: ModelRun | None = None
+
+    @property
+    def confidence(self) -> float:
+        return self.draft.confidence if self.draft else self.result.confidence
+
+    def as_json(self) -> dict:
+        return {"intent": self.intent.intent, "intent_confidence": self.intent.confidence,
+                "confidence": self.confidence, "body": self.result.body, "model": self.result.model_slug,
+                "sources": [s.as_json() for s in self.result.used], "unsupported_facts": self.unsupported,
+                "missing": self.result.notes.get("missing", []), "provider_error": self.failure,
+                "draft_id": self.draft.pk if self.draft else None,
+                "model_run_id": self.model_run.pk if self.model_run else None}
+
+
+def unsupported_facts(body: str, ctx: DraftContext, result: ProviderResult) -> list[str]:
+    """Numbers in the draft (tracking numbers, quantities, prices, dates) found in no source it lists
+    and not in the customer's own email. The grounded drafter should always return []."""
+    evidence = json.dumps([s.as_json() for s in result.used], default=str) + ctx.email.subject + ctx.email.body
+    style = json.dumps(ctx.style)
+    return sorted({tok.strip(".-") for tok in _FACT_TOKEN.findall(body)
+                   if tok.strip(".-") and tok.strip(".-") not in evidence and tok.strip(".-") not in style})
+
+
+def _cost(model: str, tokens_in: int, tokens_out: int) -> tuple[Decimal, bool]:
+    prices = settings.LLM_PRICES_PER_MTOK.get(model)
+    if prices is None:
+        return Decimal(0), False
+    return (Decimal(str(prices[0])) * tokens_in + Decimal(str(prices[1])) * tokens_out) / Decimal(1_000_000), True
+
+
+def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider: str | None = None) -> DraftOutcome:
+    """Context, intent and provider for one email; writes nothing (used by `draft_reply --dry-run`)."""
+    ctx = context_build(email=email, agent_user_id=agent_user_id)
+    intent = intents.intent_classify(subject=email.subject, body=email.body, matched_inventory=bool(ctx.inventory),
+                                     names_order=ctx.referenced_order is not None)
+    failure = ""
+    try:
+        result = provider_for(provider or settings.LLM_PROVIDER)(ctx, intent)
+    except ProviderError as exc:
+        failure = str(exc)
+        logger.warning("drafting provider failed, falling back to the grounded drafter: %s", exc)
+        result = draft_grounded(ctx, intent)
+        result.confidence = min(result.confidence, 0.3)
+    unsupported = unsupported_facts(result.body, ctx, result)
+    if unsupported:
+        result.confidence = min(result.confidence, 0.3)
+    return DraftOutcome(intent=intent, context=ctx, result=result, unsupported=unsupported, failure=failure)
+
+
+def _record_run(*, message: Message, outcome: DraftOutcome, latency_ms: int, provider: str) -> ModelRun:
+    result = outcome.result
+    cost, priced = _cost(result.model_slug, result.tokens_in, result.tokens_out)
+    return ModelRun.objects.create(
+        conversation_id=message.conversation_id, message=message, provider=provider,
+        model_slug=result.model_slug, prompt_hash=result.prompt_hash, temperature=result.temperature,
+        tokens_in=result.tokens_in, tokens_out=result.tokens_out, cost_usd=cost, latency_ms=latency_ms,
+        intent=outcome.intent.intent, sources=[s.as_json() for s in result.used],
+        evaluation={"unsupported_facts": outcome.unsupported, "missing": result.notes.get("missing", []),
+                    "banned_removed": result.notes.get("banned_removed", []), "priced": priced,
+                    "intent_scores": outcome.intent.scores, "fallback_from": provider if outcome.failure else ""},
+        input_truncated=outcome.context.email.truncated,
+        status=ModelRun.Status.FAILED if outcome.failure else ModelRun.Status.OK, error=outcome.failure,
+    )
+
+
+def draft_generate(*, message_id: int, force: bool = False, provider: str | None = None) -> DraftOutcome | None:
+    """Draft a reply to one inbound message. Idempotent: a message that already has a pending
+    draft keeps it unless `force` (a new correction, a manual regenerate)."""
+    message = Message.objects.select_related("conversation").get(pk=message_id)
+    if message.direction != Message.Direction.INBOUND or message.is_erased:
+        return None
+    if not force and Draft.objects.filter(reply_to=message, status=Draft.Status.PENDING).exists():
+        return None
+    provider = provider or settings.LLM_PROVIDER
+    started = time.perf_counter()
+    outcome = draft_compose(
+        email=email_in(from_address=message.from_address, subject=message.subject, body=message.body,
+                       body_html=message.body_html),
+        provider=provider,
+    )
+    latency_ms = int((time.perf_counter() - started) * 1000)
+    with transaction.atomic():
+        outcome.model_run = _record_run(message=message, outcome=outcome, latency_ms=latency_ms, provider=provider)
+        outcome.draft = draft_create(
+            conversation_id=message.conversation_id, body=outcome.result.body, confidence=outcome.result.confidence,
+            intent=outcome.intent.intent, reply_to_id=message.pk, model_run=outcome.model_run,
+            correction_ids=[int(s.id) for s in outcome.result.used if s.kind == "correction"],
+        )
+    draft_latency_seconds.observe(latency_ms / 1000)
+    if outcome.intent.intent == intents.PRODUCT_REQUEST:
+        # Demand mining: something the shop does not sell, counted per conversation.
+        product_request_record(text=f"{message.subject}. {message.body}", conversation_id=message.conversation_id,
+                               customer_id=message.conversation.customer_id, requested_at=message.sent_at)
+    return outcome

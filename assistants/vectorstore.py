@@ -1,0 +1,214 @@
+"""The retrieval index: Chroma collections derived from Postgres and the blob store.
+
+Chroma is only a derived index (ARCHITECTURE.md): every collection can be rebuilt from
+snapshots, FAQ entries and approved replies (`manage.py rehydrate_chroma`), so nothing here
+is the system of record. All access goes through this module so the client, the embedding
+backend and the collection names are chosen in one place.
+
+- Embedded `PersistentClient` at CHROMA_PATH by default; `HttpClient` when CHROMA_HOST is set.
+  The embedded store is one process's file: production runs Chroma as a server.
+- EMBEDDING_BACKEND: `lexical` (default; offline and deterministic, a hashed bag of words and
+  word pairs, good enough for shop vocabulary: skus, product names, order words), `minilm`
+  (all-MiniLM-L6-v2 through sentence-transformers from a local directory, EMBEDDING_MODEL_PATH),
+  or `chroma-default` (Chroma's own model, which downloads at first use: online installs only).
+- Collection names carry the backend, because vectors of different backends cannot be mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+SITE = "site_chunks"
+FAQ = "faq_entries"
+REPLIES = "approved_replies"
+COLLECTIONS = (SITE, FAQ, REPLIES)
+
+LEXICAL_DIMENSIONS = 512
+_WORD = re.compile(r"[\w#-]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class IndexItem:
+    id: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float  # cosine similarity clamped to [0, 1]; higher is closer
+
+
+def lexical_vector(text: str) -> list[float]:
+    words = [w for w in _WORD.findall(text.lower()) if len(w) > 1]
+    features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    counts: dict[int, float] = {}
+    for feature in features:
+        # blake2b, not hash(): the same text must give the same vector in every process.
+        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+        slot = int.from_bytes(digest[:4], "little") % LEXICAL_DIMENSIONS
+        sign = 1.0 if digest[4] & 1 else -1.0
+        counts[slot] = counts.get(slot, 0.0) + sign
+    vector = np.zeros(LEXICAL_DIMENSIONS, dtype=np.float32)
+    for slot, value in counts.items():
+        vector[slot] = math.copysign(1 + math.log(abs(value)), value) if value else 0.0
+    norm = float(np.linalg.norm(vector))
+    if norm == 0.0:
+        vector[0] = 1.0  # an empty text still needs a valid unit vector
+        norm = 1.0
+    return (vector / norm).tolist()
+
+
+def lexical_similarity(a: str, b: str) -> float:
+    """Cosine similarity of two texts' lexical vectors, for small sets scored without an index."""
+    return float(np.dot(lexical_vector(a), lexical_vector(b)))
+
+
+def _embedding_class():
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+    class LexicalEmbedding(EmbeddingFunction[Documents]):
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input: Documents) -> Embeddings:
+            return [np.array(lexical_vector(text), dtype=np.float32) for text in input]
+
+        @staticmethod
+        def name() -> str:
+            return "omnichannel-lexical"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"dimensions": LEXICAL_DIMENSIONS}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> LexicalEmbedding:
+            return LexicalEmbedding()
+
+        def default_space(self):
+            return "cosine"
+
+    return LexicalEmbedding
+
+
+def _embedding_function():
+    backend = settings.EMBEDDING_BACKEND
+    if backend == "lexical":
+        return _embedding_class()()
+    if backend == "minilm":
+        if not settings.EMBEDDING_MODEL_PATH:
+            raise ImproperlyConfigured(
+                "EMBEDDING_BACKEND=minilm needs EMBEDDING_MODEL_PATH, a local directory holding all-MiniLM-L6-v2")
+        try:
+            from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
+            return SentenceTransformerEmbeddingFunction(model_name=settings.EMBEDDING_MODEL_PATH, device="cpu")
+        except (ImportError, ValueError) as exc:
+            raise ImproperlyConfigured(f"EMBEDDING_BACKEND=minilm: {exc} (pip install sentence-transformers)") from exc
+    from chromadb.utils.embedding_functions import DefaultEmbeddingFunction
+    return DefaultEmbeddingFunction()
+
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def _client():
+    key = (settings.CHROMA_HOST, settings.CHROMA_PORT, settings.CHROMA_PATH)
+    with _lock:
+        if _state.get("key") != key:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            if settings.CHROMA_HOST:
+                client = chromadb.HttpClient(host=settings.CHROMA_HOST, port=settings.CHROMA_PORT,
+                                             settings=chroma_settings)
+            else:
+                client = chromadb.PersistentClient(path=settings.CHROMA_PATH, settings=chroma_settings)
+            _state.clear()
+            _state.update(key=key, client=client, collections={})
+        return _state["client"]
+
+
+def _collection(name: str):
+    if name not in COLLECTIONS:
+        raise ValueError(f"unknown collection {name!r}; expected one of {', '.join(COLLECTIONS)}")
+    client = _client()
+    cache = _state["collections"]
+    if name not in cache:
+        cache[name] = client.get_or_create_collection(
+            name=f"{name}__{settings.EMBEDDING_BACKEND.replace('-', '_')}",
+            embedding_function=_embedding_function(),
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+    return cache[name]
+
+
+def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    # Chroma keeps only scalar metadata values; None is dropped, anything else becomes text.
+    clean = {}
+    for key, value in metadata.items():
+        if value is None:
+            continue
+        clean[key] = value if isinstance(value, (str, int, float, bool)) else str(value)
+    return clean or {"_": ""}
+
+
+def index_upsert(collection: str, items: list[IndexItem]) -> int:
+    """Insert or replace items by id (stable ids make re-indexing never duplicate)."""
+    if not items:
+        return 0
+    target = _collection(collection)
+    batch = _client().get_max_batch_size()
+    for start in range(0, len(items), batch):
+        chunk = items[start:start + batch]
+        target.upsert(ids=[i.id for i in chunk], documents=[i.text for i in chunk],
+                      metadatas=[_clean_metadata(i.metadata) for i in chunk])
+    return len(items)
+
+
+def index_query(collection: str, text: str, *, n: int = 5, where: dict | None = None) -> list[Hit]:
+    target = _collection(collection)
+    if n <= 0 or target.count() == 0:
+        return []
+    result = target.query(query_texts=[text or " "], n_results=n, where=where,
+                          include=["documents", "metadatas", "distances"])
+    hits = []
+    for id_, doc, meta, distance in zip(result["ids"][0], result["documents"][0], result["metadatas"][0],
+                                        result["distances"][0], strict=False):
+        hits.append(Hit(id=id_, text=doc or "", metadata=dict(meta or {}), score=max(0.0, min(1.0, 1.0 - distance))))
+    return hits
+
+
+def index_delete(collection: str, ids: list[str]) -> None:
+    if ids:
+        _collection(collection).delete(ids=list(ids))
+
+
+def index_count(collection: str) -> int:
+    return _collection(collection).count()
+
+
+def index_reset(collection: str) -> None:
+    """Drop and recreate one collection (used by rehydrate_chroma before a rebuild)."""
+    target = _collection(collection)
+    _client().delete_collection(target.name)
+    _state["collections"].pop(collection, None)
+    _collection(collection)
+
+
+def vectorstore_check() -> dict[str, Any]:
+    """For /readyz: is the index reachable, and how big is each collection."""
+    return {"backend": settings.EMBEDDING_BACKEND, **{name: index_count(name) for name in COLLECTIONS}}

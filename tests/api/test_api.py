@@ -1,0 +1,139 @@
+"""The integration API: auth, group permissions, draft actions with 409, read models, errors, schema."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from customers.models import Order
+from customers.selectors import customer_summary_refresh
+from faq.models import Correction
+from integrations.demo import seed_demo
+from tests.builders import make_draft, make_inbound_message
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(group: str | None, name: str) -> APIClient:
+    user = get_user_model().objects.create_user(username=name, password="pw")
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def agent():
+    return _client("Agents", "api-agent")
+
+
+@pytest.fixture
+def ops():
+    return _client("Ops", "api-ops")
+
+
+ENDPOINTS = ["/api/conversations/", "/api/drafts/", "/api/approvals/", "/api/customers/", "/api/orders/",
+             "/api/inventory_items/", "/api/product_requests/", "/api/faq_entries/", "/api/corrections/",
+             "/api/model_runs/", "/api/audit_log/", "/api/customer_summary/?email=a@example.com"]
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_every_endpoint_refuses_an_anonymous_request(url):
+    assert APIClient().get(url).status_code == 401
+
+
+def test_an_agent_reads_what_agents_see_but_not_the_audit_log(agent):
+    assert agent.get("/api/drafts/").status_code == 200
+    assert agent.get("/api/orders/").status_code == 200
+    assert agent.get("/api/audit_log/").status_code == 403
+
+
+def test_a_token_without_a_group_is_refused(client):
+    nobody = _client(None, "nobody")
+    assert nobody.get("/api/drafts/").status_code == 403
+
+
+def test_draft_actions_and_409_when_no_longer_pending(agent):
+    draft = make_draft(body="Hello\nOld text\nBye")
+    response = agent.post(f"/api/drafts/{draft.pk}/edit/", {"final_text": "Hello\nNew text\nBye"}, format="json")
+    assert response.status_code == 200 and response.json()["action"] == "edit"
+    assert "-Old text\n+New text" in response.json()["diff"]
+    again = agent.post(f"/api/drafts/{draft.pk}/approve/")
+    assert again.status_code == 409 and "cannot be decided again" in again.json()["detail"]
+    other = make_draft()
+    assert agent.post(f"/api/drafts/{other.pk}/reject/", {"reason": ""}, format="json").status_code == 400
+    assert agent.post(f"/api/drafts/{other.pk}/reject/", {"reason": "wrong"}, format="json").status_code == 200
+
+
+def test_an_agent_token_cannot_change_corrections_but_ops_can(agent, ops):
+    payload = {"key": "gift-cards", "pattern": "gift card", "answer": "Gift cards never expire."}
+    assert agent.post("/api/corrections/", payload, format="json").status_code == 403
+    created = ops.post("/api/corrections/", payload, format="json")
+    assert created.status_code == 201
+    changed = ops.patch(f"/api/corrections/{created.json()['id']}/", {"answer": "They last 5 years."}, format="json")
+    assert changed.status_code == 200 and Correction.objects.get(key="gift-cards").answer == "They last 5 years."
+
+
+def test_read_only_resources_refuse_writes_with_405(ops):
+    assert ops.post("/api/orders/", {}, format="json").status_code in (403, 405)
+    assert ops.delete("/api/corrections/1/").status_code == 405
+
+
+def test_unknown_ids_404_and_malformed_filters_400_naming_the_field(agent):
+    assert agent.get("/api/drafts/999999/").status_code == 404
+    response = agent.get("/api/drafts/?conversation=not-a-number")
+    assert response.status_code == 400 and "conversation" in response.json()
+
+
+def test_the_draft_list_runs_the_same_queries_for_10_and_60_drafts(agent):
+    for i in range(10):
+        make_draft(message=make_inbound_message(email=f"q{i}@example.com"))
+    def count_queries() -> int:
+        executed = []
+        with connection.execute_wrapper(lambda execute, sql, params, many, context: (
+                executed.append(sql), execute(sql, params, many, context))[1]):
+            assert agent.get("/api/drafts/").status_code == 200
+        return len(executed)
+
+    few = count_queries()
+    for i in range(50):
+        make_draft(message=make_inbound_message(email=f"r{i}@example.com"))
+    assert few > 0 and count_queries() == few
+
+
+def test_customer_summary_by_id_and_email_with_backorders_no_orders_and_guests(agent):
+    seed_demo()
+    customer_summary_refresh()
+    grace = agent.get("/api/customer_summary/?email=Grace.Hopper@example.com").json()
+    assert grace["latest_orders"][0]["name"] == "#1003" and grace["backordered_count"] == 1
+    ada = agent.get(f"/api/customer_summary/{grace['customer_id']}/").json()
+    assert ada["email"] == "grace.hopper@example.com"
+    barbara = agent.get("/api/customer_summary/?email=barbara.liskov@example.com").json()
+    assert barbara["latest_orders"] == [] and barbara["orders_count"] == 0
+    guest = agent.get("/api/customer_summary/?email=guest.walker@example.net").json()
+    assert guest["customer_id"] is None and {o["name"] for o in guest["latest_orders"]} == {"#1008", "#1009"}
+    assert agent.get("/api/customer_summary/?email=nobody@example.org").status_code == 404
+    assert agent.get("/api/customer_summary/?email=not-an-email").status_code == 400
+
+
+def test_the_summary_follows_a_refresh_after_ingest(agent):
+    seed_demo()
+    customer_summary_refresh()
+    order = Order.objects.get(name="#1003")
+    order.status = "fulfilled"
+    order.save()
+    customer_summary_refresh()
+    grace = agent.get("/api/customer_summary/?email=grace.hopper@example.com").json()
+    assert grace["backordered_count"] == 0
+
+
+def test_the_openapi_schema_is_served_and_docs_render(agent, client, django_user_model):
+    schema = agent.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/drafts/{id}/approve/" in schema.content
+    client.force_login(django_user_model.objects.get(username="api-agent"))
+    assert client.get("/api/docs/").status_code == 200

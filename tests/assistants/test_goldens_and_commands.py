@@ -1,0 +1,71 @@
+"""The golden cases pass on the demo shop, and the runner really fails when a case is wrong."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from assistants.goldens import goldens_load, goldens_run
+from conversations.models import Draft
+from integrations.demo import seed_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_there_are_at_least_40_goldens_across_every_intent():
+    cases = goldens_load()
+    assert len(cases) >= 40
+    intents = {c["expect"].get("intent") for c in cases}
+    assert {"order_status", "availability", "returns_refunds", "address_change", "product_request", "general"} <= intents
+
+
+def test_the_goldens_pass_on_the_demo_shop():
+    seed_demo()
+    results = goldens_run()
+    failed = {r.case_id: r.failures for r in results if not r.passed}
+    assert not failed
+
+
+def test_a_wrong_expectation_fails_the_command(tmp_path):
+    seed_demo()
+    path = tmp_path / "qa.yaml"
+    path.write_text(
+        "cases:\n  - {id: wrong, from: ada.lovelace@example.com, subject: Tent, body: 'Where is order #1001?',\n"
+        "     expect: {intent: availability, contains: ['999 available']}}\n")
+    out = StringIO()
+    with pytest.raises(CommandError, match="pass rate 0.0%"):
+        call_command("run_goldens", "--file", str(path), stdout=out)
+    assert "intent order_status != availability" in out.getvalue()
+
+
+def test_draft_reply_dry_run_prints_json_and_writes_nothing(tmp_path):
+    seed_demo()
+    before = Draft.objects.count()
+    body = tmp_path / "email.txt"
+    body.write_text("Is the Ridgeline 2-person tent in stock?")
+    out = StringIO()
+    call_command("draft_reply", "--from", "barbara.liskov@example.com", "--subject", "Tent", "--body-file", str(body),
+                 "--dry-run", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["intent"] == "availability" and "14 available" in data["body"]
+    assert data["sources"][0]["kind"] == "inventory" and data["draft_id"] is None
+    assert Draft.objects.count() == before
+
+
+def test_draft_reply_without_dry_run_creates_the_conversation_and_a_pending_draft(tmp_path):
+    seed_demo()
+    body = tmp_path / "email.txt"
+    body.write_text("Where is my order #1001?")
+    out = StringIO()
+    call_command("draft_reply", "--from", "ada.lovelace@example.com", "--subject", "Order", "--body-file", str(body),
+                 stdout=out)
+    assert "1Z999AA10123456784" in out.getvalue()
+    assert Draft.objects.filter(status="pending", conversation__subject="Order").count() == 1
+
+
+def test_draft_reply_refuses_a_missing_body_file_by_name():
+    with pytest.raises(CommandError, match="--body-file /nope"):
+        call_command("draft_reply", "--from", "a@example.com", "--subject", "x", "--body-file", "/nope")

@@ -1,0 +1,132 @@
+"""The OpenAI-compatible provider against a small local server that speaks chat completions."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from assistants.models import ModelRun
+from assistants.services import draft_generate
+from conversations.models import Message
+from integrations.demo import seed_demo
+
+pytestmark = pytest.mark.django_db
+
+
+class ChatServer:
+    """Answers POST /v1/chat/completions from a script of (status, body) pairs, then repeats the last."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.requests: list[dict] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length", 0))
+                server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"),
+                                        "body": json.loads(self.rfile.read(length))})
+                status, body = server.script.pop(0) if len(server.script) > 1 else server.script[0]
+                if status == "hang":
+                    threading.Event().wait(2)
+                    status, body = 200, "{}"
+                payload = body if isinstance(body, str) else json.dumps(body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(payload.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def completion(text: str, model: str = "gpt-4o-mini") -> dict:
+    return {"id": "chatcmpl-1", "object": "chat.completion", "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 812, "completion_tokens": 64, "total_tokens": 876}}
+
+
+@pytest.fixture
+def llm(settings):
+    servers = []
+
+    def start(*script):
+        server = ChatServer(script)
+        servers.append(server)
+        settings.LLM_PROVIDER = "openai"
+        settings.LLM_BASE_URL = server.url
+        settings.LLM_API_KEY = "sk-test"
+        settings.LLM_MODEL = "gpt-4o-mini"
+        settings.LLM_TIMEOUT_SECONDS = 0.5
+        return server
+
+    seed_demo()
+    yield start
+    for server in servers:
+        server.close()
+
+
+def _tent_message():
+    return Message.objects.get(subject="Where is my tent?")
+
+
+def _cited_source_number(server, kind: str) -> int:
+    prompt = server.requests[-1]["body"]["messages"][1]["content"]
+    line = next(line for line in prompt.splitlines() if line.startswith("[") and f"] {kind} " in line)
+    return int(line[1:line.index("]")])
+
+
+def test_the_facts_go_in_as_numbered_sources_and_the_cited_ones_are_recorded(llm):
+    server = llm((200, completion("placeholder")))
+    draft_generate(message_id=_tent_message().pk)  # learn the numbering the prompt uses
+    n = _cited_source_number(server, "order")
+    server.script = [(200, completion(f"Your order #1001 shipped with UPS 1Z999AA10123456784 [{n}]."))]
+    outcome = draft_generate(message_id=_tent_message().pk, force=True)
+    request = server.requests[-1]
+    assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer sk-test"
+    assert "1Z999AA10123456784" in request["body"]["messages"][1]["content"]
+    run = outcome.model_run
+    assert run.status == ModelRun.Status.OK and run.tokens_in == 812 and run.tokens_out == 64
+    assert [s["kind"] for s in run.sources] == ["order"]
+    assert float(run.cost_usd) == pytest.approx((812 * 0.15 + 64 * 0.60) / 1e6)
+    assert outcome.draft.body.startswith("Hi Ada,")
+
+
+def test_429_and_500_are_retried_then_the_answer_is_used(llm):
+    server = llm((429, {"error": "rate"}), (500, {"error": "boom"}), (200, completion("All good, no facts.")))
+    outcome = draft_generate(message_id=_tent_message().pk)
+    assert len(server.requests) == 3
+    assert outcome.model_run.status == ModelRun.Status.OK and "All good" in outcome.draft.body
+
+
+def test_garbage_is_a_recorded_failure_and_the_agent_still_gets_a_low_confidence_draft(llm):
+    llm((200, "this is not json"))
+    outcome = draft_generate(message_id=_tent_message().pk)
+    assert outcome.model_run.status == ModelRun.Status.FAILED
+    assert "non-JSON" in outcome.model_run.error
+    assert outcome.draft.confidence <= 0.3 and "1Z999AA10123456784" in outcome.draft.body  # grounded fallback
+
+
+def test_a_timeout_is_retried_then_recorded(llm, settings):
+    settings.LLM_MAX_RETRIES = 2
+    server = llm(("hang", None))
+    outcome = draft_generate(message_id=_tent_message().pk)
+    assert len(server.requests) == 2
+    assert outcome.model_run.status == ModelRun.Status.FAILED and "attempts" in outcome.model_run.error
+
+
+def test_a_4xx_is_permanent_and_not_retried(llm):
+    server = llm((401, {"error": {"message": "bad key"}}))
+    outcome = draft_generate(message_id=_tent_message().pk)
+    assert len(server.requests) == 1 and "401" in outcome.model_run.error

@@ -1,0 +1,65 @@
+"""The retrieval index over a real embedded Chroma (lexical embeddings, offline)."""
+
+import pytest
+
+from assistants import vectorstore
+from assistants.vectorstore import (
+    FAQ,
+    REPLIES,
+    SITE,
+    IndexItem,
+    index_count,
+    index_delete,
+    index_query,
+    index_reset,
+    index_upsert,
+)
+
+
+def test_the_closest_chunk_comes_first_with_its_metadata():
+    index_upsert(SITE, [
+        IndexItem("snap-1#0", "Shipping takes 3 to 5 business days within the EU.",
+                  {"url": "https://shop/shipping", "snapshot_id": 1}),
+        IndexItem("snap-2#0", "Returns are accepted within 30 days of delivery for a full refund.", {"url": "https://shop/returns"}),
+        IndexItem("snap-3#0", "Our ceramic mugs are dishwasher safe.", {"url": "https://shop/mugs", "note": None}),
+    ])
+    hits = index_query(SITE, "how many days do I have to return my order for a refund?", n=2)
+    assert [h.id for h in hits][0] == "snap-2#0"
+    assert hits[0].metadata["url"] == "https://shop/returns"
+    assert 0.0 <= hits[1].score <= hits[0].score <= 1.0
+
+
+def test_upserting_the_same_ids_again_does_not_duplicate():
+    items = [IndexItem(f"faq-{i}", f"question {i} about gift cards", {"faq_id": i}) for i in range(5)]
+    index_upsert(FAQ, items)
+    index_upsert(FAQ, items)
+    assert index_count(FAQ) == 5
+    index_delete(FAQ, ["faq-0"])
+    assert index_count(FAQ) == 4
+
+
+def test_reset_empties_one_collection_only():
+    index_upsert(FAQ, [IndexItem("a", "alpha")])
+    index_upsert(REPLIES, [IndexItem("b", "beta")])
+    index_reset(FAQ)
+    assert index_count(FAQ) == 0 and index_count(REPLIES) == 1
+    assert index_query(FAQ, "alpha") == []
+
+
+def testlexical_vectors_are_deterministic_unit_vectors():
+    first = vectorstore.lexical_vector("Order #1001 tracking")
+    assert first == vectorstore.lexical_vector("Order #1001 tracking")
+    assert sum(x * x for x in first) == pytest.approx(1.0, rel=1e-5)
+    assert sum(x * x for x in vectorstore.lexical_vector("")) == pytest.approx(1.0)
+
+
+def test_an_unknown_collection_is_refused_by_name():
+    with pytest.raises(ValueError, match="unknown collection 'nope'"):
+        index_query("nope", "x")
+
+
+def test_readyz_reports_the_index_and_its_collections(client, db):
+    index_upsert(SITE, [IndexItem("x", "hello")])
+    body = client.get("/readyz").json()
+    assert body["checks"]["chroma"]["ok"] is True
+    assert body["checks"]["chroma"]["detail"][SITE] == 1

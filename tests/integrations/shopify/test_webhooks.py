@@ -1,0 +1,130 @@
+"""Shopify webhooks over the test client with real signatures, on Postgres."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+
+import pytest
+
+from catalog.models import InventoryItem
+from customers.models import Customer, Order
+from omnichannel.models import WebhookDelivery
+from tests.integrations.shopify.conftest import fixture
+
+pytestmark = pytest.mark.django_db
+SECRET, OLD_SECRET = "shpss_new_secret", "shpss_old_secret"
+
+
+@pytest.fixture(autouse=True)
+def _secrets(settings):
+    settings.SHOPIFY_WEBHOOK_SECRET = SECRET
+    settings.SHOPIFY_WEBHOOK_SECRET_PREVIOUS = OLD_SECRET
+
+
+def deliver(client, topic: str, payload, *, secret=SECRET, webhook_id=None, prefix="X-Shopify-", signature=None,
+            capture=None):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    sig = signature if signature is not None else base64.b64encode(
+        hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    headers = {f"{prefix}Topic": topic, f"{prefix}Webhook-Id": webhook_id or str(uuid.uuid4()),
+               f"{prefix}Shop-Domain": "demo-shop.myshopify.com", f"{prefix}API-Version": "2025-01"}
+    if sig:
+        headers[f"{prefix}Hmac-Sha256"] = sig
+    return client.post("/webhooks/shopify/", data=body, content_type="application/json", headers=headers)
+
+
+def _order(**changes) -> dict:
+    return {**fixture("order__450789469.json")["order"], **changes}
+
+
+def test_a_signed_order_webhook_upserts_the_order(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(client, "orders/updated", _order())
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    assert Order.objects.get(shopify_id="450789469").tracking_numbers == ["1Z1234512345123456"]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "processed" and delivery.topic == "orders/updated"
+    assert delivery.headers["x-shopify-shop-domain"] == "demo-shop.myshopify.com"
+
+
+@pytest.mark.parametrize("kwargs", [{"signature": "AAAA"}, {"signature": ""}, {"secret": "someone-else"}])
+def test_a_bad_or_missing_signature_is_refused_and_nothing_is_stored(client, kwargs):
+    assert deliver(client, "orders/updated", _order(), **kwargs).status_code == 401
+    assert not WebhookDelivery.objects.exists() and not Order.objects.exists()
+
+
+def test_the_previous_secret_is_accepted_during_a_rotation(client):
+    assert deliver(client, "orders/updated", _order(), secret=OLD_SECRET).status_code == 200
+
+
+def test_headers_without_the_x_prefix_and_in_lower_case_are_read(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, "orders/updated", _order(), prefix="shopify-").status_code == 200
+    assert WebhookDelivery.objects.get().topic == "orders/updated" and Order.objects.count() == 1
+
+
+def test_a_duplicate_delivery_answers_200_and_does_nothing(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, "orders/updated", _order(), webhook_id="wh-1")
+        second = deliver(client, "orders/updated", _order(total_price="1.00"), webhook_id="wh-1")
+    assert second.status_code == 200 and second.json()["status"] == "duplicate"
+    assert Order.objects.get().total_price_cents == 59894 and WebhookDelivery.objects.count() == 1
+
+
+def test_out_of_order_updates_keep_the_newest_version(client, django_capture_on_commit_callbacks):
+    newest = _order(updated_at="2026-11-20T10:00:00-05:00", financial_status="refunded")
+    older = _order(updated_at="2026-11-19T10:00:00-05:00", financial_status="paid")
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, "orders/updated", newest)
+        deliver(client, "orders/updated", older)
+    assert Order.objects.get().status == "refunded"
+
+
+def test_an_unknown_topic_is_stored_and_acknowledged(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, "carts/update", {"id": 1}).status_code == 200
+    assert WebhookDelivery.objects.get().status == "ignored"
+
+
+def test_malformed_json_is_kept_as_failed_and_answered_400(client):
+    response = deliver(client, "orders/updated", b"{oops")
+    assert response.status_code == 400
+    assert WebhookDelivery.objects.get().status == "failed"
+
+
+def test_wrong_types_fail_the_delivery_with_the_reason_and_write_nothing(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, "orders/updated", _order(total_price={"amount": 1})).status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and "'total_price'" in delivery.last_error
+    assert not Order.objects.exists()
+
+
+def test_a_customer_webhook_turns_a_lead_into_the_shop_customer(client, django_capture_on_commit_callbacks):
+    Customer.objects.create(email="bob.norman@hostmail.com", segment="lead")
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, "customers/update", fixture("customer.json")["customer"])
+    customer = Customer.objects.get()
+    assert customer.shopify_id == "207119551" and customer.name == "Bob Norman"
+
+
+def test_a_fulfillment_webhook_fetches_the_whole_order(client, fake_shop, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, "fulfillments/create", {"id": 7001, "order_id": 5001, "status": "success"})
+    order = Order.objects.get(shopify_id="5001")
+    assert order.tracking_numbers == ["1Z999AA10123456784"] and order.status == "fulfilled"
+
+
+def test_product_and_inventory_level_webhooks_update_stock(client, fake_shop, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, "products/update", fixture("product.json")["product"])
+        fake_shop.resources["products"][0]["variants"][0]["inventory_quantity"] = 3
+        deliver(client, "inventory_levels/update", {"inventory_item_id": 9101, "location_id": 1, "available": 3,
+                                                    "updated_at": "2026-11-24T10:00:00+00:00"})
+    assert InventoryItem.objects.get(sku="IPOD2008PINK").price_cents == 19900
+    assert not InventoryItem.objects.filter(shopify_id="9101").exists()  # unknown item: skipped, not invented
+    assert WebhookDelivery.objects.filter(status="processed").count() == 2

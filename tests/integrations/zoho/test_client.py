@@ -1,0 +1,100 @@
+"""The Zoho client against the fake Zoho over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from integrations.zoho.client import ZohoClient, ZohoError
+
+
+def _message(n: int) -> dict:
+    return {"messageId": 1_800_000_000_000_000_000 + n, "folderId": "big", "threadId": 9000 + n,
+            "subject": f"Question {n}", "fromAddress": f"c{n}@example.com", "receivedTime": str(1764000000000 + n)}
+
+
+def test_many_calls_from_two_threads_refresh_the_token_once(fake_zoho):
+    client = ZohoClient.from_settings()
+    errors = []
+
+    def work():
+        try:
+            for _ in range(5):
+                client.messages_list(folder_id="inbox")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert fake_zoho.token_refreshes == 1
+    assert len([r for r in fake_zoho.requests if r[1].endswith("messages/view")]) == 10
+
+
+def test_ids_come_back_as_strings_even_when_zoho_sends_numbers(fake_zoho):
+    messages = ZohoClient.from_settings().messages_list(folder_id="inbox")
+    assert messages[0].message_id == "1732512000000100001" and isinstance(messages[0].thread_id, str)
+
+
+def test_a_429_with_retry_after_is_waited_out_then_succeeds(fake_zoho):
+    client = ZohoClient.from_settings()
+    client.access_token()
+    fake_zoho.fail_next(429, times=2, retry_after=0.05)
+    assert len(client.messages_list(folder_id="inbox")) == 2
+    assert len([r for r in fake_zoho.requests if r[1].endswith("messages/view")]) == 3
+
+
+def test_a_429_during_the_token_refresh_is_retried_too(fake_zoho):
+    fake_zoho.fail_next(429, times=1)
+    assert ZohoClient.from_settings().message_content(folder_id="inbox", message_id="1732512000000100001")
+
+
+def test_a_5xx_then_success(fake_zoho):
+    fake_zoho.fail_next(500, times=2)
+    assert ZohoClient.from_settings().messages_list(folder_id="inbox")
+
+
+def test_a_zoho_lock_answer_is_retried_not_treated_as_permanent(fake_zoho, settings):
+    settings.ZOHO_MAX_RETRY_AFTER_SECONDS = 0.05
+    client = ZohoClient.from_settings()
+    client.access_token()
+    fake_zoho.fail_next(400, body={"status": {"code": 400, "description": "Too many requests, account locked"}})
+    assert client.messages_list(folder_id="inbox")
+
+
+def test_a_timeout_is_retried_then_raised(fake_zoho, settings):
+    settings.ZOHO_TIMEOUT_SECONDS = 0.2
+    settings.ZOHO_MAX_ATTEMPTS = 2
+    client = ZohoClient.from_settings()
+    client.access_token()
+    fake_zoho.delay_seconds = 0.5
+    with pytest.raises(Exception, match="timed out"):
+        client.messages_list(folder_id="inbox")
+    assert len([r for r in fake_zoho.requests if r[1].endswith("messages/view")]) == 2
+
+
+def test_a_4xx_is_permanent_and_not_retried(fake_zoho):
+    with pytest.raises(ZohoError) as raised:
+        ZohoClient.from_settings().message_content(folder_id="inbox", message_id="404404")
+    assert raised.value.status == 404 and raised.value.permanent
+    assert len([r for r in fake_zoho.requests if "404404" in r[1]]) == 1
+
+
+def test_an_expired_token_is_refreshed_once_and_the_call_succeeds(fake_zoho):
+    client = ZohoClient.from_settings()
+    client.access_token()
+    fake_zoho.valid_tokens.clear()  # Zoho revoked or expired it
+    assert client.messages_list(folder_id="inbox")
+    assert fake_zoho.token_refreshes == 2
+
+
+def test_a_folder_of_450_messages_is_read_in_three_pages(fake_zoho):
+    for n in range(450):
+        fake_zoho.add_message(_message(n))
+    messages = list(ZohoClient.from_settings().messages_iter(folder_id="big"))
+    assert len(messages) == 450 and len({m.message_id for m in messages}) == 450
+    assert len([r for r in fake_zoho.requests if r[1].endswith("messages/view")]) == 3

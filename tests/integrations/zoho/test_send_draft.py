@@ -1,0 +1,80 @@
+"""Approved drafts go out as Zoho replies in their thread, exactly once."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from conversations.models import Draft, Message
+from conversations.services.approvals import draft_approve, draft_edit_and_approve
+from integrations.outbound import send_draft
+from integrations.zoho.ingest import zoho_message_ingest
+from omnichannel.models import AuditLog
+from tests.builders import make_draft
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent():
+    return get_user_model().objects.create_user(username="sender-agent", password="x")
+
+
+@pytest.fixture
+def inbound(fake_zoho):
+    message, _ = zoho_message_ingest(dict(fake_zoho.messages["1732512000000100001"]))
+    return message
+
+
+def test_an_approved_draft_is_sent_as_a_reply_in_the_thread(fake_zoho, inbound, agent,
+                                                             django_capture_on_commit_callbacks):
+    draft = make_draft(message=inbound, body="Hi Barbara,\nYes, it is rated to -10C.\nThe Demo Shop team")
+    with django_capture_on_commit_callbacks(execute=True):
+        draft_approve(draft_id=draft.pk, acting_user=agent)
+    [sent] = fake_zoho.sent
+    assert sent["action"] == "reply" and sent["inReplyTo"] == "1732512000000100001"
+    assert sent["toAddress"] == "barbara.liskov@example.com" and sent["fromAddress"] == "support@demo-shop.example"
+    assert sent["subject"] == "Re: Sleeping bag for winter" and "rated to -10C" in sent["content"]
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.SENT and draft.send_attempts == 1 and draft.last_send_error == ""
+    outbound = draft.sent_message
+    assert outbound.direction == "outbound" and outbound.external_msg_id == sent["messageId"]
+    assert outbound.conversation_id == inbound.conversation_id
+    assert AuditLog.objects.filter(event_type="draft.sent").count() == 1
+
+
+def test_the_edited_text_is_what_goes_out(fake_zoho, inbound, agent, django_capture_on_commit_callbacks):
+    draft = make_draft(message=inbound, body="draft text")
+    with django_capture_on_commit_callbacks(execute=True):
+        draft_edit_and_approve(draft_id=draft.pk, acting_user=agent, final_text="the agent's better text")
+    assert fake_zoho.sent[0]["content"] == "the agent's better text"
+
+
+def test_a_sent_draft_is_never_sent_twice(fake_zoho, inbound, agent, django_capture_on_commit_callbacks):
+    draft = make_draft(message=inbound)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft_approve(draft_id=draft.pk, acting_user=agent)
+    assert send_draft.apply(args=[draft.pk]).get() == "nothing to send"
+    assert len(fake_zoho.sent) == 1 and Message.objects.filter(direction="outbound").count() == 1
+
+
+def test_a_5xx_is_retried_by_the_client_and_the_reply_goes_out(fake_zoho, inbound, agent,
+                                                                django_capture_on_commit_callbacks):
+    draft = make_draft(message=inbound)
+    fake_zoho.fail_next(502, times=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft_approve(draft_id=draft.pk, acting_user=agent)
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.SENT and len(fake_zoho.sent) == 1
+
+
+def test_a_permanent_refusal_stays_visible_on_the_draft(fake_zoho, inbound, agent, django_capture_on_commit_callbacks):
+    draft = make_draft(message=inbound)
+    fake_zoho.messages.pop("1732512000000100001")  # Zoho no longer knows the original: 400 Invalid input
+    with django_capture_on_commit_callbacks(execute=True):
+        draft_approve(draft_id=draft.pk, acting_user=agent)
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.APPROVED and draft.send_attempts == 1
+    assert "400" in draft.last_send_error and draft.sending_started_at is None
+    assert not fake_zoho.sent
+    assert AuditLog.objects.filter(event_type="draft.send_failed").exists()

@@ -1,0 +1,180 @@
+"""Zoho payloads through webhook -> task -> rows, asserted column by column, on Postgres."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.core.management import call_command
+
+from conversations.models import Conversation, Draft, Message
+from customers.models import Customer
+from omnichannel.blobstore import blob_get
+from omnichannel.models import AuditLog, WebhookDelivery
+
+pytestmark = pytest.mark.django_db
+SECRET = "test-zoho-secret"
+
+
+@pytest.fixture(autouse=True)
+def _secret(settings):
+    settings.ZOHO_WEBHOOK_SECRET = SECRET
+
+
+def sign(body: bytes) -> str:
+    return base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def payload(**overrides) -> dict:
+    data = {"messageId": 1764100000000200001, "folderId": "inbox", "threadId": 1764100000000200001,
+            "subject": "Where is my order?", "summary": "Where is my order #1001?",
+            "fromAddress": "Ada Lovelace <ada.lovelace@example.com>", "sender": "Ada Lovelace",
+            "toAddress": "&lt;support@demo-shop.example&gt;", "ccAddress": "Not Provided",
+            "receivedTime": "1764100000000", "hasAttachment": "0",
+            "html": "<div>Hello,<br>where is my order #1001?<br>Ada</div>", "zuid": 99}
+    data.update(overrides)
+    return data
+
+
+def post(client, body, *, signature=None, query=""):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {} if signature is False else {"HTTP_X_HOOK_SIGNATURE": signature or sign(raw)}
+    return client.post(f"/webhooks/zoho/{query}", data=raw, content_type="application/json", **headers)
+
+
+def test_a_signed_email_becomes_a_message_a_lead_and_a_draft(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, payload())
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.source, delivery.topic, delivery.external_id, delivery.status) == (
+        "zoho", "mail.incoming", "1764100000000200001", "processed")
+    assert json.loads(bytes(delivery.body))["zuid"] == 99  # raw bytes kept, unknown fields included
+    message = Message.objects.get()
+    assert message.external_msg_id == "1764100000000200001" and message.direction == "inbound"
+    assert message.from_address == "ada.lovelace@example.com" and message.from_name == "Ada Lovelace"
+    assert message.to_addresses == ["support@demo-shop.example"] and message.cc_addresses == []
+    assert message.body == "Hello,\nwhere is my order #1001?\nAda"
+    assert message.raw_payload["messageId"] == 1764100000000200001
+    conversation = Conversation.objects.get()
+    assert conversation.external_thread_id == "1764100000000200001" and conversation.channel == "email"
+    customer = Customer.objects.get(email="ada.lovelace@example.com")
+    assert customer.segment == "lead" and conversation.customer == customer
+    assert Draft.objects.filter(conversation=conversation, status="pending").count() == 1
+    events = set(AuditLog.objects.values_list("event_type", flat=True))
+    assert {"message.ingested", "draft.created"} <= events
+
+
+def test_the_secret_as_a_query_token_is_accepted_for_setups_without_signing(client):
+    assert post(client, payload(), signature=False, query=f"?token={SECRET}").status_code == 200
+
+
+@pytest.mark.parametrize("signature,query", [("bm90IGl0", ""), (False, ""), (False, "?token=wrong")])
+def test_a_bad_or_missing_credential_is_refused_and_nothing_is_stored(client, signature, query):
+    assert post(client, payload(), signature=signature, query=query).status_code == 401
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_redelivery_is_acknowledged_and_ingested_once(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, payload())
+        second = post(client, payload())
+    assert second.status_code == 200 and second.json()["status"] == "duplicate"
+    assert Message.objects.count() == 1 and WebhookDelivery.objects.count() == 1
+
+
+@pytest.mark.parametrize("body,reason", [
+    (b"{not json", "body is not JSON"),
+    (b"\xff\xfe\x00garbage", "not valid UTF-8"),
+    (b"[1, 2]", "must be a JSON object"),
+    (json.dumps({"subject": "no id"}).encode(), "'messageId' is required"),
+])
+def test_a_malformed_body_is_kept_as_a_failed_delivery_with_the_reason(client, body, reason):
+    response = post(client, body)
+    assert response.status_code == 400 and reason in response.json()["error"]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and reason in delivery.last_error and bytes(delivery.body) == body
+
+
+@pytest.mark.parametrize("field,value,reason", [
+    ("fromAddress", "not-an-address", "'fromAddress' is not an email address"),
+    ("receivedTime", "yesterday", "'receivedTime' is not a timestamp"),
+    ("subject", {"nested": 1}, "'subject' must be a string"),
+])
+def test_wrong_types_are_recorded_on_the_delivery_and_replayable(client, field, value, reason,
+                                                                 django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, payload(**{field: value})).status_code == 200  # stored first, judged by the task
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and reason in delivery.last_error
+    assert not Message.objects.exists()
+
+
+def test_a_body_over_the_limit_is_refused_with_413(client, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 2048
+    assert post(client, payload(html="x" * 5000)).status_code == 413
+
+
+def test_script_in_html_is_removed_before_anything_keeps_it(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, payload(html='<p onclick="x()">Hi<script>alert(1)</script></p><img src=x onerror=alert(2)>'))
+    message = Message.objects.get()
+    assert "script" not in message.body_html and "onerror" not in message.body_html and "onclick" not in message.body_html
+    assert message.body == "Hi"
+
+
+def test_a_metadata_only_webhook_fetches_the_content_and_attachments(client, fake_zoho,
+                                                                     django_capture_on_commit_callbacks):
+    meta = {k: v for k, v in fake_zoho.messages["1732512000000100002"].items()}
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, meta)
+    message = Message.objects.get()
+    assert "arrived dented" in message.body
+    [attachment] = message.attachments
+    assert attachment["name"] == "dented-stove.jpg" and blob_get(attachment["blob_key"]) == b"JPEG-BYTES-OF-THE-PHOTO"
+
+
+def test_a_reply_with_in_reply_to_joins_its_conversation(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, payload(rfcMessageId="<first@example.com>"))
+        post(client, payload(messageId="1764100000000200002", threadId=None, inReplyTo="<first@example.com>",
+                             receivedTime="1764100060000", html="Any news?"))
+    assert Conversation.objects.count() == 1 and Message.objects.count() == 2
+
+
+def test_the_same_message_by_webhook_and_by_poll_is_one_row(client, fake_zoho, django_capture_on_commit_callbacks):
+    meta = dict(fake_zoho.messages["1732512000000100001"])
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, meta)
+    call_command("zoho_sync", "--folder", "inbox")
+    assert Message.objects.filter(external_msg_id="1732512000000100001").count() == 1
+    assert Message.objects.count() == 2  # the poll found the other one
+
+
+def test_zoho_sync_resumes_from_its_checkpoint(fake_zoho):
+    call_command("zoho_sync")
+    assert Message.objects.count() == 2
+    fake_zoho.add_message({"messageId": 1732512000000100009, "folderId": "inbox", "subject": "Later",
+                           "fromAddress": "grace.hopper@example.com", "receivedTime": "1764070000000"},
+                          content="<p>One more question</p>")
+    calls_before = len(fake_zoho.requests)
+    call_command("zoho_sync")
+    assert Message.objects.count() == 3
+    contents = [r for r in fake_zoho.requests[calls_before:] if r[1].endswith("/content")]
+    assert len(contents) == 1  # only the new message was fetched
+
+
+def test_replay_webhooks_processes_a_delivery_that_failed_on_a_zoho_outage(client, fake_zoho, settings,
+                                                                          django_capture_on_commit_callbacks):
+    settings.ZOHO_MAX_ATTEMPTS = 1
+    fake_zoho.fail_next(503, times=1)
+    meta = dict(fake_zoho.messages["1732512000000100001"])
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, meta)
+    assert WebhookDelivery.objects.get().status == "failed" and not Message.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("replay_webhooks", "--source", "zoho", "--failed")
+    assert WebhookDelivery.objects.get().status == "processed" and Message.objects.count() == 1

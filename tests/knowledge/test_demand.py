@@ -1,0 +1,67 @@
+"""Product requests recognised in mail, and the weekly demand report with exact figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from assistants.services import draft_generate
+from catalog.demand import request_normalize
+from catalog.models import ProductRequest
+from omnichannel.blobstore import blob_get
+from tests.builders import make_inbound_message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Do you sell inflatable kayaks?", "inflatable kayak"),
+    ("Hi! Do you carry camping hammocks for two?", "camping hammock"),
+    ("Please stock water filters, I can't find any.", "water filter"),
+    ("Any plans to sell bike packing bags?", "bike packing bag"),
+    ("Where is my order?", None),
+])
+def test_requests_are_normalized(text, expected):
+    assert request_normalize(text) == expected
+
+
+def test_a_product_request_email_is_recorded_once_per_conversation_and_counted():
+    message = make_inbound_message(email="sam@example.org", subject="Kayaks", body="Do you sell inflatable kayaks?")
+    draft_generate(message_id=message.pk)
+    draft_generate(message_id=message.pk, force=True)
+    request = ProductRequest.objects.get()
+    assert request.normalized == "inflatable kayak" and request.count == 2
+    assert request.conversation_id == message.conversation_id and request.customer is not None
+
+
+def _request(normalized: str, when: datetime, n: int, count: int = 1):
+    message = make_inbound_message(email=f"{normalized.replace(' ', '')}{n}@example.org", body="x")
+    ProductRequest.objects.create(normalized=normalized, description=normalized, conversation=message.conversation,
+                                  requested_at=when, count=count)
+
+
+def test_the_weekly_report_gives_the_exact_csv(tmp_path):
+    week_start = datetime(2026, 11, 16, 10, tzinfo=UTC)  # 2026-W47
+    for n in range(3):
+        _request("inflatable kayak", week_start + timedelta(days=n), n)
+    _request("water filter", week_start, 10, count=2)
+    for n in range(4):  # the previous four weeks: one water filter request each
+        _request("water filter", week_start - timedelta(weeks=n + 1), 20 + n)
+    _request("inflatable kayak", week_start + timedelta(weeks=1), 99)  # next week: not counted
+    out = tmp_path / "demand.csv"
+    call_command("mine_demand", "--week", "2026-W47", "--csv", str(out))
+    expected = ("week,request,count,previous_4_week_mean,trend_score\n"
+                "2026-W47,inflatable kayak,3,0.00,3.000\n"
+                "2026-W47,water filter,2,1.00,0.500\n")
+    assert out.read_text() == expected
+    assert blob_get("reports/demand-2026-W47.csv").decode() == expected
+    assert ProductRequest.objects.filter(normalized="inflatable kayak", trend_score=3.0).count() == 3
+
+
+def test_a_malformed_week_is_refused():
+    with pytest.raises(CommandError, match="must look like 2026-W47"):
+        call_command("mine_demand", "--week", "November")
+    assert not Path("demand.csv").exists()

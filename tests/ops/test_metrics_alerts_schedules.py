@@ -1,0 +1,73 @@
+"""Metrics are not public, alerts fire exactly when their conditions hold, schedules are installed."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from integrations.models import ShopifyCursor
+from omnichannel.alerts import alerts_evaluate
+from omnichannel.models import AuditLog, WebhookDelivery
+from tests.builders import make_draft
+
+pytestmark = pytest.mark.django_db
+
+
+def test_metrics_answer_the_allow_listed_address_and_refuse_others(client, settings):
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1"]
+    body = client.get("/metrics").content.decode()
+    assert "records_ingested_total" in body and "drafts_pending" in body and "django_http_requests" in body
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
+
+
+def test_metrics_with_basic_auth(client, settings):
+    settings.METRICS_BASIC_AUTH = "prom:s3cret"
+    assert client.get("/metrics").status_code == 401
+    good = base64.b64encode(b"prom:s3cret").decode()
+    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Basic {good}").status_code == 200
+
+
+def test_alerts_are_quiet_on_a_healthy_shop(settings):
+    ShopifyCursor.objects.create(resource="orders", last_delta_at=timezone.now())
+    make_draft()
+    assert alerts_evaluate() == []
+    call_command("check_alerts")  # exits 0
+
+
+def test_each_alert_fires_on_a_fixture_built_to_trip_it(settings):
+    settings.ALERT_PENDING_DRAFTS_MAX = 2
+    ShopifyCursor.objects.create(resource="orders", last_delta_at=timezone.now() - timedelta(minutes=16))
+    WebhookDelivery.objects.create(source="zoho", external_id="m1", body=b"{}", status="failed", attempts=3)
+    WebhookDelivery.objects.create(source="zoho", external_id="m2", body=b"{}", status="failed", attempts=1)
+    for _ in range(3):
+        make_draft()
+    names = {a.name for a in alerts_evaluate()}
+    assert names == {"ShopifyCursorStale", "ZohoWebhookRetriesFailing", "TooManyPendingDrafts"}
+    with pytest.raises(CommandError, match="3 alert"):
+        call_command("check_alerts")
+    assert AuditLog.objects.filter(event_type="alert.firing").count() == 3
+
+
+def test_the_prometheus_rules_parse_and_name_real_metrics():
+    rules = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml").read_text())
+    alerts = {rule["alert"]: rule for group in rules["groups"] for rule in group["rules"]}
+    assert set(alerts) == {"ShopifyCursorStale", "ZohoWebhookRetriesFailing", "TooManyPendingDrafts"}
+    assert "shopify_cursor_lag_seconds" in alerts["ShopifyCursorStale"]["expr"]
+    assert "webhook_deliveries_total" in alerts["ZohoWebhookRetriesFailing"]["expr"]
+    assert "drafts_pending" in alerts["TooManyPendingDrafts"]["expr"]
+    for rule in alerts.values():
+        assert rule["labels"]["severity"] and rule["annotations"]["summary"]
+
+
+def test_migrate_installed_the_schedules_of_registered_tasks():
+    names = set(PeriodicTask.objects.filter(enabled=True).values_list("name", flat=True))
+    assert {"check_alerts", "zoho_sync", "shopify_backfill"} <= names
+    call_command("install_schedules")  # idempotent
+    assert PeriodicTask.objects.filter(name="check_alerts").count() == 1

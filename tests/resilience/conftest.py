@@ -1,0 +1,68 @@
+"""A real Celery worker process, started by the test, on the test database and the real Redis broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from omnichannel.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    def __init__(self, env: dict):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "omnichannel", "worker", "--loglevel=WARNING", "--concurrency=2",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{time.monotonic_ns()}@%h"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)  # no warm shutdown: the tasks in flight are lost
+            self.process.wait(10)
+
+
+@pytest.fixture
+def celery_worker_process():
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip("a real worker needs the Postgres test database and the Redis broker")
+    app.conf.task_always_eager = False
+    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL, "SYNC_USE_CELERY": "1",
+           "CELERY_VISIBILITY_TIMEOUT": "5", "ZOHO_MODE": "fake", "LOG_LEVEL": "WARNING",
+           "VAR_DIR": str(settings.VAR_DIR), "BLOB_ROOT": str(settings.BLOB_ROOT), "CHROMA_PATH": settings.CHROMA_PATH}
+    with app.connection_for_write() as conn:  # leftovers of an earlier run must not leak into this one
+        conn.default_channel.queue_purge("celery")
+    workers: list[Worker] = []
+
+    def start(**extra_env) -> Worker:
+        worker = Worker({**env, **extra_env})
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.kill()
+    app.conf.task_always_eager = True
+
+
+def wait_for(condition, timeout: float = 90.0, every: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return False

@@ -1,0 +1,67 @@
+"""A real Celery worker process: correlation ids across processes, and a worker killed mid-way."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from conversations.models import Conversation, Draft, Message
+from conversations.tasks import ensure_drafts
+from omnichannel.jobs import enqueue
+from omnichannel.models import AuditLog, WebhookDelivery
+from omnichannel.services import webhook_delivery_store
+from tests.resilience.conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _payload(n: int) -> bytes:
+    return json.dumps({"messageId": f"{1_700_000_000_000_000_000 + n}", "threadId": f"thread-{n}",
+                       "fromAddress": f"customer{n % 50}@example.com", "subject": f"Order question {n}",
+                       "html": f"<p>Where is my order #{n}?</p>", "receivedTime": str(1764000000000 + n)}).encode()
+
+
+def test_a_task_set_off_by_a_request_runs_in_the_worker_with_the_requests_correlation_id(client, settings,
+                                                                                        celery_worker_process):
+    settings.ZOHO_WEBHOOK_SECRET = "worker-secret"
+    celery_worker_process()
+    response = client.post("/webhooks/zoho/?token=worker-secret", data=_payload(1), content_type="application/json",
+                           HTTP_X_CORRELATION_ID="req-abc-123")
+    assert response.status_code == 200
+    assert wait_for(lambda: Draft.objects.filter(status="pending").exists())
+    ingested = AuditLog.objects.get(event_type="message.ingested")
+    drafted = AuditLog.objects.get(event_type="draft.created")
+    assert ingested.correlation_id == "req-abc-123" and drafted.correlation_id == "req-abc-123"
+    assert WebhookDelivery.objects.get().status == "processed"
+
+
+def test_a_worker_killed_mid_way_loses_nothing_and_duplicates_nothing(celery_worker_process):
+    total = 1000
+    ids = []
+    for n in range(total):
+        delivery, _ = webhook_delivery_store(source="zoho", topic="mail.incoming", external_id=f"kill-{n}",
+                                             headers={}, body=_payload(n))
+        ids.append(delivery.pk)
+    for pk in ids:
+        enqueue("process_incoming_email_task", pk)  # outside a transaction: sent at once, 1,000 in Redis
+    first = celery_worker_process()
+    assert wait_for(lambda: Message.objects.count() >= total // 4, timeout=120)
+    first.kill()  # SIGKILL mid-way: tasks in flight are neither finished nor acknowledged
+    done_at_kill = Message.objects.count()
+    assert done_at_kill < total
+    celery_worker_process()
+    # Unacknowledged tasks come back after the visibility timeout; deliveries left "processing" by the
+    # killed worker are claimed again (the claim accepts `processing`).
+    assert wait_for(lambda: Message.objects.count() == total and not WebhookDelivery.objects.exclude(
+        status="processed").exists(), timeout=240), (Message.objects.count(), list(
+        WebhookDelivery.objects.exclude(status="processed").values_list("status", flat=True)[:5]))
+    assert Message.objects.values("external_msg_id").distinct().count() == total
+    time.sleep(2)  # let the last drafts land
+    # A generate_draft lost with the killed worker is re-requested by the ensure_drafts sweep (every 10 minutes).
+    lost = ensure_drafts()
+    assert wait_for(lambda: Draft.objects.filter(status="pending").count() == Conversation.objects.count(), 90), (
+        Draft.objects.filter(status="pending").count(), lost)
+    per_conversation = Draft.objects.filter(status="pending").values("conversation").distinct().count()
+    assert per_conversation == Conversation.objects.count() == total

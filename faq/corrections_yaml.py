@@ -29,6 +29,9 @@ def corrections_parse(text: str) -> list[dict]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if mark is not None and mark.line >= len(text.splitlines()) and getattr(exc, "context_mark", None):
+            # The parser ran off the end (an unclosed bracket or quote): name the line where it was opened.
+            mark = exc.context_mark
         line = mark.line + 1 if mark else "?"
         raise InvalidPayload(f"line {line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if root is None:

@@ -1,6 +1,8 @@
 """Celery discovers tasks in `<app>.tasks`; the providers' tasks live beside their code."""
 
 from integrations.outbound import *  # noqa: F401,F403
+from integrations.replay import replay_stalled_deliveries  # noqa: F401
 from integrations.shopify.tasks import *  # noqa: F401,F403
 from integrations.site.tasks import *  # noqa: F401,F403
 from integrations.zoho.tasks import *  # noqa: F401,F403
+

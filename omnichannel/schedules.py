@@ -9,6 +9,7 @@ from django.db import transaction
 SCHEDULES = {
     "check_alerts": ("every", 300),  # the seed's alerts, every 5 minutes
     "ensure_drafts": ("every", 600),  # re-request drafts whose generate_draft task was lost
+    "replay_stalled_deliveries": ("every", 600),  # re-queue stored webhooks whose processing task was lost
     "zoho_sync": ("every", 300),  # Zoho does not promise webhook delivery: poll as the fallback
     "shopify_backfill": ("30", "2", "*"),  # nightly reconciliation at 02:30 UTC
     "refresh_customer_summary": ("every", 900),  # the read model, in case a debounced refresh was lost

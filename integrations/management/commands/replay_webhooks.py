@@ -2,11 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from omnichannel.jobs import enqueue
+from integrations.replay import PROCESSORS, deliveries_enqueue
 from omnichannel.models import WebhookDelivery
-
-# Each source's processing task (a contract name); both take (delivery_id, replay=True).
-PROCESSORS = {"zoho": "process_incoming_email_task", "shopify": "process_shopify_event_task"}
 
 
 class Command(BaseCommand):
@@ -28,9 +25,8 @@ class Command(BaseCommand):
             statuses = [WebhookDelivery.Status.FAILED] if failed else [WebhookDelivery.Status.RECEIVED]
             deliveries = deliveries.filter(status__in=statuses)
         rows = list(deliveries.order_by("received_at", "pk").values_list("pk", "source")[:limit])
-        unknown = {src for _, src in rows if src not in PROCESSORS}
-        if unknown:
-            raise CommandError(f"no processor for source(s) {', '.join(sorted(unknown))}")
-        for pk, src in rows:
-            enqueue(PROCESSORS[src], pk, replay=True)
-        self.stdout.write(f"queued {len(rows)} deliveries for replay")
+        try:
+            queued = deliveries_enqueue(rows)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"queued {queued} deliveries for replay")

@@ -178,3 +178,36 @@ def test_replay_webhooks_processes_a_delivery_that_failed_on_a_zoho_outage(clien
     with django_capture_on_commit_callbacks(execute=True):
         call_command("replay_webhooks", "--source", "zoho", "--failed")
     assert WebhookDelivery.objects.get().status == "processed" and Message.objects.count() == 1
+
+
+def test_the_sweep_requeues_deliveries_left_unfinished_and_leaves_the_rest(settings, django_capture_on_commit_callbacks):
+    """A task lost with a killed worker leaves its delivery `received` or `processing`: the sweep
+    re-queues only those untouched for longer than a task may run, never failed or fresh ones."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.replay import deliveries_replay_stalled
+    from omnichannel.services import webhook_delivery_store
+
+    def stored(n: int, status: str, age: timedelta) -> WebhookDelivery:
+        delivery, _ = webhook_delivery_store(
+            source="zoho", topic="mail.incoming", external_id=f"sweep-{n}", headers={},
+            body=json.dumps(payload(messageId=1764100000000300000 + n, threadId=1764100000000300000 + n)).encode())
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=status, updated_at=timezone.now() - age)
+        return delivery
+
+    old = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2 + 60)
+    lost_queued = stored(1, "received", old)
+    lost_running = stored(2, "processing", old)
+    in_flight = stored(3, "processing", timedelta(seconds=30))
+    failed = stored(4, "failed", old)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliveries_replay_stalled() == 2
+    statuses = dict(WebhookDelivery.objects.values_list("pk", "status"))
+    assert statuses[lost_queued.pk] == statuses[lost_running.pk] == "processed"
+    assert statuses[in_flight.pk] == "processing" and statuses[failed.pk] == "failed"
+    assert Message.objects.count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliveries_replay_stalled() == 0  # processed ones are done: nothing twice
+    assert Message.objects.count() == 2

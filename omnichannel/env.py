@@ -118,3 +118,20 @@ def env_redis_url(name: str) -> str:
     if not value.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{name}={value!r} is not a Redis URL: expected redis://HOST:PORT/DB.")
     return value
+
+
+def settings_load_or_exit(exit_code: int = 2) -> None:
+    """Load the settings now, and stop with one line naming the variable if the environment is bad.
+
+    manage.py does this for commands; gunicorn and Celery would otherwise print a traceback from
+    deep inside their start-up (and gunicorn would retry booting workers)."""
+    import sys
+
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - touching a setting imports the settings module
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"Configuration error: {exc}\n")
+        sys.stderr.flush()
+        os._exit(exit_code)  # not sys.exit: gunicorn and Celery catch SystemExit and print their own traceback

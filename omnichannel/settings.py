@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from omnichannel.env import (
     env_bool,
     env_choice,
@@ -282,3 +284,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Combinations that cannot work: refused at start, naming the variables -------------------
+if SYNC_USE_CELERY and CELERY_BROKER_URL.startswith("memory://"):
+    raise ImproperlyConfigured(
+        "SYNC_USE_CELERY=1 needs a broker: set REDIS_URL (or CELERY_BROKER_URL); without one, queued tasks would be lost.")
+for _mode, _needed in (
+    (ZOHO_MODE, ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "ZOHO_ACCOUNT_ID")),
+    (SHOPIFY_MODE, ("SHOPIFY_ACCESS_TOKEN",)),
+):
+    _missing = [name for name in _needed if _mode == "live" and not globals()[name]]
+    if _missing:
+        _prefix = _needed[0].split("_")[0]
+        raise ImproperlyConfigured(f"{_prefix}_MODE=live needs {', '.join(_missing)} (see .env.example).")
+if PRODUCTION:
+    # The dev defaults are public (in this repository): a webhook signed with them must never be trusted.
+    for _name in ("ZOHO_WEBHOOK_SECRET", "SHOPIFY_WEBHOOK_SECRET"):
+        if globals()[_name].startswith("dev-"):
+            raise ImproperlyConfigured(f"{_name} must be set to the real secret when DJANGO_PRODUCTION=1.")

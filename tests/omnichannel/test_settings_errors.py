@@ -35,3 +35,29 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = _check(VAR_DIR=str(tmp_path), DJANGO_PRODUCTION="1")
     assert result.returncode == 2
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    ({"SYNC_USE_CELERY": "1"}, "SYNC_USE_CELERY=1 needs a broker"),
+    ({"ZOHO_MODE": "live", "ZOHO_CLIENT_ID": "id"},
+     "ZOHO_MODE=live needs ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, ZOHO_ACCOUNT_ID"),
+    ({"SHOPIFY_MODE": "live"}, "SHOPIFY_MODE=live needs SHOPIFY_ACCESS_TOKEN"),
+    ({"DJANGO_PRODUCTION": "1", "DJANGO_SECRET_KEY": "k" * 60}, "ZOHO_WEBHOOK_SECRET must be set to the real secret"),
+])
+def test_combinations_that_cannot_work_are_refused_at_start(overrides, expected, tmp_path):
+    result = _check(VAR_DIR=str(tmp_path), **overrides)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["-m", "celery", "-A", "omnichannel", "worker", "--loglevel=WARNING"],
+    ["-m", "gunicorn", "omnichannel.wsgi", "-b", "127.0.0.1:0"],
+])
+def test_the_worker_and_the_web_server_refuse_a_bad_environment_with_one_line(argv, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(VAR_DIR=str(tmp_path), DJANGO_DEBUG="maybe")
+    result = subprocess.run([sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode in (2, 3)  # 3 is gunicorn's "worker failed to boot": its master stops
+    assert "Configuration error: DJANGO_DEBUG='maybe' is not a boolean" in result.stderr
+    assert "Traceback" not in result.stderr

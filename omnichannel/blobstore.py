@@ -45,6 +45,11 @@ def blob_put(data: bytes, *, prefix: str = "sha256") -> StoredBlob:
     if storage.exists(key):
         return StoredBlob(key=key, sha256=digest, size=len(data), created=False)
     saved = storage.save(key, ContentFile(data))
+    if saved != key:
+        # Another writer stored the same bytes between exists() and save(), and the storage picked a
+        # free name for ours: the content is identical by construction, so keep one copy.
+        storage.delete(saved)
+        return StoredBlob(key=key, sha256=digest, size=len(data), created=False)
     return StoredBlob(key=saved, sha256=digest, size=len(data), created=True)
 
 

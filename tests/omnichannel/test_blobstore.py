@@ -29,3 +29,23 @@ def test_different_bytes_get_different_keys():
 def test_only_bytes_are_accepted():
     with pytest.raises(TypeError):
         blob_put("text is not bytes")
+
+
+def test_writers_racing_with_the_same_bytes_leave_one_copy_and_one_key(settings):
+    import threading
+
+    data = b"x" * 2_000_000  # big enough that writes overlap
+    barrier = threading.Barrier(8)
+    keys = []
+
+    def put():
+        barrier.wait()
+        keys.append(blob_put(data).key)
+
+    threads = [threading.Thread(target=put) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(keys)) == 1
+    assert [p.name for p in settings.BLOB_ROOT.rglob("*") if p.is_file()] == [keys[0].rsplit("/", 1)[1]]

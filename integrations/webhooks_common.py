@@ -2,22 +2,42 @@
 
 2xx only once the raw bytes are durably in `webhook_deliveries`; 503 when the database cannot
 take them, so the sender retries instead of believing we have the event.
+
+A body over WEBHOOK_MAX_BODY_BYTES is answered 413 but, once its signature checks out, kept as
+a failed delivery naming the size and the limit, so an operator can replay it. It is kept in
+`body` like any other (not in the blob store) because erasure (`omnichannel.pii`) searches
+`body` for a customer's address and replay reads `body`; a blob would escape both. It is read
+in chunks, once, and only up to OVERSIZED_KEEP_FACTOR times the limit: past that it is refused
+unread and only logged, since bytes that size are an attack or a bug, not an email.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 
+from omnichannel.errors import ApplicationError
 from omnichannel.metrics import webhook_deliveries_total
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_finish, webhook_delivery_store
 
 logger = logging.getLogger(__name__)
 _KEPT_HEADERS = ("content-type", "user-agent", "x-hook-signature", "x-request-id")
+OVERSIZED_KEEP_FACTOR = 4
+_READ_CHUNK = 64 * 1024
+# The database went away or timed out mid-processing: worth a retry, unlike a value it refuses.
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
+
+
+def signature_matches(expected: str, given: str) -> bool:
+    """Constant-time compare of a base64 signature; `given` comes from a header and may hold any
+    character, which `hmac.compare_digest` refuses on str: compare bytes instead."""
+    return hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "replace"))
 
 
 def kept_headers(request, extra_prefixes: tuple[str, ...] = ()) -> dict:
@@ -34,8 +54,65 @@ def body_too_big(request) -> int | None:
     return length if length > settings.WEBHOOK_MAX_BODY_BYTES else None
 
 
-def store_or_503(*, source: str, topic: str, external_id: str, headers: dict, body: bytes,
-                 invalid_reason: str = "") -> tuple[WebhookDelivery | None, bool, JsonResponse | None]:
+def body_too_big_to_keep(size: int) -> bool:
+    return size > settings.WEBHOOK_MAX_BODY_BYTES * OVERSIZED_KEEP_FACTOR
+
+
+def oversized_body_read(request) -> bytes:
+    """Read an over-limit body from the stream in chunks (Django's `request.body` refuses anything
+    over DATA_UPLOAD_MAX_MEMORY_SIZE), bounded by Content-Length and the keep ceiling."""
+    ceiling = settings.WEBHOOK_MAX_BODY_BYTES * OVERSIZED_KEEP_FACTOR
+    received = bytearray()
+    while len(received) <= ceiling and (chunk := request.read(min(_READ_CHUNK, ceiling + 1 - len(received)))):
+        received += chunk
+    return bytes(received)
+
+
+def too_large_refused(*, source: str, size: int) -> JsonResponse:
+    """Past the keep ceiling: not read, not stored (nothing proves who sent it); logged for Ops."""
+    logger.error("webhook %s: body of %d bytes refused unread (limit %d, kept up to %d)", source, size,
+                 settings.WEBHOOK_MAX_BODY_BYTES, settings.WEBHOOK_MAX_BODY_BYTES * OVERSIZED_KEEP_FACTOR)
+    webhook_deliveries_total.labels(source=source, status="too_large").inc()
+    return JsonResponse({"error": f"body of {size} bytes exceeds {settings.WEBHOOK_MAX_BODY_BYTES} bytes"}, status=413)
+
+
+def oversized_store(*, source: str, topic: str, external_id: str, headers: dict, body: bytes) -> JsonResponse:
+    """An authenticated body over the limit: kept as a failed delivery with the reason, answered 413."""
+    reason = (f"body of {len(body)} bytes exceeds the limit of {settings.WEBHOOK_MAX_BODY_BYTES} bytes "
+              "(WEBHOOK_MAX_BODY_BYTES); kept unprocessed, replay it with replay_webhooks --failed")
+    delivery, _created, unavailable = store_or_503(source=source, topic=topic, external_id=external_id,
+                                                   headers=headers, body=body, invalid_reason=reason,
+                                                   metric_status="too_large")
+    if unavailable:
+        return unavailable
+    return JsonResponse({"error": reason, "delivery_id": delivery.pk}, status=413)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What to record on a failed delivery: our validation message as is, else the type and message."""
+    if isinstance(exc, ApplicationError):
+        return exc.message
+    if isinstance(exc, ValidationError):
+        details = ([f"{name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items()]
+                   if hasattr(exc, "error_dict") else exc.messages)
+        return "ValidationError: " + "; ".join(details)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def delivery_failed(*, delivery_id: int, exc: BaseException) -> str:
+    """Record a processing failure on the delivery (replayable once the cause is fixed). When the
+    database itself is failing this cannot be written: the delivery stays `processing` and the
+    stalled-delivery sweep (integrations/replay.py) re-queues it."""
+    reason = failure_reason(exc)
+    try:
+        webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.FAILED, error=reason)
+    except DatabaseError as db_exc:
+        logger.error("delivery %s failed (%s) and the failure could not be recorded: %s", delivery_id, reason, db_exc)
+    return reason
+
+
+def store_or_503(*, source: str, topic: str, external_id: str, headers: dict, body: bytes, invalid_reason: str = "",
+                 metric_status: str = "invalid") -> tuple[WebhookDelivery | None, bool, JsonResponse | None]:
     """Store a delivery; on a database failure return the 503 answer to send instead."""
     try:
         delivery, created = webhook_delivery_store(source=source, topic=topic, external_id=external_id,
@@ -47,5 +124,5 @@ def store_or_503(*, source: str, topic: str, external_id: str, headers: dict, bo
         webhook_deliveries_total.labels(source=source, status="unavailable").inc()
         return None, False, JsonResponse({"error": "storage unavailable, retry later"}, status=503)
     webhook_deliveries_total.labels(source=source, status="duplicate" if not created else (
-        "invalid" if invalid_reason else "accepted")).inc()
+        metric_status if invalid_reason else "accepted")).inc()
     return delivery, created, None

@@ -19,6 +19,7 @@ from customers.services import customer_upsert, order_upsert
 from integrations.models import ShopifyCursor
 from integrations.shopify import ingest
 from integrations.shopify.client import ShopifyClient, ShopifyError
+from integrations.webhooks_common import TRANSIENT_DB_ERRORS, delivery_failed
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload
 from omnichannel.metrics import records_ingested_total, shopify_cursor_lag_seconds
@@ -95,6 +96,9 @@ HANDLERS: dict[str, Callable[[dict, ShopifyClient], str]] = {
 
 
 def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = None, replay: bool = False) -> str:
+    """Apply one stored delivery. Whatever goes wrong is recorded on the delivery (failed, with the
+    reason) so it can be replayed; transient provider and database errors then propagate for the
+    caller to retry. A model's validation or a value the database refuses is not retried."""
     if not webhook_delivery_claim(delivery_id=delivery_id, retry_failed=replay):
         return "skipped"
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
@@ -108,16 +112,18 @@ def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = No
         if not isinstance(data, dict):
             raise InvalidPayload("body must be a JSON object")
         outcome = handler(data, client or ShopifyClient.from_settings())
-    except (InvalidPayload, ValueError) as exc:
-        webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.FAILED,
-                                error=getattr(exc, "message", str(exc)))
+    except (InvalidPayload, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        delivery_failed(delivery_id=delivery_id, exc=exc)
         return "invalid"
-    except (ShopifyError, requests.RequestException) as exc:
-        webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.FAILED,
-                                error=f"{type(exc).__name__}: {exc}")
+    except (ShopifyError, requests.RequestException, *TRANSIENT_DB_ERRORS) as exc:
+        delivery_failed(delivery_id=delivery_id, exc=exc)
         if isinstance(exc, ShopifyError) and exc.permanent:
             return "failed"
         raise
+    except Exception as exc:  # noqa: BLE001 - a ValidationError, IntegrityError, DataError or a bug: kept for replay
+        logger.exception("shopify delivery %s (%s) failed unexpectedly", delivery_id, delivery.topic)
+        delivery_failed(delivery_id=delivery_id, exc=exc)
+        return "failed"
     webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.PROCESSED)
     _note_delta(delivery.topic)
     return outcome

@@ -58,9 +58,11 @@ def cents(value, name: str) -> int:
     return int(amount)
 
 
-def quantity(value, name: str) -> int:
+def quantity(value, name: str, *, negative_ok: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidPayload(f"field {name!r} must be an integer, not {value!r}"[:200])
+    if value < 0 and not negative_ok:
+        raise InvalidPayload(f"field {name!r} must not be negative: {value!r}")
     return value
 
 
@@ -137,7 +139,7 @@ def _line_items(items) -> list[dict]:
     out = []
     for li in _objects(items, "line_items"):
         out.append({"sku": _str(li, "sku"), "title": _str(li, "name") or _str(li, "title"),
-                    "quantity": quantity(li.get("quantity", 0), "line_items.quantity"),
+                    "quantity": quantity(li.get("quantity", 0), "line_items.quantity"),  # refused below zero
                     "price_cents": cents(li.get("price"), "line_items.price")})
     return out
 
@@ -206,7 +208,9 @@ def product_inventory_facts(product: dict) -> list[InventoryFacts]:
         facts.append(InventoryFacts(
             sku=sku, shopify_id=shopify_id(variant, "inventory_item_id", required=False),
             variant_id=shopify_id(variant) or "", product_id=product_id, title=title[:300],
-            quantity_available=max(0, quantity(qty, "variants.inventory_quantity")) if qty is not None else None,
+            # Negative when the variant oversells (inventory_policy "continue"): none left to sell.
+            quantity_available=(max(0, quantity(qty, "variants.inventory_quantity", negative_ok=True))
+                                if qty is not None else None),
             price_cents=cents(variant.get("price"), "variants.price"),
             source_updated_at=when(variant, "updated_at") or when(product, "updated_at"),
         ))
@@ -223,5 +227,16 @@ def inventory_item_facts(item: dict) -> InventoryFacts:
 
 
 def inventory_level_total(levels: list[dict]) -> int:
-    """Available quantity summed over locations (negative levels count as zero for the customer)."""
-    return sum(max(0, quantity(level.get("available") or 0, "available")) for level in levels)
+    """Available quantity summed over locations, as Shopify sums it to decide "sold out".
+
+    A level is negative, legitimately, where a variant that may oversell (inventory_policy
+    "continue") was sold past zero: those units are owed to orders, so they are subtracted from
+    what other locations hold, and a total below zero means none to offer (0), not bad input.
+    https://shopify.dev/docs/api/admin-rest/latest/resources/inventorylevel ,
+    https://community.shopify.dev/t/wrong-availability-calculation/27953
+    """
+    if not isinstance(levels, list) or not all(isinstance(level, dict) for level in levels):
+        raise InvalidPayload("field 'inventory_levels' must be a list of objects")
+    total = sum(quantity(level.get("available") or 0, "inventory_levels.available", negative_ok=True)
+                for level in levels)
+    return max(0, total)

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import requests
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 
 from integrations.shopify.client import ShopifyError
 from integrations.shopify.events import process_shopify_event
+from integrations.webhooks_common import TRANSIENT_DB_ERRORS
 
 
 @shared_task(bind=True, name="process_shopify_event_task", acks_late=True, max_retries=5)
 def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> str:
     try:
         return process_shopify_event(delivery_id, replay=replay or self.request.retries > 0)
-    except (ShopifyError, requests.RequestException) as exc:
+    except (ShopifyError, requests.RequestException, *TRANSIENT_DB_ERRORS) as exc:
         if self.request.is_eager:
             return "failed"  # inline mode: the delivery stays failed for replay_webhooks
-        raise self.retry(countdown=min(600, 30 * 2 ** self.request.retries)) from exc
+        # Celery's own backoff with full jitter: workers retrying after one outage do not come back in step.
+        raise self.retry(countdown=get_exponential_backoff_interval(
+            factor=30, retries=self.request.retries, maximum=600, full_jitter=True)) from exc
 
 
 @shared_task(name="shopify_backfill", acks_late=True)

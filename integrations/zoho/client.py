@@ -8,6 +8,11 @@ Zoho caps the live access tokens per refresh token, so the token is cached in th
 (Redis in production: shared by every worker) and refreshed by one caller at a time, not per
 request. Rate limits are low (about 30 requests a minute, then a temporary lock): 429s and
 Zoho's lock answers are retried with backoff honouring Retry-After, never hammered.
+
+Sending is not idempotent: a POST that may have reached Zoho (a read timeout, a 5xx, a dropped
+connection) is not retried here, or the customer could get the reply twice. Only answers that
+say Zoho refused the request (429, a lock, an expired token) and connections that were never
+made are retried; anything else is a non-permanent ZohoError for the sender's claim to handle.
 """
 
 from __future__ import annotations
@@ -22,17 +27,26 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from integrations.http_retry import retry_after_seconds
 
 PAGE_LIMIT = 200  # Zoho's maximum for messages/view
 _refresh_lock = threading.Lock()
 
 
 class ZohoError(Exception):
-    def __init__(self, message: str, *, status: int = 0, permanent: bool = True, retry_after: float | None = None):
+    """`refused`: Zoho answered that it did not act (429, a lock, an expired token), so even a
+    non-idempotent request is safe to repeat. `maybe_sent`: a POST whose outcome is unknown."""
+
+    def __init__(self, message: str, *, status: int = 0, permanent: bool = True, retry_after: float | None = None,
+                 refused: bool = False, maybe_sent: bool = False):
         super().__init__(message)
         self.status = status
         self.permanent = permanent
         self.retry_after = retry_after
+        self.refused = refused
+        self.maybe_sent = maybe_sent
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -40,11 +54,31 @@ def _retryable(exc: BaseException) -> bool:
         isinstance(exc, ZohoError) and not exc.permanent)
 
 
+def never_connected(exc: BaseException) -> bool:
+    """The request never left this machine: connect timeout, connection refused, DNS failure.
+    A connection dropped after the request was written is a plain ConnectionError, not this."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    cause = exc.args[0] if isinstance(exc, requests.ConnectionError) and exc.args else None
+    return isinstance(cause, MaxRetryError) and isinstance(cause.reason, NewConnectionError)
+
+
+def _retryable_unsent(exc: BaseException) -> bool:
+    """For non-idempotent calls: retry only when Zoho certainly did not act on the request."""
+    return never_connected(exc) or (isinstance(exc, ZohoError) and not exc.permanent and exc.refused)
+
+
 def _wait(state: RetryCallState) -> float:
     exc = state.outcome.exception() if state.outcome else None
     if isinstance(exc, ZohoError) and exc.retry_after is not None:
         return min(exc.retry_after, settings.ZOHO_MAX_RETRY_AFTER_SECONDS)
     return wait_random_exponential(multiplier=settings.ZOHO_BACKOFF_SECONDS, max=30)(state)
+
+
+@dataclass(frozen=True)
+class ZohoDownload:
+    content: bytes
+    content_type: str
 
 
 @dataclass(frozen=True)
@@ -128,39 +162,59 @@ class ZohoClient:
         if response.status_code != 200 or "access_token" not in data:
             raise ZohoError(f"Zoho token refresh failed: {response.status_code} {data.get('error', data)}",
                             status=response.status_code,
-                            permanent=response.status_code < 500 and response.status_code != 429)
+                            permanent=response.status_code < 500 and response.status_code != 429,
+                            refused=True)  # whatever happened, the call that needed the token was not made
         # Refresh a minute early so a request never carries a token that expires in flight.
         cache.set(self._token_key, data["access_token"], timeout=max(60, int(data.get("expires_in", 3600)) - 60))
         return data["access_token"]
 
     # --- requests ------------------------------------------------------------------------
-    def _call(self, method: str, path: str, **kwargs) -> Any:
-        retrying = Retrying(retry=retry_if_exception(_retryable), wait=_wait, reraise=True,
-                            stop=stop_after_attempt(settings.ZOHO_MAX_ATTEMPTS))
-        return retrying(self._call_once, method, path, **kwargs)
+    def _call(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs) -> Any:
+        idempotent = method in ("GET", "HEAD", "PUT", "DELETE") if idempotent is None else idempotent
+        retrying = Retrying(retry=retry_if_exception(_retryable if idempotent else _retryable_unsent), wait=_wait,
+                            reraise=True, stop=stop_after_attempt(settings.ZOHO_MAX_ATTEMPTS))
+        try:
+            return retrying(self._call_once, method, path, **kwargs)
+        except requests.RequestException as exc:
+            if idempotent or never_connected(exc):
+                raise
+            # A read timeout or a dropped connection after the request went out: Zoho may have acted.
+            raise ZohoError(f"{method} {path}: no answer from Zoho ({type(exc).__name__}: {exc}); it may have been "
+                            "carried out, so it was not repeated", permanent=False, maybe_sent=True) from exc
 
     def _call_once(self, method: str, path: str, *, raw: bool = False, **kwargs) -> Any:
         url = f"{self.mail_url}/api/accounts/{self.account_id}/{path.lstrip('/')}"
-        headers = {"Authorization": f"Zoho-oauthtoken {self.access_token()}"}
+        try:
+            token = self.access_token()
+        except requests.RequestException as exc:  # the call itself was not made: safe to repeat
+            raise ZohoError(f"Zoho token refresh failed: {type(exc).__name__}: {exc}", permanent=False,
+                            refused=True) from exc
+        headers = {"Authorization": f"Zoho-oauthtoken {token}"}
         response = self.session.request(method, url, headers=headers, timeout=settings.ZOHO_TIMEOUT_SECONDS, **kwargs)
         if response.status_code == 401:
             cache.delete(self._token_key)  # expired or revoked: the retry refreshes once
-            raise ZohoError("Zoho answered 401 (token expired)", status=401, permanent=False, retry_after=0)
+            raise ZohoError("Zoho answered 401 (token expired)", status=401, permanent=False, retry_after=0,
+                            refused=True)
         if response.status_code == 429 or response.status_code >= 500:
-            retry_after = response.headers.get("Retry-After")
+            # A 429 is a refusal; a 5xx may come after Zoho acted (a proxy timing out on a slow send).
+            refused = response.status_code == 429
             raise ZohoError(f"Zoho answered {response.status_code} for {method} {path}", status=response.status_code,
-                            permanent=False, retry_after=float(retry_after) if retry_after else None)
+                            permanent=False, retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+                            refused=refused, maybe_sent=not refused and method == "POST")
         if raw:
             if response.status_code >= 400:
                 raise ZohoError(f"Zoho answered {response.status_code} for {method} {path}", status=response.status_code)
-            return response.content
+            # "image/jpeg; name=x.jpg" -> "image/jpeg"
+            content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            return ZohoDownload(content=response.content, content_type=content_type or "application/octet-stream")
         data = _json(response)
         description = str((data.get("status") or {}).get("description", ""))
         if response.status_code >= 400:
             # Zoho's temporary lock after too many requests comes as a 4xx with a telling description.
             locked = "too many" in description.lower() or "lock" in description.lower()
             raise ZohoError(f"Zoho answered {response.status_code} for {method} {path}: {description or data}",
-                            status=response.status_code, permanent=not locked, retry_after=60.0 if locked else None)
+                            status=response.status_code, permanent=not locked, retry_after=60.0 if locked else None,
+                            refused=locked)
         return data.get("data")
 
     # --- endpoints -------------------------------------------------------------------------
@@ -207,7 +261,7 @@ class ZohoClient:
         data = self._call("GET", f"folders/{folder_id}/messages/{message_id}/attachmentinfo") or {}
         return [{**a, "attachmentId": str(a["attachmentId"])} for a in data.get("attachments", [])]
 
-    def attachment_download(self, *, folder_id: str, message_id: str, attachment_id: str) -> bytes:
+    def attachment_download(self, *, folder_id: str, message_id: str, attachment_id: str) -> ZohoDownload:
         """GET …/attachments/{attachmentId} (https://www.zoho.com/mail/help/api/get-attachment-content.html)."""
         return self._call("GET", f"folders/{folder_id}/messages/{message_id}/attachments/{attachment_id}", raw=True)
 

@@ -2,9 +2,10 @@
 
 It follows the documented shapes: `{status: {code, description}, data}` envelopes, 64-bit ids,
 `messages/view` paging with 1-based `start` and `limit` <= 200, `content`, `attachmentinfo`,
-attachment download, and reply by `POST messages/{id}` with `action: reply`. It serves the
-mailbox in fixtures/zoho/mailbox.json and can be told to fail: `fail_next(status, times,
-retry_after)` answers the next requests with that status.
+attachment download (answered with the attachment's `contentType` when a test gives one), and
+reply by `POST messages/{id}` with `action: reply`. It serves the mailbox in
+fixtures/zoho/mailbox.json and can be told to fail: `fail_next(status, times, retry_after)`
+answers the next requests with that status.
 """
 
 from __future__ import annotations
@@ -66,10 +67,11 @@ class FakeZoho:
             def log_message(self, *args):
                 pass
 
-            def _send(self, status: int, payload, headers: dict | None = None, raw: bytes | None = None):
+            def _send(self, status: int, payload, headers: dict | None = None, raw: bytes | None = None,
+                      content_type: str = "application/octet-stream"):
                 body = raw if raw is not None else json.dumps(payload).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/octet-stream" if raw is not None else "application/json")
+                self.send_header("Content-Type", content_type if raw is not None else "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
@@ -147,11 +149,12 @@ class FakeZoho:
                     atts = fake.attachments.get(msg_id, [])
                     if m.group(3) == "attachmentinfo":
                         return self._ok({"messageId": msg_id, "attachments": [
-                            {k: v for k, v in a.items() if k != "content"} for a in atts]})
+                            {k: v for k, v in a.items() if k not in ("content", "contentType")} for a in atts]})
                     found = next((a for a in atts if str(a["attachmentId"]) == m.group(4)), None)
                     if not found:
                         return self._send(404, {"status": {"code": 404, "description": "No attachment"}, "data": {}})
-                    return self._send(200, None, raw=found["content"].encode())
+                    return self._send(200, None, raw=found["content"].encode(),
+                                      content_type=found.get("contentType", "application/octet-stream"))
                 m = re.match(r"^messages/([^/]+)$", path)
                 if method == "POST" and m:
                     payload = json.loads(body or b"{}")

@@ -1,7 +1,9 @@
 """Zoho message payloads (webhook, poll) into conversations: validate, normalize, ingest.
 
 Threading: Zoho's `threadId`, else the RFC `In-Reply-To`/`References`, else a new conversation
-(done by `conversations.services.threads.message_ingest`). The same message arriving by webhook
+(done by `conversations.services.threads.message_ingest`). The RFC headers are fetched whenever
+the thread id is not one we hold (a reply Zoho filed under a new thread still joins by headers),
+and not for a message of a known thread: Zoho's rate limit is low. The same message arriving by webhook
 and by poll is one row: both carry Zoho's message id. Bodies: HTML is sanitized with nh3 before
 it is kept, and the text is taken from the sanitized HTML when there is no plain part.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import html as html_lib
 import json
 import logging
+import mimetypes
 from datetime import UTC, datetime
 from email.utils import getaddresses, parseaddr
 
@@ -19,16 +22,17 @@ import nh3
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
-from conversations.models import Message
+from conversations.models import Conversation, Message
 from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
-from integrations.zoho.client import ZohoClient
+from integrations.zoho.client import ZohoClient, ZohoError
 from omnichannel.blobstore import blob_put
 from omnichannel.errors import InvalidPayload
 from omnichannel.metrics import records_ingested_total
 
 logger = logging.getLogger(__name__)
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+_GENERIC_TYPE = "application/octet-stream"
 _BLOCKS = ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote")
 
 
@@ -46,7 +50,19 @@ def zoho_payload_parse(body: bytes) -> dict:
         data = data["data"]  # the API's {status, data} envelope
     if not isinstance(data, dict):
         raise InvalidPayload(f"body must be a JSON object, not {type(data).__name__}")
-    return data
+    return without_nul(data)
+
+
+def without_nul(value):
+    """The same JSON value with NUL characters removed from every string (keys too). JSON may escape
+    a NUL, but Postgres text and jsonb refuse it; the raw bytes stay in the delivery as received."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
 
 
 def _str_field(payload: dict, name: str, *, required: bool = False) -> str:
@@ -97,21 +113,41 @@ def _attachments(client: ZohoClient | None, folder_id: str, message_id: str) -> 
     stored = []
     for info in client.attachments_info(folder_id=folder_id, message_id=message_id):
         size = int(info.get("attachmentSize") or 0)
-        entry = {"name": str(info.get("attachmentName") or "attachment"), "size": size,
-                 "zoho_attachment_id": info["attachmentId"]}
+        name = without_nul(str(info.get("attachmentName") or "attachment"))
+        entry = {"name": name, "size": size, "zoho_attachment_id": info["attachmentId"],
+                 "content_type": mimetypes.guess_type(name)[0] or _GENERIC_TYPE}
         if size > MAX_ATTACHMENT_BYTES:
             entry["skipped"] = f"larger than {MAX_ATTACHMENT_BYTES} bytes"
         else:
-            data = client.attachment_download(folder_id=folder_id, message_id=message_id,
-                                              attachment_id=info["attachmentId"])
-            blob = blob_put(data, prefix="attachments")
+            download = client.attachment_download(folder_id=folder_id, message_id=message_id,
+                                                  attachment_id=info["attachmentId"])
+            blob = blob_put(download.content, prefix="attachments")
             entry.update(blob_key=blob.key, sha256=blob.sha256, size=blob.size)
+            if download.content_type != _GENERIC_TYPE:
+                entry["content_type"] = download.content_type  # what Zoho says beats a guess from the name
         stored.append(entry)
     return stored
 
 
+def _rfc_headers(client: ZohoClient, folder_id: str, message_id: str) -> dict:
+    """The RFC headers, for threading only: when Zoho refuses them for good the message is still
+    ingested (by thread id or as a new conversation); a transient failure propagates for a retry."""
+    try:
+        return without_nul(client.message_headers(folder_id=folder_id, message_id=message_id) or {})
+    except ZohoError as exc:
+        if not exc.permanent:
+            raise
+        logger.warning("zoho message %s: no RFC headers (%s); threading by thread id only", message_id, exc)
+        return {}
+
+
+def _known_thread(thread_id: str) -> bool:
+    return bool(thread_id) and Conversation.objects.filter(channel="email", external_thread_id=thread_id).exists()
+
+
 def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> MessageFacts:
     """Normalize one Zoho message dict; fetch what the payload lacks (content, headers, attachments)."""
+    payload = without_nul(payload)
     message_id = _str_field(payload, "messageId", required=True)
     folder_id = _str_field(payload, "folderId")
     from_raw = _str_field(payload, "fromAddress", required=True)
@@ -123,13 +159,13 @@ def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> Me
             raise InvalidPayload(f"field {name!r} must be a string, not {type(payload[name]).__name__}")
     raw_html = payload.get("html") or payload.get("content") or ""
     if not raw_html and client is not None and folder_id:
-        raw_html = client.message_content(folder_id=folder_id, message_id=message_id)
+        raw_html = without_nul(client.message_content(folder_id=folder_id, message_id=message_id))
     in_reply_to = _str_field(payload, "inReplyTo")
     references = _str_field(payload, "references")
     rfc_id = _str_field(payload, "rfcMessageId") or _str_field(payload, "messageIdString")
     thread_id = _str_field(payload, "threadId")
-    if not thread_id and not in_reply_to and client is not None and folder_id:
-        headers = client.message_headers(folder_id=folder_id, message_id=message_id) or {}
+    if not in_reply_to and not references and client is not None and folder_id and not _known_thread(thread_id):
+        headers = _rfc_headers(client, folder_id, message_id)
         pick = lambda key: str(next((v for k, v in headers.items() if k.lower() == key), "") or "")  # noqa: E731
         in_reply_to, references, rfc_id = pick("in-reply-to"), pick("references"), rfc_id or pick("message-id")
     has_attachment = str(payload.get("hasAttachment", "0")) in {"1", "true", "True"}
@@ -149,6 +185,7 @@ def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> Me
 
 
 def zoho_message_ingest(payload: dict, *, client: ZohoClient | None = None) -> tuple[Message, bool]:
+    payload = without_nul(payload)
     # Already stored (webhook and poll racing, a replay): nothing to fetch, nothing to write.
     existing = Message.objects.filter(external_msg_id=_str_field(payload, "messageId", required=True)).first()
     if existing is not None:

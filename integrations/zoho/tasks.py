@@ -6,7 +6,9 @@ import logging
 
 import requests
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 
+from integrations.webhooks_common import TRANSIENT_DB_ERRORS, delivery_failed
 from integrations.zoho.client import ZohoClient, ZohoError
 from integrations.zoho.ingest import zoho_message_ingest, zoho_payload_parse
 from omnichannel.errors import InvalidPayload
@@ -18,8 +20,9 @@ logger = logging.getLogger(__name__)
 
 def process_incoming_email(delivery_id: int, *, client: ZohoClient | None = None, replay: bool = False) -> str:
     """Ingest one stored Zoho delivery. Claimed with a conditional update, so two workers never
-    process the same delivery; a bad payload is recorded on the delivery and not retried.
-    Transient provider errors propagate after being recorded, for the caller to retry."""
+    process the same delivery. Whatever goes wrong is recorded on the delivery (failed, with the
+    reason) so it can be replayed; transient provider and database errors then propagate, for the
+    caller to retry, and nothing else does: an unexpected error must not leave it `processing`."""
     if not webhook_delivery_claim(delivery_id=delivery_id, retry_failed=replay):
         return "skipped"
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
@@ -27,14 +30,17 @@ def process_incoming_email(delivery_id: int, *, client: ZohoClient | None = None
         message, created = zoho_message_ingest(zoho_payload_parse(delivery.body),
                                                client=client or ZohoClient.from_settings())
     except InvalidPayload as exc:
-        webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.FAILED, error=exc.message)
+        delivery_failed(delivery_id=delivery_id, exc=exc)
         return "invalid"
-    except (ZohoError, requests.RequestException) as exc:
-        webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.FAILED,
-                                error=f"{type(exc).__name__}: {exc}")
+    except (ZohoError, requests.RequestException, *TRANSIENT_DB_ERRORS) as exc:
+        delivery_failed(delivery_id=delivery_id, exc=exc)
         if isinstance(exc, ZohoError) and exc.permanent:
             return "failed"
         raise
+    except Exception as exc:  # noqa: BLE001 - a value the database refuses, or a bug: kept for replay, not retried
+        logger.exception("zoho delivery %s failed unexpectedly", delivery_id)
+        delivery_failed(delivery_id=delivery_id, exc=exc)
+        return "failed"
     webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.PROCESSED)
     return f"message {message.pk} {'created' if created else 'existing'}"
 
@@ -43,10 +49,12 @@ def process_incoming_email(delivery_id: int, *, client: ZohoClient | None = None
 def process_incoming_email_task(self, delivery_id: int, replay: bool = False) -> str:
     try:
         return process_incoming_email(delivery_id, replay=replay or self.request.retries > 0)
-    except (ZohoError, requests.RequestException) as exc:
+    except (ZohoError, requests.RequestException, *TRANSIENT_DB_ERRORS) as exc:
         if self.request.is_eager:
             return "failed"  # inline mode: the delivery stays failed for replay_webhooks / zoho_sync
-        raise self.retry(countdown=min(600, 30 * 2 ** self.request.retries)) from exc
+        # Celery's own backoff with full jitter: workers retrying after one outage do not come back in step.
+        raise self.retry(countdown=get_exponential_backoff_interval(
+            factor=30, retries=self.request.retries, maximum=600, full_jitter=True)) from exc
 
 
 @shared_task(name="zoho_sync", acks_late=True)

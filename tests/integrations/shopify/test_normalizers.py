@@ -59,7 +59,11 @@ def test_product_variants_become_inventory_items_in_cents():
 def test_inventory_item_and_level_fixtures():
     item = ingest.inventory_item_facts(fixture("inventory_item.json")["inventory_item"])
     assert (item.sku, item.shopify_id, item.tracked) == ("IPOD2008PINK", "808950810", True)
-    assert ingest.inventory_level_total([fixture("inventory_level.json")["inventory_level"], {"available": -2}]) == 6
+    level = fixture("inventory_level.json")["inventory_level"]  # 6 available at one location
+    # Oversold by 2 at another location: owed units, subtracted as Shopify does; below zero means none.
+    assert ingest.inventory_level_total([level, {**level, "location_id": 2, "available": -2}]) == 4
+    assert ingest.inventory_level_total([{**level, "available": -2}]) == 0
+    assert ingest.inventory_level_total([{**level, "available": None}]) == 0  # an untracked item
 
 
 def test_fulfillment_and_refund_fixtures_feed_the_order():
@@ -84,6 +88,7 @@ def test_a_paid_unshipped_order_waiting_for_an_out_of_stock_item_is_backordered(
     ({"total_price": "-5.00"}, "'total_price' must not be negative"),
     ({"updated_at": "last tuesday"}, "'updated_at' is not an ISO 8601 time"),
     ({"line_items": [{"sku": "X", "quantity": "two"}]}, "'line_items.quantity' must be an integer"),
+    ({"line_items": [{"sku": "X", "quantity": -1}]}, "'line_items.quantity' must not be negative"),
 ])
 def test_bad_fields_are_refused_by_name(change, reason):
     with pytest.raises(InvalidPayload, match=reason):

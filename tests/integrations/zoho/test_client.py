@@ -98,3 +98,74 @@ def test_a_folder_of_450_messages_is_read_in_three_pages(fake_zoho):
     messages = list(ZohoClient.from_settings().messages_iter(folder_id="big"))
     assert len(messages) == 450 and len({m.message_id for m in messages}) == 450
     assert len([r for r in fake_zoho.requests if r[1].endswith("messages/view")]) == 3
+
+
+def _posts(fake_zoho) -> list[str]:
+    return [path for method, path in fake_zoho.requests if method == "POST" and "/messages/" in path]
+
+
+def _reply(client: ZohoClient) -> str:
+    return client.message_reply(message_id="1732512000000100001", from_address="support@demo-shop.example",
+                                to_address="barbara.liskov@example.com", subject="Re: Sleeping bag", content="Yes.")
+
+
+def test_a_5xx_on_a_reply_is_not_repeated_because_zoho_may_have_sent_it(fake_zoho):
+    client = ZohoClient.from_settings()
+    client.access_token()
+    fake_zoho.fail_next(503, times=1)
+    with pytest.raises(ZohoError) as raised:
+        _reply(client)
+    assert len(_posts(fake_zoho)) == 1  # exactly one POST reached Zoho
+    assert raised.value.status == 503 and not raised.value.permanent and raised.value.maybe_sent
+
+
+def test_a_read_timeout_on_a_reply_is_not_repeated(fake_zoho, settings):
+    settings.ZOHO_TIMEOUT_SECONDS = 0.2
+    client = ZohoClient.from_settings()
+    client.access_token()
+    fake_zoho.delay_seconds = 0.5
+    with pytest.raises(ZohoError, match="may have been carried out") as raised:
+        _reply(client)
+    fake_zoho.delay_seconds = 0
+    assert not raised.value.permanent and raised.value.maybe_sent
+    assert len(_posts(fake_zoho)) == 1
+
+
+def test_a_429_on_a_reply_is_retried_because_zoho_refused_it(fake_zoho):
+    client = ZohoClient.from_settings()
+    client.access_token()
+    fake_zoho.fail_next(429, times=1, retry_after=0.05)
+    assert _reply(client) == fake_zoho.sent[0]["messageId"]
+    assert len(_posts(fake_zoho)) == 2 and len(fake_zoho.sent) == 1
+
+
+def test_a_reply_that_cannot_connect_is_known_unsent_and_not_reported_as_maybe_sent(fake_zoho, settings):
+    """Connection refused: the request never left, so it is safe to repeat (the client retries it)."""
+    import socket
+
+    import requests
+
+    from integrations.zoho.client import never_connected
+
+    settings.ZOHO_MAX_ATTEMPTS = 3
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    client = ZohoClient(accounts_url=fake_zoho.url, mail_url=f"http://127.0.0.1:{closed_port}", client_id="c",
+                        client_secret="s", refresh_token=settings.ZOHO_REFRESH_TOKEN, account_id="1")
+    with pytest.raises(requests.ConnectionError) as raised:
+        _reply(client)
+    assert never_connected(raised.value)
+    assert fake_zoho.token_refreshes == 1  # the token was fetched once, the three tries reused it
+
+
+def test_a_retry_after_given_as_an_http_date_is_waited_out(fake_zoho):
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    client = ZohoClient.from_settings()
+    client.access_token()
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=1), usegmt=True)  # "Tue, 25 Nov 2026 10:00:01 GMT"
+    fake_zoho.fail_next(429, times=1, retry_after=soon)
+    assert client.messages_list(folder_id="inbox")
+    assert len([r for r in fake_zoho.requests if r[1].endswith("messages/view")]) == 2

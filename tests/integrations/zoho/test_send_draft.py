@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from conversations.models import Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve
 from integrations.outbound import send_draft
+from integrations.zoho.client import ZohoClient
 from integrations.zoho.ingest import zoho_message_ingest
 from omnichannel.models import AuditLog
 from tests.builders import make_draft
@@ -58,14 +59,33 @@ def test_a_sent_draft_is_never_sent_twice(fake_zoho, inbound, agent, django_capt
     assert len(fake_zoho.sent) == 1 and Message.objects.filter(direction="outbound").count() == 1
 
 
-def test_a_5xx_is_retried_by_the_client_and_the_reply_goes_out(fake_zoho, inbound, agent,
-                                                                django_capture_on_commit_callbacks):
+def test_a_5xx_on_the_reply_is_not_repeated_by_the_client_and_stays_visible(fake_zoho, inbound, agent,
+                                                                           django_capture_on_commit_callbacks):
+    """Zoho may have sent the mail before its 5xx: the client does not POST again; the draft keeps a
+    non-permanent error and its claim is released, for the task's own retry or an agent to decide."""
     draft = make_draft(message=inbound)
+    ZohoClient.from_settings().access_token()  # so the injected failures hit the reply, not the token refresh
     fake_zoho.fail_next(502, times=2)
     with django_capture_on_commit_callbacks(execute=True):
         draft_approve(draft_id=draft.pk, acting_user=agent)
     draft.refresh_from_db()
+    assert len([p for m, p in fake_zoho.requests if m == "POST" and "/messages/" in p]) == 1
+    assert draft.status == Draft.Status.APPROVED and draft.sending_started_at is None
+    assert "502" in draft.last_send_error
+    event = AuditLog.objects.get(event_type="draft.send_failed")
+    assert event.payload["permanent"] is False
+
+
+def test_a_429_on_the_reply_is_retried_by_the_client_and_the_reply_goes_out_once(
+        fake_zoho, inbound, agent, django_capture_on_commit_callbacks):
+    draft = make_draft(message=inbound)
+    ZohoClient.from_settings().access_token()
+    fake_zoho.fail_next(429, times=2, retry_after=0.01)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft_approve(draft_id=draft.pk, acting_user=agent)
+    draft.refresh_from_db()
     assert draft.status == Draft.Status.SENT and len(fake_zoho.sent) == 1
+    assert len([p for m, p in fake_zoho.requests if m == "POST" and "/messages/" in p]) == 3
 
 
 def test_a_permanent_refusal_stays_visible_on_the_draft(fake_zoho, inbound, agent, django_capture_on_commit_callbacks):

@@ -113,9 +113,67 @@ def test_wrong_types_are_recorded_on_the_delivery_and_replayable(client, field, 
     assert not Message.objects.exists()
 
 
-def test_a_body_over_the_limit_is_refused_with_413(client, settings):
+def test_a_body_over_the_limit_is_answered_413_kept_as_failed_and_replayable(client, settings,
+                                                                           django_capture_on_commit_callbacks):
     settings.WEBHOOK_MAX_BODY_BYTES = 2048
-    assert post(client, payload(html="x" * 5000)).status_code == 413
+    raw = json.dumps(payload(html="<p>" + "x" * 5000 + "</p>")).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, raw)
+        again = post(client, raw)  # Zoho retrying the same bytes: still one row
+    assert response.status_code == again.status_code == 413
+    assert f"body of {len(raw)} bytes exceeds the limit of 2048 bytes" in response.json()["error"]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and bytes(delivery.body) == raw
+    assert f"{len(raw)} bytes" in delivery.last_error and "2048" in delivery.last_error
+    assert not Message.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("replay_webhooks", "--source", "zoho", "--failed")  # an operator decides it is fine
+    assert WebhookDelivery.objects.get().status == "processed" and len(Message.objects.get().body) == 5000
+
+
+def test_an_oversized_body_with_a_bad_signature_is_refused_and_nothing_is_stored(client, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 2048
+    assert post(client, payload(html="x" * 5000), signature="bm90IGl0").status_code == 401
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_body_past_the_keep_ceiling_is_refused_unread(client, settings):
+    from integrations.webhooks_common import OVERSIZED_KEEP_FACTOR
+
+    settings.WEBHOOK_MAX_BODY_BYTES = 2048
+    response = post(client, payload(html="x" * (2048 * OVERSIZED_KEEP_FACTOR + 1)))
+    assert response.status_code == 413 and "exceeds 2048 bytes" in response.json()["error"]
+    assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.parametrize("signature", ["caf\u00e9-not-ascii==", "\u2603" * 44])
+def test_a_signature_with_non_ascii_characters_is_refused_with_401(client, signature):
+    assert post(client, payload(), signature=signature).status_code == 401
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_nul_characters_are_stripped_so_the_email_is_not_lost(client, django_capture_on_commit_callbacks):
+    raw = json.dumps(payload(subject="Where\u0000 is it?", sender="Ada\u0000", html="<p>Hel\u0000lo</p>")).encode()
+    assert b"\\u0000" in raw  # JSON's escape: valid JSON, refused by Postgres text and jsonb
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, raw).status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "processed" and bytes(delivery.body) == raw  # the raw bytes as received
+    message = Message.objects.get()
+    assert (message.subject, message.body) == ("Where is it?", "Hello")
+    assert message.raw_payload["subject"] == "Where is it?"
+
+
+def test_an_unexpected_database_refusal_fails_the_delivery_with_its_reason(client, django_capture_on_commit_callbacks):
+    """A sender address longer than the customer column (254): the database refuses the lead. The
+    delivery must end failed with the error's type and message, not stay `processing` forever."""
+    sender = "a" * 250 + "@example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, payload(fromAddress=sender)).status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and delivery.last_error.startswith("DataError: ")
+    assert "too long" in delivery.last_error
+    assert not Message.objects.exists()
 
 
 def test_script_in_html_is_removed_before_anything_keeps_it(client, django_capture_on_commit_callbacks):
@@ -135,6 +193,21 @@ def test_a_metadata_only_webhook_fetches_the_content_and_attachments(client, fak
     assert "arrived dented" in message.body
     [attachment] = message.attachments
     assert attachment["name"] == "dented-stove.jpg" and blob_get(attachment["blob_key"]) == b"JPEG-BYTES-OF-THE-PHOTO"
+    # Zoho's download answers application/octet-stream here: the type comes from the file name.
+    assert attachment["content_type"] == "image/jpeg" and attachment["size"] == 23
+
+
+def test_an_attachment_keeps_the_content_type_zoho_gives_it(client, fake_zoho, django_capture_on_commit_callbacks):
+    meta = {**fake_zoho.messages["1732512000000100002"], "messageId": 1732512000000100077, "threadId": 77}
+    fake_zoho.add_message(meta, content="<p>Invoice attached</p>")
+    fake_zoho.attachments["1732512000000100077"] = [{"attachmentId": 555, "attachmentName": "invoice",
+                                                     "attachmentSize": 9, "content": "%PDF-1.7\n",
+                                                     "contentType": "application/pdf; name=invoice"}]
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, meta)
+    [attachment] = Message.objects.get().attachments
+    assert (attachment["name"], attachment["content_type"], attachment["size"]) == ("invoice", "application/pdf", 9)
+    assert blob_get(attachment["blob_key"]) == b"%PDF-1.7\n"
 
 
 def test_a_reply_with_in_reply_to_joins_its_conversation(client, django_capture_on_commit_callbacks):
@@ -143,6 +216,34 @@ def test_a_reply_with_in_reply_to_joins_its_conversation(client, django_capture_
         post(client, payload(messageId="1764100000000200002", threadId=None, inReplyTo="<first@example.com>",
                              receivedTime="1764100060000", html="Any news?"))
     assert Conversation.objects.count() == 1 and Message.objects.count() == 2
+
+
+def test_a_reply_under_an_unknown_thread_id_still_joins_by_its_rfc_headers(client, fake_zoho,
+                                                                          django_capture_on_commit_callbacks):
+    """Zoho may file a reply under a thread id we have never seen: its In-Reply-To (fetched, since the
+    webhook carries only metadata) must still put it in the first message's conversation."""
+    base = {"folderId": "inbox", "fromAddress": "ada.lovelace@example.com", "hasAttachment": "0"}
+    fake_zoho.add_message({**base, "messageId": 1764100000000400001, "threadId": 4001, "subject": "Stove",
+                           "receivedTime": "1764100000000", "_headers": {"Message-ID": "<first@example.com>"}},
+                          content="<p>Is the stove in stock?</p>")
+    fake_zoho.add_message({**base, "messageId": 1764100000000400002, "threadId": 4002, "subject": "Re: Stove",
+                           "receivedTime": "1764100060000",
+                           "_headers": {"Message-ID": "<second@example.com>", "In-Reply-To": "<first@example.com>",
+                                        "References": "<first@example.com>"}},
+                          content="<p>Any news?</p>")
+    fake_zoho.add_message({**base, "messageId": 1764100000000400003, "threadId": 4001, "subject": "Re: Stove",
+                           "receivedTime": "1764100120000"}, content="<p>Hello?</p>")
+    with django_capture_on_commit_callbacks(execute=True):
+        for message_id in ("1764100000000400001", "1764100000000400002", "1764100000000400003"):
+            meta = {k: v for k, v in fake_zoho.messages[message_id].items() if k != "_headers"}
+            assert post(client, meta).status_code == 200
+    conversation = Conversation.objects.get()
+    assert conversation.external_thread_id == "4001" and conversation.messages.count() == 3
+    reply = Message.objects.get(external_msg_id="1764100000000400002")
+    assert (reply.in_reply_to, reply.rfc_message_id) == ("<first@example.com>", "<second@example.com>")
+    # Headers are fetched only for thread ids we do not hold: the third message (thread 4001) needed none.
+    assert [p.split("/")[-2] for _, p in fake_zoho.requests if p.endswith("/header")] == [
+        "1764100000000400001", "1764100000000400002"]
 
 
 def test_the_same_message_by_webhook_and_by_poll_is_one_row(client, fake_zoho, django_capture_on_commit_callbacks):

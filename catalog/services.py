@@ -9,6 +9,7 @@ from django.db import transaction
 
 from catalog.models import InventoryItem
 from omnichannel.audit import audit_log_write
+from omnichannel.upserts import rows_upsert_newer
 
 
 @dataclass
@@ -66,29 +67,36 @@ def inventory_quantity_set(*, shopify_id: str, quantity_available: int, source_u
     return item, "updated"
 
 
+_INVENTORY_FIELDS = ["shopify_id", "variant_id", "product_id", "title", "quantity_available", "price_cents",
+                     "currency", "tracked", "source_updated_at"]
+
+
 @transaction.atomic
 def inventory_items_bulk_upsert(*, facts_list: list[InventoryFacts], integration: str = "shopify") -> dict[str, int]:
-    """One INSERT … ON CONFLICT (sku) per batch. What Shopify does not send is kept: lead times are
-    ours, and a missing quantity keeps the one we hold."""
-    held = {row["sku"]: row for row in InventoryItem.objects.filter(sku__in=[f.sku for f in facts_list]).values(
-        "sku", "source_updated_at", "quantity_available", "lead_time_days", "price_cents")}
-    rows, stale = {}, 0
-    for f in facts_list:
-        current = held.get(f.sku)
-        held_at = current["source_updated_at"] if current else None
-        if held_at and f.source_updated_at and f.source_updated_at < held_at:
-            stale += 1
-            continue
-        rows[f.sku] = InventoryItem(
+    """One INSERT … ON CONFLICT (sku) per batch, updating only where the incoming version is newer
+    (the database decides, so a webhook's newer row committed meanwhile is kept). What Shopify does
+    not send is kept: lead times are ours, and a missing quantity or price keeps the one we hold."""
+    newest: dict[str, InventoryFacts] = {}
+    for f in facts_list:  # one row per sku per statement: Postgres refuses to update a row twice
+        held = newest.get(f.sku)
+        if held is None or not (held.source_updated_at and f.source_updated_at
+                                and f.source_updated_at < held.source_updated_at):
+            newest[f.sku] = f
+    # Rows that lack a quantity or a price must not overwrite ours: at most four groups, a statement each.
+    groups: dict[tuple[bool, bool], list[InventoryItem]] = {}
+    for f in newest.values():
+        groups.setdefault((f.quantity_available is None, f.price_cents is None), []).append(InventoryItem(
             sku=f.sku, shopify_id=f.shopify_id, variant_id=f.variant_id, product_id=f.product_id, title=f.title,
-            quantity_available=f.quantity_available if f.quantity_available is not None else (
-                current["quantity_available"] if current else 0),
-            lead_time_days=current["lead_time_days"] if current else f.lead_time_days,
-            price_cents=f.price_cents if f.price_cents is not None else (current["price_cents"] if current else 0),
-            currency=f.currency, tracked=f.tracked, source_updated_at=f.source_updated_at)
-    InventoryItem.objects.bulk_create(list(rows.values()), update_conflicts=True, unique_fields=["sku"], update_fields=[
-        "shopify_id", "variant_id", "product_id", "title", "quantity_available", "price_cents", "currency", "tracked",
-        "source_updated_at", "updated_at"], batch_size=1000)
-    audit_log_write(event_type="inventory.bulk_upserted", payload={"upserted": len(rows), "stale": stale},
+            quantity_available=f.quantity_available or 0, lead_time_days=f.lead_time_days,
+            price_cents=f.price_cents or 0, currency=f.currency, tracked=f.tracked,
+            source_updated_at=f.source_updated_at))
+    written = 0
+    for (no_quantity, no_price), rows in groups.items():
+        skipped = {"quantity_available"} if no_quantity else set()
+        skipped |= {"price_cents"} if no_price else set()
+        written += len(rows_upsert_newer(model=InventoryItem, rows=rows, unique_field="sku",
+                                         update_fields=[n for n in _INVENTORY_FIELDS if n not in skipped]))
+    stale = len(facts_list) - written
+    audit_log_write(event_type="inventory.bulk_upserted", payload={"upserted": written, "stale": stale},
                     integration=integration)
-    return {"upserted": len(rows), "stale": stale}
+    return {"upserted": written, "stale": stale}

@@ -63,6 +63,11 @@ class Order(models.Model):
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders",
         help_text="Empty for a guest checkout",
     )
+    # Nullable so SQLite adds the column in place: rebuilding `orders` would break the customer_summary view.
+    customer_shopify_id = models.CharField(
+        max_length=32, null=True, blank=True,
+        help_text="The customer's Shopify id as the order names it: links the order when the customer arrives later",
+    )
     email = models.EmailField(max_length=254, blank=True, help_text="The checkout email (kept for guests)")
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.PENDING)
     financial_status = models.CharField(max_length=30, blank=True)
@@ -99,6 +104,9 @@ class Order(models.Model):
             models.Index(fields=["customer", "-placed_at"], name="order_customer_recent_idx"),
             models.Index(Lower("email"), name="order_email_ci_idx"),
             models.Index(fields=["source_updated_at"], name="order_source_updated_idx"),
+            # Only orders still waiting for their customer: the relink after a customer upsert reads these.
+            models.Index(fields=["customer_shopify_id"], condition=models.Q(customer__isnull=True),
+                         name="order_unlinked_customer_idx"),
         ]
 
     def __str__(self) -> str:

@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 
 from customers.models import Customer, Order
 from omnichannel.audit import audit_log_write
 from omnichannel.jobs import enqueue
+from omnichannel.upserts import rows_upsert_newer
 
 
 def _normalize_email(email: str) -> str:
@@ -81,6 +83,7 @@ def customer_upsert(*, facts: CustomerFacts, integration: str = "shopify") -> tu
         setattr(customer, name, getattr(facts, name))
     customer.full_clean(exclude=["email"] if not email else None, validate_unique=False)
     customer.save()
+    _orders_link_to_customers([customer.shopify_id])
     audit_log_write(event_type=f"customer.{outcome}", payload={"shopify_id": facts.shopify_id},
                     integration=integration, obj=customer)
     enqueue("refresh_customer_summary")
@@ -119,6 +122,7 @@ def order_upsert(*, facts: OrderFacts, integration: str = "shopify") -> tuple[Or
     if facts.customer_shopify_id:
         customer = Customer.objects.filter(shopify_id=facts.customer_shopify_id).first()
     order.customer = customer
+    order.customer_shopify_id = facts.customer_shopify_id or None  # links the order once the customer arrives
     order.email = _normalize_email(facts.email)
     order.tracking_numbers = [t["number"] for t in facts.tracking if t.get("number")]
     for name in ("name", "status", "financial_status", "fulfillment_status", "tracking", "line_items", "refunds",
@@ -136,69 +140,75 @@ def order_upsert(*, facts: OrderFacts, integration: str = "shopify") -> tuple[Or
 
 # --- Bulk upserts for backfills: one INSERT … ON CONFLICT per batch instead of a query per row ----------
 
-_CUSTOMER_FIELDS = ("email", "name", "phone", "lifetime_value_cents", "currency", "orders_count", "segment",
-                    "shipping_addresses", "tags", "source_updated_at")
-_ORDER_FIELDS = ("name", "customer", "email", "status", "financial_status", "fulfillment_status",
-                 "tracking_numbers", "tracking", "line_items", "refunds", "total_price_cents", "currency",
-                 "shipping_address", "placed_at", "cancelled_at", "last_event_at", "source_updated_at")
+_CUSTOMER_FIELDS = ["shopify_id", "email", "name", "phone", "lifetime_value_cents", "currency", "orders_count",
+                    "segment", "shipping_addresses", "tags", "source_updated_at"]
+_ORDER_FIELDS = ["name", "customer", "customer_shopify_id", "email", "status", "financial_status",
+                 "fulfillment_status", "tracking_numbers", "tracking", "line_items", "refunds", "total_price_cents",
+                 "currency", "shipping_address", "placed_at", "cancelled_at", "last_event_at", "source_updated_at"]
 
 
-def _unchanged_or_older(current: datetime | None, incoming: datetime | None) -> bool:
-    return current is not None and incoming is not None and incoming <= current
-
-
-def _fresh(facts_list: list, model) -> tuple[list, int]:
-    """Drop facts not newer than what we hold (a backfill rerun rewrites nothing), and duplicates
-    within the batch, keeping the newest."""
+def _newest_per_id(facts_list: list) -> list:
+    """One facts per Shopify id, the newest: Postgres refuses to update one row twice in a statement."""
     newest: dict[str, object] = {}
     for facts in facts_list:
         held = newest.get(facts.shopify_id)
         if held is None or not _is_stale(held.source_updated_at, facts.source_updated_at):
             newest[facts.shopify_id] = facts
-    current = dict(model.objects.filter(shopify_id__in=list(newest)).values_list("shopify_id", "source_updated_at"))
-    fresh = [f for sid, f in newest.items() if not _unchanged_or_older(current.get(sid), f.source_updated_at)]
-    return fresh, len(facts_list) - len(fresh)
+    return list(newest.values())
+
+
+def _orders_link_to_customers(shopify_ids: list[str]) -> int:
+    """Orders that arrived before their customer (a webhook or a page ahead of the customer's) get
+    their link once the customer exists: one UPDATE for the whole batch."""
+    if not shopify_ids:
+        return 0
+    return Order.objects.filter(customer__isnull=True, customer_shopify_id__in=shopify_ids).update(
+        customer=Subquery(Customer.objects.filter(shopify_id=OuterRef("customer_shopify_id")).values("pk")[:1]))
 
 
 @transaction.atomic
 def customers_bulk_upsert(*, facts_list: list[CustomerFacts], integration: str = "shopify") -> dict[str, int]:
-    fresh, stale = _fresh(facts_list, Customer)
+    fresh = _newest_per_id(facts_list)
     emails = {_normalize_email(f.email): f.shopify_id for f in fresh if f.email}
     # Leads created from emails become the Shopify customer with the same address (rare: one update each).
     for lead in Customer.objects.filter(shopify_id__isnull=True, email__in=list(emails)):
         Customer.objects.filter(pk=lead.pk).update(shopify_id=emails[lead.email.lower()])
-    rows = [Customer(shopify_id=f.shopify_id, **{name: getattr(f, name) for name in _CUSTOMER_FIELDS})
-            for f in fresh]
+    rows = [Customer(**{name: getattr(f, name) for name in _CUSTOMER_FIELDS}) for f in fresh]
     for row in rows:
         row.email = _normalize_email(row.email)
-    Customer.objects.bulk_create(rows, update_conflicts=True, unique_fields=["shopify_id"],
-                                 update_fields=[*_CUSTOMER_FIELDS, "updated_at"], batch_size=1000)
-    audit_log_write(event_type="customers.bulk_upserted", payload={"upserted": len(rows), "stale": stale},
+    # The database compares source_updated_at: a newer row a webhook committed meanwhile is kept.
+    written = rows_upsert_newer(model=Customer, rows=rows, unique_field="shopify_id",
+                                update_fields=[n for n in _CUSTOMER_FIELDS if n != "shopify_id"])
+    linked = _orders_link_to_customers(written)
+    stale = len(facts_list) - len(written)
+    audit_log_write(event_type="customers.bulk_upserted",
+                    payload={"upserted": len(written), "stale": stale, "orders_linked": linked},
                     integration=integration)
-    if rows:
+    if written:
         enqueue("refresh_customer_summary")
-    return {"upserted": len(rows), "stale": stale}
+    return {"upserted": len(written), "stale": stale}
 
 
 @transaction.atomic
 def orders_bulk_upsert(*, facts_list: list[OrderFacts], integration: str = "shopify") -> dict[str, int]:
-    fresh, stale = _fresh(facts_list, Order)
+    fresh = _newest_per_id(facts_list)
     customer_ids = dict(Customer.objects.filter(
         shopify_id__in={f.customer_shopify_id for f in fresh if f.customer_shopify_id}).values_list("shopify_id", "pk"))
     rows = []
     for f in fresh:
         rows.append(Order(
             shopify_id=f.shopify_id, name=f.name, customer_id=customer_ids.get(f.customer_shopify_id),
+            customer_shopify_id=f.customer_shopify_id or None,
             email=_normalize_email(f.email), status=f.status, financial_status=f.financial_status,
             fulfillment_status=f.fulfillment_status, tracking_numbers=[t["number"] for t in f.tracking if t.get("number")],
             tracking=f.tracking, line_items=f.line_items, refunds=f.refunds, total_price_cents=f.total_price_cents,
             currency=f.currency, shipping_address=f.shipping_address, placed_at=f.placed_at,
             cancelled_at=f.cancelled_at, last_event_at=f.source_updated_at or f.placed_at,
             source_updated_at=f.source_updated_at))
-    Order.objects.bulk_create(rows, update_conflicts=True, unique_fields=["shopify_id"],
-                              update_fields=[*_ORDER_FIELDS, "updated_at"], batch_size=1000)
-    audit_log_write(event_type="orders.bulk_upserted", payload={"upserted": len(rows), "stale": stale},
+    written = rows_upsert_newer(model=Order, rows=rows, unique_field="shopify_id", update_fields=_ORDER_FIELDS)
+    stale = len(facts_list) - len(written)
+    audit_log_write(event_type="orders.bulk_upserted", payload={"upserted": len(written), "stale": stale},
                     integration=integration)
-    if rows:
+    if written:
         enqueue("refresh_customer_summary")
-    return {"upserted": len(rows), "stale": stale}
+    return {"upserted": len(written), "stale": stale}

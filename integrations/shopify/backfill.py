@@ -5,6 +5,12 @@ everything changed since the cursor. Each page is normalized, upserted in one bu
 per table, and the cursor (newest `updated_at` applied, and the next page's opaque link) is
 saved in the same transaction: a crash resumes from the last committed page, with no gap and
 no duplicate. Rows that fail validation are skipped with their ids in the run's audit event.
+
+`via="bulk"` reads the same resources through a GraphQL bulk export instead (one export per
+resource, no page-by-page rate limits) and writes the same rows. Its checkpoint is
+`bulk:<operation gid>:<objects applied>`: a crash resumes in the same export's file; the
+newest `updated_at` is only advanced once the whole file is applied, because an export
+promises no order and a checkpoint past unread rows would be a gap.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from catalog.services import inventory_items_bulk_upsert
 from customers.models import Customer, Order
 from customers.services import customers_bulk_upsert, orders_bulk_upsert
 from integrations.models import ShopifyCursor
-from integrations.shopify import ingest
+from integrations.shopify import bulk, graphql_ingest, ingest
 from integrations.shopify.client import ShopifyClient
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload
@@ -48,6 +54,16 @@ def _order_page_context(rows: list[dict]) -> dict:
     return {"out_of_stock": ingest.out_of_stock_skus(skus)}
 
 
+def _graphql_order_page_context(rows: list[dict]) -> dict:
+    skus = set()
+    for row in rows:
+        try:
+            skus |= graphql_ingest.order_skus(row)
+        except InvalidPayload:
+            pass  # the normalizer reports it
+    return {"out_of_stock": ingest.out_of_stock_skus(skus)}
+
+
 RESOURCES = {
     "customers": ResourceSpec("customers.json", "customers", {"order": "updated_at asc"},
                               lambda row, ctx: [ingest.customer_facts(row)], customers_bulk_upsert, "customer",
@@ -59,6 +75,16 @@ RESOURCES = {
                               lambda row, ctx: ingest.product_inventory_facts(row), inventory_items_bulk_upsert,
                               "inventory"),
 }
+# The same resources as a GraphQL bulk export: (root field, normalizer, page context).
+BULK_RESOURCES = {
+    "customers": ResourceSpec("customers", "customers", {}, lambda row, ctx: [graphql_ingest.customer_facts(row)],
+                              customers_bulk_upsert, "customer", model=Customer),
+    "orders": ResourceSpec("orders", "orders", {}, lambda row, ctx: [graphql_ingest.order_facts(row, **ctx)],
+                           orders_bulk_upsert, "order", _graphql_order_page_context, Order),
+    "inventory": ResourceSpec("products", "products", {}, lambda row, ctx: graphql_ingest.product_inventory_facts(row),
+                              inventory_items_bulk_upsert, "inventory"),
+}
+BULK_BATCH = 250  # objects per transaction and checkpoint, like a REST page
 ORDER = ["customers", "inventory", "orders"]  # orders link to customers and read stock for backorders
 
 
@@ -71,19 +97,29 @@ class ResourceReport:
     invalid: list[str] = field(default_factory=list)
 
 
+def _row_key(row) -> tuple[str | None, str]:
+    """(numeric id, name of its updated-at field) of a REST or GraphQL row; None if unreadable."""
+    if not isinstance(row, dict):
+        return None, ""
+    try:
+        return ingest.shopify_id(row), "updatedAt" if "updatedAt" in row else "updated_at"
+    except InvalidPayload:
+        return None, ""
+
+
 def _changed(spec: ResourceSpec, rows: list[dict]) -> list[dict]:
     """Rows newer than what we hold. A nightly rerun mostly re-reads unchanged rows: one query per
     page finds them, and they are neither normalized nor written."""
     if spec.model is None:
         return rows
-    ids = [str(row.get("id")) for row in rows if isinstance(row, dict)]
-    held = {sid: stamp.isoformat() for sid, stamp in spec.model.objects.filter(shopify_id__in=ids)
-            .exclude(source_updated_at__isnull=True).values_list("shopify_id", "source_updated_at")}
+    keys = [_row_key(row) for row in rows]
+    held = dict(spec.model.objects.filter(shopify_id__in=[k for k, _ in keys if k])
+                .exclude(source_updated_at__isnull=True).values_list("shopify_id", "source_updated_at"))
     changed = []
-    for row in rows:
-        stamp = held.get(str(row.get("id"))) if isinstance(row, dict) else None
+    for row, (key, stamp_field) in zip(rows, keys, strict=True):
+        stamp = held.get(key) if key else None
         try:
-            if stamp and ingest.when(row, "updated_at") <= datetime.fromisoformat(stamp):
+            if stamp and ingest.when(row, stamp_field) <= stamp:
                 continue
         except (InvalidPayload, TypeError):
             pass  # let the normalizer report it
@@ -110,46 +146,126 @@ def backfill_resource(*, client: ShopifyClient, resource: str, since: datetime |
     spec = RESOURCES[resource]
     cursor, _ = ShopifyCursor.objects.get_or_create(resource=resource)
     report = ResourceReport(resource)
-    resume = cursor.page_info if not (full or since) else ""
+    # A bulk run's checkpoint is no REST link: such a run restarts from last_updated_at (never advanced mid-export).
+    resume = cursor.page_info if not (full or since or cursor.page_info.startswith("bulk:")) else ""
     params = dict(spec.params)
     start = since or (None if full else cursor.last_updated_at)
     if start and not resume:
         params["updated_at_min"] = start.isoformat()
     for rows, next_url in client.paginate(spec.path, spec.key, params, page_info_url=resume):
-        facts, newest = [], None
-        rows = _changed(spec, rows)
-        context = spec.prepare(rows)
-        for row in rows:
-            try:
-                facts.extend(spec.normalize(row, context))
-                stamp = ingest.when(row, "updated_at")
-                newest = max(filter(None, [newest, stamp]), default=None)
-            except InvalidPayload as exc:
-                report.invalid.append(f"{row.get('id', '?')}: {exc.message}")
-        counts = _save_page(cursor_pk=cursor.pk, spec=spec, facts=facts, newest=newest, next_url=next_url)
-        report.pages += 1
-        report.upserted += counts["upserted"]
-        report.stale += counts["stale"]
-        records_ingested_total.labels(source="shopify", kind=spec.kind).inc(counts["upserted"])
+        _apply_page(cursor_pk=cursor.pk, spec=spec, rows=rows, next_url=next_url, report=report,
+                    stamp_field="updated_at")
         if progress:
             progress(len(rows))
-    ShopifyCursor.objects.filter(pk=cursor.pk).update(last_run_at=timezone.now(), page_info="",
-                                                      last_run_status="partial" if report.invalid else "ok")
-    cursor.refresh_from_db()
+    return _finish(cursor=cursor, resource=resource, report=report, full=full, since=since, via="rest")
+
+
+def _apply_page(*, cursor_pk: int, spec: ResourceSpec, rows: list[dict], next_url: str, report: ResourceReport,
+                stamp_field: str, advance: bool = True) -> datetime | None:
+    """Normalize and upsert one page, saving the checkpoint with it. Returns the page's newest updated_at."""
+    facts, newest = [], None
+    rows = _changed(spec, rows)
+    context = spec.prepare(rows)
+    for row in rows:
+        try:
+            facts.extend(spec.normalize(row, context))
+            stamp = ingest.when(row, stamp_field)
+            newest = max(filter(None, [newest, stamp]), default=None)
+        except InvalidPayload as exc:
+            report.invalid.append(f"{row.get('id', '?') if isinstance(row, dict) else '?'}: {exc.message}")
+    counts = _save_page(cursor_pk=cursor_pk, spec=spec, facts=facts, newest=newest if advance else None,
+                        next_url=next_url)
+    report.pages += 1
+    report.upserted += counts["upserted"]
+    report.stale += counts["stale"]
+    records_ingested_total.labels(source="shopify", kind=spec.kind).inc(counts["upserted"])
+    return newest
+
+
+def _finish(*, cursor: ShopifyCursor, resource: str, report: ResourceReport, full: bool, since: datetime | None,
+            via: str, newest: datetime | None = None) -> ResourceReport:
+    with transaction.atomic():
+        cursor = ShopifyCursor.objects.select_for_update().get(pk=cursor.pk)
+        if newest and (cursor.last_updated_at is None or newest > cursor.last_updated_at):
+            cursor.last_updated_at = newest
+        cursor.last_run_at, cursor.page_info = timezone.now(), ""
+        cursor.last_run_status = "partial" if report.invalid else "ok"
+        cursor.save()
     if cursor.last_delta_at:
         shopify_cursor_lag_seconds.labels(resource=resource).set((timezone.now() - cursor.last_delta_at).total_seconds())
     audit_log_write(event_type="shopify.backfill", integration="shopify", payload={
-        "resource": resource, "pages": report.pages, "upserted": report.upserted, "stale": report.stale,
+        "resource": resource, "via": via, "pages": report.pages, "upserted": report.upserted, "stale": report.stale,
         "invalid": report.invalid[:50], "full": full, "since": since.isoformat() if since else None})
     return report
 
 
+def _bulk_resume(client: ShopifyClient, page_info: str) -> tuple[bulk.BulkOperation, int] | None:
+    """The export a crashed bulk run was reading, and how many objects it had applied; None when
+    there is none to resume (not a bulk checkpoint, or Shopify no longer has the file)."""
+    if not page_info.startswith("bulk:"):
+        return None
+    operation_id, _, done = page_info[len("bulk:"):].rpartition(":")
+    op = bulk.bulk_operation_get(client, operation_id=operation_id) if operation_id and done.isdigit() else None
+    if op is not None and op.status in ("CREATED", "RUNNING"):
+        op = bulk.bulk_operation_wait(client, operation_id=op.id)
+    if op is None or op.status != "COMPLETED":
+        logger.info("bulk checkpoint %s cannot be resumed; starting a new export", page_info)
+        return None
+    return op, int(done)
+
+
+def backfill_resource_bulk(*, client: ShopifyClient, resource: str, since: datetime | None = None,
+                           full: bool = False, progress: Callable[[int], None] | None = None) -> ResourceReport:
+    """The same backfill as backfill_resource, read from one GraphQL bulk export."""
+    spec = BULK_RESOURCES[resource]
+    cursor, _ = ShopifyCursor.objects.get_or_create(resource=resource)
+    report = ResourceReport(resource)
+    resumed = None if (full or since) else _bulk_resume(client, cursor.page_info)
+    if resumed:
+        op, skip = resumed
+        objects = bulk.bulk_operation_objects(op, connections=graphql_ingest.CONNECTIONS)
+    else:
+        start = since or (None if full else cursor.last_updated_at)
+        query = graphql_ingest.bulk_query(spec.path, since_iso=start.isoformat() if start else None)
+        operation_id, objects = bulk.bulk_query_objects(client, query=query, connections=graphql_ingest.CONNECTIONS)
+        op, skip = bulk.BulkOperation(id=operation_id, status="COMPLETED"), 0
+    newest, done, batch = None, 0, []
+
+    def flush() -> None:
+        nonlocal newest, batch
+        page_newest = _apply_page(cursor_pk=cursor.pk, spec=spec, rows=batch, next_url=f"bulk:{op.id}:{done}",
+                                  report=report, stamp_field="updatedAt", advance=False)
+        newest = max(filter(None, [newest, page_newest]), default=None)
+        if progress:
+            progress(len(batch))
+        batch = []
+
+    for obj in objects:
+        done += 1
+        if done <= skip:
+            continue  # applied before the crash
+        batch.append(obj)
+        if len(batch) >= BULK_BATCH:
+            flush()
+    if batch:
+        flush()
+    return _finish(cursor=cursor, resource=resource, report=report, full=full, since=since, via="bulk",
+                   newest=newest)
+
+
+VIAS = ("rest", "bulk")
+
+
 def backfill_run(*, resources: list[str] | None = None, since: datetime | None = None, full: bool = False,
-                 client: ShopifyClient | None = None, progress: Callable[[int], None] | None = None) -> dict:
+                 client: ShopifyClient | None = None, progress: Callable[[int], None] | None = None,
+                 via: str = "rest") -> dict:
+    if via not in VIAS:
+        raise ValueError(f"via must be one of {', '.join(VIAS)}, not {via!r}")
     client = client or ShopifyClient.from_settings()
+    run = backfill_resource_bulk if via == "bulk" else backfill_resource
     reports = {}
     for resource in [r for r in ORDER if resources is None or r in resources]:
-        report = backfill_resource(client=client, resource=resource, since=since, full=full, progress=progress)
+        report = run(client=client, resource=resource, since=since, full=full, progress=progress)
         reports[resource] = {"pages": report.pages, "upserted": report.upserted, "stale": report.stale,
                              "invalid": len(report.invalid)}
     return reports

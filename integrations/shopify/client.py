@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -29,6 +32,24 @@ class ShopifyError(Exception):
         self.status, self.permanent, self.retry_after = status, permanent, retry_after
 
 
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After is either delay-seconds or an HTTP-date (RFC 9110 section 10.2.3); None if neither."""
+    if not value or not value.strip():
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        logger.warning("unparseable Retry-After %r: backing off exponentially", value[:100])
+        return None
+    if when.tzinfo is None:  # an HTTP-date is always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
 def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, (requests.ConnectionError, requests.Timeout)) or (
         isinstance(exc, ShopifyError) and not exc.permanent)
@@ -41,12 +62,20 @@ def _wait(state: RetryCallState) -> float:
     return wait_random_exponential(multiplier=settings.SHOPIFY_BACKOFF_SECONDS, max=30)(state)
 
 
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 class ShopifyClient:
     def __init__(self, *, base_url: str, access_token: str, api_version: str, session: requests.Session | None = None):
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
         self.session = session or requests.Session()
         self.session.headers.update({"X-Shopify-Access-Token": access_token, "Accept": "application/json"})
+        # The GraphQL cost bucket as last reported, and what each query last cost: paces the next call.
+        self._throttle: dict[str, float] | None = None
+        self._query_costs: dict[str, float] = {}
+        self._throttle_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls) -> ShopifyClient:
@@ -72,10 +101,9 @@ class ShopifyClient:
     def _rest_once(self, method: str, path: str, **kwargs) -> requests.Response:
         response = self.session.request(method, self._url(path), timeout=settings.SHOPIFY_TIMEOUT_SECONDS, **kwargs)
         if response.status_code == 429 or response.status_code >= 500:
-            retry_after = response.headers.get("Retry-After")
             raise ShopifyError(f"Shopify answered {response.status_code} for {method} {path}",
                                status=response.status_code, permanent=False,
-                               retry_after=float(retry_after) if retry_after else None)
+                               retry_after=retry_after_seconds(response.headers.get("Retry-After")))
         if response.status_code >= 400:
             raise ShopifyError(f"Shopify answered {response.status_code} for {method} {path}: {response.text[:300]}",
                                status=response.status_code)
@@ -108,19 +136,50 @@ class ShopifyClient:
         return self._retrying()(self._graphql_once, query, variables or {})
 
     def _graphql_once(self, query: str, variables: dict) -> dict:
+        self._graphql_pace(query)
         response = self._rest_once("POST", "graphql.json", json={"query": query, "variables": variables})
         body = response.json()
-        throttle = ((body.get("extensions") or {}).get("cost") or {}).get("throttleStatus") or {}
+        if not isinstance(body, dict):
+            raise ShopifyError(f"Shopify GraphQL answered a {type(body).__name__}, not an object", status=200)
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        requested = _number(cost.get("requestedQueryCost"))
+        self._graphql_observe(query, cost.get("throttleStatus"), requested)
         errors = body.get("errors") or []
         if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors if isinstance(e, dict)):
-            requested = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost") or 50
-            wait = max(0.0, (requested - throttle.get("currentlyAvailable", 0)) / max(throttle.get("restoreRate", 50), 1))
-            raise ShopifyError("Shopify GraphQL THROTTLED", status=200, permanent=False, retry_after=wait)
+            raise ShopifyError("Shopify GraphQL THROTTLED", status=200, permanent=False,
+                               retry_after=self._graphql_wait(requested or 50.0))
         if errors:
             raise ShopifyError(f"Shopify GraphQL errors: {str(errors)[:300]}", status=200)
-        if throttle and throttle.get("currentlyAvailable", 1000) < 0.1 * throttle.get("maximumAvailable", 1000):
-            time.sleep(settings.SHOPIFY_PACE_SECONDS)  # keep headroom for the next query
         return body.get("data") or {}
+
+    def _graphql_observe(self, query: str, status, requested: float | None) -> None:
+        with self._throttle_lock:
+            if requested:
+                self._query_costs[query] = requested
+            if isinstance(status, dict) and all(_number(status.get(k)) is not None
+                                                for k in ("maximumAvailable", "currentlyAvailable", "restoreRate")):
+                self._throttle = {"maximum": float(status["maximumAvailable"]),
+                                  "available": float(status["currentlyAvailable"]),
+                                  "restore": float(status["restoreRate"]), "at": time.monotonic()}
+
+    def _graphql_wait(self, needed: float) -> float:
+        """Seconds until the bucket holds `needed` points: (needed - available) / restoreRate, the
+        available points projected from the last report (the bucket refills continuously)."""
+        with self._throttle_lock:
+            bucket = self._throttle
+            if bucket is None or bucket["restore"] <= 0:
+                return 0.0
+            available = min(bucket["maximum"], bucket["available"] + bucket["restore"] * (time.monotonic() - bucket["at"]))
+            wait = (min(needed, bucket["maximum"]) - available) / bucket["restore"]
+        return max(0.0, min(wait, settings.SHOPIFY_MAX_RETRY_AFTER_SECONDS))
+
+    def _graphql_pace(self, query: str) -> None:
+        # Wait for the points this query cost last time rather than be THROTTLED (and charged a round trip).
+        needed = self._query_costs.get(query)
+        wait = self._graphql_wait(needed) if needed else 0.0
+        if wait > 0:
+            logger.info("shopify graphql: waiting %.2fs for %s cost points", wait, needed)
+            time.sleep(wait)
 
     # --- resources ---------------------------------------------------------------------------
     def order_get(self, order_id: str) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
 import pytest
 from django.core.management import call_command
 
@@ -9,7 +12,7 @@ from catalog.models import InventoryItem
 from customers.models import Customer, Order
 from integrations.models import ShopifyCursor
 from integrations.shopify.backfill import backfill_run
-from integrations.shopify.client import ShopifyClient, ShopifyError
+from integrations.shopify.client import ShopifyClient, ShopifyError, retry_after_seconds
 from tests.integrations.shopify.conftest import fixture
 
 pytestmark = pytest.mark.django_db
@@ -39,11 +42,64 @@ def test_a_4xx_is_permanent(fake_shop):
     assert raised.value.status == 404 and raised.value.permanent
 
 
+def test_a_retry_after_http_date_is_waited_out(fake_shop, settings):
+    # RFC 9110 allows an HTTP-date instead of seconds; it has whole-second precision, so the wait
+    # is between 1 and 2 seconds here.
+    settings.SHOPIFY_MAX_RETRY_AFTER_SECONDS = 5.0
+    fake_shop.fail_next(429, retry_after=format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True))
+    assert ShopifyClient.from_settings().order_get("5001")["name"] == "#1001"
+    first, second = fake_shop.request_times("/orders/5001.json")
+    assert 0.9 <= second - first < 3.0
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    now = datetime(2015, 10, 21, 7, 27, 30, tzinfo=UTC)
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 30.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:00:00 GMT", now=now) == 0.0  # already past
+    assert retry_after_seconds("2.0") == 2.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds("") is None
+
+
 def test_a_nearly_full_call_bucket_is_paced_not_refused(fake_shop, settings):
-    settings.SHOPIFY_PACE_SECONDS = 0.001
-    fake_shop.bucket_used = 39
+    # The fake's bucket leaks one call per SHOPIFY_PACE_SECONDS and answers 429 when full; with a
+    # single attempt, a client that did not slow down near the top would fail here.
+    settings.SHOPIFY_PACE_SECONDS = 0.01
+    settings.SHOPIFY_MAX_ATTEMPTS = 1
+    fake_shop.leak_per_second = 100.0
+    fake_shop.fill_bucket(39)
     client = ShopifyClient.from_settings()
     assert all(client.order_get("5001") for _ in range(3))
+    assert len(fake_shop.request_times("/orders/5001.json")) == 3
+
+
+def test_a_full_call_bucket_answers_429_and_is_waited_out(fake_shop, settings):
+    settings.SHOPIFY_PACE_SECONDS = 0.0  # no pacing: run into the full bucket
+    fake_shop.leak_per_second = 20.0
+    fake_shop.fill_bucket(40)
+    assert ShopifyClient.from_settings().order_get("5001")
+    assert len(fake_shop.request_times("/orders/5001.json")) >= 2  # the first was refused
+
+
+def test_graphql_waits_for_the_points_a_query_needs_instead_of_being_throttled(fake_shop, settings):
+    # 400 points available, 1000 restored a second, each query costs 300: after the first query
+    # 100 are left, so the client must wait (300 - 100) / 1000 = 0.2 s before the second.
+    settings.SHOPIFY_MAX_RETRY_AFTER_SECONDS = 5.0
+    settings.SHOPIFY_MAX_ATTEMPTS = 1  # a THROTTLED answer would fail the test
+    fake_shop.throttle_graphql(available=400, restore_rate=1000, cost=300)
+    client = ShopifyClient.from_settings()
+    assert client.graphql("{ shop { name } }") == client.graphql("{ shop { name } }") == {"shop": {"name": "Demo Shop"}}
+    first, second = fake_shop.request_times("/graphql.json")
+    assert 0.19 <= second - first < 1.5
+    assert fake_shop.graphql_throttled_answers == 0
+
+
+def test_graphql_throttled_is_retried_after_the_computed_wait(fake_shop, settings):
+    settings.SHOPIFY_MAX_RETRY_AFTER_SECONDS = 5.0
+    fake_shop.throttle_graphql(available=100, restore_rate=1000, cost=300)
+    assert ShopifyClient.from_settings().graphql("{ shop { name } }") == {"shop": {"name": "Demo Shop"}}
+    first, second = fake_shop.request_times("/graphql.json")
+    assert 0.19 <= second - first < 1.5  # (300 - 100) / 1000
+    assert fake_shop.graphql_throttled_answers == 1
 
 
 def test_graphql_throttled_then_success_using_a_real_throttled_answer(fake_shop):
@@ -68,7 +124,8 @@ def test_the_backfill_loads_the_demo_shop_and_a_rerun_changes_nothing(fake_shop)
     cursor = ShopifyCursor.objects.get(resource="orders")
     assert cursor.last_updated_at is not None and cursor.page_info == "" and cursor.last_run_status == "ok"
     again = backfill_run()
-    assert again["orders"]["upserted"] >= 0 and Order.objects.count() == 10 and Customer.objects.count() == 6
+    assert {name: r["upserted"] for name, r in again.items()} == {"customers": 0, "inventory": 0, "orders": 0}
+    assert Order.objects.count() == 10 and Customer.objects.count() == 6
 
 
 def test_an_interrupted_backfill_resumes_without_gap_or_duplicate(fake_shop, settings):
@@ -76,22 +133,11 @@ def test_an_interrupted_backfill_resumes_without_gap_or_duplicate(fake_shop, set
     settings.SHOPIFY_MAX_ATTEMPTS = 1
     client = ShopifyClient.from_settings()
     backfill_run(resources=["customers"], client=client)
-    real_rest_once = client._rest_once
-    calls = {"n": 0}
-
-    def crash_on_third_page(method, path, **kwargs):
-        if "orders.json" in path:
-            calls["n"] += 1
-            if calls["n"] == 3:
-                fake_shop.fail_next(500)
-        return real_rest_once(method, path, **kwargs)
-
-    client._rest_once = crash_on_third_page
+    fake_shop.fail_request("/orders.json", nth=3, status=500)  # the shop fails the third page once
     with pytest.raises(ShopifyError):
         backfill_run(resources=["orders"], client=client)
     cursor = ShopifyCursor.objects.get(resource="orders")
     assert Order.objects.count() == 500 and "page_info" in cursor.page_info
-    client._rest_once = real_rest_once
     before = fake_shop.page_requests("orders")
     backfill_run(resources=["orders"], client=client)
     assert Order.objects.count() == 610

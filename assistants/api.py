@@ -1,9 +1,18 @@
-"""API of model runs (read only)."""
+"""API of model runs (read only) and the model_quality read model."""
 
+from dataclasses import asdict
+
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from assistants.model_quality import BUCKETS, model_quality_list
 from assistants.models import ModelRun
-from omnichannel.api_common import GroupModelPermissions
+from conversations.models import Conversation
+from omnichannel.api_common import GroupModelPermissions, MethodCheckedFirst
 
 
 class ModelRunOut(serializers.ModelSerializer):
@@ -14,8 +23,60 @@ class ModelRunOut(serializers.ModelSerializer):
                   "status", "error", "created_at"]
 
 
-class ModelRunViewSet(viewsets.ReadOnlyModelViewSet):
+class ModelRunViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     permission_classes = [GroupModelPermissions]
     serializer_class = ModelRunOut
     queryset = ModelRun.objects.all()
     filterset_fields = ["status", "intent", "model_slug", "conversation"]
+
+
+class ModelQualityFilterIn(serializers.Serializer):
+    week_from = serializers.DateField(required=False, help_text="Any day of the first ISO week wanted (included)")
+    week_to = serializers.DateField(required=False, help_text="Any day of the last ISO week wanted (included)")
+    channel = serializers.ChoiceField(choices=Conversation.Channel.choices, required=False)
+    confidence_bucket = serializers.ChoiceField(choices=BUCKETS, required=False,
+                                                help_text="low < 0.5 <= medium < 0.8 <= high")
+
+    def validate(self, attrs):
+        if "week_from" in attrs and "week_to" in attrs and attrs["week_from"] > attrs["week_to"]:
+            raise ValidationError({"week_to": f"{attrs['week_to']} is before week_from {attrs['week_from']}"})
+        return attrs
+
+
+class ModelQualityOut(serializers.Serializer):
+    week = serializers.DateField(help_text="The Monday of the ISO week (UTC)")
+    iso_week = serializers.CharField()
+    channel = serializers.CharField()
+    confidence_bucket = serializers.CharField()
+    drafts = serializers.IntegerField()
+    tokens_in = serializers.IntegerField()
+    tokens_out = serializers.IntegerField()
+    cost_usd = serializers.DecimalField(max_digits=14, decimal_places=6)
+    mean_latency_ms = serializers.FloatField(allow_null=True)
+    decided = serializers.IntegerField(help_text="Drafts approved, edited or rejected")
+    approved = serializers.IntegerField()
+    edited = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    approve_rate = serializers.FloatField(allow_null=True, help_text="approved / decided")
+    edit_rate = serializers.FloatField(allow_null=True, help_text="edited / decided")
+    reject_rate = serializers.FloatField(allow_null=True, help_text="rejected / decided")
+    mean_edit_lines = serializers.FloatField(allow_null=True, help_text="Changed lines per edit (from the diffs)")
+
+
+class CanViewModelRuns(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.has_perm("assistants.view_modelrun"))
+
+
+class ModelQualityView(MethodCheckedFirst, APIView):
+    """`/api/model_quality/`: drafts, tokens, cost, latency and agents' decisions per ISO week,
+    channel and confidence bucket, newest week first."""
+
+    permission_classes = [CanViewModelRuns]
+
+    @extend_schema(parameters=[ModelQualityFilterIn], responses=ModelQualityOut(many=True), operation_id="model_quality")
+    def get(self, request):
+        filters = ModelQualityFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        rows = model_quality_list(**filters.validated_data)
+        return Response(ModelQualityOut([asdict(row) for row in rows], many=True).data)

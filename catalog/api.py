@@ -3,7 +3,7 @@
 from rest_framework import serializers, viewsets
 
 from catalog.models import InventoryItem, ProductRequest
-from omnichannel.api_common import GroupModelPermissions
+from omnichannel.api_common import GroupModelPermissions, MethodCheckedFirst
 
 
 class InventoryItemOut(serializers.ModelSerializer):
@@ -19,14 +19,14 @@ class ProductRequestOut(serializers.ModelSerializer):
         fields = ["id", "customer", "conversation", "description", "normalized", "count", "trend_score", "requested_at"]
 
 
-class InventoryItemViewSet(viewsets.ReadOnlyModelViewSet):
+class InventoryItemViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     permission_classes = [GroupModelPermissions]
     serializer_class = InventoryItemOut
     queryset = InventoryItem.objects.all()
     filterset_fields = ["sku", "tracked"]
 
 
-class ProductRequestViewSet(viewsets.ReadOnlyModelViewSet):
+class ProductRequestViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     permission_classes = [GroupModelPermissions]
     serializer_class = ProductRequestOut
     queryset = ProductRequest.objects.all()

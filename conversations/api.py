@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from conversations.models import Approval, Conversation, Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
-from omnichannel.api_common import GroupModelPermissions
+from omnichannel.api_common import GroupModelPermissions, MethodCheckedFirst
 
 
 class MessageOut(serializers.ModelSerializer):
@@ -30,7 +30,7 @@ class ConversationOut(serializers.ModelSerializer):
                   "last_message_at", "created_at", "messages"]
 
 
-class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
+class ConversationViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     permission_classes = [GroupModelPermissions]
     serializer_class = ConversationOut
     filterset_fields = ["channel", "status", "customer"]
@@ -64,7 +64,7 @@ class CanDecideDrafts(BasePermission):
         return bool(request.user and request.user.has_perm("conversations.decide_draft"))
 
 
-class DraftViewSet(viewsets.ReadOnlyModelViewSet):
+class DraftViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     """Drafts; `approve`, `edit` and `reject` answer 409 when the draft is no longer pending."""
 
     permission_classes = [GroupModelPermissions]
@@ -97,7 +97,7 @@ class DraftViewSet(viewsets.ReadOnlyModelViewSet):
                                           reason=data.validated_data["reason"]))
 
 
-class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApprovalViewSet(MethodCheckedFirst, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [GroupModelPermissions]
     serializer_class = ApprovalOut
     queryset = Approval.objects.all()

@@ -7,13 +7,16 @@ from dataclasses import asdict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import Customer, Order
 from customers.selectors import customer_summary_get
-from omnichannel.api_common import GroupModelPermissions
+from customers.services_erasure import customer_erase
+from omnichannel.api_common import GroupModelPermissions, IsOps, MethodCheckedFirst
+from omnichannel.jobs import enqueue
 
 
 class CustomerOut(serializers.ModelSerializer):
@@ -31,14 +34,32 @@ class OrderOut(serializers.ModelSerializer):
                   "source_updated_at"]
 
 
-class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+class ErasureOut(serializers.Serializer):
+    customers = serializers.ListField(child=serializers.IntegerField(), help_text="ids of the erased customer rows")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="rows blanked, per table")
+
+
+class CustomerViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
+    """Customers; Ops answer an erasure request with `POST /api/customers/<id>/erase/`."""
+
     permission_classes = [GroupModelPermissions]
     serializer_class = CustomerOut
     queryset = Customer.objects.filter(is_erased=False)
     filterset_fields = ["segment", "email", "shopify_id"]
 
+    @extend_schema(request=None, responses={200: ErasureOut})
+    @action(detail=True, methods=["post"], permission_classes=[IsOps])
+    def erase(self, request, pk=None):
+        """Blank this customer's personal data in every table (by their email: orders, threads, drafts,
+        approvals, raw deliveries); ids, amounts and history stay. The same service as `erase_customer`."""
+        report = customer_erase(email=self.get_object().email, acting_user=request.user)
+        # The summary is a materialized view on Postgres: refresh it now (not at the next debounce window
+        # or schedule), so the erased PII does not linger there.
+        enqueue("refresh_customer_summary", force=True)
+        return Response(ErasureOut({"customers": report.customers, "counts": report.counts}).data)
 
-class OrderViewSet(viewsets.ReadOnlyModelViewSet):
+
+class OrderViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     permission_classes = [GroupModelPermissions]
     serializer_class = OrderOut
     queryset = Order.objects.filter(is_erased=False)
@@ -54,6 +75,14 @@ class OrderLineOut(serializers.Serializer):
     total_price_cents = serializers.IntegerField()
 
 
+class OpenDraftOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    intent = serializers.CharField(allow_blank=True)
+    confidence = serializers.FloatField()
+    created_at = serializers.CharField(allow_null=True)
+
+
 class CustomerSummaryOut(serializers.Serializer):
     customer_id = serializers.IntegerField(allow_null=True)
     email = serializers.CharField()
@@ -65,7 +94,7 @@ class CustomerSummaryOut(serializers.Serializer):
     shipping_addresses = serializers.ListField(child=serializers.DictField())
     latest_orders = OrderLineOut(many=True)
     backordered_count = serializers.IntegerField()
-    open_drafts = serializers.ListField(child=serializers.DictField())
+    open_drafts = OpenDraftOut(many=True)
 
 
 class _SummaryPermission(GroupModelPermissions):
@@ -73,7 +102,7 @@ class _SummaryPermission(GroupModelPermissions):
         return bool(request.user and request.user.is_authenticated and request.user.has_perm("customers.view_customer"))
 
 
-class CustomerSummaryView(APIView):
+class CustomerSummaryView(MethodCheckedFirst, APIView):
     """`/api/customer_summary/<id>/` or `/api/customer_summary/?email=` (guests included)."""
 
     permission_classes = [_SummaryPermission]

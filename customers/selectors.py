@@ -22,6 +22,17 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
+class OpenDraft:
+    """A reply waiting for an agent's review in one of the customer's conversations."""
+
+    id: int
+    conversation_id: int
+    intent: str
+    confidence: float
+    created_at: str | None
+
+
+@dataclass(frozen=True)
 class CustomerSummary:
     customer_id: int | None  # None for a guest: orders under an email with no customer account
     email: str
@@ -33,7 +44,7 @@ class CustomerSummary:
     shipping_addresses: list
     latest_orders: list[OrderLine] = field(default_factory=list)
     backordered_count: int = 0
-    open_drafts: list[dict] = field(default_factory=list)
+    open_drafts: list[OpenDraft] = field(default_factory=list)
     refreshed_at: datetime | str | None = None
 
 
@@ -49,7 +60,7 @@ def _from_row(row) -> CustomerSummary:
     data = dict(zip(_COLUMNS, row, strict=True))
     data["shipping_addresses"] = _json(data["shipping_addresses"])
     data["latest_orders"] = [OrderLine(**o) for o in _json(data["latest_orders"])]
-    data["open_drafts"] = _json(data["open_drafts"])
+    data["open_drafts"] = [OpenDraft(**d) for d in _json(data["open_drafts"])]
     return CustomerSummary(**data)
 
 
@@ -64,11 +75,26 @@ def _guest_summary(email: str) -> CustomerSummary | None:
         orders_count=len(orders), shipping_addresses=[o.shipping_address for o in orders if o.shipping_address][:1],
         latest_orders=[OrderLine(o.pk, o.name, o.status, o.tracking, o.placed_at.isoformat() if o.placed_at else None,
                                  o.total_price_cents) for o in orders],
-        backordered_count=sum(o.status == Order.Status.BACKORDERED for o in orders))
+        backordered_count=sum(o.status == Order.Status.BACKORDERED for o in orders),
+        open_drafts=_guest_open_drafts(email))
+
+
+def _guest_open_drafts(email: str) -> list[OpenDraft]:
+    """A guest has no customer row to hang conversations on: their threads are those they wrote in."""
+    from conversations.models import Draft
+
+    drafts = (Draft.objects.filter(status=Draft.Status.PENDING, conversation__customer__isnull=True,
+                                   conversation__messages__from_address__iexact=email)
+              .distinct().order_by("created_at", "id").values("id", "conversation_id", "intent", "confidence", "created_at"))
+    return [OpenDraft(**{**d, "created_at": d["created_at"].isoformat()}) for d in drafts]
 
 
 def customer_summary_get(*, customer_id: int | None = None, email: str | None = None) -> CustomerSummary | None:
-    """One indexed read of the read model; guests (orders without an account) are built from orders."""
+    """The typed summary the assistant's prompt and `/api/customer_summary/` share: the customer's facts,
+    five latest orders with status and tracking, backorders and pending drafts (`open_drafts`).
+
+    One indexed read of the read model (as fresh as its last refresh); guests (orders under an email
+    with no customer account) are built from their orders. None when neither is known."""
     if customer_id is None and not email:
         raise ValueError("customer_summary_get needs customer_id or email")
     where, arg = ("customer_id = %s", customer_id) if customer_id is not None else ("email = %s", email.strip().lower())
@@ -77,7 +103,7 @@ def customer_summary_get(*, customer_id: int | None = None, email: str | None = 
         row = cursor.fetchone()
     if row is not None:
         return _from_row(row)
-    return _guest_summary(email) if email else None
+    return _guest_summary(email.strip()) if email else None
 
 
 def customer_summary_refresh() -> None:

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 
 from faq.models import Correction, FaqEntry
 from faq.services import correction_upsert
-from omnichannel.api_common import GroupModelPermissions
+from omnichannel.api_common import GroupModelPermissions, MethodCheckedFirst
 
 
 class FaqEntryOut(serializers.ModelSerializer):
@@ -22,14 +22,14 @@ class CorrectionSerializer(serializers.ModelSerializer):
         extra_kwargs = {"key": {"validators": []}}  # an existing key is an update, not an error
 
 
-class FaqEntryViewSet(viewsets.ReadOnlyModelViewSet):
+class FaqEntryViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     permission_classes = [GroupModelPermissions]
     serializer_class = FaqEntryOut
     queryset = FaqEntry.objects.all()
     filterset_fields = ["status", "source_intent"]
 
 
-class CorrectionViewSet(viewsets.ModelViewSet):
+class CorrectionViewSet(MethodCheckedFirst, viewsets.ModelViewSet):
     """Agents read; Ops create and change (a change re-drafts the pending drafts it touches)."""
 
     permission_classes = [GroupModelPermissions]

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers, viewsets
 
-from omnichannel.api_common import GroupModelPermissions
+from omnichannel.api_common import GroupModelPermissions, MethodCheckedFirst
 from omnichannel.models import AuditLog
 
 
@@ -12,7 +12,7 @@ class AuditLogOut(serializers.ModelSerializer):
         fields = "__all__"
 
 
-class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditLogViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     permission_classes = [GroupModelPermissions]
     serializer_class = AuditLogOut
     queryset = AuditLog.objects.all()

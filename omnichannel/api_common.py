@@ -1,9 +1,18 @@
-"""What every API view shares: permissions that follow the admin groups, pagination."""
+"""What every API view shares: permissions that follow the admin groups, 405 before 403, pagination,
+throttling per token."""
 
 from __future__ import annotations
 
+import hashlib
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.permissions import BasePermission, DjangoModelPermissions
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from omnichannel.roles import OPS
 
 
 class GroupModelPermissions(DjangoModelPermissions):
@@ -18,6 +27,27 @@ class GroupModelPermissions(DjangoModelPermissions):
     }
 
 
+class IsOps(BasePermission):
+    """Members of the Ops group (and superusers): for actions the admin leaves to Ops, such as erasure."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_superuser or user.groups.filter(name=OPS).exists()))
+
+
+class MethodCheckedFirst:
+    """A view mixin: an authenticated request with a method the route does not serve is a 405, not the
+    403 its permission check would give first (DRF checks permissions before it looks the method up).
+    Anonymous requests still get their 401 first: nothing about the API is told to strangers."""
+
+    def check_permissions(self, request):
+        method = request.method.lower()
+        serves = method in self.http_method_names and hasattr(self, method)
+        if not serves and request.user and request.user.is_authenticated:
+            raise MethodNotAllowed(request.method)
+        super().check_permissions(request)
+
+
 class IdCursorPagination(CursorPagination):
     """Stable, O(1) pages on big tables: a cursor over the primary key, newest first."""
 
@@ -25,3 +55,34 @@ class IdCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """Requests per API token (per user for session logins), at REST_FRAMEWORK's `token` rate.
+
+    The rate is read per request, not once at import as DRF's own throttles do, so a settings
+    change (a test, a reload) takes effect. The cache key holds a hash of the token, never the token.
+    """
+
+    scope = "token"
+
+    def get_rate(self):
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError:
+            raise ImproperlyConfigured(f"REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'] has no {self.scope!r} rate") from None
+
+    def allow_request(self, request, view):
+        self.rate = self.get_rate()  # DRF parses the rate in __init__; re-read it for every request
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view):
+        token = getattr(request.auth, "key", None)
+        if token:
+            ident = "t-" + hashlib.sha256(token.encode()).hexdigest()[:32]
+        elif request.user and request.user.is_authenticated:
+            ident = f"u-{request.user.pk}"
+        else:
+            ident = "a-" + self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}

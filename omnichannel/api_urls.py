@@ -1,10 +1,10 @@
-"""/api/: one router for every app's viewsets, the summary read model, the schema and its docs."""
+"""/api/: one router for every app's viewsets, the read models, the schema and its docs (all need a login)."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from assistants.api import ModelRunViewSet
+from assistants.api import ModelQualityView, ModelRunViewSet
 from catalog.api import InventoryItemViewSet, ProductRequestViewSet
 from conversations.api import ApprovalViewSet, ConversationViewSet, DraftViewSet
 from customers.api import CustomerSummaryByEmailView, CustomerSummaryView, CustomerViewSet, OrderViewSet
@@ -27,6 +27,7 @@ router.register("audit_log", AuditLogViewSet)
 urlpatterns = [
     path("customer_summary/", CustomerSummaryByEmailView.as_view(), name="customer-summary-by-email"),
     path("customer_summary/<int:customer_id>/", CustomerSummaryView.as_view(), name="customer-summary"),
+    path("model_quality/", ModelQualityView.as_view(), name="model-quality"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     *router.urls,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.db import connection
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -13,6 +15,7 @@ from customers.models import Order
 from customers.selectors import customer_summary_refresh
 from faq.models import Correction
 from integrations.demo import seed_demo
+from omnichannel import api_urls
 from tests.builders import make_draft, make_inbound_message
 
 pytestmark = pytest.mark.django_db
@@ -37,14 +40,50 @@ def ops():
     return _client("Ops", "api-ops")
 
 
-ENDPOINTS = ["/api/conversations/", "/api/drafts/", "/api/approvals/", "/api/customers/", "/api/orders/",
-             "/api/inventory_items/", "/api/product_requests/", "/api/faq_entries/", "/api/corrections/",
-             "/api/model_runs/", "/api/audit_log/", "/api/customer_summary/?email=a@example.com"]
+def _routes() -> list[tuple[str, set[str]]]:
+    """Every /api/ route (list, detail, action, read model, schema, docs, the API root, the format
+    suffixes) with a concrete URL and the methods it serves, from the URL patterns themselves: a new
+    route is covered without anyone adding it here."""
+    routes = []
+    for pattern in api_urls.urlpatterns:
+        kwargs = {name: ("json" if name == "format" else "1") for name in pattern.pattern.regex.groupindex}
+        url = reverse(pattern.name, kwargs=kwargs)
+        callback = pattern.callback
+        if hasattr(callback, "actions"):  # a viewset route: exactly the methods the router bound
+            methods = set(callback.actions) | {"options"} | ({"head"} if "get" in callback.actions else set())
+        else:
+            view = callback.view_class
+            methods = {m for m in view.http_method_names if hasattr(view, m)} - {"trace"}
+        routes.append((url, methods))
+    return routes
 
 
-@pytest.mark.parametrize("url", ENDPOINTS)
-def test_every_endpoint_refuses_an_anonymous_request(url):
-    assert APIClient().get(url).status_code == 401
+ROUTES = _routes()
+WRITES = ("post", "put", "patch", "delete")
+
+
+def test_the_route_list_covers_every_kind_of_route():
+    urls = {url for url, _ in ROUTES}
+    assert {"/api/", "/api/drafts/", "/api/drafts/1/", "/api/drafts/1/approve/", "/api/customers/1/erase/",
+            "/api/customer_summary/1/", "/api/model_quality/", "/api/schema/", "/api/docs/"} <= urls
+    assert len(ROUTES) > 40
+
+
+@pytest.mark.parametrize(("url", "methods"), ROUTES, ids=[url for url, _ in ROUTES])
+def test_every_route_refuses_an_anonymous_request_with_any_method(url, methods):
+    client = APIClient()
+    for method in sorted(methods | set(WRITES)):
+        response = getattr(client, method)(url)
+        assert response.status_code == 401, f"{method.upper()} {url} answered {response.status_code}"
+
+
+@pytest.mark.parametrize(("url", "methods"), ROUTES, ids=[url for url, _ in ROUTES])
+def test_every_write_a_route_does_not_serve_is_a_405(url, methods, ops):
+    # Ops may write corrections, so a 403 cannot hide a 405 here; an Agent gets the same 405 (below).
+    for method in WRITES:
+        if method not in methods:
+            response = getattr(ops, method)(url, {}, format="json")
+            assert response.status_code == 405, f"{method.upper()} {url} answered {response.status_code}"
 
 
 def test_an_agent_reads_what_agents_see_but_not_the_audit_log(agent):
@@ -79,9 +118,15 @@ def test_an_agent_token_cannot_change_corrections_but_ops_can(agent, ops):
     assert changed.status_code == 200 and Correction.objects.get(key="gift-cards").answer == "They last 5 years."
 
 
-def test_read_only_resources_refuse_writes_with_405(ops):
-    assert ops.post("/api/orders/", {}, format="json").status_code in (403, 405)
+def test_read_only_resources_refuse_writes_with_405_even_for_an_agent(agent, ops):
+    # An Agent has no add/change permission on orders: the method, not the permission, is the answer.
+    assert agent.post("/api/orders/", {}, format="json").status_code == 405
+    assert agent.put("/api/drafts/1/", {}, format="json").status_code == 405
+    assert agent.get("/api/drafts/1/approve/").status_code == 405
     assert ops.delete("/api/corrections/1/").status_code == 405
+    assert agent.delete("/api/corrections/1/").status_code == 405
+    # A method the route serves but the user may not use stays a 403.
+    assert agent.post("/api/corrections/", {}, format="json").status_code == 403
 
 
 def test_unknown_ids_404_and_malformed_filters_400_naming_the_field(agent):
@@ -137,3 +182,18 @@ def test_the_openapi_schema_is_served_and_docs_render(agent, client, django_user
     assert schema.status_code == 200 and b"/api/drafts/{id}/approve/" in schema.content
     client.force_login(django_user_model.objects.get(username="api-agent"))
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_schema_is_valid_openapi_without_a_single_generator_warning(tmp_path):
+    # --fail-on-warn turns every drf-spectacular warning (an unresolvable type, a missing serializer) into an error.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/model_quality/" in (tmp_path / "schema.yaml").read_text()
+
+
+def test_a_token_over_its_rate_gets_429_with_retry_after_and_other_tokens_do_not(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "3/minute"}}
+    busy, calm = _client("Agents", "throttled-agent"), _client("Agents", "calm-agent")
+    assert [busy.get("/api/drafts/").status_code for _ in range(3)] == [200, 200, 200]
+    refused = busy.get("/api/drafts/")
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
+    assert calm.get("/api/drafts/").status_code == 200

@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from omnichannel.models import AuditLog, WebhookDelivery
+from omnichannel.errors import ApplicationError
+from omnichannel.jobs import dead_letter_requeue
+from omnichannel.models import AuditLog, DeadLetter, WebhookDelivery
 
 
 class ReadOnlyAdminMixin:
@@ -38,3 +40,53 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="last error")
     def short_error(self, obj):
         return (obj.last_error or "")[:80]
+
+
+class DeadLetterStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("resolved", "Resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "task_name", "exception_type", "short_message", "retries", "correlation_id",
+                    "resolved_at", "resolved_by"]
+    list_filter = [DeadLetterStateFilter, "task_name"]
+    search_fields = ["=task_id", "=correlation_id", "task_name"]
+    list_select_related = ["resolved_by"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["requeue"]
+
+    @admin.display(description="message")
+    def short_message(self, obj):
+        return (obj.exception_message or "")[:80]
+
+    def has_requeue_permission(self, request):
+        return request.user.has_perm("omnichannel.requeue_deadletter")
+
+    @admin.action(description="Requeue the selected tasks (and mark them resolved)", permissions=["requeue"])
+    def requeue(self, request, queryset):
+        done, refused = 0, []
+        for dead_letter in queryset.filter(resolved_at__isnull=True).order_by("pk"):
+            try:
+                dead_letter_requeue(dead_letter_id=dead_letter.pk, acting_user=request.user)
+                done += 1
+            except ApplicationError as exc:
+                refused.append(exc.message)
+        if done:
+            self.message_user(request, f"Requeued {done} task(s).", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+        if not done and not refused:
+            self.message_user(request, "Nothing to requeue: the selected tasks are already resolved.", messages.WARNING)

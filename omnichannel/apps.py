@@ -8,7 +8,7 @@ class OmnichannelConfig(AppConfig):
         # Connect the Celery signal handlers that carry correlation ids.
         from django.db.models.signals import post_migrate
 
-        from omnichannel import correlation  # noqa: F401
+        from omnichannel import correlation, tasks  # noqa: F401  (tasks: the dead-letter and failure-count handlers)
         from omnichannel.roles import roles_sync_after_migrate
 
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="omnichannel.roles_sync")

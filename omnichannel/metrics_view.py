@@ -3,19 +3,26 @@
 With several gunicorn or Celery processes, PROMETHEUS_MULTIPROC_DIR makes prometheus_client
 write per-process files; the view then aggregates them with a MultiProcessCollector built per
 scrape. Without it, the process's own registry is served (one process: runserver, tests).
+Metrics that describe the database's state (SCRAPE_TIME_METRICS) are read from it per scrape.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+import logging
 import os
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponse
+from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
 
-from omnichannel.metrics import drafts_pending
+from omnichannel.metrics import SCRAPE_TIME_METRICS
+
+logger = logging.getLogger(__name__)
 
 
 def _allowed(request) -> bool:
@@ -31,18 +38,78 @@ def _allowed(request) -> bool:
     return request.META.get("REMOTE_ADDR", "") in settings.METRICS_ALLOWED_IPS
 
 
+class DatabaseStateCollector:
+    """drafts_pending and shopify_cursor_lag_seconds{resource}, as the database has them now.
+
+    A gauge set when a delta arrives stays at its last value while nothing arrives, which is
+    exactly when the stale-cursor alert must fire; a count kept per process is wrong as soon as
+    another process changes a draft. Two small queries per scrape (an index on drafts.status,
+    a handful of cursor rows).
+    """
+
+    def collect(self):
+        from conversations.models import Draft
+        from integrations.models import ShopifyCursor
+
+        now = timezone.now()
+        try:
+            pending = Draft.objects.filter(status=Draft.Status.PENDING).count()
+            cursors = list(ShopifyCursor.objects.exclude(last_delta_at__isnull=True)
+                           .order_by("resource").values_list("resource", "last_delta_at"))
+        except DatabaseError:
+            # No value rather than a wrong one: Prometheus sees the series absent and /readyz says why.
+            logger.warning("metrics: database unavailable, drafts_pending and cursor lag left out", exc_info=True)
+            return
+        drafts = GaugeMetricFamily("drafts_pending", "Drafts waiting for an agent")
+        drafts.add_metric([], pending)
+        yield drafts
+        lag = GaugeMetricFamily("shopify_cursor_lag_seconds", "Seconds since the last delta per Shopify resource",
+                                labels=["resource"])
+        for resource, last_delta_at in cursors:
+            lag.add_metric([resource], max(0.0, (now - last_delta_at).total_seconds()))
+        yield lag
+
+
+class _Without:
+    """Another collector's metrics minus the ones computed at scrape time (no duplicate families)."""
+
+    def __init__(self, source, names: frozenset[str]):
+        self.source, self.names = source, names
+
+    def collect(self):
+        return (family for family in self.source.collect() if family.name not in self.names)
+
+
+def _registry(*, database_state: bool = True) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        source = CollectorRegistry()
+        multiprocess.MultiProcessCollector(source)
+    else:
+        source = REGISTRY
+    registry.register(_Without(source, SCRAPE_TIME_METRICS))
+    if database_state:
+        registry.register(DatabaseStateCollector())
+    return registry
+
+
+def worker_metrics_serve(*, port: int, addr: str):
+    """A Celery worker's own scrape endpoint (its processes' counters; the database state is the web's).
+
+    Each worker container keeps its own PROMETHEUS_MULTIPROC_DIR: containers have separate pid
+    namespaces, so two replicas sharing one directory would write the same `counter_<pid>.db` files.
+    prometheus_client's server has no auth: bind it to an address only Prometheus reaches.
+    """
+    from prometheus_client import start_http_server
+
+    # The registry is built once; MultiProcessCollector reads the files again at every scrape.
+    return start_http_server(port, addr=addr, registry=_registry(database_state=False))
+
+
 def metrics(request):
     if not _allowed(request):
         response = HttpResponse("metrics are not public\n", status=401 if settings.METRICS_BASIC_AUTH else 403)
         if settings.METRICS_BASIC_AUTH:
             response["WWW-Authenticate"] = 'Basic realm="metrics"'
         return response
-    from conversations.models import Draft
-
-    drafts_pending.set(Draft.objects.filter(status=Draft.Status.PENDING).count())
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -76,3 +76,35 @@ class WebhookDelivery(models.Model):
     @property
     def body_text(self) -> str:
         return bytes(self.body).decode("utf-8", errors="replace")
+
+
+class DeadLetter(models.Model):
+    """A Celery task that failed for good (after its last retry): kept so Ops can see it and requeue it.
+
+    Written by the `task_failure` signal (omnichannel/tasks.py), which Celery sends only once a task
+    stops retrying; a retry sends `task_retry` instead.
+    """
+
+    task_name = models.CharField(max_length=200, db_index=True)
+    task_id = models.CharField(max_length=255, blank=True)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    retries = models.PositiveIntegerField(default=0, help_text="Retries done before the last failure")
+    exception_type = models.CharField(max_length=200)
+    exception_message = models.TextField(blank=True)
+    traceback = models.TextField(blank=True, help_text="The end of the traceback (where it failed)")
+    correlation_id = models.CharField(max_length=64, db_index=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "dead_letters"
+        ordering = ["-created_at", "-id"]
+        permissions = [("requeue_deadletter", "Can requeue a dead-lettered task")]
+        indexes = [models.Index(fields=["resolved_at", "created_at"], name="dead_letter_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.exception_type} at {self.created_at:%Y-%m-%d %H:%M:%S}"

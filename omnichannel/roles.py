@@ -30,8 +30,9 @@ _OPS_MANAGE = [  # add, change, delete and view
 _OPS_VIEW = [
     "faq.faqpublication", "omnichannel.auditlog", "omnichannel.webhookdelivery",
     "integrations.shopifycursor", "integrations.zohosyncstate", "integrations.sitesnapshot",
+    "omnichannel.deadletter",
 ]
-_OPS_EXTRA = ["faq.publish_faqentry"]
+_OPS_EXTRA = ["faq.publish_faqentry", "omnichannel.requeue_deadletter"]
 
 
 def _codenames(models: list[str], actions: tuple[str, ...]) -> list[str]:

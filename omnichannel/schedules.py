@@ -9,6 +9,7 @@ from django.db import transaction
 SCHEDULES = {
     "check_alerts": ("every", 300),  # the seed's alerts, every 5 minutes
     "ensure_drafts": ("every", 600),  # re-request drafts whose generate_draft task was lost
+    "ensure_sent": ("every", 600),  # re-queue approved drafts whose send_draft task was lost or ran out of retries
     "replay_stalled_deliveries": ("every", 600),  # re-queue stored webhooks whose processing task was lost
     "zoho_sync": ("every", 300),  # Zoho does not promise webhook delivery: poll as the fallback
     "shopify_backfill": ("30", "2", "*"),  # nightly reconciliation at 02:30 UTC
@@ -20,28 +21,54 @@ SCHEDULES = {
 }
 
 
-def schedules_install() -> dict[str, list[str]]:
-    """Create or update the beat rows of every registered task; disable rows of tasks gone missing."""
-    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+# Written on the rows this command disabled itself, so only those come back on when their task does:
+# a row an Ops user disabled in the admin stays disabled.
+_DISABLED_NOTE = "disabled by install_schedules: task not registered in this deployment"
+
+
+def _schedule_fields(spec) -> dict:
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule
+
+    if spec[0] == "every":
+        interval, _ = IntervalSchedule.objects.get_or_create(every=spec[1], period=IntervalSchedule.SECONDS)
+        return {"interval": interval, "crontab": None}
+    minute, hour, day_of_week = spec
+    crontab, _ = CrontabSchedule.objects.get_or_create(minute=minute, hour=hour, day_of_week=day_of_week,
+                                                       day_of_month="*", month_of_year="*", timezone="UTC")
+    return {"crontab": crontab, "interval": None}
+
+
+def schedules_install(*, reset: bool = False) -> dict[str, list[str]]:
+    """Create the beat rows that are missing; leave existing ones as Ops set them in the admin.
+
+    Runs after every `migrate`, so it must never undo an operator's change of time or state; only
+    `reset=True` (`install_schedules --reset`) writes the code's schedule over existing rows.
+    Rows of tasks this deployment does not register are disabled (they would fail every run).
+    """
+    from django_celery_beat.models import PeriodicTask
 
     from omnichannel.celery import app
 
     app.loader.import_default_modules()
-    installed, skipped = [], []
+    result = {"created": [], "reset": [], "kept": [], "skipped": []}
     with transaction.atomic():
         for task, spec in SCHEDULES.items():
             if task not in app.tasks:
-                skipped.append(task)  # not built in this deployment: no row that would fail every run
-                PeriodicTask.objects.filter(name=task).update(enabled=False)
+                result["skipped"].append(task)  # not built in this deployment: no row that would fail every run
+                PeriodicTask.objects.filter(name=task, enabled=True).update(enabled=False, description=_DISABLED_NOTE)
                 continue
-            if spec[0] == "every":
-                interval, _ = IntervalSchedule.objects.get_or_create(every=spec[1], period=IntervalSchedule.SECONDS)
-                defaults = {"task": task, "interval": interval, "crontab": None, "enabled": True}
+            row = PeriodicTask.objects.select_for_update().filter(name=task).first()
+            if row is None:
+                PeriodicTask.objects.create(name=task, task=task, enabled=True, **_schedule_fields(spec))
+                result["created"].append(task)
+            elif reset:
+                for field, value in {"task": task, "enabled": True, "description": "", **_schedule_fields(spec)}.items():
+                    setattr(row, field, value)
+                row.save()
+                result["reset"].append(task)
             else:
-                minute, hour, day_of_week = spec
-                crontab, _ = CrontabSchedule.objects.get_or_create(minute=minute, hour=hour, day_of_week=day_of_week,
-                                                                   day_of_month="*", month_of_year="*", timezone="UTC")
-                defaults = {"task": task, "crontab": crontab, "interval": None, "enabled": True}
-            PeriodicTask.objects.update_or_create(name=task, defaults=defaults)
-            installed.append(task)
-    return {"installed": installed, "skipped": skipped}
+                if not row.enabled and row.description == _DISABLED_NOTE:
+                    row.enabled, row.description = True, ""  # its task is back: undo our own disabling only
+                    row.save(update_fields=["enabled", "description"])
+                result["kept"].append(task)
+    return result

@@ -95,6 +95,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DATABASES["default"].setdefault("TEST", {})
+# django-prometheus's wrappers of the same backends: django_db_execute_total, query durations, errors.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}[DATABASES["default"]["ENGINE"]]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and broker; local memory and inline tasks when absent -----------------
@@ -102,14 +107,15 @@ REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's own Redis client, counting gets/hits/misses (omnichannel/cache_backends.py says why ours).
+            "BACKEND": "omnichannel.cache_backends.MeteredRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "omni"),
             "TIMEOUT": 300,
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "omni"}}
+    CACHES = {"default": {"BACKEND": "omnichannel.cache_backends.MeteredLocMemCache", "LOCATION": "omni"}}
 
 # --- Celery ---------------------------------------------------------------------------
 # SYNC_USE_CELERY=0 processes inline (also the default when there is no broker).
@@ -126,9 +132,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
-# Longer than the longest task (the backfill re-queues itself in slices under the limit),
-# so Redis never hands an unacknowledged task to a second worker while the first runs it.
+# Long jobs get their own limits by task name (annotations keep deploy numbers out of the task modules):
+# the soft limit raises SoftTimeLimitExceeded a minute before the hard one kills the process.
+LONG_TASK_TIME_LIMIT = env_int("CELERY_LONG_TASK_TIME_LIMIT", 1800, minimum=1)
+LONG_TASKS = ("shopify_backfill", "backup_db", "zoho_sync", "ingest_site", "rehydrate_chroma",
+              "archive_conversations", "mine_demand")
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": max(1, LONG_TASK_TIME_LIMIT - 60), "time_limit": LONG_TASK_TIME_LIMIT}
+    for name in LONG_TASKS
+}
+# Longer than the longest task's hard limit, so Redis never hands an unacknowledged task to a
+# second worker while the first still runs it (acks_late: the ack comes when the task ends).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
+_longest_task, _longest_limit = max([("every task", CELERY_TASK_TIME_LIMIT)] + [
+    (name, options["time_limit"]) for name, options in CELERY_TASK_ANNOTATIONS.items()], key=lambda item: item[1])
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _longest_limit:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT={CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} must be longer than the "
+        f"longest task time limit ({_longest_limit} s, {_longest_task}): Redis would hand a task that is still "
+        "running to a second worker. Raise CELERY_VISIBILITY_TIMEOUT or lower CELERY_LONG_TASK_TIME_LIMIT / "
+        "CELERY_TASK_TIME_LIMIT.")
+# A worker's own Prometheus endpoint (docker-compose.yml); 0 = none (one host: the web's /metrics reads the files).
+WORKER_METRICS_PORT = env_int("CELERY_WORKER_METRICS_PORT", 0, minimum=0)
+WORKER_METRICS_ADDR = env_str("CELERY_WORKER_METRICS_ADDR", "127.0.0.1")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -238,8 +264,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "omnichannel.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_THROTTLE_RATE", "6000/minute")},
+    "DEFAULT_THROTTLE_CLASSES": ["omnichannel.api_common.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "6000/minute")},
     "DEFAULT_PAGINATION_CLASS": "omnichannel.api_common.IdCursorPagination",
     "PAGE_SIZE": 50,
 }
@@ -248,6 +274,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Conversations, drafts and approvals, customers, orders, inventory, FAQ and corrections.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # the schema maps the API: not public
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -71,3 +71,30 @@ def test_migrate_installed_the_schedules_of_registered_tasks():
     assert {"check_alerts", "zoho_sync", "shopify_backfill"} <= names
     call_command("install_schedules")  # idempotent
     assert PeriodicTask.objects.filter(name="check_alerts").count() == 1
+
+
+def test_install_schedules_keeps_what_ops_changed_in_the_admin_unless_reset(capsys):
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule
+
+    # Ops move the alerts to every 10 minutes, the backfill to 04:15, and pause the Zoho poll.
+    every_ten, _ = IntervalSchedule.objects.get_or_create(every=600, period=IntervalSchedule.SECONDS)
+    quarter_past_four, _ = CrontabSchedule.objects.get_or_create(minute="15", hour="4", day_of_week="*",
+                                                                 day_of_month="*", month_of_year="*", timezone="UTC")
+    PeriodicTask.objects.filter(name="check_alerts").update(interval=every_ten)
+    PeriodicTask.objects.filter(name="shopify_backfill").update(crontab=quarter_past_four)
+    PeriodicTask.objects.filter(name="zoho_sync").update(enabled=False)
+    PeriodicTask.objects.filter(name="backup_db").delete()  # and one row went missing
+
+    call_command("install_schedules")  # what every migrate runs
+    assert "created: backup_db" in capsys.readouterr().out
+    assert PeriodicTask.objects.get(name="check_alerts").interval.every == 600
+    assert PeriodicTask.objects.get(name="shopify_backfill").crontab.hour == "4"
+    assert not PeriodicTask.objects.get(name="zoho_sync").enabled
+    assert PeriodicTask.objects.get(name="backup_db").crontab.minute == "30"  # the missing one is back
+
+    call_command("install_schedules", "--reset")
+    assert PeriodicTask.objects.get(name="check_alerts").interval.every == 300
+    backfill = PeriodicTask.objects.get(name="shopify_backfill").crontab
+    assert (backfill.minute, backfill.hour) == ("30", "2")
+    assert PeriodicTask.objects.get(name="zoho_sync").enabled
+    assert PeriodicTask.objects.filter(name="check_alerts").count() == 1

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
@@ -14,8 +16,9 @@ from django.utils import timezone
 from assistants.services import draft_generate
 from conversations.models import Approval, Conversation, Draft, Message
 from conversations.services.approvals import draft_edit_and_approve
+from customers.selectors import customer_summary_refresh
 from integrations.demo import seed_demo
-from omnichannel.blobstore import blob_get
+from omnichannel.blobstore import blob_exists, blob_get, blob_put
 from omnichannel.models import AuditLog
 from omnichannel.services import webhook_delivery_store
 
@@ -32,19 +35,47 @@ def decided_demo():
     return message.conversation
 
 
-def _dump_everything() -> str:
-    """Every text column of every table that can hold PII, as one string to search."""
+_SEARCHED_TYPES = ("text", "character varying", "character", "json", "jsonb", "bytea", "ARRAY")
+
+
+def _searchable_columns(cursor) -> list[tuple[str, str, str]]:
+    """(relation, column, type) of every text-like column of every table and materialized view in public."""
+    cursor.execute("SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "
+                   "JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+                   "WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.data_type = ANY(%s) "
+                   "ORDER BY 1, 2", [list(_SEARCHED_TYPES)])
+    columns = cursor.fetchall()
+    # Materialized views are not in information_schema: read their columns from the catalog.
+    cursor.execute("SELECT m.matviewname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_matviews m "
+                   "JOIN pg_attribute a ON a.attrelid = (quote_ident(m.schemaname) || '.' || quote_ident(m.matviewname))"
+                   "::regclass WHERE m.schemaname = 'public' AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2")
+    matview_columns = [(rel, col, kind) for rel, col, kind in cursor.fetchall()
+                       if kind in ("text", "json", "jsonb", "bytea") or kind.startswith(("character", "text[]"))]
+    return columns + matview_columns
+
+
+def _where_found(*needles: str) -> list[str]:
+    """`table.column: needle` for each needle found (case-insensitive) in any text, JSON or bytes column."""
+    assert connection.vendor == "postgresql", "the erasure search reads Postgres' catalog"
+    found = []
     with connection.cursor() as cursor:
-        parts = []
-        for sql in ["SELECT email, name, phone, shipping_addresses::text FROM customers",
-                    "SELECT email, shipping_address::text FROM orders",
-                    "SELECT subject, body, body_html, from_address, to_addresses::text, raw_payload::text FROM messages",
-                    "SELECT body FROM drafts", "SELECT final_text, diff FROM approvals",
-                    "SELECT encode(body, 'escape') FROM webhook_deliveries", "SELECT payload::text FROM audit_log",
-                    "SELECT sources::text FROM model_runs"]:
-            cursor.execute(sql)
-            parts += [str(v) for row in cursor.fetchall() for v in row]
-    return "\n".join(parts).lower()
+        columns = _searchable_columns(cursor)
+        assert {"customers", "messages", "webhook_deliveries", "audit_log", "customer_summary"} <= {c[0] for c in columns}
+        for relation, column, kind in columns:
+            # bytea: encode(..., 'escape') keeps ASCII as is (the needles are ASCII).
+            value = f'encode("{column}", \'escape\')' if kind == "bytea" else f'"{column}"::text'
+            for needle in needles:
+                cursor.execute(f'SELECT 1 FROM "{relation}" WHERE position(%s in lower({value})) > 0 LIMIT 1',  # noqa: S608
+                               [needle.lower()])
+                if cursor.fetchone():
+                    found.append(f"{relation}.{column}: {needle}")
+    return found
+
+
+def _blobs_holding(*needles: str) -> list[str]:
+    root = Path(settings.BLOB_ROOT)
+    return [f"{path.relative_to(root)}: {needle}" for path in sorted(root.rglob("*")) if path.is_file()
+            for needle in needles if needle.lower().encode() in path.read_bytes().lower()]
 
 
 def test_archive_erases_in_place_and_restore_puts_everything_back(decided_demo):
@@ -74,16 +105,41 @@ def test_open_or_recent_conversations_are_not_archived(decided_demo):
     assert not Conversation.objects.filter(is_archived=True).exists()
 
 
-def test_an_erasure_request_leaves_no_trace_of_the_customer_anywhere(decided_demo):
+ADA = ("ada.lovelace@example.com", "Lovelace", "7946 0101", "12 St James")  # email, name, phone, address
+
+
+def test_an_erasure_request_leaves_no_trace_of_the_customer_anywhere(decided_demo, django_capture_on_commit_callbacks):
     webhook_delivery_store(source="zoho", topic="mail.incoming", external_id="raw-1", headers={},
                            body=json.dumps({"fromAddress": "Ada.Lovelace@example.com", "html": "hi"}).encode())
-    assert "ada.lovelace@example.com" in _dump_everything()
+    customer_summary_refresh()
+    # One of her conversations was archived already: its PII lives in the archive blob only.
+    archived = Conversation.objects.exclude(pk=decided_demo.pk).filter(customer=decided_demo.customer).first() \
+        or decided_demo
+    # Her attachment (listed, once archived, only in the archive) and a file someone else sent too.
+    scan = blob_put(b"passport scan of Ada Lovelace", prefix="attachments")
+    shared = blob_put(b"the shop's own catalogue, attached by many", prefix="attachments")
+    Message.objects.filter(pk=Message.objects.filter(conversation=archived).order_by("pk")[0].pk).update(
+        attachments=[{"name": "scan.pdf", "blob_key": scan.key}, {"name": "catalogue.pdf", "blob_key": shared.key}])
+    other = Message.objects.exclude(conversation__customer=decided_demo.customer).exclude(
+        conversation__customer__isnull=True).order_by("pk")[0]
+    Message.objects.filter(pk=other.pk).update(attachments=[{"name": "catalogue.pdf", "blob_key": shared.key}])
+    Conversation.objects.filter(pk=archived.pk).update(status="closed", closed_at=timezone.now() - timedelta(days=600))
+    call_command("archive_conversations", "--execute")
+    archive_key = Conversation.objects.get(pk=archived.pk).archive_blob_key
+    found_before = _where_found(*ADA)
+    assert "customers.email: ada.lovelace@example.com" in found_before  # the search does see her
+    assert "customer_summary.email: ada.lovelace@example.com" in found_before
+    assert "webhook_deliveries.body: ada.lovelace@example.com" in found_before
+    assert any(archive_key in hit for hit in _blobs_holding(*ADA))
     call_command("erase_customer", "ada.lovelace@example.com")  # dry run: nothing happens
-    assert "ada.lovelace@example.com" in _dump_everything()
-    call_command("erase_customer", "ada.lovelace@example.com", "--yes")
-    everything = _dump_everything()
-    assert "ada.lovelace@example.com" not in everything and "lovelace" not in everything
-    assert "12 st james" not in everything  # her address
+    assert _where_found(*ADA) == found_before
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("erase_customer", "ada.lovelace@example.com", "--yes")
+    assert _where_found(*ADA) == []
+    assert _blobs_holding(*ADA) == []
+    assert not blob_exists(archive_key) and not blob_exists(scan.key)
+    assert blob_exists(shared.key)  # still another customer's attachment
     event = AuditLog.objects.get(event_type="customer.erased")
     assert event.payload["orders"] == 2 and "lovelace" not in json.dumps(event.payload).lower()
     assert Draft.objects.filter(conversation=decided_demo).exists()  # history (ids, counts) stays
+    assert Message.objects.filter(conversation=archived).exists()

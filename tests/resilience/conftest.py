@@ -42,7 +42,10 @@ def celery_worker_process():
         pytest.skip("a real worker needs the Postgres test database and the Redis broker")
     app.conf.task_always_eager = False
     env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL, "SYNC_USE_CELERY": "1",
-           "CELERY_VISIBILITY_TIMEOUT": "5", "ZOHO_MODE": "fake", "LOG_LEVEL": "WARNING",
+           "CELERY_VISIBILITY_TIMEOUT": "30",
+           # The visibility timeout must outlast every task's hard limit (settings refuse it otherwise).
+           "CELERY_TASK_TIME_LIMIT": "25", "CELERY_TASK_SOFT_TIME_LIMIT": "20", "CELERY_LONG_TASK_TIME_LIMIT": "25",
+           "ZOHO_MODE": "fake", "LOG_LEVEL": "WARNING",
            "VAR_DIR": str(settings.VAR_DIR), "BLOB_ROOT": str(settings.BLOB_ROOT), "CHROMA_PATH": settings.CHROMA_PATH}
     with app.connection_for_write() as conn:  # leftovers of an earlier run must not leak into this one
         conn.default_channel.queue_purge("celery")

@@ -1,7 +1,8 @@
 """Demand: what customers ask for that the shop does not sell, counted and trended per ISO week.
 
-Requests are recognised in inbound mail by the assistant (intent `product_request`) and kept as
-`ProductRequest` rows: one per conversation and normalized description, counted. `mine_demand`
+Requests are recognised in inbound mail by the assistant (intent `product_request`, or an
+availability question about an item out of stock) and kept as `ProductRequest` rows: one per
+conversation and normalized description, counting each inbound message once. `mine_demand`
 reports a week: count per description, the mean of the previous four weeks, and a trend score
 `(count - mean) / (mean + 1)` (positive: rising), as a CSV also kept in the blob store.
 """
@@ -17,10 +18,11 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
-from catalog.models import ProductRequest
+from catalog.models import InventoryItem, ProductRequest
 from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_put_named
 from omnichannel.errors import InvalidPayload
+from omnichannel.models import AuditLog
 
 _ASK = re.compile(
     r"(?:do you (?:sell|carry|stock|have)|any plans to (?:sell|stock)|will you (?:sell|stock)|would you stock|"
@@ -45,20 +47,55 @@ def request_normalize(text: str) -> str | None:
     return " ".join(words)[:200]
 
 
+RECORDED_EVENT = "demand.request_recorded"
+
+
 def product_request_record(*, text: str, customer_id: int | None, conversation_id: int | None,
-                           requested_at: datetime) -> ProductRequest | None:
+                           requested_at: datetime, message_id: int | None = None) -> ProductRequest | None:
+    """Something named in a product request email ("Do you sell kayaks?"); None when nothing is named."""
     normalized = request_normalize(text)
     if normalized is None:
         return None
+    return _request_count(normalized=normalized, description=text, customer_id=customer_id,
+                          conversation_id=conversation_id, requested_at=requested_at, message_id=message_id)
+
+
+def stockout_request_record(*, item_id: int, text: str, customer_id: int | None, conversation_id: int | None,
+                            requested_at: datetime, message_id: int | None = None) -> ProductRequest | None:
+    """An availability question about an item we track and have none of is demand too; None when in stock."""
+    item = InventoryItem.objects.filter(pk=item_id).only("sku", "title", "quantity_available", "tracked").first()
+    if item is None or not item.tracked or item.quantity_available > 0:
+        return None
+    normalized = f"{' '.join((item.title or item.sku).lower().split())} (out of stock)"[:200]
+    return _request_count(normalized=normalized, description=text, customer_id=customer_id,
+                          conversation_id=conversation_id, requested_at=requested_at, message_id=message_id)
+
+
+def _request_count(*, normalized: str, description: str, customer_id: int | None, conversation_id: int | None,
+                   requested_at: datetime, message_id: int | None, retry: bool = True) -> ProductRequest:
+    """One row per conversation and request, counting each message once: re-drafting or replaying a
+    message must not inflate demand. The audit row written per counted message is the record of
+    which messages were counted; the locked row serializes two workers counting the same request."""
     try:
         with transaction.atomic():
-            request, created = ProductRequest.objects.get_or_create(
+            request, created = ProductRequest.objects.select_for_update().get_or_create(
                 conversation_id=conversation_id, normalized=normalized,
-                defaults={"customer_id": customer_id, "description": text[:2000], "requested_at": requested_at})
+                defaults={"customer_id": customer_id, "description": description[:2000], "requested_at": requested_at})
             if not created:
+                counted = message_id is None or AuditLog.objects.filter(
+                    event_type=RECORDED_EVENT, object_type=ProductRequest._meta.label_lower, object_id=str(request.pk),
+                    payload__message_id=message_id).exists()
+                if counted:  # this message is already in the count (or, unnamed, the conversation is)
+                    return request
                 ProductRequest.objects.filter(pk=request.pk).update(count=F("count") + 1)
-    except IntegrityError:  # the same request recorded concurrently
-        return ProductRequest.objects.get(conversation_id=conversation_id, normalized=normalized)
+                request.refresh_from_db(fields=["count"])
+            audit_log_write(event_type=RECORDED_EVENT, integration="demand", obj=request,
+                            payload={"message_id": message_id, "normalized": normalized, "count": request.count})
+    except IntegrityError:  # another worker created the row first: count this message against it
+        if not retry:
+            raise
+        return _request_count(retry=False, normalized=normalized, description=description, customer_id=customer_id,
+                              conversation_id=conversation_id, requested_at=requested_at, message_id=message_id)
     return request
 
 

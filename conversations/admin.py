@@ -15,6 +15,7 @@ from assistants.intents import INTENTS
 from conversations.admin_review import review_context
 from conversations.models import Approval, Conversation, Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
+from conversations.services.sending import draft_send_retry
 from omnichannel.admin import ReadOnlyAdminMixin
 from omnichannel.blobstore import blob_get
 from omnichannel.errors import ApplicationError
@@ -154,6 +155,7 @@ class DraftAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path("<int:draft_id>/decide/", self.admin_site.admin_view(self.decide_view), name="conversations_draft_decide"),
+            path("<int:draft_id>/resend/", self.admin_site.admin_view(self.resend_view), name="conversations_draft_resend"),
             path("<int:draft_id>/attachment/<int:message_id>/<int:index>/",
                  self.admin_site.admin_view(self.attachment_view), name="conversations_draft_attachment"),
             *super().get_urls(),
@@ -200,6 +202,21 @@ class DraftAdmin(admin.ModelAdmin):
         if next_id:
             return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[next_id]))
         return HttpResponseRedirect(reverse("admin:conversations_draft_changelist") + "?status__exact=pending")
+
+    def resend_view(self, request, draft_id: int):
+        """Send again an approved draft whose send failed or was interrupted (the agent checked Zoho first)."""
+        review = reverse("admin:conversations_draft_change", args=[draft_id])
+        if request.method != "POST":
+            return HttpResponseRedirect(review)
+        if not request.user.has_perm("conversations.decide_draft"):
+            raise PermissionDenied
+        try:
+            draft_send_retry(draft_id=draft_id, acting_user=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+        else:
+            self.message_user(request, f"Draft {draft_id} queued for sending again.", level=messages.SUCCESS)
+        return HttpResponseRedirect(review)
 
     def attachment_view(self, request, draft_id: int, message_id: int, index: int):
         if not self.has_view_permission(request):

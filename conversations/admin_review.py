@@ -51,6 +51,30 @@ def review_sources(draft: Draft) -> list[ReviewSource]:
     return sources
 
 
+def address_line(address: dict) -> str:
+    """One postal address on one line, leaving out the parts Shopify did not send."""
+    street = " ".join(filter(None, [address.get("address1", ""), address.get("address2", "")]))
+    town = " ".join(filter(None, [address.get("city", ""), address.get("zip", "")]))
+    return ", ".join(filter(None, [street, town, address.get("province", ""), address.get("country", "")]))
+
+
+def diff_lines(diff: str) -> list[tuple[str, str]]:
+    """(css class, line) per line of a unified diff, so additions and removals read at a glance."""
+    kinds = []
+    for line in diff.splitlines():
+        if line.startswith(("---", "+++")):
+            kinds.append(("diff-file", line))
+        elif line.startswith("@@"):
+            kinds.append(("diff-hunk", line))
+        elif line.startswith("+"):
+            kinds.append(("diff-add", line))
+        elif line.startswith("-"):
+            kinds.append(("diff-del", line))
+        else:
+            kinds.append(("diff-same", line))
+    return kinds
+
+
 def review_context(draft_id: int) -> dict:
     draft = (Draft.objects.select_related("conversation__customer", "model_run", "reply_to", "sent_message")
              .prefetch_related(Prefetch("approvals", queryset=Approval.objects.select_related("approved_by")))
@@ -63,9 +87,11 @@ def review_context(draft_id: int) -> dict:
         orders = list(Order.objects.filter(customer=customer, is_erased=False).order_by("-placed_at", "-id")[:5])
     next_pending = (Draft.objects.filter(status=Draft.Status.PENDING).exclude(pk=draft.pk)
                     .order_by("created_at", "id").values_list("pk", flat=True).first())
+    approval = next(iter(draft.approvals.all()), None)
     return {
         "draft": draft, "thread": [(m, sanitized_html(m.body_html) if m.body_html else None) for m in thread],
         "customer": customer, "orders": orders, "sources": review_sources(draft), "run": draft.model_run,
         "lifetime_value": f"{customer.lifetime_value_cents / 100:,.2f} {customer.currency}" if customer else "",
-        "approval": next(iter(draft.approvals.all()), None), "next_pending": next_pending,
+        "addresses": [address_line(a) for a in (customer.shipping_addresses if customer else []) if isinstance(a, dict)],
+        "approval": approval, "diff_lines": diff_lines(approval.diff) if approval else [], "next_pending": next_pending,
     }

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from faq.models import Correction, FaqEntry
 from omnichannel.audit import audit_log_write
+from omnichannel.errors import ApplicationError
 from omnichannel.jobs import enqueue
 
 
@@ -32,6 +33,24 @@ def faq_entry_publish(*, entry_id: int, acting_user=None) -> FaqEntry:
         entry.save(update_fields=["status", "published_at", "updated_at"])
         audit_log_write(event_type="faq.published", payload={}, acting_user=acting_user, obj=entry)
         enqueue("rebuild_faq_page")
+    return entry
+
+
+@transaction.atomic
+def faq_entry_unpublish(*, entry_id: int, status: str = FaqEntry.Status.ARCHIVED, acting_user=None) -> FaqEntry:
+    """Take a published entry off the shop's page (back to draft, or archived); the page is rebuilt."""
+    if status not in (FaqEntry.Status.DRAFT, FaqEntry.Status.ARCHIVED):
+        raise ApplicationError(f"status {status!r}: an entry is unpublished to 'draft' or 'archived'")
+    entry = FaqEntry.objects.select_for_update().get(pk=entry_id)
+    was_published = entry.status == FaqEntry.Status.PUBLISHED
+    if entry.status != status:
+        entry.status = status
+        entry.published_at = None
+        entry.save(update_fields=["status", "published_at", "updated_at"])
+        audit_log_write(event_type="faq.unpublished" if was_published else f"faq.{status}", payload={"status": status},
+                        acting_user=acting_user, obj=entry)
+        if was_published:
+            enqueue("rebuild_faq_page")
     return entry
 
 

@@ -1,11 +1,17 @@
-"""The `send_draft` task: approved drafts go out through their channel's client."""
+"""The `send_draft` task: approved drafts go out through their channel's client; `ensure_sent`
+re-queues the ones whose task was lost or ran out of retries."""
 
 from __future__ import annotations
 
 import requests
 from celery import shared_task
 
-from conversations.services.sending import draft_mark_send_failed, draft_mark_sent, draft_send_claim
+from conversations.services.sending import (
+    draft_mark_send_failed,
+    draft_mark_sent,
+    draft_send_claim,
+    drafts_send_sweep,
+)
 from integrations.zoho.client import ZohoError
 from integrations.zoho.sending import zoho_reply_send
 
@@ -32,3 +38,13 @@ def send_draft(self, draft_id: int) -> str:
         return "failed"
     draft_mark_sent(reply=reply, external_msg_id=external_id, from_address=from_address)
     return f"sent {external_id}"
+
+
+@shared_task(name="ensure_sent", acks_late=True)
+def ensure_sent() -> dict[str, list[int]]:
+    """Beat, every 10 minutes. Interrupted sends are only flagged for an agent, never re-sent here:
+    Zoho may already have delivered them (conversations/services/sending.py says why)."""
+    sweep = drafts_send_sweep()
+    for draft_id in sweep.requeued:
+        send_draft.delay(draft_id)  # the claim inside send_draft keeps a duplicate queue entry harmless
+    return {"requeued": sweep.requeued, "interrupted": sweep.interrupted}

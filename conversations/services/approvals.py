@@ -14,6 +14,8 @@ from omnichannel.jobs import enqueue
 
 
 def unified_diff(before: str, after: str) -> str:
+    # Both end in a newline, so appending text does not show the unchanged last line as removed and added.
+    before, after = before.rstrip("\n") + "\n", after.rstrip("\n") + "\n"
     lines = difflib.unified_diff(
         before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile="draft", tofile="final", n=2
     )

@@ -2,8 +2,16 @@
 
 The channel call itself happens between `draft_send_claim` and `draft_mark_sent`, outside any
 transaction. The claim is a conditional UPDATE that must touch one row, so two workers (a
-retry racing a slow first try) never send the same draft; a claim older than
-SEND_CLAIM_SECONDS is considered abandoned (the worker died) and can be taken again.
+retry racing a slow first try) never send the same draft.
+
+`sending_started_at` doubles as the "send attempted at" marker: it is set just before the
+channel call and cleared only once the outcome is known (sent, or a failure recorded). A claim
+left set longer than SEND_CLAIM_SECONDS means a worker died mid-send, possibly after Zoho had
+accepted the reply. Zoho's send API has no idempotency key and the reply cannot be matched back
+reliably, so such a draft is never re-sent automatically: `drafts_send_sweep` flags it on the
+draft (the review page shows it) and an agent who has checked the thread re-sends it with
+`draft_send_retry`. Drafts whose task was lost before any attempt, or whose transient failures
+exhausted the task's retries, are safe to re-queue, and the sweep does.
 """
 
 from __future__ import annotations
@@ -12,14 +20,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import CharField, Exists, F, OuterRef, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from conversations.models import Approval, Draft, Message
 from conversations.services.threads import MessageFacts, message_ingest
 from omnichannel.audit import audit_log_write
+from omnichannel.errors import StateConflict
+from omnichannel.jobs import enqueue
+from omnichannel.models import AuditLog
 
-SEND_CLAIM_SECONDS = 600
+SEND_CLAIM_SECONDS = 600  # longer than the task's hard time limit: a claim this old has no live worker
+# The sweep leaves alone what send_draft's own retries still cover (their backoff reaches 30 minutes).
+SWEEP_GRACE_SECONDS = 2400
+SWEEP_MAX_ATTEMPTS = 12  # after this many failed tries a draft waits for an agent
+INTERRUPTED_ERROR = ("Sending was interrupted (the worker stopped mid-send), so the reply may or may not have reached "
+                     "Zoho. Check the thread in Zoho Mail, then use Send again if it is not there.")
 
 
 @dataclass(frozen=True)
@@ -38,9 +55,10 @@ class OutboundReply:
 def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
     """Claim an approved, unsent draft for sending; None when there is nothing to do."""
     now = timezone.now()
+    # Only a draft with no attempt in flight: an expired claim is an interrupted send whose outcome
+    # is unknown, and taking it over could send the reply twice (see the module docstring).
     claimed = Draft.objects.filter(
-        Q(pk=draft_id, status=Draft.Status.APPROVED, sent_message__isnull=True)
-        & (Q(sending_started_at__isnull=True) | Q(sending_started_at__lt=now - timedelta(seconds=SEND_CLAIM_SECONDS)))
+        pk=draft_id, status=Draft.Status.APPROVED, sent_message__isnull=True, sending_started_at__isnull=True,
     ).update(sending_started_at=now, send_attempts=F("send_attempts") + 1, updated_at=now)
     if claimed != 1:
         return None
@@ -87,3 +105,47 @@ def draft_mark_send_failed(*, draft_id: int, error: str, permanent: bool) -> Non
     audit_log_write(event_type="draft.send_failed", payload={"draft_id": draft_id, "error": error[:500],
                                                              "permanent": permanent},
                     integration="send_draft", obj=Draft.objects.get(pk=draft_id))
+
+
+@dataclass(frozen=True)
+class SendSweep:
+    requeued: list[int]  # lost before any attempt, or out of retries after transient failures
+    interrupted: list[int]  # newly flagged: a send was attempted and its outcome is unknown
+
+
+def drafts_send_sweep(*, now=None, limit: int = 500) -> SendSweep:
+    """Find approved drafts that are not sent and nobody is sending (the `ensure_sent` task re-queues
+    the first list). Two queries and one update per newly interrupted draft; `limit` bounds a run."""
+    now = now or timezone.now()
+    unsent = Draft.objects.filter(status=Draft.Status.APPROVED, sent_message__isnull=True)
+    permanent = AuditLog.objects.filter(event_type="draft.send_failed", object_type=Draft._meta.label_lower,
+                                        object_id=Cast(OuterRef("pk"), CharField()), payload__permanent=True)
+    requeued = list(unsent.filter(sending_started_at__isnull=True, send_attempts__lt=SWEEP_MAX_ATTEMPTS,
+                                  updated_at__lt=now - timedelta(seconds=SWEEP_GRACE_SECONDS))
+                    .exclude(Exists(permanent)).order_by("pk").values_list("pk", flat=True)[:limit])
+    interrupted = []
+    stale = (unsent.filter(sending_started_at__lt=now - timedelta(seconds=SEND_CLAIM_SECONDS))
+             .exclude(last_send_error=INTERRUPTED_ERROR).order_by("pk").values_list("pk", flat=True)[:limit])
+    for draft_id in stale:
+        with transaction.atomic():
+            # The claim stays set, so send_draft keeps refusing it until an agent decides.
+            if Draft.objects.filter(pk=draft_id, sent_message__isnull=True, sending_started_at__isnull=False).update(
+                    last_send_error=INTERRUPTED_ERROR, updated_at=now) == 1:
+                audit_log_write(event_type="draft.send_interrupted", payload={"draft_id": draft_id},
+                                integration="ensure_sent", obj=Draft.objects.get(pk=draft_id))
+                interrupted.append(draft_id)
+    return SendSweep(requeued=requeued, interrupted=interrupted)
+
+
+@transaction.atomic
+def draft_send_retry(*, draft_id: int, acting_user) -> None:
+    """An agent re-sends an approved draft whose send failed or was interrupted (having checked Zoho)."""
+    now = timezone.now()
+    released = Draft.objects.filter(pk=draft_id, status=Draft.Status.APPROVED, sent_message__isnull=True).filter(
+        Q(sending_started_at__isnull=True) | Q(sending_started_at__lt=now - timedelta(seconds=SEND_CLAIM_SECONDS))
+    ).update(sending_started_at=None, updated_at=now)
+    if released != 1:
+        raise StateConflict(f"Draft {draft_id} is sent, not approved, or being sent right now; nothing to send again.")
+    audit_log_write(event_type="draft.send_retried", payload={"draft_id": draft_id}, acting_user=acting_user,
+                    obj=Draft.objects.get(pk=draft_id))
+    enqueue("send_draft", draft_id)

@@ -1,15 +1,29 @@
-"""A real browser (Debian's headless Chromium, driven by Playwright) through the agent's day."""
+"""A real browser (Debian's headless Chromium, driven by Playwright) through the agent's day.
+
+Sending really happens: the approved draft goes to a fake Zoho over HTTP (inline, as with
+SYNC_USE_CELERY=0), and the review page then shows the draft sent and the reply in the thread.
+Screenshots land in test-artifacts/ (git-ignored) for a person to look at.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 
 from conversations.models import Approval, Draft
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts"
+# Every wait is bounded: a hung page fails the test in seconds, never stalls the suite.
+STEP_TIMEOUT_MS = 15_000
+TEST_BUDGET_SECONDS = 120
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
@@ -18,32 +32,74 @@ pytestmark = [
 
 
 @pytest.fixture
+def fake_zoho(settings):
+    """A fake Zoho over real HTTP that knows the demo mailbox, so replies to demo messages succeed."""
+    from integrations.zoho.fake import FakeZoho
+
+    fake = FakeZoho()
+    demo = json.loads((Path(django_settings.BASE_DIR) / "fixtures" / "demo_shop.json").read_text())
+    for conversation in demo["conversations"]:
+        for m in conversation["messages"]:
+            fake.add_message({"messageId": m["id"], "folderId": "inbox", "threadId": conversation["thread"],
+                              "subject": m["subject"], "fromAddress": m["from"]}, content=m["body"])
+    settings.ZOHO_MODE = "live"
+    settings.ZOHO_BASE_URL = fake.url
+    settings.ZOHO_ACCOUNTS_URL = fake.url
+    settings.ZOHO_REFRESH_TOKEN = f"refresh-{fake.url}"
+    settings.ZOHO_BACKOFF_SECONDS = 0.01
+    settings.ZOHO_TIMEOUT_SECONDS = 2.0
+    settings.ZOHO_MAX_ATTEMPTS = 2
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
 def page(live_server):
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test are plain sync code.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+        browser = p.chromium.launch(executable_path=CHROMIUM, timeout=STEP_TIMEOUT_MS, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(STEP_TIMEOUT_MS)
+        page.set_default_navigation_timeout(STEP_TIMEOUT_MS)
         yield page
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-def test_an_agent_edits_and_approves_then_rejects_the_next_one(page, live_server):
+def _login(page, live_server, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+
+# The elements of the review page whose content sticks out of their own box (clipped or overflowing text).
+_OVERFLOWING = """() => [...document.querySelectorAll('#content .panel, #content .panel *')]
+    .filter(el => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== 'inline')
+    .map(el => el.tagName + (el.id ? '#' + el.id : '') + '.' + el.className + ' ' + el.scrollWidth + '>' + el.clientWidth)"""
+
+
+def _assert_nothing_overflows(page) -> None:
+    """Long tracking numbers, URLs and diffs wrap: nothing is wider than the window or than its panel."""
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate(_OVERFLOWING) == []
+
+
+def test_an_agent_edits_and_approves_sees_it_sent_then_rejects_the_next_one(page, live_server, fake_zoho):
     from integrations.demo import seed_demo
 
+    started = time.monotonic()
     seed_demo()  # demo users and conversations; with transaction=True the on-commit drafts are generated
     pending = list(Draft.objects.filter(status="pending").order_by("created_at", "id"))
     assert len(pending) >= 2
 
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "agent")
-    page.fill("#id_password", "agent-demo-2026")
-    page.click("input[type=submit]")
+    _login(page, live_server, "agent", "agent-demo-2026")
     page.goto(f"{live_server.url}/admin/conversations/draft/")
     assert "status__exact=pending" in page.url
     page.click(f"a[href*='/conversations/draft/{pending[0].pk}/change/']")
@@ -59,9 +115,55 @@ def test_an_agent_edits_and_approves_then_rejects_the_next_one(page, live_server
     assert approval.action == "edit" and approval.approved_by.username == "agent"
     assert "+P.S. Thanks for being a VIP customer!" in approval.diff
 
+    # The reply went to Zoho over HTTP, in the thread of the message it answers.
+    [sent] = fake_zoho.sent
+    assert sent["inReplyTo"] == pending[0].reply_to.external_msg_id
+    assert sent["content"].endswith("P.S. Thanks for being a VIP customer!")
+    sent_draft = Draft.objects.get(pk=pending[0].pk)
+    assert sent_draft.status == Draft.Status.SENT and sent_draft.sent_message.external_msg_id == sent["messageId"]
+
+    # Back on the first draft's review page: sent, and the outbound message closes the thread.
+    page.goto(f"{live_server.url}/admin/conversations/draft/{pending[0].pk}/change/")
+    assert page.inner_text("#draft-status").strip() == "Sent"
+    last = page.locator("#thread .msg").last
+    assert "outbound" in last.get_attribute("class")
+    assert last.get_attribute("id") == f"message-{sent_draft.sent_message_id}"
+    assert "P.S. Thanks for being a VIP customer!" in last.inner_text()
+    assert "Edited and approved by agent" in page.inner_text("#decision")
+    assert page.locator("#decide-form").count() == 0  # a sent draft cannot be decided again
+    page.screenshot(path=str(ARTIFACTS / "review-page.png"), full_page=True)
+    _assert_nothing_overflows(page)
+
+    page.goto(f"{live_server.url}/admin/conversations/draft/{pending[1].pk}/change/")
+    page.screenshot(path=str(ARTIFACTS / "review-page-pending.png"), full_page=True)
+    _assert_nothing_overflows(page)
     page.fill("#reason", "Needs the warehouse's answer first")
     page.click("#reject")
     page.wait_for_load_state()
     rejected = Draft.objects.get(pk=pending[1].pk)
     assert rejected.status == "rejected"
     assert Approval.objects.get(draft=rejected).reason == "Needs the warehouse's answer first"
+    assert len(fake_zoho.sent) == 1  # a rejection sends nothing
+    assert time.monotonic() - started < TEST_BUDGET_SECONDS
+
+
+def test_ops_opens_the_weekly_demand_chart_from_the_product_requests_list(page, live_server):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from tests.knowledge.test_demand_trend import demand_fixture, monday_now
+
+    demand_fixture(monday_now())
+    ops = get_user_model().objects.create_user(username="ops-browser", password="ops-pass-123", is_staff=True)
+    ops.groups.add(Group.objects.get(name="Ops"))
+
+    _login(page, live_server, "ops-browser", "ops-pass-123")
+    page.goto(f"{live_server.url}/admin/catalog/productrequest/")
+    page.click("#demand-trend-link")
+    page.wait_for_selector("#demand-chart")
+    assert page.locator("#demand-chart rect.bar").count() == 8 + 2 + 1  # kayak every week, filter twice, stove once
+    assert page.locator("#demand-table tbody tr").first.inner_text().startswith("inflatable kayak")
+    box = page.locator("#demand-chart").bounding_box()
+    assert box["width"] > 300 and box["height"] > 150  # drawn, not collapsed
+    page.screenshot(path=str(ARTIFACTS / "demand-trend.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

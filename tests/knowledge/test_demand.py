@@ -11,7 +11,9 @@ from django.core.management import CommandError, call_command
 from assistants.services import draft_generate
 from catalog.demand import request_normalize
 from catalog.models import ProductRequest
+from catalog.services import InventoryFacts, inventory_item_upsert
 from omnichannel.blobstore import blob_get
+from omnichannel.models import AuditLog
 from tests.builders import make_inbound_message
 
 pytestmark = pytest.mark.django_db
@@ -28,13 +30,39 @@ def test_requests_are_normalized(text, expected):
     assert request_normalize(text) == expected
 
 
-def test_a_product_request_email_is_recorded_once_per_conversation_and_counted():
+def test_a_product_request_email_is_counted_once_however_often_it_is_redrafted():
     message = make_inbound_message(email="sam@example.org", subject="Kayaks", body="Do you sell inflatable kayaks?")
     draft_generate(message_id=message.pk)
-    draft_generate(message_id=message.pk, force=True)
+    draft_generate(message_id=message.pk, force=True)  # a re-draft (a correction, a replay) is not a new request
     request = ProductRequest.objects.get()
-    assert request.normalized == "inflatable kayak" and request.count == 2
+    assert request.normalized == "inflatable kayak" and request.count == 1
     assert request.conversation_id == message.conversation_id and request.customer is not None
+    assert AuditLog.objects.filter(event_type="demand.request_recorded").count() == 1
+
+    again = make_inbound_message(email="sam@example.org", subject="Re: Kayaks", body="Do you sell inflatable kayaks??",
+                                 thread=message.conversation.external_thread_id)
+    assert again.conversation_id == message.conversation_id
+    draft_generate(message_id=again.pk)  # the customer asking again in the thread is counted
+    draft_generate(message_id=again.pk, force=True)
+    assert ProductRequest.objects.get().count == 2
+
+
+def test_an_availability_question_about_an_item_out_of_stock_is_demand():
+    inventory_item_upsert(facts=InventoryFacts(sku="TENT-4P-GRY", title="Basecamp 4-person tent (grey)",
+                                               quantity_available=0, lead_time_days=21))
+    inventory_item_upsert(facts=InventoryFacts(sku="STOVE-TI-01", title="Titanium camp stove", quantity_available=42))
+    asked = make_inbound_message(email="ken@example.org", subject="Is the 4-person tent available?",
+                                 body="Hi, is the Basecamp 4-person tent in stock? I'd like to order one.")
+    outcome = draft_generate(message_id=asked.pk)
+    assert outcome.intent.intent == "availability"
+    draft_generate(message_id=asked.pk, force=True)
+    request = ProductRequest.objects.get()
+    assert request.normalized == "basecamp 4-person tent (grey) (out of stock)" and request.count == 1
+
+    in_stock = make_inbound_message(email="dennis@example.org", subject="Stove available?",
+                                    body="Is the titanium camp stove available?")
+    assert draft_generate(message_id=in_stock.pk).intent.intent == "availability"
+    assert ProductRequest.objects.count() == 1  # in stock: an ordinary question, not demand
 
 
 def _request(normalized: str, when: datetime, n: int, count: int = 1):

@@ -1,0 +1,164 @@
+"""Correction candidates: the same edit made by agents again and again, for Ops to turn into a Correction.
+
+Read from the unified diffs of edited approvals: each run of removed lines and the added lines
+that follow it is compared word by word, and every changed span becomes a (removed phrase ->
+added phrase) pair, normalized (case, spacing, punctuation at the ends). A one-word change keeps
+one word of context on each side ("is 14 days" -> "is 21 days"), so "14" -> "21" alone does not
+merge unrelated edits. Pairs are counted once per approval, ranked by how many approvals made
+them (then by recency), and left out when an active Correction's answer already says the added
+words.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.text import slugify
+
+from faq.models import Correction
+
+_EDGE_PUNCTUATION = ".,;:!?\"'()[]"
+_WORD = re.compile(r"[a-z][a-z'-]{3,}")
+_STOPWORDS = {"your", "that", "this", "with", "have", "from", "what", "when", "where", "will", "would", "could",
+              "there", "their", "about", "please", "thanks", "thank", "hello", "order", "just", "know", "like"}
+
+
+@dataclass(frozen=True)
+class Replacement:
+    removed: str  # normalized, with context for one-word changes
+    added: str
+    added_core: str  # the added words alone, what a Correction's answer would have to say
+    added_line: str  # the agent's full added line(s), as written: the suggested answer
+
+
+@dataclass
+class CorrectionCandidate:
+    removed: str
+    added: str
+    count: int
+    last_seen: datetime
+    approval_ids: list[int] = field(default_factory=list)
+    example_line: str = ""
+    suggested_pattern: str = ""
+
+    @property
+    def suggested_key(self) -> str:
+        return slugify(f"edit {self.added or 'remove ' + self.removed}")[:60].strip("-") or "edit-pattern"
+
+
+def _norm_token(token: str) -> str:
+    return token.lower().strip(_EDGE_PUNCTUATION)
+
+
+def _phrase(tokens: list[str]) -> str:
+    return " ".join(t for t in (_norm_token(t) for t in tokens) if t)
+
+
+def _blocks(diff: str) -> list[tuple[list[str], list[str]]]:
+    """(removed lines, added lines) for each change in a unified diff, context lines dropped."""
+    blocks, removed, added = [], [], []
+    for line in diff.splitlines():
+        if line.startswith(("---", "+++")) and not removed and not added:
+            continue  # file headers
+        if line.startswith("-"):
+            if added:  # a new removal after additions starts another change
+                blocks.append((removed, added))
+                removed, added = [], []
+            removed.append(line[1:])
+        elif line.startswith("+"):
+            added.append(line[1:])
+        else:  # context or a hunk header ends the change
+            if removed or added:
+                blocks.append((removed, added))
+            removed, added = [], []
+    if removed or added:
+        blocks.append((removed, added))
+    return blocks
+
+
+def _spans(opcodes: list[tuple]) -> list[tuple[int, int, int, int]]:
+    """Changed spans, with changes one equal word apart merged ("3-5 days" -> "5-7 business days")."""
+    spans: list[list[int]] = []
+    previous_equal = None
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            previous_equal = (i1, i2)
+            continue
+        if spans and previous_equal and previous_equal[1] - previous_equal[0] <= 1 and spans[-1][1] == previous_equal[0]:
+            spans[-1][1], spans[-1][3] = i2, j2
+        else:
+            spans.append([i1, i2, j1, j2])
+        previous_equal = None
+    return [tuple(s) for s in spans]
+
+
+def diff_replacements(diff: str) -> list[Replacement]:
+    """Every (removed phrase -> added phrase) an edit made, normalized; identical sides dropped."""
+    found = []
+    for removed_lines, added_lines in _blocks(diff):
+        before, after = " ".join(removed_lines).split(), " ".join(added_lines).split()
+        matcher = difflib.SequenceMatcher(a=[_norm_token(t) for t in before], b=[_norm_token(t) for t in after],
+                                          autojunk=False)
+        for i1, i2, j1, j2 in _spans(matcher.get_opcodes()):
+            core = _phrase(after[j1:j2])
+            if i2 - i1 <= 1 and j2 - j1 <= 1 and (i1 > 0 or i2 < len(before)):
+                # One word for one word: keep a word of context each side (the tokens around it are equal).
+                i1, j1 = (i1 - 1, j1 - 1) if i1 > 0 and j1 > 0 else (i1, j1)
+                i2, j2 = (i2 + 1, j2 + 1) if i2 < len(before) and j2 < len(after) else (i2, j2)
+            removed, added = _phrase(before[i1:i2]), _phrase(after[j1:j2])
+            if removed != added:
+                found.append(Replacement(removed=removed, added=added, added_core=core,
+                                         added_line=" ".join(line.strip() for line in added_lines).strip()))
+    return found
+
+
+def _covered(replacement: Replacement, answers: list[str]) -> bool:
+    # Whole words only: a correction saying "days" does not cover an edit that added "day".
+    return bool(replacement.added_core) and any(f" {replacement.added_core} " in f" {answer} " for answer in answers)
+
+
+def _suggested_pattern(texts: list[str]) -> str:
+    """The word most of the customers' messages share (what a Correction's pattern matches), or ''."""
+    counts = Counter(word for text in texts for word in set(_WORD.findall(text.lower())) - _STOPWORDS)
+    if not counts:
+        return ""
+    word, seen = max(counts.items(), key=lambda item: (item[1], len(item[0]), item[0]))
+    return word if seen * 2 >= len(texts) else ""
+
+
+def correction_candidates(*, min_count: int = 3, limit: int = 20, scan: int = 5000) -> list[CorrectionCandidate]:
+    """Repeated edits, most frequent first, leaving out what an active Correction already answers.
+    Reads the newest `scan` edited approvals (one query, plus one for the corrections)."""
+    from conversations.models import Approval  # read-only: what agents changed
+
+    approvals = (Approval.objects.filter(action=Approval.Action.EDIT).exclude(diff="")
+                 .select_related("draft__reply_to").order_by("-taken_at", "-id")[:scan])
+    answers = [_phrase(answer.split()) for answer in Correction.objects.filter(is_active=True)
+               .values_list("answer", flat=True)]
+    groups: dict[tuple[str, str], CorrectionCandidate] = {}
+    messages: dict[tuple[str, str], list[str]] = {}
+    for approval in approvals:
+        seen_here = set()
+        for replacement in diff_replacements(approval.diff):
+            key = (replacement.removed, replacement.added)
+            if key in seen_here or _covered(replacement, answers):
+                continue  # counted once per approval; or already a correction
+            seen_here.add(key)
+            candidate = groups.get(key)
+            if candidate is None:  # approvals come newest first: the first one seen is the latest example
+                candidate = groups[key] = CorrectionCandidate(
+                    removed=replacement.removed, added=replacement.added, count=0, last_seen=approval.taken_at,
+                    example_line=replacement.added_line)
+            candidate.count += 1
+            candidate.approval_ids.append(approval.pk)
+            inbound = approval.draft.reply_to
+            messages.setdefault(key, []).append(f"{inbound.subject} {inbound.body}" if inbound else "")
+    ranked = sorted((c for c in groups.values() if c.count >= min_count),
+                    key=lambda c: (-c.count, -c.last_seen.timestamp(), c.removed, c.added))[:limit]
+    for candidate in ranked:
+        candidate.suggested_pattern = _suggested_pattern(messages[(candidate.removed, candidate.added)])
+    return ranked

@@ -9,8 +9,20 @@ Postgres re-checks it against the latest committed row it had to wait for. SQLit
 
 from __future__ import annotations
 
+import json
+
+import psycopg
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import Model
+from django.db.models import JSONField, Model
+
+
+def _pg_value(field, value):
+    """What psycopg needs for one value, without Django's per-value field preparation (a third of a
+    backfill's time): JSON as text, cast to jsonb by the statement; everything else as it is."""
+    if isinstance(field, JSONField):
+        return None if value is None and field.null else json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
+    return value
 
 
 def rows_upsert_newer(*, model: type[Model], rows: list[Model], unique_field: str, update_fields: list[str],
@@ -39,11 +51,18 @@ def rows_upsert_newer(*, model: type[Model], rows: list[Model], unique_field: st
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     batch_size = max(1, min(batch_size, connection.ops.bulk_batch_size(fields, rows)))
     written: list[str] = []
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # On Postgres, a psycopg cursor with server-side binding on Django's own connection (same
+    # transaction): Django's default client-side binding quotes every array element in Python,
+    # which cost more than the statement itself.
+    with (psycopg.Cursor(connection.connection) if unnest else connection.cursor()) as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start:start + batch_size]
             # pre_save fills auto_now(_add) times; get_db_prep_save adapts JSON and dates per vendor.
-            values = [[f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields] for row in batch]
+            if unnest:
+                values = [[_pg_value(f, f.pre_save(row, True)) for f in fields] for row in batch]
+            else:
+                values = [[f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields] for row in batch]
             if unnest:
                 source = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 - type names from the model
                 params = [list(column) for column in zip(*values, strict=True)]
@@ -54,6 +73,6 @@ def rows_upsert_newer(*, model: type[Model], rows: list[Model], unique_field: st
                 f"INSERT INTO {table} ({columns}) {source} "  # noqa: S608
                 f"ON CONFLICT ({key}) DO UPDATE SET {set_clause} "
                 f"WHERE {table}.{stamp} IS NULL OR excluded.{stamp} > {table}.{stamp} "
-                f"RETURNING {table}.{key}", params)
+                f"RETURNING {table}.{key}", params, **({"binary": True} if unnest else {}))
             written.extend(str(r[0]) for r in cursor.fetchall())
     return written

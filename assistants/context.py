@@ -2,24 +2,26 @@
 
 Each fact comes with its `Source` (kind, id, score, and what it says), so a draft can cite
 where every tracking number, quantity, date or price came from. Reads only; nothing here
-writes. Customer facts are read from `customers` directly for now; when the
-`customer_summary` read model lands they should come from `customers.selectors`.
+writes. Customer facts (the customer, their latest orders, their open drafts) come from the
+`customer_summary` read model through `customers.selectors`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 import nh3
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 
 from assistants import vectorstore
 from assistants.models import StyleProfile
 from catalog.models import InventoryItem
 from customers.models import Customer, Order
+from customers.selectors import CustomerSummary, customer_find, customer_summary_get
 from faq.models import Correction, FaqEntry
 
 _ORDER_REF = re.compile(r"#\s?(\d{3,10})\b")
@@ -64,6 +66,9 @@ class DraftContext:
     site: list[Source] = field(default_factory=list)
     replies: list[Source] = field(default_factory=list)
     style: dict[str, Any] = field(default_factory=dict)
+    # Set when Chroma could not answer: the draft is made without site chunks and past replies.
+    retrieval_error: str = ""
+    retrieval_transient: bool = False
 
     def all_sources(self) -> list[Source]:
         found = [self.customer] if self.customer else []
@@ -121,20 +126,61 @@ def inventory_for_skus(skus: set[str]) -> list[Source]:
     return [_inventory_source(item, 0.9) for item in InventoryItem.objects.filter(sku__in=skus)] if skus else []
 
 
+def _summary_for(email: str) -> tuple[CustomerSummary | None, Customer | None]:
+    """The customer_summary read model for a sender, and the live customer row (or None).
+
+    The summary is looked up by the live customer's id, not by email: after an erasure or a
+    flush, a stale read-model row may still carry the email under an old id. A customer the read
+    model does not hold yet (a lead created by this very email, a refresh still pending) gets
+    None here and is read from the live rows instead."""
+    customer = customer_find(email=email)
+    if customer is not None and customer.is_erased:
+        customer = None
+    if customer is not None:
+        return customer_summary_get(customer_id=customer.pk), customer
+    return customer_summary_get(email=email), None  # a guest: the selector builds it from orders
+
+
+def _open_drafts(summary: CustomerSummary) -> list[dict[str, Any]]:
+    return [asdict(d) if is_dataclass(d) else dict(d) for d in summary.open_drafts]
+
+
+def _live_orders(email: str, customer: Customer | None) -> list[Order]:
+    # Guest checkouts have no customer row: their orders still carry the checkout email.
+    match = Q(email__iexact=email)
+    if customer is not None:
+        match |= Q(customer=customer)
+    return list(Order.objects.filter(match, is_erased=False).order_by("-placed_at", "-id")[:5])
+
+
 def _customer_and_orders(ctx: DraftContext) -> None:
     email = ctx.email.from_address
-    customer = Customer.objects.filter(email__iexact=email, is_erased=False).first() if email else None
-    if customer is not None:
+    if not email:
+        return
+    summary, customer = _summary_for(email)
+    if summary is not None and summary.customer_id is not None:
+        ctx.customer = Source("customer", str(summary.customer_id), 1.0, summary.name or summary.email, {
+            "name": summary.name, "first_name": (summary.name or "").split(" ")[0],
+            "segment": summary.segment, "orders_count": summary.orders_count,
+            "addresses": summary.shipping_addresses, "backordered_count": summary.backordered_count,
+            # Replies already waiting for an agent: a second email about the same thing should not
+            # be answered as if nothing were pending.
+            "open_drafts": _open_drafts(summary),
+        })
+    elif customer is not None:
         ctx.customer = Source("customer", str(customer.pk), 1.0, customer.name or customer.email, {
             "name": customer.name, "first_name": (customer.name or "").split(" ")[0],
             "segment": customer.segment, "orders_count": customer.orders_count,
             "addresses": customer.shipping_addresses,
         })
-    # Guest checkouts have no customer row: their orders still carry the checkout email.
-    match = Q(email__iexact=email) if email else Q(pk__in=[])
-    if customer is not None:
-        match |= Q(customer=customer)
-    orders = list(Order.objects.filter(match, is_erased=False).order_by("-placed_at", "-id")[:5]) if email else []
+    if summary is not None:
+        # The summary says which orders are the latest; their rows add what it leaves out (line
+        # items, refunds) and are read fresh, so a status changed since the last refresh is current.
+        ids = [line.id for line in summary.latest_orders]
+        rows = Order.objects.filter(pk__in=ids, is_erased=False).in_bulk()
+        orders = [rows[i] for i in ids if i in rows]
+    else:
+        orders = _live_orders(email, customer)
     refs = {f"#{n}" for n in _ORDER_REF.findall(ctx.text)}
     for order in orders:
         source = _order_source(order, 1.0 if order.name in refs else 0.8)
@@ -142,9 +188,9 @@ def _customer_and_orders(ctx: DraftContext) -> None:
         if order.name in refs and ctx.referenced_order is None:
             ctx.referenced_order = source
     if refs and ctx.referenced_order is None:
-        # An order number the sender quotes but that is not theirs is not disclosed.
+        # An older order the sender quotes (not among the latest five): only if it is theirs.
         named = Order.objects.filter(name__in=refs, is_erased=False).first()
-        if named is not None and email and named.email.lower() == email:
+        if named is not None and named.email.lower() == email:
             ctx.referenced_order = _order_source(named, 1.0)
             ctx.orders.insert(0, ctx.referenced_order)
 
@@ -200,13 +246,21 @@ def _faq(ctx: DraftContext) -> None:
 
 
 def _site_and_replies(ctx: DraftContext) -> None:
-    for hit in vectorstore.index_query(vectorstore.SITE, ctx.text, n=3):
+    try:
+        site_hits = vectorstore.index_query(vectorstore.SITE, ctx.text, n=3)
+        reply_hits = vectorstore.index_query(vectorstore.REPLIES, ctx.text, n=4)
+    except (vectorstore.VectorStoreError, ImproperlyConfigured) as exc:
+        # Postgres facts (orders, stock, corrections, FAQ) still make a useful draft; the caller
+        # lowers its confidence and records this error on the model run.
+        ctx.retrieval_error = str(exc)
+        ctx.retrieval_transient = getattr(exc, "transient", False)
+        return
+    for hit in site_hits:
         if hit.score >= settings.ASSISTANT_SITE_MIN_SCORE:
             ctx.site.append(Source("site", str(hit.metadata.get("snapshot_id", hit.id)), hit.score,
                                    hit.metadata.get("title") or hit.metadata.get("url", ""),
                                    {"text": hit.text[:600], "chunk_id": hit.id}, url=hit.metadata.get("url", "")))
-    replies = [hit for hit in vectorstore.index_query(vectorstore.REPLIES, ctx.text, n=4)
-               if hit.score >= settings.ASSISTANT_REPLY_MIN_SCORE]
+    replies = [hit for hit in reply_hits if hit.score >= settings.ASSISTANT_REPLY_MIN_SCORE]
     # Replies agents edited teach more than ones approved as drafted: they come first.
     replies.sort(key=lambda h: (not h.metadata.get("edited", False), -h.score))
     ctx.replies = [Source("reply", str(h.metadata.get("approval_id", h.id)), h.score, "approved reply",

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from assistants.context import email_in
 from assistants.services import draft_compose
+from customers.selectors import customer_summary_refresh
 
 GOLDENS_FILE = Path(settings.BASE_DIR) / "goldens" / "qa.yaml"
 
@@ -20,6 +21,9 @@ class GoldenResult:
     intent: str
     confidence: float
     failures: list[str] = field(default_factory=list)
+    # False for a case that lists the embedding backends it needs (`backends:`) and the current one
+    # is not among them: it is still run and shown, but not counted in the pass rate.
+    expected: bool = True
 
     @property
     def passed(self) -> bool:
@@ -56,10 +60,15 @@ def goldens_load(path: Path = GOLDENS_FILE) -> list[dict]:
 
 
 def goldens_run(path: Path = GOLDENS_FILE, provider: str | None = None) -> list[GoldenResult]:
+    # The cases assume the shop as it is now: bring the customer summary read model up to date
+    # rather than depend on when the debounced refresh last ran.
+    customer_summary_refresh()
     results = []
     for case in goldens_load(path):
         outcome = draft_compose(email=email_in(from_address=case["from"], subject=case["subject"] or "",
                                                body=case["body"] or ""), provider=provider)
+        backends = case.get("backends")
         results.append(GoldenResult(case["id"], outcome.intent.intent, outcome.result.confidence,
-                                    _check(case, outcome)))
+                                    _check(case, outcome),
+                                    expected=not backends or settings.EMBEDDING_BACKEND in backends))
     return results

@@ -3,7 +3,11 @@
 Reads and the provider call happen outside any transaction (a slow LLM must not hold row
 locks); only the final write of the model run and the draft is atomic. A failing provider
 leaves a failed model run with its error, and the grounded drafter still gives the agent a
-low-confidence starting point, so no email waits without a draft.
+low-confidence starting point, so no email waits without a draft. An unreachable Chroma gives
+a draft without site chunks and past replies (low confidence, the error on the run), unless
+the caller would rather retry (`wait_for_retrieval`, the task's early attempts). Anything else
+that goes wrong is recorded as a failed model run with a `draft.failed` audit row, then raised
+for the task to retry (transient) or to leave to the `ensure_drafts` sweep.
 """
 
 from __future__ import annotations
@@ -16,20 +20,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from assistants import intents
 from assistants.context import DraftContext, EmailIn, context_build, email_in
 from assistants.models import ModelRun
 from assistants.providers import ProviderError, ProviderResult, provider_for
+from assistants.providers.grounded import MODEL_SLUG as GROUNDED_SLUG
 from assistants.providers.grounded import draft_grounded
-from catalog.demand import product_request_record
+from assistants.vectorstore import VectorStoreError
+from catalog.demand import product_request_record, stockout_request_record
 from conversations.models import Draft, Message
 from conversations.services.drafts import draft_create
+from omnichannel.audit import audit_log_write
 from omnichannel.metrics import draft_latency_seconds
 
 logger = logging.getLogger(__name__)
 _FACT_TOKEN = re.compile(r"[\w-]*\d[\w.-]*")
+# A draft made without a provider or without retrieval is a starting point the agent must check.
+DEGRADED_CONFIDENCE = 0.3
 
 
 @dataclass
@@ -46,11 +55,16 @@ class DraftOutcome:
     def confidence(self) -> float:
         return self.draft.confidence if self.draft else self.result.confidence
 
+    @property
+    def retrieval_error(self) -> str:
+        return self.context.retrieval_error
+
     def as_json(self) -> dict:
         return {"intent": self.intent.intent, "intent_confidence": self.intent.confidence,
                 "confidence": self.confidence, "body": self.result.body, "model": self.result.model_slug,
                 "sources": [s.as_json() for s in self.result.used], "unsupported_facts": self.unsupported,
                 "missing": self.result.notes.get("missing", []), "provider_error": self.failure,
+                "retrieval_error": self.retrieval_error,
                 "draft_id": self.draft.pk if self.draft else None,
                 "model_run_id": self.model_run.pk if self.model_run else None}
 
@@ -71,9 +85,22 @@ def _cost(model: str, tokens_in: int, tokens_out: int) -> tuple[Decimal, bool]:
     return (Decimal(str(prices[0])) * tokens_in + Decimal(str(prices[1])) * tokens_out) / Decimal(1_000_000), True
 
 
-def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider: str | None = None) -> DraftOutcome:
-    """Context, intent and provider for one email; writes nothing (used by `draft_reply --dry-run`)."""
+def draft_error_is_transient(exc: BaseException) -> bool:
+    """Worth a retry: the database or the Chroma server dropped the connection, not a bug or bad data."""
+    if isinstance(exc, VectorStoreError):
+        return exc.transient
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider: str | None = None,
+                  wait_for_retrieval: bool = False) -> DraftOutcome:
+    """Context, intent and provider for one email; writes nothing (used by `draft_reply --dry-run`).
+
+    With `wait_for_retrieval`, a Chroma connection error is raised (so the task retries) instead
+    of drafting without site chunks and past replies."""
     ctx = context_build(email=email, agent_user_id=agent_user_id)
+    if ctx.retrieval_error and ctx.retrieval_transient and wait_for_retrieval:
+        raise VectorStoreError(ctx.retrieval_error, transient=True)
     intent = intents.intent_classify(subject=email.subject, body=email.body, matched_inventory=bool(ctx.inventory),
                                      names_order=ctx.referenced_order is not None)
     failure = ""
@@ -83,11 +110,20 @@ def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider:
         failure = str(exc)
         logger.warning("drafting provider failed, falling back to the grounded drafter: %s", exc)
         result = draft_grounded(ctx, intent)
-        result.confidence = min(result.confidence, 0.3)
+        result.confidence = min(result.confidence, DEGRADED_CONFIDENCE)
+    if ctx.retrieval_error:
+        result.confidence = min(result.confidence, DEGRADED_CONFIDENCE)
     unsupported = unsupported_facts(result.body, ctx, result)
     if unsupported:
-        result.confidence = min(result.confidence, 0.3)
+        result.confidence = min(result.confidence, DEGRADED_CONFIDENCE)
     return DraftOutcome(intent=intent, context=ctx, result=result, unsupported=unsupported, failure=failure)
+
+
+def _run_error(outcome: DraftOutcome) -> str:
+    errors = [outcome.failure] if outcome.failure else []
+    if outcome.retrieval_error:
+        errors.append(f"retrieval unavailable, drafted without site chunks and past replies: {outcome.retrieval_error}")
+    return "\n".join(errors)
 
 
 def _record_run(*, message: Message, outcome: DraftOutcome, latency_ms: int, provider: str) -> ModelRun:
@@ -100,38 +136,83 @@ def _record_run(*, message: Message, outcome: DraftOutcome, latency_ms: int, pro
         intent=outcome.intent.intent, sources=[s.as_json() for s in result.used],
         evaluation={"unsupported_facts": outcome.unsupported, "missing": result.notes.get("missing", []),
                     "banned_removed": result.notes.get("banned_removed", []), "priced": priced,
-                    "intent_scores": outcome.intent.scores, "fallback_from": provider if outcome.failure else ""},
+                    "intent_scores": outcome.intent.scores, "fallback_from": provider if outcome.failure else "",
+                    "retrieval_error": outcome.retrieval_error},
         input_truncated=outcome.context.email.truncated,
-        status=ModelRun.Status.FAILED if outcome.failure else ModelRun.Status.OK, error=outcome.failure,
+        status=ModelRun.Status.FAILED if outcome.failure else ModelRun.Status.OK, error=_run_error(outcome),
     )
 
 
-def draft_generate(*, message_id: int, force: bool = False, provider: str | None = None) -> DraftOutcome | None:
+def _record_failure(*, message: Message, provider: str, exc: BaseException, latency_ms: int) -> ModelRun | None:
+    """No draft came out: keep the error on a failed model run and in the audit log. Best effort,
+    since the database may be what failed; the task's retry and the ensure_drafts sweep still
+    bring the message back."""
+    error = f"{type(exc).__name__}: {exc}"[:4000]
+    transient = draft_error_is_transient(exc)
+    try:
+        with transaction.atomic():
+            run = ModelRun.objects.create(
+                conversation_id=message.conversation_id, message=message, provider=provider,
+                model_slug=settings.LLM_MODEL if provider == "openai" else GROUNDED_SLUG, prompt_hash="",
+                latency_ms=latency_ms, status=ModelRun.Status.FAILED, error=error,
+                evaluation={"exception": type(exc).__name__, "transient": transient},
+            )
+            audit_log_write(
+                event_type="draft.failed",
+                payload={"message_id": message.pk, "conversation_id": message.conversation_id,
+                         "model_run_id": run.pk, "provider": provider, "error": error, "transient": transient},
+                integration="assistant", obj=run,
+            )
+        return run
+    except Exception:  # noqa: BLE001 - recording must never hide the original error
+        logger.exception("could not record the failed draft of message %s", message.pk)
+        return None
+
+
+def draft_generate(*, message_id: int, force: bool = False, provider: str | None = None,
+                   wait_for_retrieval: bool = False) -> DraftOutcome | None:
     """Draft a reply to one inbound message. Idempotent: a message that already has a pending
-    draft keeps it unless `force` (a new correction, a manual regenerate)."""
-    message = Message.objects.select_related("conversation").get(pk=message_id)
+    draft keeps it unless `force` (a new correction, a manual regenerate).
+
+    Raises whatever stopped the draft, after recording it (`_record_failure`)."""
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None:
+        logger.warning("generate_draft: message %s no longer exists (erased or archived); nothing to draft", message_id)
+        return None
     if message.direction != Message.Direction.INBOUND or message.is_erased:
         return None
     if not force and Draft.objects.filter(reply_to=message, status=Draft.Status.PENDING).exists():
         return None
     provider = provider or settings.LLM_PROVIDER
     started = time.perf_counter()
-    outcome = draft_compose(
-        email=email_in(from_address=message.from_address, subject=message.subject, body=message.body,
-                       body_html=message.body_html),
-        provider=provider,
-    )
-    latency_ms = int((time.perf_counter() - started) * 1000)
-    with transaction.atomic():
-        outcome.model_run = _record_run(message=message, outcome=outcome, latency_ms=latency_ms, provider=provider)
-        outcome.draft = draft_create(
-            conversation_id=message.conversation_id, body=outcome.result.body, confidence=outcome.result.confidence,
-            intent=outcome.intent.intent, reply_to_id=message.pk, model_run=outcome.model_run,
-            correction_ids=[int(s.id) for s in outcome.result.used if s.kind == "correction"],
+    try:
+        outcome = draft_compose(
+            email=email_in(from_address=message.from_address, subject=message.subject, body=message.body,
+                           body_html=message.body_html),
+            provider=provider, wait_for_retrieval=wait_for_retrieval,
         )
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        with transaction.atomic():
+            outcome.model_run = _record_run(message=message, outcome=outcome, latency_ms=latency_ms,
+                                            provider=provider)
+            outcome.draft = draft_create(
+                conversation_id=message.conversation_id, body=outcome.result.body,
+                confidence=outcome.result.confidence, intent=outcome.intent.intent, reply_to_id=message.pk,
+                model_run=outcome.model_run,
+                correction_ids=[int(s.id) for s in outcome.result.used if s.kind == "correction"],
+                provider_error=outcome.failure, retrieval_error=outcome.retrieval_error,
+            )
+    except Exception as exc:
+        _record_failure(message=message, provider=provider, exc=exc,
+                        latency_ms=int((time.perf_counter() - started) * 1000))
+        raise
     draft_latency_seconds.observe(latency_ms / 1000)
+    demand = {"text": f"{message.subject}. {message.body}", "conversation_id": message.conversation_id,
+              "customer_id": message.conversation.customer_id, "requested_at": message.sent_at, "message_id": message.pk}
     if outcome.intent.intent == intents.PRODUCT_REQUEST:
-        # Demand mining: something the shop does not sell, counted per conversation.
-        product_request_record(text=f"{message.subject}. {message.body}", conversation_id=message.conversation_id,
-                               customer_id=message.conversation.customer_id, requested_at=message.sent_at)
+        # Demand mining, each message counted once: something the shop does not sell...
+        product_request_record(**demand)
+    elif outcome.intent.intent == intents.AVAILABILITY and outcome.context.inventory:
+        # ...or the item asked about (the best match) is out of stock.
+        stockout_request_record(item_id=int(outcome.context.inventory[0].id), **demand)
     return outcome

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import random
+
 from celery import shared_task
 
 from assistants.indexing import approved_reply_index
-from assistants.services import draft_generate
+from assistants.services import draft_error_is_transient, draft_generate
+
+DRAFT_MAX_RETRIES = 4
 
 
-@shared_task(name="generate_draft", acks_late=True)
-def generate_draft(message_id: int, force: bool = False) -> int | None:
-    outcome = draft_generate(message_id=message_id, force=force)
+def draft_retry_countdown(retries: int) -> float:
+    """Exponential backoff with jitter: about 10, 20, 40, 80 s, so a Postgres failover or a Chroma
+    restart is ridden out in a couple of minutes; later, the ensure_drafts sweep (every 10 min)."""
+    return min(300.0, 10.0 * 2 ** retries) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
+
+
+@shared_task(bind=True, name="generate_draft", acks_late=True, max_retries=DRAFT_MAX_RETRIES)
+def generate_draft(self, message_id: int, force: bool = False) -> int | None:
+    # Early attempts wait for an unreachable Chroma; the last one drafts without retrieval instead.
+    last_try = self.request.retries >= self.max_retries
+    try:
+        outcome = draft_generate(message_id=message_id, force=force, wait_for_retrieval=not last_try)
+    except Exception as exc:
+        # draft_generate has recorded a failed model run and a draft.failed audit row already.
+        if draft_error_is_transient(exc) and not last_try:
+            raise self.retry(exc=exc, countdown=draft_retry_countdown(self.request.retries)) from exc
+        raise  # permanent: the task fails (counted in celery_task_failures_total); ensure_drafts re-requests
     return outcome.draft.pk if outcome and outcome.draft else None
 
 

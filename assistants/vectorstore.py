@@ -20,6 +20,8 @@ import hashlib
 import math
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,47 @@ COLLECTIONS = (SITE, FAQ, REPLIES)
 
 LEXICAL_DIMENSIONS = 512
 _WORD = re.compile(r"[\w#-]+", re.UNICODE)
+
+
+class VectorStoreError(Exception):
+    """Chroma could not answer. `transient` when it is a connection problem worth retrying (a server
+    restarting); False for a broken store or configuration, which a retry will not fix."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import httpx
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        # HttpClient reports a refused connection as ValueError("Could not connect to a Chroma server...")
+        # with the httpx error only as its __context__, so the whole chain is checked.
+        if isinstance(seen, (httpx.TransportError, ConnectionError, TimeoutError)):
+            return True
+        if "Could not connect to a Chroma server" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _where() -> str:
+    return f"CHROMA_HOST={settings.CHROMA_HOST}:{settings.CHROMA_PORT}" if settings.CHROMA_HOST \
+        else f"CHROMA_PATH={settings.CHROMA_PATH}"
+
+
+@contextmanager
+def _chroma_errors(action: str) -> Iterator[None]:
+    """One error type for callers (the drafter degrades or retries on it), naming the store that failed."""
+    try:
+        yield
+    except (VectorStoreError, ImproperlyConfigured):
+        raise
+    except Exception as exc:  # chromadb raises ValueError, InternalError, httpx and OS errors alike
+        raise VectorStoreError(f"Chroma {action} failed ({_where()}): {type(exc).__name__}: {exc}",
+                               transient=_is_connection_error(exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -142,9 +185,13 @@ def _client():
         return _state["client"]
 
 
-def _collection(name: str):
+def _known(name: str) -> None:
     if name not in COLLECTIONS:
         raise ValueError(f"unknown collection {name!r}; expected one of {', '.join(COLLECTIONS)}")
+
+
+def _collection(name: str):
+    _known(name)
     client = _client()
     cache = _state["collections"]
     if name not in cache:
@@ -168,23 +215,27 @@ def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 
 def index_upsert(collection: str, items: list[IndexItem]) -> int:
     """Insert or replace items by id (stable ids make re-indexing never duplicate)."""
+    _known(collection)
     if not items:
         return 0
-    target = _collection(collection)
-    batch = _client().get_max_batch_size()
-    for start in range(0, len(items), batch):
-        chunk = items[start:start + batch]
-        target.upsert(ids=[i.id for i in chunk], documents=[i.text for i in chunk],
-                      metadatas=[_clean_metadata(i.metadata) for i in chunk])
+    with _chroma_errors("upsert"):
+        target = _collection(collection)
+        batch = _client().get_max_batch_size()
+        for start in range(0, len(items), batch):
+            chunk = items[start:start + batch]
+            target.upsert(ids=[i.id for i in chunk], documents=[i.text for i in chunk],
+                          metadatas=[_clean_metadata(i.metadata) for i in chunk])
     return len(items)
 
 
 def index_query(collection: str, text: str, *, n: int = 5, where: dict | None = None) -> list[Hit]:
-    target = _collection(collection)
-    if n <= 0 or target.count() == 0:
-        return []
-    result = target.query(query_texts=[text or " "], n_results=n, where=where,
-                          include=["documents", "metadatas", "distances"])
+    _known(collection)
+    with _chroma_errors("query"):
+        target = _collection(collection)
+        if n <= 0 or target.count() == 0:
+            return []
+        result = target.query(query_texts=[text or " "], n_results=n, where=where,
+                              include=["documents", "metadatas", "distances"])
     hits = []
     for id_, doc, meta, distance in zip(result["ids"][0], result["documents"][0], result["metadatas"][0],
                                         result["distances"][0], strict=False):
@@ -193,20 +244,26 @@ def index_query(collection: str, text: str, *, n: int = 5, where: dict | None = 
 
 
 def index_delete(collection: str, ids: list[str]) -> None:
+    _known(collection)
     if ids:
-        _collection(collection).delete(ids=list(ids))
+        with _chroma_errors("delete"):
+            _collection(collection).delete(ids=list(ids))
 
 
 def index_count(collection: str) -> int:
-    return _collection(collection).count()
+    _known(collection)
+    with _chroma_errors("count"):
+        return _collection(collection).count()
 
 
 def index_reset(collection: str) -> None:
     """Drop and recreate one collection (used by rehydrate_chroma before a rebuild)."""
-    target = _collection(collection)
-    _client().delete_collection(target.name)
-    _state["collections"].pop(collection, None)
-    _collection(collection)
+    _known(collection)
+    with _chroma_errors("reset"):
+        target = _collection(collection)
+        _client().delete_collection(target.name)
+        _state["collections"].pop(collection, None)
+        _collection(collection)
 
 
 def vectorstore_check() -> dict[str, Any]:

@@ -25,6 +25,8 @@ from faq.models import FaqEntry
 from faq.services import correction_upsert, faq_entry_create
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo_shop.json"
+DEMO_SITE_DIR = Path(settings.BASE_DIR) / "fixtures" / "site"  # the shop's own pages, offline
+DEMO_SITE_URL = "https://demo-shop.example/pages/"
 DEMO_USERS = {
     # username: (password, group, is_superuser)
     "agent": ("agent-demo-2026", "Agents", False),
@@ -118,4 +120,29 @@ def seed_demo(path: Path = DEMO_FILE) -> SeedReport:
                     raw_payload={"demo": True, "messageId": m["id"]},
                 ), customer=customer, integration="demo")
                 report.add("messages")
+    _seed_site_pages(report)  # after the commit: Chroma is never called inside a transaction
     return report
+
+
+def _seed_site_pages(report: SeedReport) -> None:
+    """The demo site's pages as `ingest_site` would keep them (snapshot, blob, chunks), without HTTP.
+    Re-indexed every run (stable chunk ids): the collection of the current embedding backend gets them."""
+    import hashlib
+
+    from django.utils import timezone
+
+    from integrations.models import SiteSnapshot
+    from integrations.site.crawler import html_title, index_snapshot
+    from omnichannel.blobstore import blob_put
+
+    for page in sorted(DEMO_SITE_DIR.glob("*.html")):
+        html, url = page.read_bytes(), DEMO_SITE_URL + page.stem
+        digest = hashlib.sha256(html).hexdigest()
+        snapshot = SiteSnapshot.objects.filter(url=url, sha256=digest, status=SiteSnapshot.Status.OK).first()
+        if snapshot is None:
+            snapshot = SiteSnapshot.objects.create(
+                url=url, sha256=digest, status=SiteSnapshot.Status.OK, http_status=200, content_type="text/html",
+                blob_key=blob_put(html, prefix="site").key, title=html_title(html.decode()), fetched_at=timezone.now())
+        chunks = index_snapshot(snapshot, html.decode())
+        SiteSnapshot.objects.filter(pk=snapshot.pk).update(chunk_count=chunks)
+        report.add("site pages")

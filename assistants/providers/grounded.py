@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from assistants import intents
+from assistants import intents, vectorstore
 from assistants.context import DraftContext, Source, inventory_for_skus
 from assistants.providers import ProviderResult, estimate_tokens, prompt_fingerprint
 
@@ -154,12 +154,27 @@ def _product_request(ctx: DraftContext, draft: _Draft) -> None:
               "requests like yours decide what we stock next.")
 
 
+def site_passage(question: str, page_text: str, *, sentences: int = 3) -> str:
+    """Sentences of a site chunk, quoted rather than paraphrased so every fact stays the page's:
+    its first sentence (what the page is about) and those closest to the question, in page order.
+    Headings (lines of fewer than four words) are left out."""
+    found = [sentence for line in page_text.splitlines() if len(line.split()) >= 4
+             for sentence in re.split(r"(?<=[.!?])\s+", line.strip()) if sentence]
+    if not found:
+        return " ".join(page_text.split())
+    rest = sorted(range(1, len(found)), key=lambda i: vectorstore.lexical_similarity(question, found[i]), reverse=True)
+    return " ".join(found[i] for i in sorted([0, *rest[:sentences - 1]]))
+
+
 def _general(ctx: DraftContext, draft: _Draft) -> None:
     best = ctx.corrections[:1] or ctx.faq[:1]
     if best:
         draft.say(best[0].facts["answer"], best[0])
     elif ctx.site:
-        draft.say(f"This page should help: {ctx.site[0].url}", ctx.site[0])
+        page = ctx.site[0]
+        title = page.label.split(" | ")[0].strip() or "our website"
+        draft.say(f"From our page \"{title}\": {site_passage(ctx.text, page.facts['text'])}\n"
+                  f"More details: {page.url}", page)
     else:
         draft.missing.append("answer")
         draft.say("Thank you for your message. I am checking this with our team and will get back to you shortly.")

@@ -19,8 +19,13 @@ def draft_create(
     reply_to_id: int | None = None,
     model_run=None,
     correction_ids: list[int] | None = None,
+    provider_error: str = "",
+    retrieval_error: str = "",
 ) -> Draft:
     """Create a pending draft; any older pending draft of the conversation becomes superseded.
+
+    `provider_error` / `retrieval_error`: why this draft is a fallback (the provider failed and the
+    grounded drafter stood in; Chroma was unreachable), kept in the audit row with the draft.
 
     The conversation row is locked first so two drafting workers for one thread serialize
     here, and the partial unique index guarantees at most one pending draft regardless.
@@ -46,7 +51,8 @@ def draft_create(
     audit_log_write(
         event_type="draft.created",
         payload={"conversation_id": conversation.pk, "intent": intent, "confidence": draft.confidence,
-                 "model_run_id": model_run.pk if model_run else None, "superseded": superseded},
+                 "model_run_id": model_run.pk if model_run else None, "superseded": superseded,
+                 "provider_error": provider_error, "retrieval_error": retrieval_error},
         integration="assistant", obj=draft,
     )
     return draft

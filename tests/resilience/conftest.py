@@ -24,11 +24,18 @@ def _database_url() -> str:
 
 
 class Worker:
-    def __init__(self, env: dict):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "omnichannel", "worker", "--loglevel=WARNING", "--concurrency=2",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{time.monotonic_ns()}@%h"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    def __init__(self, env: dict, log_path: Path):
+        self.log_path = log_path
+        with open(log_path, "ab") as log:  # the worker's own output, for the failure message
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "omnichannel", "worker", "--loglevel=WARNING",
+                 "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                 "-n", f"test-{time.monotonic_ns()}@%h"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log_tail(self, chars: int = 3000) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return text[-chars:]
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -37,7 +44,7 @@ class Worker:
 
 
 @pytest.fixture
-def celery_worker_process():
+def celery_worker_process(tmp_path):
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         pytest.skip("a real worker needs the Postgres test database and the Redis broker")
     app.conf.task_always_eager = False
@@ -52,7 +59,7 @@ def celery_worker_process():
     workers: list[Worker] = []
 
     def start(**extra_env) -> Worker:
-        worker = Worker({**env, **extra_env})
+        worker = Worker({**env, **extra_env}, tmp_path / f"worker-{len(workers)}.log")
         workers.append(worker)
         return worker
 

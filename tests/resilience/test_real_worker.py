@@ -28,11 +28,12 @@ def _payload(n: int) -> bytes:
 def test_a_task_set_off_by_a_request_runs_in_the_worker_with_the_requests_correlation_id(client, settings,
                                                                                         celery_worker_process):
     settings.ZOHO_WEBHOOK_SECRET = "worker-secret"
-    celery_worker_process()
+    worker = celery_worker_process()
     response = client.post("/webhooks/zoho/?token=worker-secret", data=_payload(1), content_type="application/json",
                            HTTP_X_CORRELATION_ID="req-abc-123")
     assert response.status_code == 200
-    assert wait_for(lambda: Draft.objects.filter(status="pending").exists())
+    assert wait_for(lambda: Draft.objects.filter(status="pending").exists(), timeout=180), (
+        list(WebhookDelivery.objects.values_list("status", "last_error")), worker.log_tail())
     ingested = AuditLog.objects.get(event_type="message.ingested")
     drafted = AuditLog.objects.get(event_type="draft.created")
     assert ingested.correlation_id == "req-abc-123" and drafted.correlation_id == "req-abc-123"

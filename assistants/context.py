@@ -123,7 +123,7 @@ def _inventory_source(item: InventoryItem, score: float) -> Source:
 
 def inventory_for_skus(skus: set[str]) -> list[Source]:
     """The stock facts of an order's own items (a backordered order's restock date)."""
-    return [_inventory_source(item, 0.9) for item in InventoryItem.objects.filter(sku__in=skus)] if skus else []
+    return [_inventory_source(item, 0.9) for item in InventoryItem.objects.sellable().filter(sku__in=skus)] if skus else []
 
 
 def _summary_for(email: str) -> tuple[CustomerSummary | None, Customer | None]:
@@ -199,7 +199,7 @@ def _inventory(ctx: DraftContext) -> None:
     words = _tokens(ctx.text)
     lowered = ctx.text.lower()
     scored = []
-    for item in InventoryItem.objects.all().only("pk", "sku", "title", "quantity_available", "lead_time_days",
+    for item in InventoryItem.objects.sellable().only("pk", "sku", "title", "quantity_available", "lead_time_days",
                                                  "price_cents", "currency"):
         if item.sku.lower() in lowered:
             scored.append((1.0, item))

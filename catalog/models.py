@@ -3,6 +3,12 @@ from __future__ import annotations
 from django.db import models
 
 
+class InventoryItemQuerySet(models.QuerySet):
+    def sellable(self) -> InventoryItemQuerySet:
+        """Items of products the shop still sells: what availability answers may offer."""
+        return self.filter(deleted_at__isnull=True)
+
+
 class InventoryItem(models.Model):
     """One sellable variant's stock: used for availability and lead-time answers."""
 
@@ -19,8 +25,14 @@ class InventoryItem(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     tracked = models.BooleanField(default=True)
     source_updated_at = models.DateTimeField(null=True, blank=True)
+    # Set by products/delete; the row is kept (orders and requests still name the sku). A product
+    # version newer than this clears it again.
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="When Shopify deleted the product; empty "
+                                      "while it is sold")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InventoryItemQuerySet.as_manager()
 
     class Meta:
         db_table = "inventory_items"

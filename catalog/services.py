@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 
 from catalog.models import InventoryItem
 from omnichannel.audit import audit_log_write
@@ -41,11 +42,30 @@ def inventory_item_upsert(*, facts: InventoryFacts, integration: str = "shopify"
         value = getattr(facts, name)
         if value is not None and value != "":
             setattr(item, name, value)
+    if item.deleted_at and item.source_updated_at and item.source_updated_at > item.deleted_at:
+        item.deleted_at = None  # the product came back after its deletion: sell it again
+        outcome = "reactivated"
     item.full_clean(validate_unique=False)
     item.save()
     audit_log_write(event_type=f"inventory.{outcome}", payload={"sku": item.sku,
                     "quantity_available": item.quantity_available}, integration=integration, obj=item)
     return item, outcome
+
+
+@transaction.atomic
+def inventory_items_product_deleted(*, product_id: str, deleted_at: datetime,
+                                    integration: str = "shopify") -> dict[str, list[str]]:
+    """Mark every item of a product Shopify deleted as no longer sold. The rows stay (orders and
+    requests still name their skus); availability reads skip them (`InventoryItem.objects.sellable()`).
+    An item holding a version newer than the deletion is left alone: the delete arrived late."""
+    items = list(InventoryItem.objects.select_for_update().filter(product_id=product_id).order_by("pk"))
+    newer = [i.sku for i in items if i.source_updated_at and i.source_updated_at > deleted_at]
+    marked = [i.sku for i in items if i.sku not in newer and (i.deleted_at is None or i.deleted_at < deleted_at)]
+    if marked:
+        InventoryItem.objects.filter(product_id=product_id, sku__in=marked).update(deleted_at=deleted_at)
+    audit_log_write(event_type="inventory.product_deleted", integration=integration, payload={
+        "product_id": product_id, "deleted_at": deleted_at.isoformat(), "marked": marked, "kept_newer": newer})
+    return {"marked": marked, "kept_newer": newer}
 
 
 @transaction.atomic
@@ -97,6 +117,9 @@ def inventory_items_bulk_upsert(*, facts_list: list[InventoryFacts], integration
         written += len(rows_upsert_newer(model=InventoryItem, rows=rows, unique_field="sku",
                                          update_fields=[n for n in _INVENTORY_FIELDS if n not in skipped]))
     stale = len(facts_list) - written
-    audit_log_write(event_type="inventory.bulk_upserted", payload={"upserted": written, "stale": stale},
-                    integration=integration)
+    # A product version newer than its deletion brings the items back (one statement for the batch).
+    reactivated = InventoryItem.objects.filter(
+        sku__in=list(newest), deleted_at__isnull=False, source_updated_at__gt=F("deleted_at")).update(deleted_at=None)
+    audit_log_write(event_type="inventory.bulk_upserted", payload={"upserted": written, "stale": stale,
+                    "reactivated": reactivated}, integration=integration)
     return {"upserted": written, "stale": stale}

@@ -27,6 +27,11 @@ class Customer(models.Model):
     source_updated_at = models.DateTimeField(null=True, blank=True, help_text="updated_at in Shopify")
     is_erased = models.BooleanField(default=False)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # Nullable so SQLite adds the column in place: rebuilding `customers` would break the customer_summary view.
+    shopify_deleted_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the shop deleted this customer in Shopify; our history is kept (erasure is a separate request)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -90,6 +90,27 @@ def customer_upsert(*, facts: CustomerFacts, integration: str = "shopify") -> tu
     return customer, outcome
 
 
+@transaction.atomic
+def customer_mark_deleted_in_shop(*, shopify_id: str, deleted_at: datetime,
+                                  integration: str = "shopify") -> tuple[Customer | None, str]:
+    """Note that the shop deleted this customer in Shopify. Only a mark: the customer's
+    conversations, orders and PII stay. Erasing PII is the separate, explicit erasure request
+    (customers/services_erasure.py), never a side effect of a delete.
+    Returns (customer, 'marked'|'already'|'unknown')."""
+    customer = Customer.objects.select_for_update().filter(shopify_id=shopify_id).first()
+    if customer is None:
+        outcome = "unknown"  # never synced: nothing of ours to mark
+    elif customer.shopify_deleted_at is not None and customer.shopify_deleted_at <= deleted_at:
+        outcome = "already"  # a redelivery
+    else:
+        customer.shopify_deleted_at = deleted_at
+        customer.save(update_fields=["shopify_deleted_at", "updated_at"])
+        outcome = "marked"
+    audit_log_write(event_type="customer.deleted_in_shop", integration=integration, obj=customer, payload={
+        "shopify_id": shopify_id, "deleted_at": deleted_at.isoformat(), "outcome": outcome})
+    return customer, outcome
+
+
 @dataclass
 class OrderFacts:
     shopify_id: str

@@ -10,18 +10,21 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 import requests
+from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from catalog.services import inventory_item_upsert, inventory_quantity_set
-from customers.services import customer_upsert, order_upsert
+from catalog.services import inventory_item_upsert, inventory_items_product_deleted, inventory_quantity_set
+from customers.services import customer_mark_deleted_in_shop, customer_upsert, order_upsert
 from integrations.models import ShopifyCursor
 from integrations.shopify import ingest
 from integrations.shopify.client import ShopifyClient, ShopifyError
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, delivery_failed
 from omnichannel.audit import audit_log_write
-from omnichannel.errors import InvalidPayload
+from omnichannel.errors import InvalidPayload, StateConflict
 from omnichannel.metrics import records_ingested_total, shopify_cursor_lag_seconds
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish
@@ -29,40 +32,52 @@ from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish
 logger = logging.getLogger(__name__)
 
 
-def _customer(data: dict, client: ShopifyClient) -> str:
+# Every handler gets the resource, a client, and when Shopify triggered the event (delete and
+# uninstall bodies carry no updated_at: this time orders them against the versions we hold).
+Handler = Callable[[dict, ShopifyClient, datetime], str]
+
+
+def _customer(data: dict, client: ShopifyClient, at: datetime) -> str:
     _, outcome = customer_upsert(facts=ingest.customer_facts(data))
     records_ingested_total.labels(source="shopify", kind="customer").inc()
     return outcome
 
 
-def _customer_deleted(data: dict, client: ShopifyClient) -> str:
-    # The shop deleted the account; our history (conversations, orders) stays. Erasure is its own flow.
-    audit_log_write(event_type="customer.deleted_in_shop", payload={"shopify_id": ingest.shopify_id(data)},
-                    integration="shopify")
-    return "noted"
+def _customer_deleted(data: dict, client: ShopifyClient, at: datetime) -> str:
+    # The shop deleted the account in Shopify: we only mark it. Our history (conversations, orders,
+    # PII) stays; erasing PII is a separate, explicit erasure request, never done here.
+    return customer_mark_deleted_in_shop(shopify_id=ingest.shopify_id(data), deleted_at=at)[1]
 
 
-def _order(data: dict, client: ShopifyClient) -> str:
+def _order(data: dict, client: ShopifyClient, at: datetime) -> str:
     _, outcome = order_upsert(facts=ingest.order_facts(data))
     records_ingested_total.labels(source="shopify", kind="order").inc()
     return outcome
 
 
-def _order_of(data: dict, client: ShopifyClient) -> str:
-    return _order(client.order_get(ingest.shopify_id(data, "order_id")), client)
+def _order_of(data: dict, client: ShopifyClient, at: datetime) -> str:
+    return _order(client.order_get(ingest.shopify_id(data, "order_id")), client, at)
 
 
-def _product(data: dict, client: ShopifyClient) -> str:
-    outcomes = [inventory_item_upsert(facts=facts)[1] for facts in ingest.product_inventory_facts(data)]
+def _product(data: dict, client: ShopifyClient, at: datetime) -> str:
+    # One transaction for the product: its variants' items are written (or left) together.
+    with transaction.atomic():
+        outcomes = [inventory_item_upsert(facts=facts)[1] for facts in ingest.product_inventory_facts(data)]
     records_ingested_total.labels(source="shopify", kind="inventory").inc(len(outcomes))
     return ",".join(outcomes) or "no skus"
 
 
-def _inventory_item(data: dict, client: ShopifyClient) -> str:
+def _product_deleted(data: dict, client: ShopifyClient, at: datetime) -> str:
+    # The body is only {"id": ...}: the product's items are found by product id.
+    result = inventory_items_product_deleted(product_id=ingest.shopify_id(data), deleted_at=at)
+    return f"deleted {len(result['marked'])}" + (f", kept newer {len(result['kept_newer'])}" if result["kept_newer"] else "")
+
+
+def _inventory_item(data: dict, client: ShopifyClient, at: datetime) -> str:
     return inventory_item_upsert(facts=ingest.inventory_item_facts(data))[1]
 
 
-def _inventory_level(data: dict, client: ShopifyClient) -> str:
+def _inventory_level(data: dict, client: ShopifyClient, at: datetime) -> str:
     item_id = ingest.shopify_id(data, "inventory_item_id")
     # A level is one location's count: the item's total needs every location's level.
     total = ingest.inventory_level_total(client.inventory_levels(item_id))
@@ -72,23 +87,20 @@ def _inventory_level(data: dict, client: ShopifyClient) -> str:
     return outcome
 
 
-def _uninstalled(data: dict, client: ShopifyClient) -> str:
-    audit_log_write(event_type="shopify.app_uninstalled", payload={"shop": str(data.get("domain") or "")},
-                    integration="shopify")
-    logger.error("the Shopify app was uninstalled from %s: syncing stops until it is reinstalled", data.get("domain"))
-    return "noted"
+def _uninstalled(data: dict, client: ShopifyClient, at: datetime) -> str:
+    shop = str(data.get("myshopify_domain") or data.get("domain") or "")
+    shopify_app_uninstalled_mark(shop=shop, uninstalled_at=at)
+    logger.warning("the Shopify app was uninstalled from %s at %s: the backfill refuses to run until it is "
+                   "reinstalled or an operator calls shopify_app_install_reset", shop or "the shop", at.isoformat())
+    return "uninstalled"
 
 
-def _ignored(data: dict, client: ShopifyClient) -> str:
-    return "noted"
-
-
-HANDLERS: dict[str, Callable[[dict, ShopifyClient], str]] = {
+HANDLERS: dict[str, Handler] = {
     "customers/create": _customer, "customers/update": _customer, "customers/delete": _customer_deleted,
     "orders/create": _order, "orders/updated": _order, "orders/paid": _order, "orders/fulfilled": _order,
     "orders/cancelled": _order, "orders/partially_fulfilled": _order,
     "fulfillments/create": _order_of, "fulfillments/update": _order_of, "refunds/create": _order_of,
-    "products/create": _product, "products/update": _product, "products/delete": _ignored,
+    "products/create": _product, "products/update": _product, "products/delete": _product_deleted,
     "inventory_levels/update": _inventory_level, "inventory_levels/connect": _inventory_level,
     "inventory_levels/disconnect": _inventory_level, "inventory_items/update": _inventory_item,
     "inventory_items/create": _inventory_item, "app/uninstalled": _uninstalled,
@@ -111,7 +123,7 @@ def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = No
         data = json.loads(bytes(delivery.body))
         if not isinstance(data, dict):
             raise InvalidPayload("body must be a JSON object")
-        outcome = handler(data, client or ShopifyClient.from_settings())
+        outcome = handler(data, client or ShopifyClient.from_settings(), _triggered_at(delivery))
     except (InvalidPayload, json.JSONDecodeError, UnicodeDecodeError) as exc:
         delivery_failed(delivery_id=delivery_id, exc=exc)
         return "invalid"
@@ -126,7 +138,85 @@ def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = No
         return "failed"
     webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.PROCESSED)
     _note_delta(delivery.topic)
+    if delivery.topic != "app/uninstalled":
+        _note_installed(delivery)
     return outcome
+
+
+def _triggered_at(delivery: WebhookDelivery) -> datetime:
+    """When Shopify triggered the event (X-Shopify-Triggered-At), else when we received it. A
+    replay keeps the original time, so a delete replayed later does not outrank newer versions."""
+    stamp = _header_time(delivery)
+    return stamp or delivery.received_at
+
+
+def _header_time(delivery: WebhookDelivery) -> datetime | None:
+    headers = delivery.headers or {}
+    value = headers.get("x-shopify-triggered-at") or headers.get("shopify-triggered-at") or ""
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
+
+
+# The app's install state lives in a ShopifyCursor row named "app" (the table operators already
+# watch in the admin): `last_run_status` "uninstalled" and `last_run_at` the time. It has no
+# `last_delta_at`, so the stale-cursor alert ignores it. While it says uninstalled the nightly
+# backfill refuses: our token no longer works, and hammering the shop would only collect 401s.
+APP_STATE = "app"
+UNINSTALLED = "uninstalled"
+
+
+@transaction.atomic
+def shopify_app_uninstalled_mark(*, shop: str, uninstalled_at: datetime) -> None:
+    state, _ = ShopifyCursor.objects.select_for_update().get_or_create(resource=APP_STATE)
+    # Only a newer fact moves the state: an old uninstall replayed after a reinstall changes nothing.
+    applied = state.last_run_at is None or uninstalled_at > state.last_run_at
+    if applied:
+        state.last_run_status, state.last_run_at = UNINSTALLED, uninstalled_at
+        state.save()
+    audit_log_write(event_type="shopify.app_uninstalled", integration="shopify",
+                    payload={"shop": shop, "uninstalled_at": uninstalled_at.isoformat(), "applied": applied})
+
+
+@transaction.atomic
+def shopify_app_install_reset(*, acting_user=None, reason: str = "manual reset") -> bool:
+    """Clear the uninstalled mark (after a reinstall). Returns False when there was none."""
+    state = ShopifyCursor.objects.select_for_update().filter(resource=APP_STATE, last_run_status=UNINSTALLED).first()
+    if state is None:
+        return False
+    uninstalled_at = state.last_run_at
+    state.last_run_status, state.last_run_at = "installed", timezone.now()
+    state.save()
+    audit_log_write(event_type="shopify.app_install_reset", acting_user=acting_user,
+                    integration=None if acting_user else "shopify", payload={
+                        "reason": reason, "uninstalled_at": uninstalled_at.isoformat() if uninstalled_at else None})
+    return True
+
+
+def shopify_app_installed_check() -> None:
+    """Raise StateConflict while the app is marked uninstalled (the backfill calls this first)."""
+    state = ShopifyCursor.objects.filter(resource=APP_STATE, last_run_status=UNINSTALLED).first()
+    if state is not None:
+        raise StateConflict(
+            f"the Shopify app was uninstalled at {state.last_run_at.isoformat() if state.last_run_at else '?'} "
+            "(audit event shopify.app_uninstalled): the backfill is refused. "
+            "Reinstall the app (the next webhook it triggers clears this), or after reinstalling run: manage.py shell "
+            "-c 'from integrations.shopify.events import shopify_app_install_reset; shopify_app_install_reset()'")
+
+
+def _note_installed(delivery: WebhookDelivery) -> None:
+    """A delivery Shopify triggered after the uninstall proves a reinstall: Shopify drops an
+    app's webhook subscriptions on uninstall, so only a new install can trigger new ones. Late
+    retries of older events do not count (their triggered-at is before the uninstall), nor do
+    deliveries without a triggered-at header."""
+    stamp = _header_time(delivery)
+    if stamp is None:
+        return
+    state = ShopifyCursor.objects.filter(resource=APP_STATE, last_run_status=UNINSTALLED).first()
+    if state is not None and state.last_run_at is not None and stamp > state.last_run_at:
+        shopify_app_install_reset(reason=f"reinstalled: {delivery.topic} triggered at {stamp.isoformat()}")
 
 
 _CURSOR_OF_TOPIC = {"customers": "customers", "orders": "orders", "fulfillments": "orders", "refunds": "orders",

@@ -8,6 +8,7 @@ from tqdm import tqdm
 
 from integrations.shopify.backfill import RESOURCES, VIAS, backfill_run
 from integrations.shopify.client import ShopifyError
+from omnichannel.errors import StateConflict
 
 
 class Command(BaseCommand):
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         try:
             reports = backfill_run(resources=None if resource == "all" else [resource], since=since_at, full=full,
                                    progress=bar.update, via=via)
+        except StateConflict as exc:  # e.g. the app was uninstalled: say so, no traceback
+            raise CommandError(exc.message) from None
         except ShopifyError as exc:
             raise CommandError(f"Shopify: {exc} (the cursor keeps the last committed page; run again to resume)") from exc
         finally:

@@ -20,7 +20,11 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import Parser
 from typing import Any
 
 import requests
@@ -105,6 +109,28 @@ class ZohoMessage:
             received_time_ms=int(data.get("receivedTime") or 0),
             has_attachment=str(data.get("hasAttachment", "0")) in {"1", "true", "True"}, raw=data,
         )
+
+
+@dataclass(frozen=True)
+class ZohoSentMessage:
+    """Zoho's answer to a send: its message id and the RFC Message-ID it gave the email (`mailId`)."""
+    message_id: str
+    mail_id: str
+    subject: str
+    raw: dict
+
+
+@dataclass(frozen=True)
+class ZohoOriginalMessage:
+    """The raw MIME source of one message, as Zoho stored it (headers and every part)."""
+    message_id: str
+    mime: str
+
+    def parsed(self) -> EmailMessage:
+        return Parser(policy=policy.default).parsestr(self.mime)
+
+
+MAIL_FORMATS = ("plaintext", "html")
 
 
 class ZohoClient:
@@ -229,19 +255,27 @@ class ZohoClient:
         raise ZohoError(f"no Zoho folder named or numbered {name_or_id!r}")
 
     def messages_list(self, *, folder_id: str, start: int = 1, limit: int = PAGE_LIMIT,
-                      thread_id: str | None = None) -> list[ZohoMessage]:
-        """GET messages/view (https://www.zoho.com/mail/help/api/get-emails-list.html)."""
-        params = {"folderId": folder_id, "start": start, "limit": min(limit, PAGE_LIMIT), "sortorder": "true"}
+                      thread_id: str | None = None, oldest_first: bool = False) -> list[ZohoMessage]:
+        """GET messages/view (https://www.zoho.com/mail/help/api/get-emails-list.html). Zoho sorts by
+        date, newest first unless `sortorder=true` (ascending); `start` is 1-based."""
+        params = {"folderId": folder_id, "start": start, "limit": min(limit, PAGE_LIMIT),
+                  "sortorder": "true" if oldest_first else "false"}
         if thread_id:
             params["threadId"] = thread_id
         return [ZohoMessage.from_api(m) for m in self._call("GET", "messages/view", params=params) or []]
 
-    def messages_iter(self, *, folder_id: str, limit: int = PAGE_LIMIT):
-        """Every message of a folder, page by page (`start` is 1-based)."""
-        start = 1
+    def messages_iter(self, *, folder_id: str, limit: int = PAGE_LIMIT, oldest_first: bool = False
+                      ) -> Iterator[ZohoMessage]:
+        """The messages of a folder, page by page, newest first by default. A page is requested only
+        when the caller reads past the previous one, so stopping early saves the remaining requests.
+        Mail arriving while paging pushes older messages onto the next page: repeats are dropped."""
+        start, seen = 1, set()
         while True:
-            page = self.messages_list(folder_id=folder_id, start=start, limit=limit)
-            yield from page
+            page = self.messages_list(folder_id=folder_id, start=start, limit=limit, oldest_first=oldest_first)
+            for message in page:
+                if message.message_id not in seen:
+                    seen.add(message.message_id)
+                    yield message
             if len(page) < limit:
                 return
             start += len(page)
@@ -275,6 +309,37 @@ class ZohoClient:
         if "messageId" not in data:
             raise ZohoError(f"Zoho reply answer has no messageId: {str(data)[:200]}")
         return str(data["messageId"])
+
+    def message_send(self, *, from_address: str, to_address: str, subject: str, content: str,
+                     cc_address: str = "", bcc_address: str = "", mail_format: str = "plaintext") -> ZohoSentMessage:
+        """POST messages (https://www.zoho.com/mail/help/api/post-send-an-email.html): a new email, not a
+        reply, so Zoho starts a new thread. Addresses are comma-separated. Not idempotent: retried only
+        when Zoho refused it or it never left (see the module docstring), else a `maybe_sent` ZohoError."""
+        for name, value in (("from_address", from_address), ("to_address", to_address)):
+            if "@" not in value:
+                raise ValueError(f"message_send: {name} must be an email address, got {value!r}")
+        if mail_format not in MAIL_FORMATS:
+            raise ValueError(f"message_send: mail_format must be one of {MAIL_FORMATS}, got {mail_format!r}")
+        body = {"fromAddress": from_address, "toAddress": to_address, "subject": subject, "content": content,
+                "mailFormat": mail_format}
+        if cc_address:
+            body["ccAddress"] = cc_address
+        if bcc_address:
+            body["bccAddress"] = bcc_address
+        data = self._call("POST", "messages", json=body) or {}
+        if "messageId" not in data:
+            # Zoho took it (200) but we cannot tell which message it became: not safe to send again.
+            raise ZohoError(f"Zoho send answer has no messageId: {str(data)[:200]}", maybe_sent=True)
+        return ZohoSentMessage(message_id=str(data["messageId"]), mail_id=str(data.get("mailId") or ""),
+                               subject=str(data.get("subject") or subject), raw=data)
+
+    def message_original(self, *, message_id: str) -> ZohoOriginalMessage:
+        """GET messages/{messageId}/originalmessage (https://www.zoho.com/mail/help/api/get-original-message.html):
+        the MIME source, in `data.content`. A read, so retried like every GET."""
+        data = self._call("GET", f"messages/{message_id}/originalmessage") or {}
+        if not isinstance(data.get("content"), str):
+            raise ZohoError(f"Zoho originalmessage answer for {message_id} has no content: {str(data)[:200]}")
+        return ZohoOriginalMessage(message_id=str(data.get("messageId") or message_id), mime=data["content"])
 
 
 def _json(response: requests.Response) -> dict:

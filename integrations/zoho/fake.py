@@ -3,9 +3,11 @@
 It follows the documented shapes: `{status: {code, description}, data}` envelopes, 64-bit ids,
 `messages/view` paging with 1-based `start` and `limit` <= 200, `content`, `attachmentinfo`,
 attachment download (answered with the attachment's `contentType` when a test gives one), and
-reply by `POST messages/{id}` with `action: reply`. It serves the mailbox in
-fixtures/zoho/mailbox.json and can be told to fail: `fail_next(status, times, retry_after)`
-answers the next requests with that status.
+reply by `POST messages/{id}` with `action: reply`, a new email by `POST messages`, and the MIME
+source by `GET messages/{id}/originalmessage`. Like Zoho, `messages/view` lists newest first
+(by receivedTime) unless `sortorder=true`. It serves the mailbox in fixtures/zoho/mailbox.json
+and can be told to fail: `fail_next(status, times, retry_after)` answers the next requests with
+that status, `fail_nth(n, status, path_contains)` only the n-th matching request from now.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import json
 import re
 import threading
 import time
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -29,12 +34,14 @@ class FakeZoho:
         self.messages: dict[str, dict] = {str(m["messageId"]): m for m in data.get("messages", [])}
         self.contents: dict[str, str] = {str(k): v for k, v in data.get("contents", {}).items()}
         self.attachments: dict[str, list[dict]] = data.get("attachments", {})
+        self.originals: dict[str, str] = {str(k): v for k, v in data.get("originals", {}).items()}
         self.sent: list[dict] = []
         self.requests: list[tuple[str, str]] = []
         self.token_refreshes = 0
         self.token_ttl = token_ttl
         self.valid_tokens: set[str] = set()
         self.failures: list[tuple[int, float | None, dict | None]] = []
+        self.nth_failures: list[dict] = []  # {"left": n, "path": substring, "failure": (status, retry_after, body)}
         self.delay_seconds = 0.0
         self._lock = threading.Lock()
         self._next_id = 1_900_000_000_000_000_000
@@ -50,10 +57,46 @@ class FakeZoho:
         with self._lock:
             self.failures += [(status, retry_after, body)] * times
 
-    def add_message(self, message: dict, content: str = "") -> None:
+    def fail_nth(self, n: int, status: int, *, path_contains: str = "", retry_after: float | None = None,
+                 body: dict | None = None) -> None:
+        """Answer the n-th request from now whose path contains `path_contains` with `status`
+        (a crash in the middle of a run: the requests before it succeed)."""
+        with self._lock:
+            self.nth_failures.append({"left": n, "path": path_contains, "failure": (status, retry_after, body)})
+
+    def add_message(self, message: dict, content: str = "", original: str = "") -> None:
         self.messages[str(message["messageId"])] = message
         if content:
             self.contents[str(message["messageId"])] = content
+        if original:
+            self.originals[str(message["messageId"])] = original
+
+    def _failure_for(self, path: str):
+        with self._lock:
+            for rule in self.nth_failures:
+                if rule["path"] in path:
+                    rule["left"] -= 1
+                    if rule["left"] == 0:
+                        self.nth_failures.remove(rule)
+                        return rule["failure"]
+            return self.failures.pop(0) if self.failures else None
+
+    def original_of(self, message_id: str) -> str:
+        """The MIME source: the one a test gave, else one built from the listed fields and content."""
+        if message_id in self.originals:
+            return self.originals[message_id]
+        msg, mime = self.messages[message_id], EmailMessage()
+        headers = msg.get("_headers", {})
+        mime["From"] = msg.get("fromAddress", "")
+        mime["To"] = msg.get("toAddress", "")
+        mime["Subject"] = msg.get("subject", "")
+        mime["Date"] = format_datetime(datetime.fromtimestamp(int(msg.get("receivedTime", 0)) / 1000, tz=UTC))
+        mime["Message-ID"] = headers.get("Message-ID", f"<{message_id}@fake.zoho>")
+        for name in ("In-Reply-To", "References"):
+            if headers.get(name):
+                mime[name] = headers[name]
+        mime.set_content(self.contents.get(message_id, msg.get("summary", "")), subtype="html")
+        return mime.as_string()
 
     def _new_id(self) -> str:
         with self._lock:
@@ -76,7 +119,10 @@ class FakeZoho:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (the timeout tests): what real Zoho would see too
 
             def _ok(self, data):
                 self._send(200, {"status": {"code": 200, "description": "success"}, "data": data})
@@ -96,8 +142,7 @@ class FakeZoho:
                 body = self._body()
                 if fake.delay_seconds:
                     time.sleep(fake.delay_seconds)
-                with fake._lock:
-                    failure = fake.failures.pop(0) if fake.failures else None
+                failure = fake._failure_for(url.path)
                 if failure:
                     status, retry_after, payload = failure
                     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
@@ -127,8 +172,11 @@ class FakeZoho:
                     start, limit = int(query.get("start", ["1"])[0]), int(query.get("limit", ["10"])[0])
                     if limit > 200:
                         return self._send(400, {"status": {"code": 400, "description": "limit exceeds 200"}, "data": {}})
+                    # Zoho's default order is by date, newest first; sortorder=true is ascending.
+                    oldest_first = query.get("sortorder", ["false"])[0] == "true"
                     rows = sorted((msg for msg in fake.messages.values() if str(msg.get("folderId")) == folder),
-                                  key=lambda msg: int(msg.get("receivedTime", 0)))
+                                  key=lambda msg: (int(msg.get("receivedTime", 0)), int(msg["messageId"])),
+                                  reverse=not oldest_first)
                     thread = query.get("threadId", [None])[0]
                     if thread:
                         rows = [r for r in rows if str(r.get("threadId")) == thread]
@@ -155,6 +203,22 @@ class FakeZoho:
                         return self._send(404, {"status": {"code": 404, "description": "No attachment"}, "data": {}})
                     return self._send(200, None, raw=found["content"].encode(),
                                       content_type=found.get("contentType", "application/octet-stream"))
+                m = re.match(r"^messages/([^/]+)/originalmessage$", path)
+                if method == "GET" and m:
+                    if m.group(1) not in fake.messages:
+                        return self._send(404, {"status": {"code": 404, "description": "Message not found"}, "data": {}})
+                    return self._ok({"messageId": m.group(1), "content": fake.original_of(m.group(1))})
+                if method == "POST" and path == "messages":
+                    payload = json.loads(body or b"{}")
+                    if not payload.get("fromAddress") or not payload.get("toAddress"):
+                        return self._send(400, {"status": {"code": 400, "description": "Invalid Input"},
+                                                "data": {"moreInfo": "fromAddress and toAddress are required"}})
+                    new_id = fake._new_id()
+                    fake.sent.append({**payload, "messageId": new_id, "inReplyTo": None})
+                    return self._ok({"messageId": new_id, "mailId": f"<{new_id}@fake.zoho>",
+                                     **{k: payload.get(k, "") for k in ("subject", "fromAddress", "toAddress",
+                                                                        "ccAddress", "bccAddress", "content",
+                                                                        "mailFormat")}})
                 m = re.match(r"^messages/([^/]+)$", path)
                 if method == "POST" and m:
                     payload = json.loads(body or b"{}")

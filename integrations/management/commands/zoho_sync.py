@@ -2,6 +2,7 @@
 
 import sys
 
+import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
@@ -12,7 +13,8 @@ from integrations.zoho.sync import zoho_sync_folder
 
 
 class Command(BaseCommand):
-    help = "Fetch messages newer than the folder's checkpoint and ingest them; resumable after a crash."
+    help = ("List the folder newest first down to its checkpoint, then ingest the new messages oldest first; "
+            "resumable after a crash.")
 
     def add_arguments(self, parser):
         parser.add_argument("--since", help="ISO time to start from instead of the stored checkpoint")
@@ -27,8 +29,9 @@ class Command(BaseCommand):
         bar = tqdm(desc="zoho messages", unit="msg", disable=not sys.stderr.isatty())
         try:
             counts = zoho_sync_folder(client=ZohoClient.from_settings(), folder=folder or settings.ZOHO_INBOX_FOLDER_ID,
-                                      since=since_at, progress=lambda _m: bar.update(1))
-        except ZohoError as exc:
+                                      since=since_at, progress=lambda _m: bar.update(1),
+                                      on_total=lambda total: bar.reset(total=total))
+        except (ZohoError, requests.RequestException) as exc:  # the checkpoint holds: the next run resumes
             raise CommandError(f"Zoho: {exc}") from exc
         finally:
             bar.close()

@@ -49,8 +49,11 @@ def nodes(data: dict, name: str) -> list[dict]:
     if value in (None, ""):
         return []
     if isinstance(value, dict):
+        edges = value.get("edges") or []
+        if "nodes" not in value and not isinstance(edges, list):
+            raise InvalidPayload(f"field '{name}.edges' must be a list")
         items = value.get("nodes") if "nodes" in value else [
-            e.get("node") if isinstance(e, dict) else e for e in value.get("edges") or []]
+            e.get("node") if isinstance(e, dict) else e for e in edges]
         return ingest._objects(items, f"{name}.nodes")
     raise InvalidPayload(f"field {name!r} must be a connection object with nodes or edges")
 
@@ -84,7 +87,8 @@ def customer_facts(data: dict) -> CustomerFacts:
     if not isinstance(data, dict):
         raise InvalidPayload("a customer must be a JSON object")
     count = data.get("numberOfOrders") or 0  # UnsignedInt64: a string in JSON
-    if isinstance(count, bool) or not (isinstance(count, int) or (isinstance(count, str) and count.isdigit())):
+    digits = isinstance(count, str) and count.isascii() and count.isdigit()  # '²'.isdigit() is True too
+    if isinstance(count, bool) or not (isinstance(count, int) or digits):
         raise InvalidPayload(f"field 'numberOfOrders' must be a non-negative integer, not {count!r}"[:200])
     orders_count = int(count)
     spent = _money(data.get("amountSpent"), "amountSpent")

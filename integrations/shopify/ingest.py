@@ -38,7 +38,10 @@ def when(data: dict, name: str, *, required: bool = False) -> datetime | None:
         if required:
             raise InvalidPayload(f"field {name!r} is required")
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed but impossible: month 13, day 0, an offset of -30:00
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise InvalidPayload(f"field {name!r} is not an ISO 8601 time with an offset: {value!r}"[:200])
     return parsed
@@ -51,8 +54,10 @@ def cents(value, name: str) -> int:
         raise InvalidPayload(f"field {name!r} must be a decimal string like '19.99', not {value!r}"[:200])
     try:
         amount = (Decimal(str(value)) * 100).quantize(Decimal(1))
-    except InvalidOperation:
+    except (InvalidOperation, ArithmeticError):  # also 'NaN', and exponents past Decimal's range
         raise InvalidPayload(f"field {name!r} is not a decimal amount: {value!r}"[:200]) from None
+    if not amount.is_finite():
+        raise InvalidPayload(f"field {name!r} is not a decimal amount: {value!r}"[:200])
     if amount < 0:
         raise InvalidPayload(f"field {name!r} must not be negative: {value!r}")
     return int(amount)
@@ -146,6 +151,7 @@ def _line_items(items) -> list[dict]:
 
 def out_of_stock_skus(skus: set[str]) -> set[str]:
     """One query for a whole page of orders (the backfill), instead of one per order."""
+    skus = {sku for sku in skus if "\x00" not in sku}  # Postgres text cannot hold NUL: no stored sku has one
     if not skus:
         return set()
     return set(InventoryItem.objects.filter(sku__in=skus, quantity_available__lte=0, tracked=True)

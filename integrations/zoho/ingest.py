@@ -93,7 +93,11 @@ def _sent_at(payload: dict) -> datetime:
 
 def addresses(raw: str) -> list[str]:
     """Zoho sends address lists as text, often HTML-escaped: '&lt;a@b.com&gt;,"Name" <c@d.com>'."""
-    return [addr.lower() for _, addr in getaddresses([html_lib.unescape(raw or "")]) if "@" in addr]
+    try:
+        pairs = getaddresses([html_lib.unescape(raw or "")])
+    except RecursionError:  # the standard parser recurses per nested '(' comment: thousands of them
+        raise InvalidPayload("an address list is not readable (too deeply nested comments)") from None
+    return [addr.lower() for _, addr in pairs if "@" in addr]
 
 
 def html_to_text(raw_html: str) -> str:

@@ -12,3 +12,7 @@ class OmnichannelConfig(AppConfig):
         from omnichannel.roles import roles_sync_after_migrate
 
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="omnichannel.roles_sync")
+
+        from omnichannel.auth_backends import connect_signals
+
+        connect_signals()  # a change of who holds which permission invalidates the cached sets

@@ -160,6 +160,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Auth, i18n, static -----------------------------------------------------------------
+# ModelBackend, with each user's permission set cached across requests (omnichannel/auth_backends.py).
+AUTHENTICATION_BACKENDS = ["omnichannel.auth_backends.CachedPermissionsBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

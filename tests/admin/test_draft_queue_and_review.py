@@ -35,6 +35,8 @@ def _drafts(n: int) -> list[Draft]:
 
 
 def _queries(client, url: str) -> int:
+    # Steady state: the first request of a session also loads the agent's permission set into the cache.
+    assert client.get(url).status_code == 200
     executed = []
 
     def count(execute, sql, params, many, context):

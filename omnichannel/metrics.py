@@ -6,14 +6,13 @@ per-process files that the /metrics view aggregates.
 
 `drafts_pending` and `shopify_cursor_lag_seconds` are states of the database, not events of
 one process: /metrics computes them from Postgres at every scrape (omnichannel/metrics_view.py),
-so a lag keeps growing while no delta arrives and the stale-cursor rule can fire. The gauge
-objects below stay only because ingest code sets them; they are in no registry, and their
-multiprocess files are left out of the scrape, so they can never shadow the scrape-time value.
+so a lag keeps growing while no delta arrives and the stale-cursor rule can fire. No process
+sets them, so no stale per-process copy can shadow the scrape-time value.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
 records_ingested_total = Counter(
     "records_ingested_total", "Records written by ingest paths", ["source", "kind"],
@@ -25,16 +24,6 @@ draft_latency_seconds = Histogram(
     "draft_latency_seconds", "Time to generate one draft",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
-drafts_pending = Gauge(
-    "drafts_pending", "Drafts waiting for an agent", multiprocess_mode="livemax", registry=None,
-)
-shopify_cursor_lag_seconds = Gauge(
-    "shopify_cursor_lag_seconds", "Seconds since the last delta per Shopify resource", ["resource"],
-    multiprocess_mode="livemax", registry=None,
-)
 celery_task_failures_total = Counter(
     "celery_task_failures_total", "Celery tasks that failed after their last retry", ["task"],
 )
-
-# Computed from the database at scrape time (metrics_view.DatabaseStateCollector).
-SCRAPE_TIME_METRICS = frozenset({"drafts_pending", "shopify_cursor_lag_seconds"})

@@ -3,7 +3,8 @@
 With several gunicorn or Celery processes, PROMETHEUS_MULTIPROC_DIR makes prometheus_client
 write per-process files; the view then aggregates them with a MultiProcessCollector built per
 scrape. Without it, the process's own registry is served (one process: runserver, tests).
-Metrics that describe the database's state (SCRAPE_TIME_METRICS) are read from it per scrape.
+Metrics that describe the database's state (drafts_pending, shopify_cursor_lag_seconds) are read
+from it per scrape, by DatabaseStateCollector.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from django.http import HttpResponse
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
-
-from omnichannel.metrics import SCRAPE_TIME_METRICS
 
 logger = logging.getLogger(__name__)
 
@@ -70,16 +69,6 @@ class DatabaseStateCollector:
         yield lag
 
 
-class _Without:
-    """Another collector's metrics minus the ones computed at scrape time (no duplicate families)."""
-
-    def __init__(self, source, names: frozenset[str]):
-        self.source, self.names = source, names
-
-    def collect(self):
-        return (family for family in self.source.collect() if family.name not in self.names)
-
-
 def _registry(*, database_state: bool = True) -> CollectorRegistry:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -87,7 +76,7 @@ def _registry(*, database_state: bool = True) -> CollectorRegistry:
         multiprocess.MultiProcessCollector(source)
     else:
         source = REGISTRY
-    registry.register(_Without(source, SCRAPE_TIME_METRICS))
+    registry.register(source)
     if database_state:
         registry.register(DatabaseStateCollector())
     return registry

@@ -31,7 +31,7 @@ from integrations.shopify import bulk, graphql_ingest, ingest
 from integrations.shopify.client import ShopifyClient
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload
-from omnichannel.metrics import records_ingested_total, shopify_cursor_lag_seconds
+from omnichannel.metrics import records_ingested_total
 
 logger = logging.getLogger(__name__)
 
@@ -191,8 +191,6 @@ def _finish(*, cursor: ShopifyCursor, resource: str, report: ResourceReport, ful
         cursor.last_run_at, cursor.page_info = timezone.now(), ""
         cursor.last_run_status = "partial" if report.invalid else "ok"
         cursor.save()
-    if cursor.last_delta_at:
-        shopify_cursor_lag_seconds.labels(resource=resource).set((timezone.now() - cursor.last_delta_at).total_seconds())
     audit_log_write(event_type="shopify.backfill", integration="shopify", payload={
         "resource": resource, "via": via, "pages": report.pages, "upserted": report.upserted, "stale": report.stale,
         "invalid": report.invalid[:50], "full": full, "since": since.isoformat() if since else None})

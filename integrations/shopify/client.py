@@ -13,13 +13,13 @@ import logging
 import re
 import threading
 import time
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 from django.conf import settings
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from integrations.http_retry import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 PAGE_LIMIT = 250  # Shopify's maximum page size for REST lists
@@ -30,24 +30,6 @@ class ShopifyError(Exception):
     def __init__(self, message: str, *, status: int = 0, permanent: bool = True, retry_after: float | None = None):
         super().__init__(message)
         self.status, self.permanent, self.retry_after = status, permanent, retry_after
-
-
-def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After is either delay-seconds or an HTTP-date (RFC 9110 section 10.2.3); None if neither."""
-    if not value or not value.strip():
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        logger.warning("unparseable Retry-After %r: backing off exponentially", value[:100])
-        return None
-    if when.tzinfo is None:  # an HTTP-date is always GMT
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _retryable(exc: BaseException) -> bool:

@@ -25,7 +25,7 @@ from integrations.shopify.client import ShopifyClient, ShopifyError
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, delivery_failed
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload, StateConflict
-from omnichannel.metrics import records_ingested_total, shopify_cursor_lag_seconds
+from omnichannel.metrics import records_ingested_total
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish
 
@@ -229,4 +229,3 @@ def _note_delta(topic: str) -> None:
     if resource:
         cursor, _ = ShopifyCursor.objects.get_or_create(resource=resource)
         ShopifyCursor.objects.filter(pk=cursor.pk).update(last_delta_at=timezone.now())
-        shopify_cursor_lag_seconds.labels(resource=resource).set(0)

@@ -82,10 +82,8 @@ _MULTIPROCESS_SCRAPE = """
 import json, django
 django.setup()
 from django.test import Client
-from omnichannel.metrics import drafts_pending, records_ingested_total, shopify_cursor_lag_seconds
-# What an ingest process leaves behind in its multiprocess file: values that are stale at scrape time.
-shopify_cursor_lag_seconds.labels(resource="orders").set(0)
-drafts_pending.set(999)
+from omnichannel.metrics import records_ingested_total
+# What an ingest process leaves behind in its multiprocess file.
 records_ingested_total.labels(source="shopify", kind="order").inc(7)
 print(json.dumps(Client().get("/metrics").content.decode()))
 """

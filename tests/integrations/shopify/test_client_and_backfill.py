@@ -10,9 +10,10 @@ from django.core.management import call_command
 
 from catalog.models import InventoryItem
 from customers.models import Customer, Order
+from integrations.http_retry import retry_after_seconds
 from integrations.models import ShopifyCursor
 from integrations.shopify.backfill import backfill_run
-from integrations.shopify.client import ShopifyClient, ShopifyError, retry_after_seconds
+from integrations.shopify.client import ShopifyClient, ShopifyError
 from tests.integrations.shopify.conftest import fixture
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.timesince import timesince
 
-from assistants.intents import INTENTS
 from conversations.admin_review import review_context
-from conversations.models import Approval, Conversation, Draft, Message
+from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
 from conversations.services.sending import draft_send_retry
 from omnichannel.admin import ReadOnlyAdminMixin
@@ -81,7 +80,7 @@ class IntentFilter(SimpleListFilter):
     parameter_name = "intent"
 
     def lookups(self, request, model_admin):
-        return [(intent, intent.replace("_", " ")) for intent in INTENTS]
+        return [(intent, intent.replace("_", " ")) for intent in DRAFT_INTENTS]
 
     def queryset(self, request, queryset):
         return queryset.filter(intent=self.value()) if self.value() else queryset

@@ -5,6 +5,10 @@ from django.db import models
 
 from omnichannel.append_only import AppendOnlyModel
 
+# The intents a draft can carry (the assistant classifies into exactly these: assistants/intents.py).
+# Kept here, with the Draft that stores them, so the admin filters by them without importing assistants.
+DRAFT_INTENTS = ("order_status", "availability", "returns_refunds", "address_change", "product_request", "general")
+
 
 class Conversation(models.Model):
     """One email thread or chat session."""

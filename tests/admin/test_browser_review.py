@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def fake_zoho(settings):
     settings.ZOHO_MODE = "live"
     settings.ZOHO_BASE_URL = fake.url
     settings.ZOHO_ACCOUNTS_URL = fake.url
-    settings.ZOHO_REFRESH_TOKEN = f"refresh-{fake.url}"
+    settings.ZOHO_REFRESH_TOKEN = f"refresh-{fake.url}-{uuid.uuid4().hex}"  # a reused port must not reuse a cached token
     settings.ZOHO_BACKOFF_SECONDS = 0.01
     settings.ZOHO_TIMEOUT_SECONDS = 2.0
     settings.ZOHO_MAX_ATTEMPTS = 2

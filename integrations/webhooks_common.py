@@ -18,7 +18,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import JsonResponse
 
 from omnichannel.errors import ApplicationError
@@ -115,8 +115,8 @@ def store_or_503(*, source: str, topic: str, external_id: str, headers: dict, bo
                  metric_status: str = "invalid") -> tuple[WebhookDelivery | None, bool, JsonResponse | None]:
     """Store a delivery; on a database failure return the 503 answer to send instead."""
     try:
-        delivery, created = webhook_delivery_store(source=source, topic=topic, external_id=external_id,
-                                                   headers=headers, body=body)
+        delivery, created = _store_on_a_live_connection(source=source, topic=topic, external_id=external_id,
+                                                        headers=headers, body=body)
         if created and invalid_reason:
             webhook_delivery_finish(delivery_id=delivery.pk, status=WebhookDelivery.Status.FAILED, error=invalid_reason)
     except DatabaseError as exc:
@@ -126,3 +126,20 @@ def store_or_503(*, source: str, topic: str, external_id: str, headers: dict, bo
     webhook_deliveries_total.labels(source=source, status="duplicate" if not created else (
         metric_status if invalid_reason else "accepted")).inc()
     return delivery, created, None
+
+
+def _store_on_a_live_connection(**delivery) -> tuple[WebhookDelivery, bool]:
+    """The store is the only query of an accepted webhook, and Django's CONN_HEALTH_CHECKS would
+    add a `SELECT 1` round trip before it on every request. Intake skips that check and instead,
+    when the connection it kept from an earlier request turns out dead (a database restart), tries
+    its one idempotent INSERT once more on a new connection: the same outcome for the sender, paid
+    only when it happens. Not inside a transaction, whose work a reconnect would lose."""
+    kept = connection.connection is not None and not connection.in_atomic_block
+    connection.health_check_done = True  # Django's flag for "checked in this request" (base/base.py)
+    try:
+        return webhook_delivery_store(**delivery)
+    except TRANSIENT_DB_ERRORS:
+        if not kept:
+            raise
+        connection.close()
+        return webhook_delivery_store(**delivery)

@@ -38,6 +38,7 @@ class WebhookDelivery(models.Model):
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued for processing"
         PROCESSING = "processing", "Processing"
         PROCESSED = "processed", "Processed"
         FAILED = "failed", "Failed"
@@ -64,7 +65,7 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="webhook_delivery_unique_external_id"),
             models.CheckConstraint(
-                condition=models.Q(status__in=["received", "processing", "processed", "failed", "ignored"]),
+                condition=models.Q(status__in=["received", "queued", "processing", "processed", "failed", "ignored"]),
                 name="webhook_delivery_status_valid",
             ),
         ]

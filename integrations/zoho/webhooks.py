@@ -18,6 +18,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from integrations.intake import delivery_wake
 from integrations.webhooks_common import (
     body_too_big,
     body_too_big_to_keep,
@@ -30,7 +31,6 @@ from integrations.webhooks_common import (
 )
 from integrations.zoho.ingest import zoho_payload_parse
 from omnichannel.errors import InvalidPayload
-from omnichannel.jobs import enqueue
 from omnichannel.metrics import webhook_deliveries_total
 
 
@@ -73,5 +73,5 @@ def zoho_webhook(request):
         # Kept as a failed delivery (replayable once the cause is fixed); the sender learns why.
         return JsonResponse({"error": invalid, "delivery_id": delivery.pk}, status=400)
     if created:
-        enqueue("process_incoming_email_task", delivery.pk)
+        delivery_wake()  # the drain sends it to its processing task (integrations/intake.py)
     return JsonResponse({"status": "accepted" if created else "duplicate", "delivery_id": delivery.pk})

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.replay import PROCESSORS, deliveries_enqueue
+from integrations.intake import PROCESSORS, deliveries_enqueue
 from omnichannel.models import WebhookDelivery
 
 

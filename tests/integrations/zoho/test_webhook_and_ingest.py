@@ -282,7 +282,7 @@ def test_replay_webhooks_processes_a_delivery_that_failed_on_a_zoho_outage(clien
 
 
 def test_the_sweep_requeues_deliveries_left_unfinished_and_leaves_the_rest(settings, django_capture_on_commit_callbacks):
-    """A task lost with a killed worker leaves its delivery `received` or `processing`: the sweep
+    """A task lost with a killed worker leaves its delivery `received`, `queued` or `processing`: the sweep
     re-queues only those untouched for longer than a task may run, never failed or fresh ones."""
     from datetime import timedelta
 
@@ -303,12 +303,13 @@ def test_the_sweep_requeues_deliveries_left_unfinished_and_leaves_the_rest(setti
     lost_running = stored(2, "processing", old)
     in_flight = stored(3, "processing", timedelta(seconds=30))
     failed = stored(4, "failed", old)
+    lost_drained = stored(5, "queued", old)  # taken by a drain whose processing task was lost
     with django_capture_on_commit_callbacks(execute=True):
-        assert deliveries_replay_stalled() == 2
+        assert deliveries_replay_stalled() == 3
     statuses = dict(WebhookDelivery.objects.values_list("pk", "status"))
-    assert statuses[lost_queued.pk] == statuses[lost_running.pk] == "processed"
+    assert statuses[lost_queued.pk] == statuses[lost_running.pk] == statuses[lost_drained.pk] == "processed"
     assert statuses[in_flight.pk] == "processing" and statuses[failed.pk] == "failed"
-    assert Message.objects.count() == 2
+    assert Message.objects.count() == 3
     with django_capture_on_commit_callbacks(execute=True):
         assert deliveries_replay_stalled() == 0  # processed ones are done: nothing twice
-    assert Message.objects.count() == 2
+    assert Message.objects.count() == 3

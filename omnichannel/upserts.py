@@ -47,7 +47,7 @@ def rows_upsert_newer(*, model: type[Model], rows: list[Model], unique_field: st
     # than thousands of placeholders; SQLite takes plain VALUES rows.
     unnest = connection.vendor == "postgresql"
     if unnest:
-        arrays = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+        arrays = ", ".join(f"(%b)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     batch_size = max(1, min(batch_size, connection.ops.bulk_batch_size(fields, rows)))
     written: list[str] = []

@@ -132,3 +132,21 @@ def test_with_redis_unreachable_the_delivery_is_stored_answered_200_and_left_for
         intake._redis.cache_clear()
     assert response.status_code == 200
     assert list(WebhookDelivery.objects.values_list("status", flat=True)) == ["received"]
+
+
+def test_replay_webhooks_by_default_takes_deliveries_never_processed_received_or_queued(
+        django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    from omnichannel.services import webhook_delivery_store
+
+    for n, status in ((1, "received"), (2, "queued"), (3, "failed")):
+        body = json.dumps({"messageId": str(1764300000000000000 + n), "fromAddress": f"r{n}@example.com",
+                           "subject": "Replay", "html": "<p>Hi</p>", "receivedTime": "1764000000000"}).encode()
+        delivery, _ = webhook_delivery_store(source="zoho", topic="mail.incoming", external_id=f"replay-{n}",
+                                             headers={}, body=body)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=status)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("replay_webhooks")
+    assert dict(WebhookDelivery.objects.values_list("external_id", "status")) == {
+        "replay-1": "processed", "replay-2": "processed", "replay-3": "failed"}

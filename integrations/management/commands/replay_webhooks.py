@@ -22,7 +22,8 @@ class Command(BaseCommand):
         if ids:
             deliveries = deliveries.filter(pk__in=ids)
         else:
-            statuses = [WebhookDelivery.Status.FAILED] if failed else [WebhookDelivery.Status.RECEIVED]
+            statuses = [WebhookDelivery.Status.FAILED] if failed else [WebhookDelivery.Status.RECEIVED,
+                                                                       WebhookDelivery.Status.QUEUED]
             deliveries = deliveries.filter(status__in=statuses)
         rows = list(deliveries.order_by("received_at", "pk").values_list("pk", "source")[:limit])
         try:

@@ -1,0 +1,40 @@
+"""Every benchmark still runs: `bench/run_all.py --quick` at smoke sizes, on its own database.
+
+Nothing here is timed: the figures are the benchmarks' business (README, "Benchmarks"). This only
+keeps the scripts from rotting while the code under them changes: each exits 0, prints the lines
+that compare a figure with its target, and the webhook intake answered every request 200.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(os.environ.get("SKIP_BENCH_SMOKE") == "1", reason="SKIP_BENCH_SMOKE=1")
+def test_every_benchmark_runs_at_smoke_size_and_prints_its_targets(settings):
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip("the benchmarks run on Postgres and Redis")
+    database = connection.settings_dict
+    env = {**os.environ,
+           "BENCH_DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/omnichannel_bench_smoke",
+           "BENCH_API_DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/omni_bench_api_smoke",
+           "REDIS_URL": re.sub(r"/\d+$", "/13", settings.REDIS_URL), "VAR_DIR": str(ROOT / "var" / "bench-smoke")}
+    env.pop("DATABASE_URL", None)
+    run = subprocess.run([sys.executable, "bench/run_all.py", "--quick"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    summary = run.stdout.split("===== summary", 1)[1]
+    for bench in ("drafts.py", "ingest.py", "customer_summary.py", "admin_queue.py", "api_drafts.py", "webhooks.py"):
+        assert re.search(rf"^{re.escape(bench)}\s+\S", summary, re.MULTILINE), (bench, summary)
+    intake = run.stdout.split("===== webhooks.py", 1)[1]
+    statuses = re.findall(r'"(\d{3})": \d+', intake)
+    assert statuses and set(statuses) == {"200"}, intake

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 
 from faq.correction_candidates import correction_candidates
 from faq.models import Correction, FaqEntry, FaqPublication
-from faq.services import faq_entry_publish, faq_entry_unpublish
+from faq.services import faq_entry_edit, faq_entry_publish, faq_entry_unpublish
 
 PUBLISH_PERMISSION = "faq.publish_faqentry"
 
@@ -50,7 +50,11 @@ class FaqEntryAdmin(admin.ModelAdmin):
         wanted = obj.status
         if "status" in form.changed_data:
             obj.status = FaqEntry.objects.get(pk=obj.pk).status if change else FaqEntry.Status.DRAFT
-        super().save_model(request, obj, form, change)
+        if change:  # through the service: an edit of a published entry rebuilds the shop's page
+            faq_entry_edit(entry_id=obj.pk, question=obj.question, answer=obj.answer,
+                           source_intent=obj.source_intent, position=obj.position, acting_user=request.user)
+        else:
+            super().save_model(request, obj, form, change)
         if wanted == obj.status:
             return
         if wanted == FaqEntry.Status.PUBLISHED:

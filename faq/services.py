@@ -36,6 +36,31 @@ def faq_entry_publish(*, entry_id: int, acting_user=None) -> FaqEntry:
     return entry
 
 
+# What the shop's FAQ page shows of an entry: a change to one of these on a published entry rebuilds it.
+PAGE_FIELDS = ("question", "answer", "position")
+
+
+@transaction.atomic
+def faq_entry_edit(*, entry_id: int, question: str, answer: str, source_intent: str, position: int,
+                   acting_user=None) -> FaqEntry:
+    """Change an entry's text or place. A published entry's page is rebuilt, so the shop never keeps
+    showing the answer Ops just corrected."""
+    entry = FaqEntry.objects.select_for_update().get(pk=entry_id)
+    wanted = {"question": question.strip(), "answer": answer.strip(), "source_intent": source_intent,
+              "position": position}
+    changed = [name for name, value in wanted.items() if getattr(entry, name) != value]
+    if not changed:
+        return entry
+    for name in changed:
+        setattr(entry, name, wanted[name])
+    entry.full_clean()
+    entry.save(update_fields=[*changed, "updated_at"])
+    audit_log_write(event_type="faq.edited", payload={"fields": changed}, acting_user=acting_user, obj=entry)
+    if entry.status == FaqEntry.Status.PUBLISHED and set(changed) & set(PAGE_FIELDS):
+        enqueue("rebuild_faq_page")
+    return entry
+
+
 @transaction.atomic
 def faq_entry_unpublish(*, entry_id: int, status: str = FaqEntry.Status.ARCHIVED, acting_user=None) -> FaqEntry:
     """Take a published entry off the shop's page (back to draft, or archived); the page is rebuilt."""

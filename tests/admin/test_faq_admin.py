@@ -89,3 +89,32 @@ def test_a_status_change_in_the_form_goes_through_the_services(
     assert entry.status == "archived" and entry.published_at is None
     assert AuditLog.objects.filter(event_type="faq.unpublished", object_id=str(entry.pk)).count() == 1
     assert "Do you offer gift cards?" not in fake_shop.resources["pages"][0]["body_html"]  # taken off the shop
+
+
+def test_editing_a_published_answer_rebuilds_the_shop_page_and_a_draft_edit_does_not(
+        client, fake_shop, django_capture_on_commit_callbacks):  # noqa: F811
+    published, draft = _entries()
+    client.force_login(_staff("publisher", publish=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/admin/faq/faqentry/{published.pk}/change/", {
+            "question": published.question, "answer": published.answer, "status": "published",
+            "source_intent": "", "position": 0})
+    assert "from 10 to 200 dollars" in fake_shop.resources["pages"][0]["body_html"]
+    calls = len(fake_shop.requests)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/faq/faqentry/{draft.pk}/change/", {
+            "question": draft.question, "answer": "Within two hours of ordering.", "status": "draft",
+            "source_intent": "", "position": 0})
+    assert response.status_code == 302
+    assert len(fake_shop.requests) == calls  # a draft is not on the page: nothing to push
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/faq/faqentry/{published.pk}/change/", {
+            "question": published.question, "answer": "Yes, from 10 to 250 dollars.", "status": "published",
+            "source_intent": "", "position": 0})
+    assert response.status_code == 302
+    body = fake_shop.resources["pages"][0]["body_html"]
+    assert "from 10 to 250 dollars" in body and "from 10 to 200 dollars" not in body
+    edited = AuditLog.objects.get(event_type="faq.edited", object_id=str(published.pk))
+    assert edited.payload == {"fields": ["answer"]}

@@ -63,15 +63,32 @@ def latest_inbound_message(conversation_id: int) -> Message | None:
             .order_by("-sent_at", "-id").first())
 
 
+# A message whose draft failed for good this many times (unresolved dead letters of generate_draft)
+# is no longer re-requested every ten minutes: it waits in the DeadLetter admin for Ops to requeue
+# it (which resolves the dead letter) once the cause is fixed.
+DRAFT_GIVE_UP_AFTER = 3
+
+
 def messages_awaiting_draft(*, limit: int = 1000) -> list[int]:
     """The latest inbound message of each open conversation that has no draft for it at all: a
-    generate_draft task lost on the way (a worker killed between commit and publish, a crash)."""
+    generate_draft task lost on the way (a worker killed between commit and publish, a crash), or
+    one that failed, up to DRAFT_GIVE_UP_AFTER times."""
+    from collections import Counter
+
     from django.db.models import Exists, OuterRef
+
+    from omnichannel.models import DeadLetter
 
     latest_inbound = (Message.objects.filter(conversation=OuterRef("conversation"), direction=Message.Direction.INBOUND)
                       .order_by("-sent_at", "-id").values("pk")[:1])
     has_draft = Draft.objects.filter(reply_to=OuterRef("pk"))
-    return list(Message.objects.filter(direction=Message.Direction.INBOUND, is_erased=False,
-                                       conversation__status__in=[Conversation.Status.OPEN, Conversation.Status.WAITING],
-                                       pk=models.Subquery(latest_inbound))
-                .filter(~Exists(has_draft)).order_by("pk").values_list("pk", flat=True)[:limit])
+    candidates = list(Message.objects.filter(direction=Message.Direction.INBOUND, is_erased=False,
+                                             conversation__status__in=[Conversation.Status.OPEN,
+                                                                       Conversation.Status.WAITING],
+                                             pk=models.Subquery(latest_inbound))
+                      .filter(~Exists(has_draft)).order_by("pk").values_list("pk", flat=True)[:limit])
+    if not candidates:
+        return []
+    failures = Counter(DeadLetter.objects.filter(task_name="generate_draft", resolved_at__isnull=True,
+                                                 args__0__in=candidates).values_list("args__0", flat=True))
+    return [pk for pk in candidates if failures[pk] < DRAFT_GIVE_UP_AFTER]

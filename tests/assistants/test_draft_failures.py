@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import OperationalError
 
 from assistants.models import ModelRun
@@ -101,3 +102,22 @@ def test_only_connection_failures_count_as_transient():
     assert draft_error_is_transient(VectorStoreError("Chroma query failed", transient=True))
     assert not draft_error_is_transient(VectorStoreError("Chroma query failed", transient=False))
     assert not draft_error_is_transient(AttributeError("'str' object has no attribute 'get'"))
+
+
+def test_a_message_whose_draft_failed_for_good_three_times_waits_for_ops_instead(tent_message):
+    from conversations.services.drafts import DRAFT_GIVE_UP_AFTER
+    from omnichannel.jobs import dead_letter_requeue
+    from omnichannel.models import DeadLetter
+
+    Order.objects.filter(name="#1001").update(line_items=["not an object"])  # fails every time
+    for attempt in range(DRAFT_GIVE_UP_AFTER):
+        assert tent_message.pk in messages_awaiting_draft(), attempt
+        assert generate_draft.apply(args=[tent_message.pk]).failed()
+    letters = DeadLetter.objects.filter(task_name="generate_draft")
+    assert letters.count() == DRAFT_GIVE_UP_AFTER and all(letter.args == [tent_message.pk] for letter in letters)
+    assert tent_message.pk not in messages_awaiting_draft()  # no fourth try every ten minutes
+
+    ops = get_user_model().objects.create_user(username="ops-requeue")
+    Order.objects.filter(name="#1001").update(line_items=[])  # the cause is fixed
+    dead_letter_requeue(dead_letter_id=letters.first().pk, acting_user=ops)
+    assert tent_message.pk in messages_awaiting_draft()  # back below the cap

@@ -129,20 +129,15 @@ def _seed_site_pages(report: SeedReport) -> None:
     Re-indexed every run (stable chunk ids): the collection of the current embedding backend gets them."""
     import hashlib
 
-    from django.utils import timezone
-
     from integrations.models import SiteSnapshot
-    from integrations.site.crawler import html_title, index_snapshot
-    from omnichannel.blobstore import blob_put
+    from integrations.site.crawler import index_snapshot, snapshot_store
 
     for page in sorted(DEMO_SITE_DIR.glob("*.html")):
-        html, url = page.read_bytes(), DEMO_SITE_URL + page.stem
-        digest = hashlib.sha256(html).hexdigest()
+        content, url = page.read_bytes(), DEMO_SITE_URL + page.stem
+        digest = hashlib.sha256(content).hexdigest()
         snapshot = SiteSnapshot.objects.filter(url=url, sha256=digest, status=SiteSnapshot.Status.OK).first()
         if snapshot is None:
-            snapshot = SiteSnapshot.objects.create(
-                url=url, sha256=digest, status=SiteSnapshot.Status.OK, http_status=200, content_type="text/html",
-                blob_key=blob_put(html, prefix="site").key, title=html_title(html.decode()), fetched_at=timezone.now())
-        chunks = index_snapshot(snapshot, html.decode())
-        SiteSnapshot.objects.filter(pk=snapshot.pk).update(chunk_count=chunks)
+            snapshot_store(url, content, content.decode(), content_type="text/html", sha256=digest)
+        else:  # kept already: indexed again for the collection of the current embedding backend
+            SiteSnapshot.objects.filter(pk=snapshot.pk).update(chunk_count=index_snapshot(snapshot, content.decode()))
         report.add("site pages")

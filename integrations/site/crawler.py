@@ -80,6 +80,20 @@ def index_snapshot(snapshot: SiteSnapshot, html: str) -> int:
     return len(pieces)
 
 
+def snapshot_store(url: str, content: bytes, html: str, *, content_type: str, sha256: str,
+                   previous: SiteSnapshot | None = None) -> SiteSnapshot:
+    """Keep a new version of a page: its bytes in the blob store, an `ok` snapshot, its chunks
+    indexed, and the chunks of the version it replaces (`previous`) removed."""
+    blob = blob_put(content, prefix="site")
+    snapshot = _record(url, status=SiteSnapshot.Status.OK, http_status=200, content_type=content_type,
+                       sha256=sha256, blob_key=blob.key, title=html_title(html))
+    if previous is not None:
+        index_delete(SITE, [f"site-{previous.pk}-{i}" for i in range(previous.chunk_count)])
+    snapshot.chunk_count = index_snapshot(snapshot, html)
+    SiteSnapshot.objects.filter(pk=snapshot.pk).update(chunk_count=snapshot.chunk_count)
+    return snapshot
+
+
 def _fetch(session: requests.Session, url: str, timeout: float) -> requests.Response:
     response = session.get(url, timeout=timeout, stream=True, allow_redirects=True)
     body = b""
@@ -149,13 +163,8 @@ def site_crawl(*, start: str, max_pages: int = 200, delay: float = 1.0, timeout:
                     sha256=digest, blob_key=last.blob_key, title=last.title, chunk_count=last.chunk_count)
             report.unchanged += 1
         else:
-            blob = blob_put(response.content, prefix="site")
-            snapshot = _record(final_url, status=SiteSnapshot.Status.OK, http_status=200, content_type=content_type,
-                               sha256=digest, blob_key=blob.key, title=html_title(html))
-            if last is not None:  # the page changed: its old chunks go
-                index_delete(SITE, [f"site-{last.pk}-{i}" for i in range(last.chunk_count)])
-            snapshot.chunk_count = index_snapshot(snapshot, html)
-            SiteSnapshot.objects.filter(pk=snapshot.pk).update(chunk_count=snapshot.chunk_count)
+            snapshot = snapshot_store(final_url, response.content, html, content_type=content_type, sha256=digest,
+                                      previous=last)
             report.fetched += 1
             report.chunks += snapshot.chunk_count
         queue.extend(link for link in _links(final_url, html) if link not in seen)

@@ -117,6 +117,18 @@ def test_a_folder_of_450_messages_is_read_in_three_pages(fake_zoho):
     assert len([r for r in fake_zoho.requests if r[1].endswith("messages/view")]) == 3
 
 
+def test_messages_deleted_while_paging_do_not_make_a_later_one_skipped(fake_zoho):
+    for n in range(30):
+        fake_zoho.add_message(_message(n))
+    listing = ZohoClient.from_settings().messages_iter(folder_id="big", limit=10)
+    first_page = [next(listing) for _ in range(10)]
+    for message in first_page[:3]:  # deleted in the mailbox before the second page is asked for
+        del fake_zoho.messages[message.message_id]
+    rest = list(listing)
+    ids = [m.message_id for m in first_page + rest]
+    assert len(ids) == len(set(ids)) == 30  # without the overlap, three would have slipped past a page boundary
+
+
 def _posts(fake_zoho) -> list[str]:
     return [path for method, path in fake_zoho.requests if method == "POST" and "/messages/" in path]
 

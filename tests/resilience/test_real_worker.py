@@ -40,6 +40,27 @@ def test_a_task_set_off_by_a_request_runs_in_the_worker_with_the_requests_correl
     assert WebhookDelivery.objects.get().status == "processed"
 
 
+def test_webhooks_in_the_production_shape_are_drained_and_processed_by_the_worker(client, settings,
+                                                                                 celery_worker_process):
+    """The web side as in production (SYNC_USE_CELERY=1): each request only stores its delivery, one
+    drain per one-second window queues the processing, and the worker does the rest."""
+    from integrations import intake
+
+    settings.ZOHO_WEBHOOK_SECRET = "worker-secret"
+    settings.SYNC_USE_CELERY = True
+    intake._window_open_until = 0.0
+    intake._redis().delete(intake.WAKE_KEY)
+    worker = celery_worker_process()
+    for n in range(25):
+        response = client.post("/webhooks/zoho/?token=worker-secret", data=_payload(100 + n),
+                               content_type="application/json")
+        assert response.status_code == 200 and response.json()["status"] == "accepted"
+    assert wait_for(lambda: not WebhookDelivery.objects.exclude(status="processed").exists(), timeout=180), (
+        list(WebhookDelivery.objects.values_list("status", "last_error")[:5]), worker.log_tail())
+    assert Message.objects.count() == 25
+    assert wait_for(lambda: Draft.objects.filter(status="pending").count() == 25, timeout=180), worker.log_tail()
+
+
 def test_a_worker_killed_mid_way_loses_nothing_and_duplicates_nothing(celery_worker_process):
     total = 1000
     ids = []

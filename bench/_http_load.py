@@ -24,7 +24,10 @@ def _status(head: bytes) -> int:
         return 0
 
 
-async def _one(host: str, port: int, request: bytes) -> int:
+REQUEST_TIMEOUT = 10.0  # seconds; a request that takes longer counts as status 0, and the run goes on
+
+
+async def _exchange(host: str, port: int, request: bytes) -> int:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(request)
@@ -32,6 +35,13 @@ async def _one(host: str, port: int, request: bytes) -> int:
     finally:
         writer.close()
     return _status(response[:32])
+
+
+async def _one(host: str, port: int, request: bytes) -> int:
+    try:
+        return await asyncio.wait_for(_exchange(host, port, request), REQUEST_TIMEOUT)
+    except (TimeoutError, OSError):
+        return 0  # no answer (refused, reset, timed out): shown as status 0 in the tables
 
 
 async def _closed(host: str, port: int, requests: list[bytes], concurrency: int) -> tuple[list[float], dict]:

@@ -102,9 +102,12 @@ def run(port: int, kind: str, count: int, concurrency: int, rate: float | None =
     queue = context.Queue()
     process = context.Process(target=load, args=("127.0.0.1", port, requests, concurrency, rate, queue))
     process.start()
-    result = queue.get(timeout=600)
-    process.join()
-    return result
+    try:
+        return queue.get(timeout=600)  # every request is bounded too (bench/_http_load.py)
+    finally:
+        process.join(5)
+        if process.is_alive():
+            process.terminate()
 
 
 KINDS = ("bare", "shopify", "zoho")

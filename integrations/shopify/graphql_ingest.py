@@ -182,7 +182,9 @@ def product_inventory_facts(product: dict) -> list[InventoryFacts]:
         facts.append(InventoryFacts(
             sku=sku, shopify_id=ingest.shopify_id(item, required=False) if item else None,
             variant_id=ingest.shopify_id(variant) or "", product_id=product_id, title=title[:300],
-            quantity_available=max(0, ingest.quantity(qty, "variants.inventoryQuantity")) if qty is not None else None,
+            # Oversold stock is negative in Shopify: nothing available, as the REST normalizer says.
+            quantity_available=(max(0, ingest.quantity(qty, "variants.inventoryQuantity", negative_ok=True))
+                                if qty is not None else None),
             price_cents=ingest.cents(variant.get("price"), "variants.price"),
             tracked=bool(item.get("tracked", True)) if item else True,
             source_updated_at=ingest.when(variant, "updatedAt") or ingest.when(product, "updatedAt"),

@@ -118,3 +118,18 @@ def test_children_are_put_back_under_their_parent_and_orphans_are_refused():
     orphan = [{"id": "gid://shopify/Order/1"}, {"id": "gid://shopify/LineItem/21", "__parentId": "gid://shopify/Order/2"}]
     with pytest.raises(BulkOperationError, match="names parent gid://shopify/Order/2"):
         list(bulk_objects(iter(orphan)))
+
+
+def test_oversold_stock_is_nothing_available_in_graphql_as_in_rest():
+    from integrations.shopify import ingest
+
+    rest = {"id": 632910392, "title": "IPod Nano", "updated_at": "2026-11-01T00:00:00+00:00",
+            "variants": [{"id": 808950810, "sku": "IPOD-PINK", "title": "Pink", "price": "199.00",
+                          "inventory_quantity": -3, "inventory_item_id": 808950810}]}
+    graphql = {"id": "gid://shopify/Product/632910392", "title": "IPod Nano", "updatedAt": "2026-11-01T00:00:00Z",
+               "variants": {"edges": [{"node": {"id": "gid://shopify/ProductVariant/808950810", "sku": "IPOD-PINK",
+                                                "title": "Pink", "price": "199.00", "inventoryQuantity": -3,
+                                                "inventoryItem": {"id": "gid://shopify/InventoryItem/808950810"}}}]}}
+    [from_rest] = ingest.product_inventory_facts(rest)
+    [from_graphql] = graphql_ingest.product_inventory_facts(graphql)
+    assert from_rest.quantity_available == from_graphql.quantity_available == 0

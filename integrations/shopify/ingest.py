@@ -114,10 +114,16 @@ def customer_facts(data: dict) -> CustomerFacts:
     )
 
 
+# Fulfillments that shipped nothing: cancelled, or a request that failed ("failure") or erred
+# ("error"). Their tracking numbers lead nowhere and must not reach a reply to the customer.
+# https://shopify.dev/docs/api/admin-rest/2025-01/resources/fulfillment (status)
+NO_SHIPMENT_STATUSES = ("cancelled", "failure", "error")
+
+
 def _tracking(fulfillments) -> list[dict]:
     found = []
     for f in _objects(fulfillments, "fulfillments"):
-        if f.get("status") == "cancelled":
+        if f.get("status") in NO_SHIPMENT_STATUSES:
             continue
         numbers = f.get("tracking_numbers") or ([f["tracking_number"]] if f.get("tracking_number") else [])
         urls = f.get("tracking_urls") or ([f["tracking_url"]] if f.get("tracking_url") else [])

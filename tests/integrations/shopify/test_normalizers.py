@@ -16,9 +16,14 @@ from tests.integrations.shopify.conftest import fixture
 pytestmark = pytest.mark.django_db
 
 
+def _shipped(order: dict) -> dict:
+    """Shopify's sample order with its fulfillment succeeded (in the sample it failed)."""
+    return {**order, "fulfillments": [{**f, "status": "success"} for f in order["fulfillments"]]}
+
+
 def test_order_450789469_keeps_tracking_carrier_skus_refund_and_customer():
     customer_upsert(facts=ingest.customer_facts(fixture("customers__list.json")["customers"][0]))
-    order, outcome = order_upsert(facts=ingest.order_facts(fixture("order__450789469.json")["order"]))
+    order, outcome = order_upsert(facts=ingest.order_facts(_shipped(fixture("order__450789469.json")["order"])))
     assert outcome == "created"
     order = Order.objects.get(shopify_id="450789469")
     assert order.name == "#1001" and order.status == "partially_refunded"
@@ -32,6 +37,15 @@ def test_order_450789469_keeps_tracking_carrier_skus_refund_and_customer():
     assert order.customer == Customer.objects.get(shopify_id="207119551")
     assert order.email == "bob.norman@mail.example.com"
     assert order.source_updated_at == datetime(2008, 1, 10, 16, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("status", ["failure", "error", "cancelled"])
+def test_a_fulfillment_that_shipped_nothing_gives_no_tracking_number(status):
+    order = fixture("order__450789469.json")["order"]
+    assert order["fulfillments"][0]["status"] == "failure"  # as Shopify's sample has it
+    failed = {**order, "fulfillments": [{**f, "status": status} for f in order["fulfillments"]]}
+    assert ingest.order_facts(failed).tracking == []
+    assert ingest.order_facts(_shipped(order)).tracking[0]["number"] == "1Z1234512345123456"
 
 
 def test_customer_fixtures_normalize_to_customers():

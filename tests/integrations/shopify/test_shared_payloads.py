@@ -101,7 +101,7 @@ def expected_customer(c: dict) -> CustomerFacts:
 def expected_tracking(fulfillments: list[dict]) -> list[dict]:
     tracking = []
     for f in fulfillments:
-        if f.get("status") == "cancelled":  # only a cancelled shipment's numbers are dropped
+        if f.get("status") in ("cancelled", "failure", "error"):  # nothing shipped: its numbers lead nowhere
             continue
         numbers = f.get("tracking_numbers") or ([f["tracking_number"]] if f.get("tracking_number") else [])
         urls = f.get("tracking_urls") or ([f["tracking_url"]] if f.get("tracking_url") else [])

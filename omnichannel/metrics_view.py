@@ -38,23 +38,33 @@ def _allowed(request) -> bool:
 
 
 class DatabaseStateCollector:
-    """drafts_pending and shopify_cursor_lag_seconds{resource}, as the database has them now.
+    """drafts_pending, shopify_cursor_lag_seconds{resource} and
+    webhook_intake_oldest_waiting_seconds{source}, as the database has them now.
 
     A gauge set when a delta arrives stays at its last value while nothing arrives, which is
     exactly when the stale-cursor alert must fire; a count kept per process is wrong as soon as
-    another process changes a draft. Two small queries per scrape (an index on drafts.status,
-    a handful of cursor rows).
+    another process changes a draft. Three small queries per scrape (an index on drafts.status,
+    a handful of cursor rows, the webhook status index).
     """
 
     def collect(self):
+        from django.db.models import Min
+
         from conversations.models import Draft
         from integrations.models import ShopifyCursor
+        from omnichannel.models import WebhookDelivery
 
         now = timezone.now()
         try:
             pending = Draft.objects.filter(status=Draft.Status.PENDING).count()
             cursors = list(ShopifyCursor.objects.exclude(last_delta_at__isnull=True)
                            .order_by("resource").values_list("resource", "last_delta_at"))
+            # Stored but not yet taken by a worker (the drain, then the processing task): the index on
+            # (status, received_at) answers it.
+            waiting = list(WebhookDelivery.objects.filter(
+                status__in=[WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.QUEUED], is_erased=False)
+                .values("source").annotate(oldest=Min("received_at")).order_by("source")
+                .values_list("source", "oldest"))
         except DatabaseError:
             # No value rather than a wrong one: Prometheus sees the series absent and /readyz says why.
             logger.warning("metrics: database unavailable, drafts_pending and cursor lag left out", exc_info=True)
@@ -67,6 +77,12 @@ class DatabaseStateCollector:
         for resource, last_delta_at in cursors:
             lag.add_metric([resource], max(0.0, (now - last_delta_at).total_seconds()))
         yield lag
+        backlog = GaugeMetricFamily("webhook_intake_oldest_waiting_seconds",
+                                    "Age of the oldest stored webhook delivery no worker has started on, per source",
+                                    labels=["source"])
+        for source, oldest in waiting:
+            backlog.add_metric([source], max(0.0, (now - oldest).total_seconds()))
+        yield backlog
 
 
 def _registry(*, database_state: bool = True) -> CollectorRegistry:

@@ -58,7 +58,9 @@ def test_each_alert_fires_on_a_fixture_built_to_trip_it(settings):
 def test_the_prometheus_rules_parse_and_name_real_metrics():
     rules = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml").read_text())
     alerts = {rule["alert"]: rule for group in rules["groups"] for rule in group["rules"]}
-    assert set(alerts) == {"ShopifyCursorStale", "ZohoWebhookRetriesFailing", "TooManyPendingDrafts"}
+    assert set(alerts) == {"ShopifyCursorStale", "ZohoWebhookRetriesFailing", "TooManyPendingDrafts",
+                           "WebhookIntakeStalled"}
+    assert "webhook_intake_oldest_waiting_seconds" in alerts["WebhookIntakeStalled"]["expr"]
     assert "shopify_cursor_lag_seconds" in alerts["ShopifyCursorStale"]["expr"]
     assert "webhook_deliveries_total" in alerts["ZohoWebhookRetriesFailing"]["expr"]
     assert "drafts_pending" in alerts["TooManyPendingDrafts"]["expr"]

@@ -58,6 +58,27 @@ def test_drafts_pending_counts_the_pending_drafts_at_scrape_time(client):
 
 
 @pytest.mark.django_db
+def test_the_oldest_webhook_no_worker_started_on_is_measured_per_source_at_scrape_time(client):
+    from omnichannel.models import WebhookDelivery
+    from omnichannel.services import webhook_delivery_store
+
+    def stored(source: str, n: int, status: str, minutes: int) -> None:
+        delivery, _ = webhook_delivery_store(source=source, topic="t", external_id=f"age-{n}", headers={}, body=b"{}")
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=status,
+                                                              received_at=timezone.now() - timedelta(minutes=minutes))
+
+    assert not [key for key in _scrape(client) if key[0] == "webhook_intake_oldest_waiting_seconds"]
+    stored("zoho", 1, "received", 10)
+    stored("zoho", 2, "queued", 3)
+    stored("shopify", 3, "queued", 1)
+    stored("shopify", 4, "processed", 60)  # done: not waiting
+    stored("shopify", 5, "failed", 60)  # waiting for an operator, not a worker: the failure alert's business
+    samples = _scrape(client)
+    assert 599 <= samples[("webhook_intake_oldest_waiting_seconds", (("source", "zoho"),))] <= 630
+    assert 59 <= samples[("webhook_intake_oldest_waiting_seconds", (("source", "shopify"),))] <= 90
+
+
+@pytest.mark.django_db
 def test_database_and_cache_metrics_come_from_django_prometheus_backends(client):
     vendor = connection.vendor
     key = ("django_db_execute_total", (("alias", "default"), ("vendor", vendor)))

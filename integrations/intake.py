@@ -72,7 +72,7 @@ def _wake() -> None:
 def _open_window() -> None:
     global _window_open_until
     if not _windows():
-        enqueue("drain_webhook_deliveries")
+        drain_webhook_deliveries.delay()  # inline when SYNC_USE_CELERY=0
         return
     now = time.monotonic()
     if now < _window_open_until:

@@ -4,10 +4,11 @@ Names and labels are a contract (README, deploy/prometheus/alerts.yml). With sev
 gunicorn or Celery processes, set PROMETHEUS_MULTIPROC_DIR so prometheus_client writes
 per-process files that the /metrics view aggregates.
 
-`drafts_pending` and `shopify_cursor_lag_seconds` are states of the database, not events of
-one process: /metrics computes them from Postgres at every scrape (omnichannel/metrics_view.py),
-so a lag keeps growing while no delta arrives and the stale-cursor rule can fire. No process
-sets them, so no stale per-process copy can shadow the scrape-time value.
+`drafts_pending`, `shopify_cursor_lag_seconds` and `webhook_intake_oldest_waiting_seconds` are
+states of the database, not events of one process: /metrics computes them from Postgres at every
+scrape (omnichannel/metrics_view.py), so a lag keeps growing while no delta arrives and the
+stale-cursor rule can fire. No process sets them, so no stale per-process copy can shadow the
+scrape-time value.
 """
 
 from __future__ import annotations

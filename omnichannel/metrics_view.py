@@ -3,8 +3,8 @@
 With several gunicorn or Celery processes, PROMETHEUS_MULTIPROC_DIR makes prometheus_client
 write per-process files; the view then aggregates them with a MultiProcessCollector built per
 scrape. Without it, the process's own registry is served (one process: runserver, tests).
-Metrics that describe the database's state (drafts_pending, shopify_cursor_lag_seconds) are read
-from it per scrape, by DatabaseStateCollector.
+Metrics that describe the database's state (drafts_pending, shopify_cursor_lag_seconds,
+webhook_intake_oldest_waiting_seconds) are read from it per scrape, by DatabaseStateCollector.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class DatabaseStateCollector:
                 .values_list("source", "oldest"))
         except DatabaseError:
             # No value rather than a wrong one: Prometheus sees the series absent and /readyz says why.
-            logger.warning("metrics: database unavailable, drafts_pending and cursor lag left out", exc_info=True)
+            logger.warning("metrics: database unavailable, the database-state gauges left out", exc_info=True)
             return
         drafts = GaugeMetricFamily("drafts_pending", "Drafts waiting for an agent")
         drafts.add_metric([], pending)

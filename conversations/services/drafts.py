@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from conversations.models import Conversation, Draft, Message
 from omnichannel.audit import audit_log_write
+from omnichannel.models import DeadLetter
 
 
 @transaction.atomic
@@ -73,12 +77,6 @@ def messages_awaiting_draft(*, limit: int = 1000) -> list[int]:
     """The latest inbound message of each open conversation that has no draft for it at all: a
     generate_draft task lost on the way (a worker killed between commit and publish, a crash), or
     one that failed, up to DRAFT_GIVE_UP_AFTER times."""
-    from collections import Counter
-
-    from django.db.models import Exists, OuterRef
-
-    from omnichannel.models import DeadLetter
-
     latest_inbound = (Message.objects.filter(conversation=OuterRef("conversation"), direction=Message.Direction.INBOUND)
                       .order_by("-sent_at", "-id").values("pk")[:1])
     has_draft = Draft.objects.filter(reply_to=OuterRef("pk"))

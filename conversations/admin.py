@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.timesince import timesince
 
 from conversations.admin_review import review_context
+from conversations.attachments import attachment_response
 from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
 from conversations.services.sending import draft_send_retry
@@ -168,7 +169,7 @@ class DraftAdmin(admin.ModelAdmin):
         except (Draft.DoesNotExist, ValueError):
             raise Http404(f"draft {object_id} does not exist") from None
         context.update(self.admin_site.each_context(request), opts=self.model._meta, title=f"Review draft {object_id}",
-                       can_decide=request.user.has_perm("conversations.decide_draft"))
+                       can_decide=request.user.has_perm("conversations.decide_draft"), **(extra_context or {}))
         return TemplateResponse(request, "admin/conversations/draft/review.html", context)
 
     def decide_view(self, request, draft_id: int):
@@ -178,11 +179,13 @@ class DraftAdmin(admin.ModelAdmin):
             raise PermissionDenied
         action = request.POST.get("action")
         text = request.POST.get("final_text", "").replace("\r\n", "\n")
+        if action in ("approve", "edit") and "final_text" in request.POST:
+            # What the agent sees in the box is what is sent: "approve" with changed text is an edit
+            # (with its diff), and "save edits" with unchanged text an approval as drafted.
+            drafted = Draft.objects.values_list("body", flat=True).filter(pk=draft_id).first() or ""
+            action = "approve" if text.strip() == drafted.strip() else "edit"
         try:
             if action == "approve":
-                draft_approve(draft_id=draft_id, acting_user=request.user)
-            elif action == "edit" and text.strip() == Draft.objects.values_list("body", flat=True).get(pk=draft_id).strip():
-                action = "approve"  # saved without changes: an approval as drafted, with no empty diff
                 draft_approve(draft_id=draft_id, acting_user=request.user)
             elif action == "edit":
                 draft_edit_and_approve(draft_id=draft_id, acting_user=request.user, final_text=text)
@@ -192,6 +195,11 @@ class DraftAdmin(admin.ModelAdmin):
                 raise ApplicationError(f"unknown action {action!r}")
         except ApplicationError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
+            if action == "edit":
+                # Lost a race (or the text was refused): the agent's words stay on the page.
+                response = self.change_view(request, str(draft_id), extra_context={"lost_text": text})
+                response.status_code = 409
+                return response
             return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
         verb = {"approve": "approved and queued for sending", "edit": "edited, approved and queued for sending",
                 "reject": "rejected"}[action]
@@ -224,8 +232,7 @@ class DraftAdmin(admin.ModelAdmin):
         if message is None or index >= len(message.attachments) or not message.attachments[index].get("blob_key"):
             raise Http404("no such attachment")
         attachment = message.attachments[index]
-        return FileResponse(iter([blob_get(attachment["blob_key"])]), as_attachment=True,
-                            filename=attachment.get("name") or "attachment")
+        return attachment_response(data=blob_get(attachment["blob_key"]), name=attachment.get("name"))
 
 
 @admin.register(Approval)

@@ -1,7 +1,7 @@
 """/api/: one router for every app's viewsets, the read models, the schema and its docs (all need a login)."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from assistants.api import ModelQualityView, ModelRunViewSet
@@ -29,6 +29,6 @@ urlpatterns = [
     path("customer_summary/<int:customer_id>/", CustomerSummaryView.as_view(), name="customer-summary"),
     path("model_quality/", ModelQualityView.as_view(), name="model-quality"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     *router.urls,
 ]

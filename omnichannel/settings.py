@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
 from omnichannel.env import (
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "omnichannel.correlation.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,6 +71,22 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# Content-Security-Policy on every page (django-csp): customer content shown in the admin (a
+# subject, an email, a crawled page) can never run script; the review page's own script carries
+# the per-request nonce. Attachments send a stricter policy of their own (sandbox).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF, csp_constants.NONCE],
+        "style-src": [csp_constants.SELF, csp_constants.UNSAFE_INLINE],
+        "img-src": [csp_constants.SELF, "data:"],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.NONE],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    },
+}
 
 ROOT_URLCONF = "omnichannel.urls"
 WSGI_APPLICATION = "omnichannel.wsgi.application"

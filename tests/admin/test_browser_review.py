@@ -7,77 +7,20 @@ Screenshots land in test-artifacts/ (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import time
-import uuid
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 
 from conversations.models import Approval, Draft
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts"
-# Every wait is bounded: a hung page fails the test in seconds, never stalls the suite.
-STEP_TIMEOUT_MS = 15_000
-TEST_BUDGET_SECONDS = 120
+from tests.admin.browser import ARTIFACTS, CHROMIUM, TEST_BUDGET_SECONDS
+from tests.admin.browser import login as _login
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (apt-get install chromium)"),
 ]
-
-
-@pytest.fixture
-def fake_zoho(settings):
-    """A fake Zoho over real HTTP that knows the demo mailbox, so replies to demo messages succeed."""
-    from integrations.zoho.fake import FakeZoho
-
-    fake = FakeZoho()
-    demo = json.loads((Path(django_settings.BASE_DIR) / "fixtures" / "demo_shop.json").read_text())
-    for conversation in demo["conversations"]:
-        for m in conversation["messages"]:
-            fake.add_message({"messageId": m["id"], "folderId": "inbox", "threadId": conversation["thread"],
-                              "subject": m["subject"], "fromAddress": m["from"]}, content=m["body"])
-    settings.ZOHO_MODE = "live"
-    settings.ZOHO_BASE_URL = fake.url
-    settings.ZOHO_ACCOUNTS_URL = fake.url
-    settings.ZOHO_REFRESH_TOKEN = f"refresh-{fake.url}-{uuid.uuid4().hex}"  # a reused port must not reuse a cached token
-    settings.ZOHO_BACKOFF_SECONDS = 0.01
-    settings.ZOHO_TIMEOUT_SECONDS = 2.0
-    settings.ZOHO_MAX_ATTEMPTS = 2
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
-def page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test are plain sync code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, timeout=STEP_TIMEOUT_MS, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.set_default_timeout(STEP_TIMEOUT_MS)
-        page.set_default_navigation_timeout(STEP_TIMEOUT_MS)
-        yield page
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def _login(page, live_server, username: str, password: str) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
 
 
 # The elements of the review page whose content sticks out of their own box (clipped or overflowing text).

@@ -1,0 +1,177 @@
+"""An agent's keyboard slips and a customer's hostile attachments, in a real headless Chromium.
+
+Agents work by keyboard: `r`, type the reason, Enter. They edit, click elsewhere, press `a`.
+They lose races. Customers (and attackers posing as customers) attach HTML named like photos.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from conversations.models import Approval, Draft
+from conversations.services.approvals import draft_approve
+from conversations.services.drafts import draft_create
+from conversations.services.threads import MessageFacts, message_ingest
+from customers.services import customer_get_or_create_lead
+from omnichannel.blobstore import blob_put
+from tests.admin.browser import ARTIFACTS, CHROMIUM, login
+from tests.builders import make_draft, make_inbound_message
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+
+
+def _agent(name: str = "grace"):
+    user = get_user_model().objects.create_user(username=name, password="grace-pass-2026", is_staff=True)
+    user.groups.add(Group.objects.get(name="Agents"))
+    return user
+
+
+def _review(page, live_server, draft) -> None:
+    page.goto(f"{live_server.url}/admin/conversations/draft/{draft.pk}/change/")
+    page.wait_for_selector("#final_text")
+
+
+def test_r_then_a_reason_then_enter_rejects_with_the_reason_and_approves_nothing(page, live_server):
+    draft = make_draft(message=make_inbound_message(email="ada@example.com", body="Where is my parcel?"))
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    page.click("#thread")  # not typing anywhere: the shortcuts are live
+    page.keyboard.press("r")
+    page.keyboard.type("Wrong order quoted, the customer has two")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.REJECTED
+    [approval] = Approval.objects.filter(draft=draft)
+    assert approval.action == Approval.Action.REJECT and approval.reason == "Wrong order quoted, the customer has two"
+
+
+def test_enter_in_an_empty_reason_neither_rejects_nor_approves(page, live_server):
+    draft = make_draft()
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    page.focus("#reason")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.PENDING and not Approval.objects.filter(draft=draft).exists()
+
+
+def test_edited_text_then_a_click_elsewhere_then_a_approves_the_edit_with_its_diff(page, live_server):
+    draft = make_draft(body="Hello Ada,\nYour order #1001 shipped.\nBest,\nDemo Shop")
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    page.fill("#final_text", "Hello Ada,\nYour order #1001 shipped today with DHL.\nBest,\nDemo Shop")
+    page.click("#thread")  # the text box loses focus
+    with page.expect_navigation():
+        page.keyboard.press("a")
+    [approval] = Approval.objects.filter(draft=draft)
+    assert approval.action == Approval.Action.EDIT
+    assert "+Your order #1001 shipped today with DHL." in approval.diff
+    assert approval.final_text.endswith("Demo Shop") and "DHL" in approval.final_text
+
+
+def test_leaving_with_unsaved_text_asks_first(page, live_server):
+    draft = make_draft()
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    page.fill("#final_text", "Half-written answer that must not vanish")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.click("text=Back to the queue")
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    assert page.input_value("#final_text") == "Half-written answer that must not vanish"
+
+
+def test_an_agent_who_loses_the_race_keeps_the_text_they_typed(page, live_server):
+    draft = make_draft()
+    _agent()
+    rival = _agent("linus")
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    page.fill("#final_text", "My careful rewrite, ten minutes of work")
+    draft_approve(draft_id=draft.pk, acting_user=rival)  # another agent decides first
+    page.click("#edit-approve")
+    page.wait_for_selector("#lost-text")
+    assert page.input_value("#your-text") == "My careful rewrite, ten minutes of work"
+    assert "Approved as drafted by linus" in page.inner_text("#decision") or "by linus" in page.inner_text("#decision")
+    assert Approval.objects.filter(draft=draft).count() == 1
+
+
+# --- Attachments ---------------------------------------------------------------------------------
+
+HTML_PHOTO = b"<html><body><script>fetch('/pwned-html?'+document.cookie)</script><img src=x onerror=\"fetch('/pwned-img')\">"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="fetch(\'/pwned-svg\')"><script>fetch("/pwned-svg2")</script></svg>'
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def _draft_with_attachments(files: list[tuple[str, bytes]]) -> Draft:
+    customer, _ = customer_get_or_create_lead(email="mallory@example.net", name="Mallory")
+    stored = [{"name": name, "blob_key": blob_put(data, prefix="attachments").key, "size": len(data)}
+              for name, data in files]
+    message, _ = message_ingest(facts=MessageFacts(
+        channel="email", direction="inbound", external_msg_id="att-browser", external_thread_id="att-browser",
+        from_address="mallory@example.net", subject="Damaged stove, photos attached", body="See the photos.",
+        attachments=stored, sent_at=timezone.now()), customer=customer, integration="test")
+    return draft_create(conversation_id=message.conversation_id, body="Sorry about the stove.", confidence=0.5,
+                        reply_to_id=message.pk)
+
+
+def test_a_script_in_an_attachment_never_runs_and_real_photos_and_pdfs_still_open(page, live_server):
+    # A real JPEG, drawn by the browser itself, and the same JPEG with a page of script glued on.
+    page.goto(f"{live_server.url}/healthz")
+    data_url = page.evaluate("""() => { const c = document.createElement('canvas'); c.width = 40; c.height = 30;
+        const g = c.getContext('2d'); g.fillStyle = '#c33'; g.fillRect(0, 0, 40, 30); return c.toDataURL('image/jpeg'); }""")
+    jpeg = base64.b64decode(data_url.split(",", 1)[1])
+    polyglot = jpeg + b"<html><script>fetch('/pwned-polyglot')</script></html>"
+    draft = _draft_with_attachments([("damage-photo.jpg", HTML_PHOTO), ("logo.svg", SVG), ("photo2.jpg", polyglot),
+                                     ("stove.jpg", jpeg), ("invoice.pdf", PDF)])
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    pwned = []
+    page.context.on("request", lambda request: "pwned" in request.url and pwned.append(request.url))
+    _review(page, live_server, draft)
+    links = page.locator("#thread a[href*='/attachment/']")
+    assert links.count() == 5
+
+    downloads = {}
+    for index in range(5):
+        with page.expect_download() as info:
+            links.nth(index).click()  # what an agent does: a click is a download, never a page in our origin
+        downloads[info.value.suggested_filename] = open(info.value.path(), "rb").read()
+    assert downloads == {"damage-photo.jpg": HTML_PHOTO, "logo.svg": SVG, "photo2.jpg": polyglot,
+                         "stove.jpg": jpeg, "invoice.pdf": PDF}
+
+    # Even loaded as a frame in our own origin, the hostile files stay inert.
+    for index in range(3):
+        href = links.nth(index).get_attribute("href")
+        page.evaluate("""(href) => { const f = document.createElement('iframe'); f.src = href;
+            document.body.appendChild(f); }""", href)
+    page.wait_for_timeout(1500)
+    assert pwned == []
+
+    # The real photo renders as an image and the PDF arrives as a PDF.
+    photo_href, pdf_href = links.nth(3).get_attribute("href"), links.nth(4).get_attribute("href")
+    width = page.evaluate("""(href) => new Promise(done => { const i = new Image(); i.onload = () => done(i.naturalWidth);
+        i.onerror = () => done(-1); i.src = href; })""", photo_href)
+    assert width == 40
+    pdf_type = page.evaluate("(href) => fetch(href).then(r => r.headers.get('content-type'))", pdf_href)
+    assert pdf_type == "application/pdf"
+    page.screenshot(path=str(ARTIFACTS / "review-attachments.png"), full_page=True)
+    assert pwned == []

@@ -24,8 +24,9 @@ def _item(approval: Approval) -> vectorstore.IndexItem | None:
 
 
 def _approved():
+    # An approval taken back in its undo window (the draft is `undone`) teaches nothing.
     return (Approval.objects.filter(action__in=[Approval.Action.APPROVE, Approval.Action.EDIT])
-            .select_related("draft", "draft__reply_to"))
+            .exclude(draft__status="undone").select_related("draft", "draft__reply_to"))
 
 
 def approved_reply_index(*, approval_id: int) -> bool:

@@ -13,8 +13,9 @@ from django.utils.timesince import timesince
 
 from conversations.admin_review import review_context
 from conversations.attachments import attachment_response
+from conversations.context_processors import UNDO_SESSION_KEY, undo_offer_remember
 from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
-from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
+from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject, draft_undo
 from conversations.services.sending import draft_send_retry
 from omnichannel.admin import ReadOnlyAdminMixin
 from omnichannel.blobstore import blob_get
@@ -178,6 +179,8 @@ class DraftAdmin(admin.ModelAdmin):
         if not request.user.has_perm("conversations.decide_draft"):
             raise PermissionDenied
         action = request.POST.get("action")
+        if action == "undo":
+            return self._undo(request, draft_id)
         text = request.POST.get("final_text", "").replace("\r\n", "\n")
         if action in ("approve", "edit") and "final_text" in request.POST:
             # What the agent sees in the box is what is sent: "approve" with changed text is an edit
@@ -204,11 +207,29 @@ class DraftAdmin(admin.ModelAdmin):
         verb = {"approve": "approved and queued for sending", "edit": "edited, approved and queued for sending",
                 "reject": "rejected"}[action]
         self.message_user(request, f"Draft {draft_id} {verb}.", level=messages.SUCCESS)
+        send_after = Draft.objects.values_list("send_after", flat=True).get(pk=draft_id)
+        if send_after:
+            undo_offer_remember(request, draft_id=draft_id, until=send_after)
         next_id = (Draft.objects.filter(status=Draft.Status.PENDING).order_by("created_at", "id")
                    .values_list("pk", flat=True).first())
         if next_id:
             return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[next_id]))
         return HttpResponseRedirect(reverse("admin:conversations_draft_changelist") + "?status__exact=pending")
+
+    def _undo(self, request, draft_id: int):
+        request.session.pop(UNDO_SESSION_KEY, None)
+        try:
+            pending = draft_undo(draft_id=draft_id, acting_user=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
+        if pending is None:
+            self.message_user(request, f"Draft {draft_id} undone: nothing was sent. The customer has written again, "
+                              "so the newer draft is the one to review.", level=messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:conversations_draft_changelist") + "?status__exact=pending")
+        self.message_user(request, f"Draft {draft_id} undone: nothing was sent. It is back in review.",
+                          level=messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[pending.pk]))
 
     def resend_view(self, request, draft_id: int):
         """Send again an approved draft whose send failed or was interrupted (the agent checked Zoho first)."""

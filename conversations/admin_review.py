@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import nh3
 from django.db.models import Prefetch
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from conversations.models import Approval, Draft, Message
@@ -88,7 +89,15 @@ def review_context(draft_id: int) -> dict:
     next_pending = (Draft.objects.filter(status=Draft.Status.PENDING).exclude(pk=draft.pk)
                     .order_by("created_at", "id").values_list("pk", flat=True).first())
     approval = next(iter(draft.approvals.all()), None)
+    # Back from an undo: the text box holds what the agent had approved, so an edit is not lost.
+    initial_text = draft.body
+    if draft.replaces_id and draft.status == Draft.Status.PENDING:
+        undone = Approval.objects.filter(draft_id=draft.replaces_id).values_list("final_text", flat=True).first()
+        initial_text = undone or draft.body
+    undoable = (draft.status == Draft.Status.APPROVED and not draft.sending_started_at and not draft.sent_message_id
+                and draft.send_after is not None and draft.send_after > timezone.now())
     return {
+        "initial_text": initial_text, "undoable": undoable,
         "draft": draft, "thread": [(m, sanitized_html(m.body_html) if m.body_html else None) for m in thread],
         "customer": customer, "orders": orders, "sources": review_sources(draft), "run": draft.model_run,
         "lifetime_value": f"{customer.lifetime_value_cents / 100:,.2f} {customer.currency}" if customer else "",

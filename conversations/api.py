@@ -10,7 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from conversations.models import Approval, Conversation, Draft, Message
-from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
+from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject, draft_undo
 from omnichannel.api_common import GroupModelPermissions, MethodCheckedFirst
 
 
@@ -42,7 +42,7 @@ class DraftOut(serializers.ModelSerializer):
     class Meta:
         model = Draft
         fields = ["id", "conversation", "reply_to", "model_run", "body", "confidence", "intent", "status",
-                  "send_attempts", "last_send_error", "created_at", "decided_at"]
+                  "send_attempts", "last_send_error", "created_at", "decided_at", "send_after", "origin", "replaces"]
 
 
 class ApprovalOut(serializers.ModelSerializer):
@@ -95,6 +95,14 @@ class DraftViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         return self._decided(draft_reject(draft_id=self.get_object().pk, acting_user=request.user,
                                           reason=data.validated_data["reason"]))
+
+    @extend_schema(request=None, responses={200: DraftOut})
+    @action(detail=True, methods=["post"], permission_classes=[CanDecideDrafts])
+    def undo(self, request, pk=None):
+        """Take back an approval within SEND_UNDO_SECONDS: 200 with the pending draft back in review
+        (null body when a newer draft of the conversation waits instead), 409 once sending started."""
+        pending = draft_undo(draft_id=self.get_object().pk, acting_user=request.user)
+        return Response(DraftOut(pending).data if pending else None)
 
 
 class ApprovalViewSet(MethodCheckedFirst, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -108,6 +108,11 @@ class Draft(models.Model):
         SENT = "sent", "Sent"
         SUPERSEDED = "superseded", "Superseded"
         REJECTED = "rejected", "Rejected"
+        UNDONE = "undone", "Undone, back in review"
+
+    class Origin(models.TextChoices):
+        ASSISTANT = "assistant", "Drafted by the assistant"
+        AGENT = "agent", "Written by an agent"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="drafts")
     reply_to = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts",
@@ -127,6 +132,11 @@ class Draft(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    send_after = models.DateTimeField(null=True, blank=True,
+                                      help_text="End of the undo window: no send before this time")
+    origin = models.CharField(max_length=20, choices=Origin.choices, default=Origin.ASSISTANT)
+    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 help_text="The draft this one takes over from (an undone approval)")
 
     class Meta:
         db_table = "drafts"
@@ -135,7 +145,7 @@ class Draft(models.Model):
             models.CheckConstraint(condition=models.Q(confidence__gte=0) & models.Q(confidence__lte=1),
                                    name="draft_confidence_range"),
             models.CheckConstraint(
-                condition=models.Q(status__in=["pending", "approved", "sent", "superseded", "rejected"]),
+                condition=models.Q(status__in=["pending", "approved", "sent", "superseded", "rejected", "undone"]),
                 name="draft_status_valid",
             ),
             # At most one draft per conversation waits for review: a new one supersedes the old.

@@ -10,6 +10,7 @@ from conversations.services.sending import (
     draft_mark_send_failed,
     draft_mark_sent,
     draft_send_claim,
+    draft_send_wait_seconds,
     drafts_send_sweep,
 )
 from integrations.zoho.client import ZohoError
@@ -22,7 +23,12 @@ CHANNEL_SENDERS = {"email": zoho_reply_send}
 def send_draft(self, draft_id: int) -> str:
     reply = draft_send_claim(draft_id=draft_id)
     if reply is None:
-        return "nothing to send"  # already sent, not approved, or another worker has it
+        wait = draft_send_wait_seconds(draft_id=draft_id)
+        if wait is not None and not self.request.is_eager:
+            # Early (a broker that ran the countdown short, a manual call): come back when the undo window ends.
+            send_draft.apply_async((draft_id,), countdown=wait + 0.5)
+            return "waiting for the undo window"
+        return "nothing to send"  # already sent, not approved, undone, or another worker has it
     sender = CHANNEL_SENDERS.get(reply.channel)
     if sender is None:
         draft_mark_send_failed(draft_id=draft_id, error=f"no sender for channel {reply.channel!r}", permanent=True)

@@ -35,11 +35,16 @@ def task_registered(task_name: str) -> bool:
 
 
 def enqueue(task_name: str, *args, **kwargs) -> None:
+    enqueue_later(task_name, *args, countdown=0, **kwargs)
+
+
+def enqueue_later(task_name: str, *args, countdown: float, **kwargs) -> None:
+    """`enqueue`, with the task held back `countdown` seconds by the broker (inline: runs at once)."""
     def _send() -> None:
         if not task_registered(task_name):
             logger.warning("task %s is not registered; nothing enqueued", task_name)
             return
-        app.tasks[task_name].apply_async(args=args, kwargs=kwargs)
+        app.tasks[task_name].apply_async(args=args, kwargs=kwargs, countdown=countdown or None)
 
     transaction.on_commit(_send)
 

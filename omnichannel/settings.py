@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "conversations.context_processors.undo_offer",
             ],
         },
     },
@@ -141,6 +142,9 @@ SYNC_USE_CELERY = env_bool("SYNC_USE_CELERY", bool(REDIS_URL))
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not SYNC_USE_CELERY
+# An approved reply waits this long before it may be sent, so the agent can undo it. Inline
+# processing (embedded mode, the tests) has no delayed tasks to send it later, so 0 there.
+SEND_UNDO_SECONDS = env_int("SEND_UNDO_SECONDS", 20 if SYNC_USE_CELERY else 0, minimum=0)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import difflib
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from conversations.models import Approval, Draft
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError, StateConflict
-from omnichannel.jobs import enqueue
+from omnichannel.jobs import enqueue_later
 
 
 def unified_diff(before: str, after: str) -> str:
@@ -48,7 +50,9 @@ def _decide(*, draft_id: int, acting_user, action: str, final_text: str | None, 
     )
     draft.status = new_status
     draft.decided_at = timezone.now()
-    draft.save(update_fields=["status", "decided_at", "updated_at"])
+    undo_seconds = settings.SEND_UNDO_SECONDS if new_status == Draft.Status.APPROVED else 0
+    draft.send_after = draft.decided_at + timedelta(seconds=undo_seconds) if undo_seconds else None
+    draft.save(update_fields=["status", "decided_at", "send_after", "updated_at"])
     audit_log_write(
         event_type=f"draft.{action}",
         payload={"draft_id": draft.pk, "approval_id": approval.pk, "conversation_id": draft.conversation_id,
@@ -56,8 +60,8 @@ def _decide(*, draft_id: int, acting_user, action: str, final_text: str | None, 
         acting_user=acting_user, obj=draft,
     )
     if new_status == Draft.Status.APPROVED:
-        enqueue("send_draft", draft.pk)
-        enqueue("index_approved_reply", approval.pk)  # the assistant learns from what agents send
+        enqueue_later("send_draft", draft.pk, countdown=undo_seconds)  # the task itself refuses to send early
+        enqueue_later("index_approved_reply", approval.pk, countdown=undo_seconds)  # learn only from what is sent
     return approval
 
 
@@ -79,3 +83,33 @@ def draft_reject(*, draft_id: int, reason: str, acting_user) -> Approval:
         raise ApplicationError("Say why the draft is rejected (a reason is required).")
     return _decide(draft_id=draft_id, acting_user=acting_user, action=Approval.Action.REJECT, final_text="",
                    reason=reason.strip())
+
+
+@transaction.atomic
+def draft_undo(*, draft_id: int, acting_user) -> Draft | None:
+    """Take back an approval inside its undo window: the approved draft becomes `undone` and a pending
+    copy (with `replaces` pointing at it) goes back to review. Refused once sending has started.
+
+    Returns the new pending draft, or None when the conversation has meanwhile got a newer pending
+    draft (a newer customer message): that one is the draft to review, and the send is still stopped.
+    """
+    now = timezone.now()
+    draft = Draft.objects.select_for_update().filter(pk=draft_id).first()
+    if draft is None:
+        raise ApplicationError(f"Draft {draft_id} does not exist.")
+    if (draft.status != Draft.Status.APPROVED or draft.sent_message_id or draft.sending_started_at
+            or draft.send_after is None or draft.send_after <= now):
+        raise StateConflict(f"Draft {draft_id} can no longer be undone: it is {draft.get_status_display().lower()} "
+                            "and its undo window has closed.", extra={"status": draft.status})
+    draft.status = Draft.Status.UNDONE
+    draft.save(update_fields=["status", "updated_at"])
+    copy = None
+    if not Draft.objects.filter(conversation_id=draft.conversation_id, status=Draft.Status.PENDING).exists():
+        copy = Draft.objects.create(
+            conversation_id=draft.conversation_id, reply_to_id=draft.reply_to_id, model_run_id=draft.model_run_id,
+            body=draft.body, confidence=draft.confidence, intent=draft.intent, origin=draft.origin, replaces=draft)
+        copy.corrections_applied.set(draft.corrections_applied.all())
+    audit_log_write(event_type="draft.undone", payload={"draft_id": draft.pk, "pending_draft_id": copy.pk if copy else None,
+                                                        "conversation_id": draft.conversation_id},
+                    acting_user=acting_user, obj=draft)
+    return copy

@@ -57,7 +57,9 @@ def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
     now = timezone.now()
     # Only a draft with no attempt in flight: an expired claim is an interrupted send whose outcome
     # is unknown, and taking it over could send the reply twice (see the module docstring).
+    # Never inside the undo window (send_after): the agent may still take the approval back.
     claimed = Draft.objects.filter(
+        Q(send_after__isnull=True) | Q(send_after__lte=now),
         pk=draft_id, status=Draft.Status.APPROVED, sent_message__isnull=True, sending_started_at__isnull=True,
     ).update(sending_started_at=now, send_attempts=F("send_attempts") + 1, updated_at=now)
     if claimed != 1:
@@ -74,6 +76,15 @@ def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
         rfc_message_id=original.rfc_message_id if original else "",
         references=" ".join(filter(None, [original.references, original.rfc_message_id])) if original else "",
     )
+
+
+def draft_send_wait_seconds(*, draft_id: int) -> float | None:
+    """Seconds left in an approved draft's undo window, or None when it is not waiting for one."""
+    send_after = (Draft.objects.filter(pk=draft_id, status=Draft.Status.APPROVED, sent_message__isnull=True)
+                  .values_list("send_after", flat=True).first())
+    if send_after is None or send_after <= timezone.now():
+        return None
+    return (send_after - timezone.now()).total_seconds()
 
 
 @transaction.atomic

@@ -175,3 +175,26 @@ def test_a_script_in_an_attachment_never_runs_and_real_photos_and_pdfs_still_ope
     assert pdf_type == "application/pdf"
     page.screenshot(path=str(ARTIFACTS / "review-attachments.png"), full_page=True)
     assert pwned == []
+
+
+def test_a_then_u_takes_the_approval_back_before_anything_is_sent(page, live_server, settings):
+    settings.SEND_UNDO_SECONDS = 20
+    first = make_draft(message=make_inbound_message(email="ada@example.com", body="Where is order #1001?"))
+    second = make_draft(message=make_inbound_message(email="alan@example.com", body="Is the lamp in stock?"))
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, first)
+    page.click("#thread")
+    with page.expect_navigation():
+        page.keyboard.press("a")
+    assert f"/draft/{second.pk}/change/" in page.url  # on to the next draft, with the offer to undo
+    page.wait_for_selector("#undo")
+    page.screenshot(path=str(ARTIFACTS / "undo-offer.png"), full_page=True)
+    page.click("#thread")
+    with page.expect_navigation():
+        page.keyboard.press("u")
+    first.refresh_from_db()
+    assert first.status == Draft.Status.UNDONE and first.sent_message_id is None
+    back = Draft.objects.get(replaces=first)
+    assert back.status == Draft.Status.PENDING and f"/draft/{back.pk}/change/" in page.url
+    assert "back in review" in page.content()

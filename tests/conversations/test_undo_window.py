@@ -1,0 +1,103 @@
+"""An approved reply waits SEND_UNDO_SECONDS before it may go out; within that time the agent can take it back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from conversations.models import Approval, Draft
+from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_undo
+from conversations.services.sending import draft_send_claim
+from integrations.outbound import send_draft
+from omnichannel.errors import StateConflict
+from omnichannel.models import AuditLog
+from tests.builders import make_draft
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent():
+    user = get_user_model().objects.create_user(username="grace", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Agents"))
+    return user
+
+
+def test_an_approved_reply_is_not_sent_inside_its_undo_window(settings, agent):
+    settings.SEND_UNDO_SECONDS = 20
+    draft = make_draft()
+    draft_approve(draft_id=draft.pk, acting_user=agent)
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.APPROVED
+    assert timedelta(seconds=19) < draft.send_after - draft.decided_at <= timedelta(seconds=20)
+    assert draft_send_claim(draft_id=draft.pk) is None  # the server refuses to send early
+    assert send_draft.apply(args=[draft.pk]).get() == "nothing to send"
+    draft.refresh_from_db()
+    assert draft.send_attempts == 0 and draft.sent_message_id is None
+
+
+def test_once_the_window_has_passed_the_reply_can_be_claimed(settings, agent):
+    settings.SEND_UNDO_SECONDS = 20
+    draft = make_draft()
+    draft_approve(draft_id=draft.pk, acting_user=agent)
+    Draft.objects.filter(pk=draft.pk).update(send_after=timezone.now() - timedelta(seconds=1))
+    assert draft_send_claim(draft_id=draft.pk) is not None
+
+
+def test_undo_within_the_window_puts_the_draft_back_in_review_with_an_audit_row(settings, agent):
+    settings.SEND_UNDO_SECONDS = 20
+    draft = make_draft(body="Hello Ada,\nYour order shipped.\nBest")
+    draft_edit_and_approve(draft_id=draft.pk, acting_user=agent, final_text="Hello Ada,\nIt shipped today.\nBest")
+    pending = draft_undo(draft_id=draft.pk, acting_user=agent)
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.UNDONE
+    assert pending.status == Draft.Status.PENDING and pending.replaces_id == draft.pk
+    assert pending.body == draft.body and pending.reply_to_id == draft.reply_to_id
+    assert AuditLog.objects.filter(event_type="draft.undone", object_id=str(draft.pk)).exists()
+    # The undone approval can never be sent, even by a task already queued for it.
+    assert send_draft.apply(args=[draft.pk]).get() == "nothing to send"
+    # The pending copy is decided like any draft.
+    draft_approve(draft_id=pending.pk, acting_user=agent)
+    assert Approval.objects.filter(draft=pending).count() == 1
+
+
+def test_undo_after_the_window_or_after_sending_started_is_refused(settings, agent):
+    settings.SEND_UNDO_SECONDS = 20
+    late = make_draft()
+    draft_approve(draft_id=late.pk, acting_user=agent)
+    Draft.objects.filter(pk=late.pk).update(send_after=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(StateConflict):
+        draft_undo(draft_id=late.pk, acting_user=agent)
+    sending = make_draft()
+    draft_approve(draft_id=sending.pk, acting_user=agent)
+    Draft.objects.filter(pk=sending.pk).update(sending_started_at=timezone.now())
+    with pytest.raises(StateConflict):
+        draft_undo(draft_id=sending.pk, acting_user=agent)
+    pending = make_draft()
+    with pytest.raises(StateConflict):
+        draft_undo(draft_id=pending.pk, acting_user=agent)
+
+
+def test_with_no_window_an_approval_sends_at_once_and_cannot_be_undone(settings, agent):
+    settings.SEND_UNDO_SECONDS = 0
+    draft = make_draft()
+    draft_approve(draft_id=draft.pk, acting_user=agent)
+    draft.refresh_from_db()
+    assert draft.send_after is None
+    with pytest.raises(StateConflict):
+        draft_undo(draft_id=draft.pk, acting_user=agent)
+
+
+def test_the_api_undoes_and_answers_409_when_too_late(settings, agent, client):
+    settings.SEND_UNDO_SECONDS = 20
+    client.force_login(agent)
+    draft = make_draft()
+    assert client.post(f"/api/drafts/{draft.pk}/approve/").status_code == 200
+    response = client.post(f"/api/drafts/{draft.pk}/undo/")
+    assert response.status_code == 200 and response.json()["status"] == "pending"
+    assert response.json()["replaces"] == draft.pk
+    assert client.post(f"/api/drafts/{draft.pk}/undo/").status_code == 409

@@ -17,6 +17,7 @@ from conversations.context_processors import UNDO_SESSION_KEY, undo_offer_rememb
 from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject, draft_undo
 from conversations.services.sending import draft_send_retry
+from conversations.services.threads import conversation_close, conversation_mark_read
 from omnichannel.admin import ReadOnlyAdminMixin
 from omnichannel.blobstore import blob_get
 from omnichannel.errors import ApplicationError
@@ -46,6 +47,14 @@ class ConversationAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+    actions = ["close_conversations"]
+
+    @admin.action(description="Close the selected conversations", permissions=["change"])
+    def close_conversations(self, request, queryset):
+        ids = list(queryset.exclude(status=Conversation.Status.CLOSED).values_list("pk", flat=True))
+        for conversation_id in ids:
+            conversation_close(conversation_id=conversation_id, acting_user=request.user)
+        self.message_user(request, f"Closed {len(ids)} conversation{'s' if len(ids) != 1 else ''}.", messages.SUCCESS)
 
 
 @admin.register(Message)
@@ -157,6 +166,7 @@ class DraftAdmin(admin.ModelAdmin):
         return [
             path("<int:draft_id>/decide/", self.admin_site.admin_view(self.decide_view), name="conversations_draft_decide"),
             path("<int:draft_id>/resend/", self.admin_site.admin_view(self.resend_view), name="conversations_draft_resend"),
+            path("<int:draft_id>/close/", self.admin_site.admin_view(self.close_view), name="conversations_draft_close"),
             path("<int:draft_id>/attachment/<int:message_id>/<int:index>/",
                  self.admin_site.admin_view(self.attachment_view), name="conversations_draft_attachment"),
             *super().get_urls(),
@@ -169,6 +179,9 @@ class DraftAdmin(admin.ModelAdmin):
             context = review_context(int(object_id))
         except (Draft.DoesNotExist, ValueError):
             raise Http404(f"draft {object_id} does not exist") from None
+        if context["draft"].conversation.unread_count:
+            # The agent has opened the thread: it is read (one update, only the first time).
+            conversation_mark_read(conversation_id=context["draft"].conversation_id, acting_user=request.user)
         context.update(self.admin_site.each_context(request), opts=self.model._meta, title=f"Review draft {object_id}",
                        can_decide=request.user.has_perm("conversations.decide_draft"), **(extra_context or {}))
         return TemplateResponse(request, "admin/conversations/draft/review.html", context)
@@ -230,6 +243,19 @@ class DraftAdmin(admin.ModelAdmin):
         self.message_user(request, f"Draft {draft_id} undone: nothing was sent. It is back in review.",
                           level=messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[pending.pk]))
+
+    def close_view(self, request, draft_id: int):
+        """Close the draft's conversation (nothing more to say); a new customer message reopens it."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
+        if not request.user.has_perm("conversations.decide_draft"):
+            raise PermissionDenied
+        conversation_id = Draft.objects.values_list("conversation_id", flat=True).filter(pk=draft_id).first()
+        if conversation_id is None:
+            raise Http404(f"draft {draft_id} does not exist")
+        conversation_close(conversation_id=conversation_id, acting_user=request.user)
+        self.message_user(request, f"Conversation {conversation_id} closed.", level=messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
 
     def resend_view(self, request, draft_id: int):
         """Send again an approved draft whose send failed or was interrupted (the agent checked Zoho first)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from conversations.services.drafts import messages_awaiting_draft
+from conversations.services.threads import conversations_auto_close
 from omnichannel.jobs import enqueue
 
 
@@ -15,6 +16,12 @@ def ensure_drafts() -> int:
     for message_id in missing:
         enqueue("generate_draft", message_id)
     return len(missing)
+
+
+@shared_task(name="auto_close_conversations", acks_late=True)
+def auto_close_conversations() -> int:
+    """Beat, hourly: close conversations waiting on the customer for AUTO_CLOSE_DAYS."""
+    return len(conversations_auto_close())
 
 
 @shared_task(name="archive_conversations", acks_late=True)

@@ -14,6 +14,7 @@ SCHEDULES = {
     "zoho_sync": ("every", 300),  # Zoho does not promise webhook delivery: poll as the fallback
     "shopify_backfill": ("30", "2", "*"),  # nightly reconciliation at 02:30 UTC
     "refresh_customer_summary": ("every", 900),  # the read model, in case a debounced refresh was lost
+    "auto_close_conversations": ("15", "*", "*"),  # hourly: conversations quiet on the customer's side for AUTO_CLOSE_DAYS
     "archive_conversations": ("0", "3", "*"),  # retention, nightly
     "backup_db": ("30", "3", "*"),  # nightly pg_dump
     "mine_demand": ("0", "5", "1"),  # weekly demand report, Mondays

@@ -144,6 +144,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not SYNC_USE_CELERY
 # An approved reply waits this long before it may be sent, so the agent can undo it. Inline
 # processing (embedded mode, the tests) has no delayed tasks to send it later, so 0 there.
+# A conversation waiting on the customer (we replied last) closes after this many days without a customer message.
+AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 7, minimum=1)
 SEND_UNDO_SECONDS = env_int("SEND_UNDO_SECONDS", 20 if SYNC_USE_CELERY else 0, minimum=0)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
@@ -104,8 +105,12 @@ def message_ingest(*, facts: MessageFacts, customer=None, integration: str) -> t
         updates["customer"] = customer
     if facts.direction == Message.Direction.INBOUND:
         updates["unread_count"] = F("unread_count") + 1
-        if conversation.status == Conversation.Status.CLOSED:
-            updates["status"] = Conversation.Status.OPEN  # the customer wrote again
+        if conversation.status != Conversation.Status.OPEN:
+            updates["status"] = Conversation.Status.OPEN  # the customer wrote again: our turn
+            updates["closed_at"] = None
+    elif conversation.status == Conversation.Status.OPEN and (
+            conversation.last_message_at is None or facts.sent_at >= conversation.last_message_at):
+        updates["status"] = Conversation.Status.WAITING  # we answered last: the customer's turn
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     audit_log_write(
         event_type="message.ingested",
@@ -132,11 +137,33 @@ def conversation_mark_read(*, conversation_id: int, acting_user=None) -> int:
 
 
 @transaction.atomic
-def conversation_close(*, conversation_id: int, acting_user=None) -> Conversation:
+def conversation_close(*, conversation_id: int, acting_user=None, reason: str = "agent") -> Conversation:
+    """Close a conversation (an agent, or `conversations_auto_close`); a new inbound message reopens it."""
     conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
     if conversation.status != Conversation.Status.CLOSED:
         conversation.status = Conversation.Status.CLOSED
         conversation.closed_at = timezone.now()
         conversation.save(update_fields=["status", "closed_at", "updated_at"])
-        audit_log_write(event_type="conversation.closed", payload={}, acting_user=acting_user, obj=conversation)
+        # Closed without a reply ("thanks, got it!"): its pending draft leaves the queue.
+        withdrawn = list(conversation.drafts.filter(status="pending").values_list("pk", flat=True))
+        conversation.drafts.filter(pk__in=withdrawn).update(status="superseded", updated_at=timezone.now())
+        audit_log_write(event_type="conversation.closed", payload={"reason": reason, "drafts_withdrawn": withdrawn},
+                        acting_user=acting_user, obj=conversation)
     return conversation
+
+
+def conversations_auto_close(*, now=None, limit: int = 1000) -> list[int]:
+    """Close the conversations waiting on the customer (we replied last) with no customer message for
+    AUTO_CLOSE_DAYS. Open ones (the customer waits on us) never close by themselves."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.AUTO_CLOSE_DAYS)
+    last_inbound = (Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.INBOUND)
+                    .order_by("-sent_at").values("sent_at")[:1])
+    due = list(Conversation.objects.filter(status=Conversation.Status.WAITING, last_message_at__lt=cutoff)
+               .annotate(last_inbound=Subquery(last_inbound))
+               .filter(Q(last_inbound__isnull=True) | Q(last_inbound__lt=cutoff))
+               .order_by("pk").values_list("pk", flat=True)[:limit])
+    for conversation_id in due:
+        conversation_close(conversation_id=conversation_id,
+                           reason=f"no customer message for {settings.AUTO_CLOSE_DAYS} days")
+    return due

@@ -16,6 +16,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -24,12 +25,19 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from django.conf import settings
+from django.db import connections
+
+from conversations.models import Message
 
 MAILBOX = Path(settings.BASE_DIR) / "fixtures" / "zoho" / "mailbox.json"
 
 
 class FakeZoho:
-    def __init__(self, mailbox: dict | None = None, *, token_ttl: int = 3600):
+    def __init__(self, mailbox: dict | None = None, *, token_ttl: int = 3600,
+                 message_lookup: Callable[[str], dict | None] | None = None):
+        # message_lookup: where the fake finds a message it was not given (the shared fake looks in
+        # our own database, so a reply to any email we ingested works in every process).
+        self.message_lookup = message_lookup
         data = mailbox if mailbox is not None else json.loads(MAILBOX.read_text())
         self.messages: dict[str, dict] = {str(m["messageId"]): m for m in data.get("messages", [])}
         self.contents: dict[str, str] = {str(k): v for k, v in data.get("contents", {}).items()}
@@ -223,6 +231,8 @@ class FakeZoho:
                 if method == "POST" and m:
                     payload = json.loads(body or b"{}")
                     original = fake.messages.get(m.group(1))
+                    if original is None and fake.message_lookup is not None:
+                        original = fake.message_lookup(m.group(1))
                     if payload.get("action") != "reply" or original is None:
                         return self._send(400, {"status": {"code": 400, "description": "Invalid input"}, "data": {}})
                     new_id = fake._new_id()
@@ -240,10 +250,25 @@ _shared: FakeZoho | None = None
 _shared_lock = threading.Lock()
 
 
+def ingested_message(message_id: str) -> dict | None:
+    """A message we ingested, as the fake's mailbox would hold it: ZOHO_MODE=fake stands in for a
+    mailbox whose contents are what our database received (webhooks, sync, the demo)."""
+    try:
+        row = (Message.objects.filter(external_msg_id=message_id)
+               .values("external_msg_id", "subject", "from_address", "conversation__external_thread_id").first())
+    finally:
+        connections.close_all()  # this request's own thread: its connection must not outlive it
+    if row is None:
+        return None
+    return {"messageId": row["external_msg_id"], "folderId": "inbox", "subject": row["subject"],
+            "fromAddress": row["from_address"], "threadId": row["conversation__external_thread_id"]}
+
+
 def fake_zoho_url() -> str:
-    """The process-wide fake (ZOHO_MODE=fake with no ZOHO_BASE_URL), started on first use."""
+    """The process-wide fake (ZOHO_MODE=fake with no ZOHO_BASE_URL), started on first use. It knows
+    every message in our database, so approving a reply in `make run` or in any worker sends it."""
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = FakeZoho()
+            _shared = FakeZoho(message_lookup=ingested_message)
         return _shared.url

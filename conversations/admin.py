@@ -3,12 +3,14 @@ from django.contrib.admin import SimpleListFilter
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import F
+from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models.functions import Substr
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from conversations.admin_review import review_context
@@ -16,6 +18,7 @@ from conversations.attachments import attachment_response
 from conversations.context_processors import UNDO_SESSION_KEY, undo_offer_remember
 from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject, draft_undo
+from conversations.services.claims import draft_claim, draft_claim_next
 from conversations.services.sending import draft_send_retry
 from conversations.services.threads import conversation_close, conversation_mark_read
 from omnichannel.admin import ReadOnlyAdminMixin
@@ -38,16 +41,60 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+class AwaitingReplyFilter(SimpleListFilter):
+    """Open conversations whose customer waits on us with no draft in the queue: the draft was
+    rejected, its send failed, triage set it aside, or no draft was made. Someone must answer."""
+
+    title = "needs an answer"
+    parameter_name = "awaiting"
+
+    def lookups(self, request, model_admin):
+        return [("reply", "Awaiting reply, no pending draft")]
+
+    def queryset(self, request, queryset):
+        if self.value() != "reply":
+            return queryset
+        pending = Draft.objects.filter(conversation=OuterRef("pk"), status=Draft.Status.PENDING)
+        return (queryset.filter(status=Conversation.Status.OPEN, waiting_since__isnull=False)
+                .exclude(Exists(pending)).order_by("waiting_since"))
+
+
+class MessageInline(admin.StackedInline):
+    """The thread, oldest first, read-only: the conversation page shows what was said."""
+
+    model = Message
+    fields = ["sent_at", "direction", "from_address", "subject", "body"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["sent_at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(is_erased=False)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["subject", "channel", "customer", "status", "unread_count", "last_message_at"]
-    list_filter = ["channel", "status", "is_archived"]
+    list_display = ["subject", "channel", "customer", "status", "waiting", "unread_count", "last_message_at"]
+    list_filter = [AwaitingReplyFilter, "channel", "status", "is_archived"]
+    inlines = [MessageInline]
     search_fields = ["subject", "customer__email", "=external_thread_id"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     actions = ["close_conversations"]
+
+    @admin.display(description="customer waiting", ordering="waiting_since")
+    def waiting(self, obj):
+        return timesince(obj.waiting_since, timezone.now()).split(",")[0] if obj.waiting_since else "-"
 
     @admin.action(description="Close the selected conversations", permissions=["change"])
     def close_conversations(self, request, queryset):
@@ -97,6 +144,22 @@ class IntentFilter(SimpleListFilter):
         return queryset.filter(intent=self.value()) if self.value() else queryset
 
 
+class SendFilter(SimpleListFilter):
+    title = "sending"
+    parameter_name = "send"
+
+    def lookups(self, request, model_admin):
+        return [("failed", "Failed or interrupted sends"), ("waiting", "Approved, not sent yet")]
+
+    def queryset(self, request, queryset):
+        unsent = queryset.filter(status=Draft.Status.APPROVED, sent_message__isnull=True)
+        if self.value() == "failed":
+            return unsent.exclude(last_send_error="")
+        if self.value() == "waiting":
+            return unsent.filter(last_send_error="")
+        return queryset
+
+
 class ChannelFilter(SimpleListFilter):
     title = "channel"
     parameter_name = "channel"
@@ -112,26 +175,32 @@ class ChannelFilter(SimpleListFilter):
 class DraftAdmin(admin.ModelAdmin):
     """The draft queue (pending first, oldest first) and, per draft, the review page."""
 
-    list_display = ["id", "customer_email", "subject", "intent", "confidence_badge", "age", "channel", "status"]
-    list_display_links = ["id", "subject"]
-    list_filter = ["status", ConfidenceBucketFilter, IntentFilter, ChannelFilter]
+    list_display = ["customer_email", "subject", "intent_label", "confidence_badge", "age", "reviewer", "status"]
+    list_display_links = ["subject"]
+    list_filter = ["status", SendFilter, ConfidenceBucketFilter, IntentFilter, ChannelFilter]
     search_fields = ["conversation__customer__email", "body", "conversation__subject"]
-    ordering = ["created_at", "id"]
+    ordering = ["waiting_since", "id"]  # the customer who has waited longest first
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
+
+    class Media:
+        css = {"all": ["conversations/queue.css"]}
 
     def get_queryset(self, request):
         # The columns the queue shows come from one joined query, whatever the number of rows.
         return super().get_queryset(request).annotate(
             customer_email_value=F("conversation__customer__email"), subject_value=F("conversation__subject"),
-            channel_value=F("conversation__channel"),
+            channel_value=F("conversation__channel"), preview_value=Substr("reply_to__body", 1, 110),
+            reviewer_value=Case(When(claimed_until__gt=timezone.now(), then=F("claimed_by__username")),
+                                default=Value("")),
         )
 
     def changelist_view(self, request, extra_context=None):
         if not request.GET:  # the queue opens on what needs doing
             return HttpResponseRedirect(f"{request.path}?status__exact=pending")
-        return super().changelist_view(request, extra_context)
+        # The queue is the agents' whole screen: the app list would push its columns off 1280 px.
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
 
     @admin.display(description="customer", ordering="conversation__customer__email")
     def customer_email(self, obj):
@@ -139,7 +208,17 @@ class DraftAdmin(admin.ModelAdmin):
 
     @admin.display(description="subject", ordering="conversation__subject")
     def subject(self, obj):
-        return obj.subject_value or "(no subject)"
+        # The subject, and under it a line of what the customer wrote (the subject alone says little).
+        preview = " ".join((obj.preview_value or "").split())
+        return format_html('{}<div class="preview">{}</div>', obj.subject_value or "(no subject)", preview)
+
+    @admin.display(description="reviewing", empty_value="")
+    def reviewer(self, obj):
+        return obj.reviewer_value or ""
+
+    @admin.display(description="intent", ordering="intent")
+    def intent_label(self, obj):
+        return (obj.intent or "-").replace("_", " ")
 
     @admin.display(description="channel")
     def channel(self, obj):
@@ -149,9 +228,12 @@ class DraftAdmin(admin.ModelAdmin):
     def confidence_badge(self, obj):
         return f"{obj.confidence:.2f}" + (" ⚠" if obj.confidence < 0.5 else "")
 
-    @admin.display(description="age", ordering="created_at")
+    @admin.display(description="waiting", ordering="waiting_since")
     def age(self, obj):
-        return timesince(obj.created_at, timezone.now()).split(",")[0]
+        """How long the customer has waited for an answer (not how old the draft is)."""
+        if obj.waiting_since is None:
+            return "-"
+        return timesince(obj.waiting_since, timezone.now()).split(",")[0]
 
     def has_add_permission(self, request):
         return False  # drafts come from the assistant
@@ -175,15 +257,18 @@ class DraftAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        can_decide = request.user.has_perm("conversations.decide_draft")
+        if can_decide and str(object_id).isdigit():
+            draft_claim(draft_id=int(object_id), user=request.user)  # others now see who is on it
         try:
-            context = review_context(int(object_id))
+            context = review_context(int(object_id), user=request.user)
         except (Draft.DoesNotExist, ValueError):
             raise Http404(f"draft {object_id} does not exist") from None
         if context["draft"].conversation.unread_count:
             # The agent has opened the thread: it is read (one update, only the first time).
             conversation_mark_read(conversation_id=context["draft"].conversation_id, acting_user=request.user)
         context.update(self.admin_site.each_context(request), opts=self.model._meta, title=f"Review draft {object_id}",
-                       can_decide=request.user.has_perm("conversations.decide_draft"), **(extra_context or {}))
+                       can_decide=can_decide, **(extra_context or {}))
         return TemplateResponse(request, "admin/conversations/draft/review.html", context)
 
     def decide_view(self, request, draft_id: int):
@@ -223,8 +308,7 @@ class DraftAdmin(admin.ModelAdmin):
         send_after = Draft.objects.values_list("send_after", flat=True).get(pk=draft_id)
         if send_after:
             undo_offer_remember(request, draft_id=draft_id, until=send_after)
-        next_id = (Draft.objects.filter(status=Draft.Status.PENDING).order_by("created_at", "id")
-                   .values_list("pk", flat=True).first())
+        next_id = draft_claim_next(user=request.user, exclude_id=draft_id)
         if next_id:
             return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[next_id]))
         return HttpResponseRedirect(reverse("admin:conversations_draft_changelist") + "?status__exact=pending")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from conversations.models import Approval, Draft, Message
+from conversations.services.claims import draft_next_for
 from customers.models import Order
 
 # Where each kind of source lives in the admin (kind -> admin URL name).
@@ -76,8 +77,9 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
     return kinds
 
 
-def review_context(draft_id: int) -> dict:
-    draft = (Draft.objects.select_related("conversation__customer", "model_run", "reply_to", "sent_message")
+def review_context(draft_id: int, *, user=None) -> dict:
+    draft = (Draft.objects.select_related("conversation__customer", "model_run", "reply_to", "sent_message",
+                                          "claimed_by")
              .prefetch_related(Prefetch("approvals", queryset=Approval.objects.select_related("approved_by")))
              .get(pk=draft_id))
     thread = list(Message.objects.filter(conversation_id=draft.conversation_id, is_erased=False)
@@ -86,8 +88,11 @@ def review_context(draft_id: int) -> dict:
     orders = []
     if customer is not None:
         orders = list(Order.objects.filter(customer=customer, is_erased=False).order_by("-placed_at", "-id")[:5])
-    next_pending = (Draft.objects.filter(status=Draft.Status.PENDING).exclude(pk=draft.pk)
-                    .order_by("created_at", "id").values_list("pk", flat=True).first())
+    next_pending = draft_next_for(user=user, exclude_id=draft.pk)
+    held_by = None  # another agent reviewing this draft right now
+    if (draft.status == Draft.Status.PENDING and draft.claimed_by_id and draft.claimed_until
+            and draft.claimed_until > timezone.now() and draft.claimed_by != user):
+        held_by = draft.claimed_by
     approval = next(iter(draft.approvals.all()), None)
     # Back from an undo: the text box holds what the agent had approved, so an edit is not lost.
     initial_text = draft.body
@@ -97,7 +102,7 @@ def review_context(draft_id: int) -> dict:
     undoable = (draft.status == Draft.Status.APPROVED and not draft.sending_started_at and not draft.sent_message_id
                 and draft.send_after is not None and draft.send_after > timezone.now())
     return {
-        "initial_text": initial_text, "undoable": undoable,
+        "initial_text": initial_text, "undoable": undoable, "held_by": held_by,
         "draft": draft, "thread": [(m, sanitized_html(m.body_html) if m.body_html else None) for m in thread],
         "customer": customer, "orders": orders, "sources": review_sources(draft), "run": draft.model_run,
         "lifetime_value": f"{customer.lifetime_value_cents / 100:,.2f} {customer.currency}" if customer else "",

@@ -31,6 +31,8 @@ class Conversation(models.Model):
     unread_count = models.PositiveIntegerField(default=0)
     last_message_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True,
+                                         help_text="The oldest customer message we have not answered yet")
     is_archived = models.BooleanField(default=False, help_text="Exported to the blob store and PII erased")
     archived_at = models.DateTimeField(null=True, blank=True)
     archive_blob_key = models.CharField(max_length=200, blank=True)
@@ -50,6 +52,7 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["customer", "-last_message_at"], name="conversation_customer_idx"),
             models.Index(fields=["status", "closed_at"], name="conversation_status_idx"),
+            models.Index(fields=["status", "waiting_since"], name="conversation_waiting_idx"),
         ]
 
     def __str__(self) -> str:
@@ -137,6 +140,11 @@ class Draft(models.Model):
     origin = models.CharField(max_length=20, choices=Origin.choices, default=Origin.ASSISTANT)
     replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                  help_text="The draft this one takes over from (an undone approval)")
+    waiting_since = models.DateTimeField(null=True, blank=True,
+                                         help_text="Since when the customer has waited (the queue's order)")
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="The agent reviewing it now (a soft claim)")
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "drafts"
@@ -154,6 +162,7 @@ class Draft(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "created_at"], name="draft_queue_idx"),
+            models.Index(fields=["status", "waiting_since", "id"], name="draft_wait_queue_idx"),
         ]
         permissions = [("decide_draft", "Can approve, edit or reject drafts")]
 

@@ -144,6 +144,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not SYNC_USE_CELERY
 # An approved reply waits this long before it may be sent, so the agent can undo it. Inline
 # processing (embedded mode, the tests) has no delayed tasks to send it later, so 0 there.
+# An agent who opens a draft holds it this long (renewed on each visit): others are steered past it.
+REVIEW_CLAIM_SECONDS = env_int("REVIEW_CLAIM_SECONDS", 300, minimum=10)
 # A conversation waiting on the customer (we replied last) closes after this many days without a customer message.
 AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 7, minimum=1)
 SEND_UNDO_SECONDS = env_int("SEND_UNDO_SECONDS", 20 if SYNC_USE_CELERY else 0, minimum=0)

@@ -107,7 +107,8 @@ def draft_undo(*, draft_id: int, acting_user) -> Draft | None:
     if not Draft.objects.filter(conversation_id=draft.conversation_id, status=Draft.Status.PENDING).exists():
         copy = Draft.objects.create(
             conversation_id=draft.conversation_id, reply_to_id=draft.reply_to_id, model_run_id=draft.model_run_id,
-            body=draft.body, confidence=draft.confidence, intent=draft.intent, origin=draft.origin, replaces=draft)
+            body=draft.body, confidence=draft.confidence, intent=draft.intent, origin=draft.origin, replaces=draft,
+            waiting_since=draft.waiting_since)
         copy.corrections_applied.set(draft.corrections_applied.all())
     audit_log_write(event_type="draft.undone", payload={"draft_id": draft.pk, "pending_draft_id": copy.pk if copy else None,
                                                         "conversation_id": draft.conversation_id},

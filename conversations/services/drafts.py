@@ -49,6 +49,8 @@ def draft_create(
         body=body,
         confidence=round(float(confidence), 4),
         intent=intent,
+        waiting_since=conversation.waiting_since or Message.objects.filter(pk=reply_to_id)
+        .values_list("sent_at", flat=True).first(),
     )
     if correction_ids:
         draft.corrections_applied.set(correction_ids)

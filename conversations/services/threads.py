@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
@@ -103,6 +103,7 @@ def message_ingest(*, facts: MessageFacts, customer=None, integration: str) -> t
         updates["last_message_at"] = facts.sent_at
     if customer is not None and conversation.customer_id is None:
         updates["customer"] = customer
+    updates.update(_waiting_since_update(conversation, facts))
     if facts.direction == Message.Direction.INBOUND:
         updates["unread_count"] = F("unread_count") + 1
         if conversation.status != Conversation.Status.OPEN:
@@ -121,6 +122,24 @@ def message_ingest(*, facts: MessageFacts, customer=None, integration: str) -> t
     if facts.direction == Message.Direction.INBOUND:
         enqueue("generate_draft", message.pk)
     return message, True
+
+
+def _waiting_since_update(conversation: Conversation, facts: MessageFacts) -> dict:
+    """Keep `waiting_since` = the oldest customer message not answered yet (None when we spoke last),
+    whatever order the provider delivers messages in. The conversation row is locked by the caller."""
+    if facts.direction == Message.Direction.INBOUND:
+        arrived_late = conversation.last_message_at is not None and facts.sent_at < conversation.last_message_at
+        if arrived_late and Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND,
+                                                   sent_at__gte=facts.sent_at).exists():
+            return {}  # already answered by a reply we hold
+        if conversation.waiting_since is None or facts.sent_at < conversation.waiting_since:
+            return {"waiting_since": facts.sent_at}
+        return {}
+    if conversation.waiting_since is None or facts.sent_at < conversation.waiting_since:
+        return {}
+    unanswered = (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND,
+                                         sent_at__gt=facts.sent_at).aggregate(first=Min("sent_at"))["first"])
+    return {"waiting_since": unanswered}
 
 
 @transaction.atomic

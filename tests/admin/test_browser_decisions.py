@@ -198,3 +198,26 @@ def test_a_then_u_takes_the_approval_back_before_anything_is_sent(page, live_ser
     back = Draft.objects.get(replaces=first)
     assert back.status == Draft.Status.PENDING and f"/draft/{back.pk}/change/" in page.url
     assert "back in review" in page.content()
+
+
+def test_the_queue_fits_1280_pixels_and_shows_who_is_reviewing(page, live_server):
+    drafts = [make_draft(message=make_inbound_message(
+        email=f"a.very.long.customer.address.{i}@subdomain.example-shop-customer.com",
+        subject="Order 1003 never arrived and I need it before my trip on Saturday, please help me " * 2,
+        body="Hi, I ordered the four-person tent weeks ago (order no. 1003) and it still has not arrived. " * 3))
+        for i in range(3)]
+    other = get_user_model().objects.create_user(username="linus", password="x", is_staff=True)
+    Draft.objects.filter(pk=drafts[0].pk).update(claimed_by=other,
+                                                 claimed_until=timezone.now() + timezone.timedelta(minutes=5))
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/admin/conversations/draft/?status__exact=pending")
+    page.wait_for_selector("#result_list")
+    page.screenshot(path=str(ARTIFACTS / "queue-1280.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # Every column is inside the visible list, not scrolled off to the right of it.
+    visible = page.locator(".results").bounding_box()
+    status_box = page.locator("#result_list td.field-status").first.bounding_box()
+    assert status_box["x"] + status_box["width"] <= visible["x"] + visible["width"] + 1
+    assert "linus" in page.locator("#result_list tbody tr").first.inner_text()

@@ -19,13 +19,15 @@ def _item(approval: Approval) -> vectorstore.IndexItem | None:
     return vectorstore.IndexItem(
         id=f"approval-{approval.pk}", text=question,
         metadata={"approval_id": approval.pk, "draft_id": approval.draft_id, "intent": approval.draft.intent,
-                  "edited": approval.action == Approval.Action.EDIT, "reply": approval.final_text[:4000]},
+                  "edited": approval.action in (Approval.Action.EDIT, Approval.Action.WRITTEN),
+                  "reply": approval.final_text[:4000]},
     )
 
 
 def _approved():
     # An approval taken back in its undo window (the draft is `undone`) teaches nothing.
-    return (Approval.objects.filter(action__in=[Approval.Action.APPROVE, Approval.Action.EDIT])
+    decisions_that_send = [Approval.Action.APPROVE, Approval.Action.EDIT, Approval.Action.WRITTEN]
+    return (Approval.objects.filter(action__in=decisions_that_send)
             .exclude(draft__status="undone").select_related("draft", "draft__reply_to"))
 
 

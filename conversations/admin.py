@@ -17,7 +17,13 @@ from conversations.admin_review import review_context
 from conversations.attachments import attachment_response
 from conversations.context_processors import UNDO_SESSION_KEY, undo_offer_remember
 from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
-from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject, draft_undo
+from conversations.services.approvals import (
+    draft_approve,
+    draft_edit_and_approve,
+    draft_reject,
+    draft_undo,
+    draft_write_own,
+)
 from conversations.services.claims import draft_claim, draft_claim_next
 from conversations.services.sending import draft_send_retry
 from conversations.services.threads import conversation_close, conversation_mark_read
@@ -292,22 +298,26 @@ class DraftAdmin(admin.ModelAdmin):
                 draft_edit_and_approve(draft_id=draft_id, acting_user=request.user, final_text=text)
             elif action == "reject":
                 draft_reject(draft_id=draft_id, acting_user=request.user, reason=request.POST.get("reason", ""))
+            elif action == "write":
+                text = request.POST.get("own_text", "").replace("\r\n", "\n")
+                draft_write_own(draft_id=draft_id, acting_user=request.user, text=text)
             else:
                 raise ApplicationError(f"unknown action {action!r}")
         except ApplicationError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
-            if action == "edit":
+            if action in ("edit", "write"):
                 # Lost a race (or the text was refused): the agent's words stay on the page.
                 response = self.change_view(request, str(draft_id), extra_context={"lost_text": text})
                 response.status_code = 409
                 return response
             return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
         verb = {"approve": "approved and queued for sending", "edit": "edited, approved and queued for sending",
-                "reject": "rejected"}[action]
+                "reject": "rejected", "write": "replaced by your own reply, queued for sending"}[action]
         self.message_user(request, f"Draft {draft_id} {verb}.", level=messages.SUCCESS)
-        send_after = Draft.objects.values_list("send_after", flat=True).get(pk=draft_id)
-        if send_after:
-            undo_offer_remember(request, draft_id=draft_id, until=send_after)
+        sending = (Draft.objects.filter(conversation__drafts__pk=draft_id, status=Draft.Status.APPROVED,
+                                        send_after__isnull=False).order_by("-pk").values_list("pk", "send_after").first())
+        if sending:
+            undo_offer_remember(request, draft_id=sending[0], until=sending[1])
         next_id = draft_claim_next(user=request.user, exclude_id=draft_id)
         if next_id:
             return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[next_id]))

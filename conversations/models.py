@@ -177,6 +177,7 @@ class Approval(AppendOnlyModel):
         APPROVE = "approve", "Approved as is"
         EDIT = "edit", "Edited and approved"
         REJECT = "reject", "Rejected"
+        WRITTEN = "written", "Written by the agent"
 
     draft = models.ForeignKey(Draft, on_delete=models.PROTECT, related_name="approvals")
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals")
@@ -192,7 +193,7 @@ class Approval(AppendOnlyModel):
         constraints = [
             # One decision per draft: two agents clicking at once cannot both win.
             models.UniqueConstraint(fields=["draft"], name="approval_one_decision_per_draft"),
-            models.CheckConstraint(condition=models.Q(action__in=["approve", "edit", "reject"]),
+            models.CheckConstraint(condition=models.Q(action__in=["approve", "edit", "reject", "written"]),
                                    name="approval_action_valid"),
         ]
 

@@ -3,19 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# SQLite rebuilds the drafts table to change its CHECK constraint, and by default refuses the
-# final rename while views (model_quality, customer_summary) read the table: legacy_alter_table
-# makes the rename not re-check views (they name the table, which exists again right after).
-
-
-def _legacy_alter_on(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("PRAGMA legacy_alter_table = ON")
-
-
-def _legacy_alter_off(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("PRAGMA legacy_alter_table = OFF")
+from omnichannel.migration_ops import sqlite_views_tolerate_rebuilds
 
 
 class Migration(migrations.Migration):
@@ -26,8 +14,7 @@ class Migration(migrations.Migration):
         ('faq', '0002_alter_faqentry_options'),
     ]
 
-    operations = [
-        migrations.RunPython(_legacy_alter_on, _legacy_alter_off),
+    operations = sqlite_views_tolerate_rebuilds([
         migrations.RemoveConstraint(
             model_name='draft',
             name='draft_status_valid',
@@ -56,5 +43,4 @@ class Migration(migrations.Migration):
             model_name='draft',
             constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'approved', 'sent', 'superseded', 'rejected', 'undone'])), name='draft_status_valid'),
         ),
-        migrations.RunPython(_legacy_alter_off, _legacy_alter_on),
-]
+])

@@ -114,3 +114,35 @@ def draft_undo(*, draft_id: int, acting_user) -> Draft | None:
                                                         "conversation_id": draft.conversation_id},
                     acting_user=acting_user, obj=draft)
     return copy
+
+
+@transaction.atomic
+def draft_write_own(*, draft_id: int, text: str, acting_user) -> Approval:
+    """The agent writes the reply themselves instead of the draft (pending or rejected): a new draft
+    of origin `agent`, approved with a `written` decision, sent through the same pipeline (claim,
+    undo window, send, outbound message). A pending draft it replaces is superseded."""
+    if not text or not text.strip():
+        raise ApplicationError("The reply is empty; write the reply or close the conversation.")
+    draft = Draft.objects.select_for_update().filter(pk=draft_id).first()
+    if draft is None:
+        raise ApplicationError(f"Draft {draft_id} does not exist.")
+    if draft.status not in (Draft.Status.PENDING, Draft.Status.REJECTED):
+        raise StateConflict(f"Draft {draft_id} is already {draft.get_status_display().lower()}; "
+                            "its conversation has an answer on its way.", extra={"status": draft.status})
+    now = timezone.now()
+    if draft.status == Draft.Status.PENDING:
+        draft.status = Draft.Status.SUPERSEDED
+        draft.save(update_fields=["status", "updated_at"])
+    undo_seconds = settings.SEND_UNDO_SECONDS
+    own = Draft.objects.create(
+        conversation_id=draft.conversation_id, reply_to_id=draft.reply_to_id, body=text, confidence=1.0,
+        intent=draft.intent, status=Draft.Status.APPROVED, origin=Draft.Origin.AGENT, decided_at=now,
+        send_after=now + timedelta(seconds=undo_seconds) if undo_seconds else None, waiting_since=draft.waiting_since)
+    approval = Approval.objects.create(draft=own, approved_by=acting_user, action=Approval.Action.WRITTEN,
+                                       final_text=text)
+    audit_log_write(event_type="draft.written", acting_user=acting_user, obj=own, payload={
+        "draft_id": own.pk, "instead_of": draft.pk, "approval_id": approval.pk,
+        "conversation_id": draft.conversation_id})
+    enqueue_later("send_draft", own.pk, countdown=undo_seconds)
+    enqueue_later("index_approved_reply", approval.pk, countdown=undo_seconds)
+    return approval

@@ -101,3 +101,34 @@ def test_the_api_undoes_and_answers_409_when_too_late(settings, agent, client):
     assert response.status_code == 200 and response.json()["status"] == "pending"
     assert response.json()["replaces"] == draft.pk
     assert client.post(f"/api/drafts/{draft.pk}/undo/").status_code == 409
+
+
+def test_an_agent_writes_the_reply_themselves_and_it_goes_through_the_same_pipeline(settings, agent):
+    settings.SEND_UNDO_SECONDS = 20
+    draft = make_draft(body="Your order shipped.")
+    from conversations.services.approvals import draft_write_own
+
+    approval = draft_write_own(draft_id=draft.pk, acting_user=agent, text="Hi Ada, I called the courier: tomorrow.")
+    draft.refresh_from_db()
+    own = approval.draft
+    assert draft.status == Draft.Status.SUPERSEDED
+    assert own.origin == Draft.Origin.AGENT and own.status == Draft.Status.APPROVED
+    assert approval.action == Approval.Action.WRITTEN and approval.final_text.startswith("Hi Ada")
+    assert own.reply_to_id == draft.reply_to_id and own.send_after is not None
+    assert draft_send_claim(draft_id=own.pk) is None  # the undo window holds for written replies too
+    assert AuditLog.objects.filter(event_type="draft.written", object_id=str(own.pk)).exists()
+    # Undone, it comes back for review with the agent's words in the box (the admin restores them).
+    back = draft_undo(draft_id=own.pk, acting_user=agent)
+    assert back.status == Draft.Status.PENDING and back.origin == Draft.Origin.AGENT
+
+
+def test_after_a_reject_the_agent_can_still_write_the_reply(settings, agent):
+    from conversations.services.approvals import draft_reject, draft_write_own
+
+    settings.SEND_UNDO_SECONDS = 0
+    draft = make_draft()
+    draft_reject(draft_id=draft.pk, acting_user=agent, reason="Quotes the wrong order")
+    approval = draft_write_own(draft_id=draft.pk, acting_user=agent, text="Hi Ada, your order #1002 ships Monday.")
+    assert approval.draft.status in (Draft.Status.APPROVED, Draft.Status.SENT)
+    with pytest.raises(StateConflict):
+        draft_write_own(draft_id=approval.draft_id, acting_user=agent, text="again")

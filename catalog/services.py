@@ -10,7 +10,7 @@ from django.db.models import F
 
 from catalog.models import InventoryItem
 from omnichannel.audit import audit_log_write
-from omnichannel.upserts import rows_upsert_newer
+from omnichannel.upserts import row_upsert_newer, rows_upsert_newer
 
 
 @dataclass
@@ -28,25 +28,27 @@ class InventoryFacts:
     source_updated_at: datetime | None = None
 
 
+# What one item upsert may write, each only when sent.
+_UPSERT_FIELDS = ["shopify_id", "variant_id", "product_id", "title", "quantity_available", "lead_time_days",
+                  "price_cents", "currency", "tracked", "source_updated_at"]
+
+
 @transaction.atomic
 def inventory_item_upsert(*, facts: InventoryFacts, integration: str = "shopify") -> tuple[InventoryItem, str]:
-    """Insert or update one item by sku. Fields the source did not send (None) are kept."""
-    item = InventoryItem.objects.select_for_update().filter(sku=facts.sku).first()
-    if (item is not None and item.source_updated_at and facts.source_updated_at
-            and facts.source_updated_at < item.source_updated_at):
-        return item, "stale"
-    outcome = "updated" if item is not None else "created"
-    item = item or InventoryItem(sku=facts.sku)
-    for name in ("shopify_id", "variant_id", "product_id", "title", "quantity_available", "lead_time_days",
-                 "price_cents", "currency", "tracked", "source_updated_at"):
-        value = getattr(facts, name)
-        if value is not None and value != "":
-            setattr(item, name, value)
-    if item.deleted_at and item.source_updated_at and item.source_updated_at > item.deleted_at:
-        item.deleted_at = None  # the product came back after its deletion: sell it again
-        outcome = "reactivated"
+    """Insert or update one item by sku. Fields the source did not send (None) are kept. Returns
+    (item, 'created'|'updated'|'reactivated'|'stale'); the database decides which version is newer
+    (`row_upsert_newer`), so two deliveries about a new item cannot both insert it."""
+    sent = {name: getattr(facts, name) for name in _UPSERT_FIELDS}
+    sent = {name: value for name, value in sent.items() if value is not None and value != ""}
+    item = InventoryItem(sku=facts.sku, **sent)  # what was not sent gets the model's default on insert
     item.full_clean(validate_unique=False)
-    item.save()
+    item, outcome = row_upsert_newer(model=InventoryItem, row=item, unique_field="sku", update_fields=list(sent))
+    if outcome == "stale":
+        return item, outcome
+    # The product came back after its deletion: sell it again. Our upsert holds the row's lock.
+    if InventoryItem.objects.filter(pk=item.pk, deleted_at__isnull=False,
+                                    source_updated_at__gt=F("deleted_at")).update(deleted_at=None):
+        item.deleted_at, outcome = None, "reactivated"
     audit_log_write(event_type=f"inventory.{outcome}", payload={"sku": item.sku,
                     "quantity_available": item.quantity_available}, integration=integration, obj=item)
     return item, outcome

@@ -60,9 +60,11 @@ def _order_of(data: dict, client: ShopifyClient, at: datetime) -> str:
 
 
 def _product(data: dict, client: ShopifyClient, at: datetime) -> str:
-    # One transaction for the product: its variants' items are written (or left) together.
+    # One transaction for the product: its variants' items are written (or left) together, in sku
+    # order, so two deliveries of the product lock its rows in the same order (no deadlock).
     with transaction.atomic():
-        outcomes = [inventory_item_upsert(facts=facts)[1] for facts in ingest.product_inventory_facts(data)]
+        outcomes = [inventory_item_upsert(facts=facts)[1]
+                    for facts in sorted(ingest.product_inventory_facts(data), key=lambda f: f.sku)]
     records_ingested_total.labels(source="shopify", kind="inventory").inc(len(outcomes))
     return ",".join(outcomes) or "no skus"
 

@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from catalog.models import InventoryItem
 from customers.models import Customer, Order
@@ -136,3 +136,53 @@ def test_a_new_product_created_and_updated_at_once_keeps_the_newest_version_and_
 
     _race(["products/create", "products/update", "products/update"], _product, newest_kept)
 
+
+# --- What is retried: a collision that another delivery resolves, a database that made us wait too long ---
+
+
+def test_a_customer_whose_email_another_still_holds_is_raised_for_retry_and_processed_once_it_moves():
+    # Shopify's emails are unique per shop: a new customer with a held address means the other
+    # customer's change of address has not reached us yet. Parked as permanent, it would wait for
+    # an operator; raised, the task retries it, and a later attempt goes through.
+    first = _store("customers/create", _customer(1, 1))
+    assert process_shopify_event(first) == "created"
+    taken = _store("customers/create", {**_customer(2, 1), "email": "bob.norman+1@hostmail.com"})
+    with pytest.raises(IntegrityError):
+        process_shopify_event(taken)
+    delivery = WebhookDelivery.objects.get(pk=taken)
+    assert delivery.status == "failed" and "customer_email_unique_ci" in delivery.last_error
+    assert process_shopify_event(_store("customers/update", {**_customer(1, 2), "email": "bob@example.com"})) == "updated"
+    assert process_shopify_event(taken, replay=True) == "created"  # what the task's retry does
+    assert Customer.objects.get(email="bob.norman+1@hostmail.com").shopify_id == str(207119551 + 2)
+
+
+def test_an_order_waiting_too_long_on_a_locked_row_is_raised_for_retry_not_parked():
+    assert process_shopify_event(_store("orders/create", _order(1, 1))) == "created"
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:  # another transaction (a backfill, an erasure) holds the order's row
+        try:
+            with transaction.atomic():
+                list(Order.objects.select_for_update().filter(shopify_id=str(450789469 + 1)))
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    assert holding.wait(10)
+    update = _store("orders/updated", _order(1, 2))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        with pytest.raises(OperationalError):  # lock_not_available, from the upsert's own statement
+            process_shopify_event(update)
+    finally:
+        release.set()
+        holder.join(10)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert WebhookDelivery.objects.get(pk=update).status == "failed"
+    assert process_shopify_event(update, replay=True) == "updated"
+    assert Order.objects.get(shopify_id=str(450789469 + 1)).total_price_cents == 60094

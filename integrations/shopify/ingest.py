@@ -165,6 +165,8 @@ def out_of_stock_skus(skus: set[str]) -> set[str]:
 
 
 def order_status(data: dict, line_items: list[dict], out_of_stock: set[str] | None = None) -> str:
+    """One summary state, for lists and counts. A refund outranks shipping here, so whether anything
+    shipped is read from `fulfillment_status`, kept apart as Shopify sends it, never from this."""
     financial = data.get("financial_status") or ""
     fulfillment = data.get("fulfillment_status") or ""
     if data.get("cancelled_at"):

@@ -97,7 +97,8 @@ _INVENTORY_FIELDS = ["shopify_id", "variant_id", "product_id", "title", "quantit
 def inventory_items_bulk_upsert(*, facts_list: list[InventoryFacts], integration: str = "shopify") -> dict[str, int]:
     """One INSERT … ON CONFLICT (sku) per batch, updating only where the incoming version is newer
     (the database decides, so a webhook's newer row committed meanwhile is kept). What Shopify does
-    not send is kept: lead times are ours, and a missing quantity or price keeps the one we hold."""
+    not send is kept: lead times are ours, and a missing quantity or price keeps the one we hold (a
+    new item without a quantity has none: unknown stock, not 0)."""
     newest: dict[str, InventoryFacts] = {}
     for f in facts_list:  # one row per sku per statement: Postgres refuses to update a row twice
         held = newest.get(f.sku)
@@ -109,7 +110,7 @@ def inventory_items_bulk_upsert(*, facts_list: list[InventoryFacts], integration
     for f in newest.values():
         groups.setdefault((f.quantity_available is None, f.price_cents is None), []).append(InventoryItem(
             sku=f.sku, shopify_id=f.shopify_id, variant_id=f.variant_id, product_id=f.product_id, title=f.title,
-            quantity_available=f.quantity_available or 0, lead_time_days=f.lead_time_days,
+            quantity_available=f.quantity_available, lead_time_days=f.lead_time_days,
             price_cents=f.price_cents or 0, currency=f.currency, tracked=f.tracked,
             source_updated_at=f.source_updated_at))
     written = 0

@@ -70,7 +70,7 @@ def _order_for(ctx: DraftContext) -> Source | None:
 def _backordered_items(ctx: DraftContext, order: Source, draft: _Draft) -> None:
     skus = {li.get("sku") for li in order.facts.get("line_items", [])}
     for item in _inventory_by_sku(ctx, skus):
-        if item.facts["quantity_available"] <= 0 and item.facts.get("lead_time_days"):
+        if item.facts["quantity_available"] == 0 and item.facts.get("lead_time_days"):  # None: unknown
             draft.say(f"The {item.facts['title']} is expected back in stock in about "
                       f"{item.facts['lead_time_days']} days; your order ships as soon as it arrives.", item)
 
@@ -109,7 +109,11 @@ def _availability(ctx: DraftContext, draft: _Draft) -> None:
         return
     for item in ctx.inventory:
         f = item.facts
-        if f["quantity_available"] > 0:
+        if f["quantity_available"] is None:  # Shopify has not stated it: unknown, not out of stock
+            draft.missing.append("stock")
+            draft.say(f"I am checking the stock of the {f['title']} with our team and will let you know shortly.",
+                      item)
+        elif f["quantity_available"] > 0:
             draft.say(f"The {f['title']} is in stock ({f['quantity_available']} available) at {f['price']}.", item)
         elif f.get("lead_time_days"):
             draft.say(f"The {f['title']} is out of stock right now; the usual lead time for a restock is "

@@ -27,7 +27,9 @@ from faq.models import Correction, FaqEntry
 _ORDER_REF = re.compile(r"#\s?(\d{3,10})\b")
 _TOKEN = re.compile(r"[\w-]+", re.UNICODE)
 _STOPWORDS = {"the", "and", "for", "with", "size", "pair", "your", "you", "our", "a", "an", "of", "in", "to"}
-_SHIPPED = {"fulfilled", "partially_fulfilled", "refunded", "partially_refunded"}
+# Shipping is told by the fulfilment state, not the financial one: a refunded order may have shipped nothing.
+_SHIPPED = {"fulfilled", "partially_fulfilled"}
+_SHIPPED_FULFILLMENT = {"fulfilled", "partial"}
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def _order_source(order: Order, score: float) -> Source:
         "line_items": [{"sku": li.get("sku", ""), "title": li.get("title", ""), "quantity": li.get("quantity")}
                        for li in order.line_items],
         "placed_at": order.placed_at.date().isoformat() if order.placed_at else "",
-        "shipped": order.status in _SHIPPED,
+        "shipped": order.status in _SHIPPED or order.fulfillment_status in _SHIPPED_FULFILLMENT,
         "refunds": [{"amount": f"{(r.get('amount_cents') or 0) / 100:.2f}", "date": (r.get("created_at") or "")[:10],
                      "note": r.get("note", "")} for r in order.refunds or []],
         "total": f"{order.total_price_cents / 100:.2f} {order.currency}",

@@ -62,9 +62,10 @@ def product_request_record(*, text: str, customer_id: int | None, conversation_i
 
 def stockout_request_record(*, item_id: int, text: str, customer_id: int | None, conversation_id: int | None,
                             requested_at: datetime, message_id: int | None = None) -> ProductRequest | None:
-    """An availability question about an item we track and have none of is demand too; None when in stock."""
+    """An availability question about an item we track and have none of is demand too; None when in
+    stock, or when its stock is unknown (Shopify has not stated it)."""
     item = InventoryItem.objects.filter(pk=item_id).only("sku", "title", "quantity_available", "tracked").first()
-    if item is None or not item.tracked or item.quantity_available > 0:
+    if item is None or not item.tracked or item.quantity_available is None or item.quantity_available > 0:
         return None
     normalized = f"{' '.join((item.title or item.sku).lower().split())} (out of stock)"[:200]
     return _request_count(normalized=normalized, description=text, customer_id=customer_id,

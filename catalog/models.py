@@ -18,7 +18,10 @@ class InventoryItem(models.Model):
     variant_id = models.CharField(max_length=32, blank=True)
     product_id = models.CharField(max_length=32, blank=True)
     title = models.CharField(max_length=300, blank=True)
-    quantity_available = models.IntegerField(default=0, help_text="Summed over locations")
+    # Unknown (empty) until Shopify states it: a product event without inventory_quantity says
+    # nothing about stock, and 0 would have us tell a customer "out of stock".
+    quantity_available = models.IntegerField(null=True, blank=True, default=None,
+                                             help_text="Summed over locations; empty while Shopify has not stated it")
     lead_time_days = models.PositiveIntegerField(null=True, blank=True,
                                                  help_text="Days to restock; kept when Shopify sends nothing")
     price_cents = models.BigIntegerField(default=0)

@@ -10,7 +10,7 @@ from django.db.models import F
 
 from catalog.models import InventoryItem
 from omnichannel.audit import audit_log_write
-from omnichannel.upserts import rows_upsert_newer
+from omnichannel.upserts import row_upsert_newer, rows_upsert_newer
 
 
 @dataclass
@@ -28,25 +28,27 @@ class InventoryFacts:
     source_updated_at: datetime | None = None
 
 
+# What one item upsert may write, each only when sent.
+_UPSERT_FIELDS = ["shopify_id", "variant_id", "product_id", "title", "quantity_available", "lead_time_days",
+                  "price_cents", "currency", "tracked", "source_updated_at"]
+
+
 @transaction.atomic
 def inventory_item_upsert(*, facts: InventoryFacts, integration: str = "shopify") -> tuple[InventoryItem, str]:
-    """Insert or update one item by sku. Fields the source did not send (None) are kept."""
-    item = InventoryItem.objects.select_for_update().filter(sku=facts.sku).first()
-    if (item is not None and item.source_updated_at and facts.source_updated_at
-            and facts.source_updated_at < item.source_updated_at):
-        return item, "stale"
-    outcome = "updated" if item is not None else "created"
-    item = item or InventoryItem(sku=facts.sku)
-    for name in ("shopify_id", "variant_id", "product_id", "title", "quantity_available", "lead_time_days",
-                 "price_cents", "currency", "tracked", "source_updated_at"):
-        value = getattr(facts, name)
-        if value is not None and value != "":
-            setattr(item, name, value)
-    if item.deleted_at and item.source_updated_at and item.source_updated_at > item.deleted_at:
-        item.deleted_at = None  # the product came back after its deletion: sell it again
-        outcome = "reactivated"
+    """Insert or update one item by sku. Fields the source did not send (None) are kept. Returns
+    (item, 'created'|'updated'|'reactivated'|'stale'); the database decides which version is newer
+    (`row_upsert_newer`), so two deliveries about a new item cannot both insert it."""
+    sent = {name: getattr(facts, name) for name in _UPSERT_FIELDS}
+    sent = {name: value for name, value in sent.items() if value is not None and value != ""}
+    item = InventoryItem(sku=facts.sku, **sent)  # what was not sent gets the model's default on insert
     item.full_clean(validate_unique=False)
-    item.save()
+    item, outcome = row_upsert_newer(model=InventoryItem, row=item, unique_field="sku", update_fields=list(sent))
+    if outcome == "stale":
+        return item, outcome
+    # The product came back after its deletion: sell it again. Our upsert holds the row's lock.
+    if InventoryItem.objects.filter(pk=item.pk, deleted_at__isnull=False,
+                                    source_updated_at__gt=F("deleted_at")).update(deleted_at=None):
+        item.deleted_at, outcome = None, "reactivated"
     audit_log_write(event_type=f"inventory.{outcome}", payload={"sku": item.sku,
                     "quantity_available": item.quantity_available}, integration=integration, obj=item)
     return item, outcome
@@ -95,7 +97,8 @@ _INVENTORY_FIELDS = ["shopify_id", "variant_id", "product_id", "title", "quantit
 def inventory_items_bulk_upsert(*, facts_list: list[InventoryFacts], integration: str = "shopify") -> dict[str, int]:
     """One INSERT … ON CONFLICT (sku) per batch, updating only where the incoming version is newer
     (the database decides, so a webhook's newer row committed meanwhile is kept). What Shopify does
-    not send is kept: lead times are ours, and a missing quantity or price keeps the one we hold."""
+    not send is kept: lead times are ours, and a missing quantity or price keeps the one we hold (a
+    new item without a quantity has none: unknown stock, not 0)."""
     newest: dict[str, InventoryFacts] = {}
     for f in facts_list:  # one row per sku per statement: Postgres refuses to update a row twice
         held = newest.get(f.sku)
@@ -107,7 +110,7 @@ def inventory_items_bulk_upsert(*, facts_list: list[InventoryFacts], integration
     for f in newest.values():
         groups.setdefault((f.quantity_available is None, f.price_cents is None), []).append(InventoryItem(
             sku=f.sku, shopify_id=f.shopify_id, variant_id=f.variant_id, product_id=f.product_id, title=f.title,
-            quantity_available=f.quantity_available or 0, lead_time_days=f.lead_time_days,
+            quantity_available=f.quantity_available, lead_time_days=f.lead_time_days,
             price_cents=f.price_cents or 0, currency=f.currency, tracked=f.tracked,
             source_updated_at=f.source_updated_at))
     written = 0

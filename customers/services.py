@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 
 from customers.models import Customer, Order
 from omnichannel.audit import audit_log_write
 from omnichannel.jobs import enqueue
-from omnichannel.upserts import rows_upsert_newer
+from omnichannel.upserts import row_upsert_newer, rows_upsert_newer
 
 
 def _normalize_email(email: str) -> str:
@@ -59,6 +59,14 @@ class CustomerFacts:
     source_updated_at: datetime | None = None
 
 
+# The columns an upsert writes (a webhook's one row or a backfill's batch); the rest are ours.
+_CUSTOMER_FIELDS = ["shopify_id", "email", "name", "phone", "lifetime_value_cents", "currency", "orders_count",
+                    "segment", "shipping_addresses", "tags", "source_updated_at"]
+_ORDER_FIELDS = ["name", "customer", "customer_shopify_id", "email", "status", "financial_status",
+                 "fulfillment_status", "tracking_numbers", "tracking", "line_items", "refunds", "total_price_cents",
+                 "currency", "shipping_address", "placed_at", "cancelled_at", "last_event_at", "source_updated_at"]
+
+
 def _is_stale(current: datetime | None, incoming: datetime | None) -> bool:
     """True when the incoming version is older than what we hold (never overwrite newer data)."""
     return current is not None and incoming is not None and incoming < current
@@ -66,23 +74,25 @@ def _is_stale(current: datetime | None, incoming: datetime | None) -> bool:
 
 @transaction.atomic
 def customer_upsert(*, facts: CustomerFacts, integration: str = "shopify") -> tuple[Customer, str]:
-    """Insert or update one customer by Shopify id. Returns (customer, 'created'|'updated'|'stale')."""
-    customer = Customer.objects.select_for_update().filter(shopify_id=facts.shopify_id).first()
+    """Insert or update one customer by Shopify id. Returns (customer, 'created'|'updated'|'stale').
+
+    The database decides (`row_upsert_newer`): two deliveries about a customer we do not hold yet
+    cannot both insert it, and the older one cannot overwrite the newer one."""
     email = _normalize_email(facts.email)
-    if customer is None and email:
-        # A lead created from an email becomes the Shopify customer with the same address.
-        customer = Customer.objects.select_for_update().filter(email__iexact=email, shopify_id__isnull=True).first()
-    if customer is not None and _is_stale(customer.source_updated_at, facts.source_updated_at):
-        return customer, "stale"
-    outcome = "updated" if customer is not None else "created"
-    customer = customer or Customer()
-    customer.shopify_id = facts.shopify_id
+    if email:
+        # A lead created from an email becomes the Shopify customer with the same address: one
+        # conditional UPDATE. A concurrent delivery waits on the lead's row, then finds it taken
+        # (no longer without shopify_id) and goes on to the upsert below, which updates it.
+        Customer.objects.filter(shopify_id__isnull=True, email__iexact=email).exclude(
+            Exists(Customer.objects.filter(shopify_id=facts.shopify_id))).update(shopify_id=facts.shopify_id)
+    customer = Customer(**{name: getattr(facts, name) for name in _CUSTOMER_FIELDS})
     customer.email = email
-    for name in ("name", "phone", "lifetime_value_cents", "currency", "orders_count", "segment",
-                 "shipping_addresses", "tags", "source_updated_at"):
-        setattr(customer, name, getattr(facts, name))
-    customer.full_clean(exclude=["email"] if not email else None, validate_unique=False)
-    customer.save()
+    # Uniqueness is the statement's to decide: a Python check would read before a racing insert commits.
+    customer.full_clean(exclude=["email"] if not email else None, validate_unique=False, validate_constraints=False)
+    customer, outcome = row_upsert_newer(model=Customer, row=customer, unique_field="shopify_id",
+                                         update_fields=[n for n in _CUSTOMER_FIELDS if n != "shopify_id"])
+    if outcome == "stale":
+        return customer, outcome
     _orders_link_to_customers([customer.shopify_id])
     audit_log_write(event_type=f"customer.{outcome}", payload={"shopify_id": facts.shopify_id},
                     integration=integration, obj=customer)
@@ -133,39 +143,35 @@ class OrderFacts:
 
 @transaction.atomic
 def order_upsert(*, facts: OrderFacts, integration: str = "shopify") -> tuple[Order, str]:
-    """Insert or update one order by Shopify id; guest checkouts keep the order's email."""
-    order = Order.objects.select_for_update().filter(shopify_id=facts.shopify_id).first()
-    if order is not None and _is_stale(order.source_updated_at, facts.source_updated_at):
-        return order, "stale"
-    outcome = "updated" if order is not None else "created"
-    order = order or Order(shopify_id=facts.shopify_id)
-    customer = None
+    """Insert or update one order by Shopify id; guest checkouts keep the order's email. The
+    database decides which version is newer (`row_upsert_newer`), as for customers."""
+    customer_id = None
     if facts.customer_shopify_id:
-        customer = Customer.objects.filter(shopify_id=facts.customer_shopify_id).first()
-    order.customer = customer
-    order.customer_shopify_id = facts.customer_shopify_id or None  # links the order once the customer arrives
-    order.email = _normalize_email(facts.email)
-    order.tracking_numbers = [t["number"] for t in facts.tracking if t.get("number")]
-    for name in ("name", "status", "financial_status", "fulfillment_status", "tracking", "line_items", "refunds",
-                 "total_price_cents", "currency", "shipping_address", "placed_at", "cancelled_at",
-                 "source_updated_at"):
-        setattr(order, name, getattr(facts, name))
-    order.last_event_at = facts.source_updated_at or facts.placed_at
+        customer_id = Customer.objects.filter(shopify_id=facts.customer_shopify_id).values_list("pk", flat=True).first()
+    order = _order_row(facts, customer_id)
     order.full_clean(validate_unique=False, exclude=["customer"])
-    order.save()
+    order, outcome = row_upsert_newer(model=Order, row=order, unique_field="shopify_id", update_fields=_ORDER_FIELDS)
+    if outcome == "stale":
+        return order, outcome
     audit_log_write(event_type=f"order.{outcome}", payload={"shopify_id": facts.shopify_id, "status": order.status},
                     integration=integration, obj=order)
     enqueue("refresh_customer_summary")
     return order, outcome
 
 
-# --- Bulk upserts for backfills: one INSERT … ON CONFLICT per batch instead of a query per row ----------
+def _order_row(f: OrderFacts, customer_id: int | None) -> Order:
+    # customer_shopify_id is kept even without a customer: it links the order once the customer arrives.
+    return Order(
+        shopify_id=f.shopify_id, name=f.name, customer_id=customer_id, customer_shopify_id=f.customer_shopify_id or None,
+        email=_normalize_email(f.email), status=f.status, financial_status=f.financial_status,
+        fulfillment_status=f.fulfillment_status, tracking_numbers=[t["number"] for t in f.tracking if t.get("number")],
+        tracking=f.tracking, line_items=f.line_items, refunds=f.refunds, total_price_cents=f.total_price_cents,
+        currency=f.currency, shipping_address=f.shipping_address, placed_at=f.placed_at,
+        cancelled_at=f.cancelled_at, last_event_at=f.source_updated_at or f.placed_at,
+        source_updated_at=f.source_updated_at)
 
-_CUSTOMER_FIELDS = ["shopify_id", "email", "name", "phone", "lifetime_value_cents", "currency", "orders_count",
-                    "segment", "shipping_addresses", "tags", "source_updated_at"]
-_ORDER_FIELDS = ["name", "customer", "customer_shopify_id", "email", "status", "financial_status",
-                 "fulfillment_status", "tracking_numbers", "tracking", "line_items", "refunds", "total_price_cents",
-                 "currency", "shipping_address", "placed_at", "cancelled_at", "last_event_at", "source_updated_at"]
+
+# --- Bulk upserts for backfills: one INSERT … ON CONFLICT per batch instead of a query per row ----------
 
 
 def _newest_per_id(facts_list: list) -> list:
@@ -215,17 +221,7 @@ def orders_bulk_upsert(*, facts_list: list[OrderFacts], integration: str = "shop
     fresh = _newest_per_id(facts_list)
     customer_ids = dict(Customer.objects.filter(
         shopify_id__in={f.customer_shopify_id for f in fresh if f.customer_shopify_id}).values_list("shopify_id", "pk"))
-    rows = []
-    for f in fresh:
-        rows.append(Order(
-            shopify_id=f.shopify_id, name=f.name, customer_id=customer_ids.get(f.customer_shopify_id),
-            customer_shopify_id=f.customer_shopify_id or None,
-            email=_normalize_email(f.email), status=f.status, financial_status=f.financial_status,
-            fulfillment_status=f.fulfillment_status, tracking_numbers=[t["number"] for t in f.tracking if t.get("number")],
-            tracking=f.tracking, line_items=f.line_items, refunds=f.refunds, total_price_cents=f.total_price_cents,
-            currency=f.currency, shipping_address=f.shipping_address, placed_at=f.placed_at,
-            cancelled_at=f.cancelled_at, last_event_at=f.source_updated_at or f.placed_at,
-            source_updated_at=f.source_updated_at))
+    rows = [_order_row(f, customer_ids.get(f.customer_shopify_id)) for f in fresh]
     written = rows_upsert_newer(model=Order, rows=rows, unique_field="shopify_id", update_fields=_ORDER_FIELDS)
     stale = len(facts_list) - len(written)
     audit_log_write(event_type="orders.bulk_upserted", payload={"upserted": len(written), "stale": stale},

@@ -25,13 +25,28 @@ from omnichannel.errors import ApplicationError
 from omnichannel.metrics import webhook_deliveries_total
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_finish, webhook_delivery_store
+from omnichannel.upserts import unique_violation
 
 logger = logging.getLogger(__name__)
 _KEPT_HEADERS = ("content-type", "user-agent", "x-hook-signature", "x-request-id")
 OVERSIZED_KEEP_FACTOR = 4
 _READ_CHUNK = 64 * 1024
-# The database went away or timed out mid-processing: worth a retry, unlike a value it refuses.
+# The database went away or timed out mid-processing, or gave up on a transaction that collided
+# with another (a deadlock or a serialization failure is an OperationalError in Django): worth a
+# retry, unlike a value it refuses.
 TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
+
+
+def db_error_is_transient(exc: BaseException) -> bool:
+    """A database error worth retrying: one of TRANSIENT_DB_ERRORS, or a unique violation. Our
+    upserts let the database decide on their key, but a second unique column (a customer's
+    email, an item's inventory item id) can still collide with a row another worker is writing
+    or has not moved away from yet (an address changed on one customer, taken by another): the
+    next attempt sees that row committed. A value the database refuses (a check constraint, a
+    NOT NULL, bad data) is not retried: it is kept for replay."""
+    if isinstance(exc, TRANSIENT_DB_ERRORS):
+        return True
+    return unique_violation(exc)
 
 
 def signature_matches(expected: str, given: str) -> bool:

@@ -9,11 +9,12 @@ Postgres re-checks it against the latest committed row it had to wait for. SQLit
 
 from __future__ import annotations
 
+import functools
 import json
 
 import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import JSONField, Model
 
 
@@ -69,10 +70,50 @@ def rows_upsert_newer(*, model: type[Model], rows: list[Model], unique_field: st
             else:
                 source, params = f"VALUES {', '.join([row_sql] * len(batch))}", [v for row in values for v in row]
             # Only quoted names from the model's metadata are interpolated; every value is a parameter.
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) {source} "  # noqa: S608
-                f"ON CONFLICT ({key}) DO UPDATE SET {set_clause} "
-                f"WHERE {table}.{stamp} IS NULL OR excluded.{stamp} > {table}.{stamp} "
-                f"RETURNING {table}.{key}", params, **({"binary": True} if unnest else {}))
-            written.extend(str(r[0]) for r in cursor.fetchall())
+            # wrap_database_errors: psycopg's errors raised as Django's (IntegrityError, OperationalError),
+            # like any other query's, so callers can tell a deadlock or a unique violation from a bug.
+            with connection.wrap_database_errors:
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) {source} "  # noqa: S608
+                    f"ON CONFLICT ({key}) DO UPDATE SET {set_clause} "
+                    f"WHERE {table}.{stamp} IS NULL OR excluded.{stamp} > {table}.{stamp} "
+                    f"RETURNING {table}.{key}", params, **({"binary": True} if unnest else {}))
+                written.extend(str(r[0]) for r in cursor.fetchall())
     return written
+
+
+def unique_violation(exc: BaseException) -> bool:
+    """The database refused a row because another holds the same unique value (Postgres SQLSTATE
+    23505, SQLite's SQLITE_CONSTRAINT_UNIQUE), not because a value is wrong."""
+    cause = exc.__cause__
+    return isinstance(exc, IntegrityError) and (getattr(cause, "sqlstate", None) == "23505" or getattr(
+        cause, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE")
+
+
+def row_upsert_newer(*, model: type[Model], row: Model, unique_field: str, update_fields: list[str],
+                     stamp_field: str = "source_updated_at") -> tuple[Model, str]:
+    """One row through `rows_upsert_newer`: what a webhook writes. With no row held yet there is
+    nothing to lock, and a read-then-save lets two deliveries both insert (one fails) or the older
+    one save last; in one statement, the second insert becomes the conditional update instead.
+
+    Returns the row as stored and 'created', 'updated' or 'stale' (not written: the held version is
+    as new or newer). The model's `created_at` (auto_now_add) tells an insert from an update: the
+    insert stores the time this call put on `row`, an update keeps the held one."""
+    upsert = functools.partial(rows_upsert_newer, model=model, rows=[row], unique_field=unique_field,
+                               update_fields=update_fields, stamp_field=stamp_field)
+    try:
+        with transaction.atomic():  # a savepoint, to run the statement again in the same transaction
+            written = upsert()
+    except IntegrityError as exc:
+        if not unique_violation(exc):
+            raise
+        # Postgres settles ON CONFLICT on `unique_field` alone. Two inserts of the same new row can
+        # both pass that check; the second then meets the first on another unique index (a
+        # customer's email, an item's inventory item id), waits for it to commit, and fails there.
+        # Run again, the statement sees the committed row and becomes the conditional update. A
+        # real collision with another record fails again, and is raised.
+        written = upsert()
+    stored = model._default_manager.get(**{unique_field: getattr(row, unique_field)})
+    if not written:
+        return stored, "stale"
+    return stored, "created" if stored.created_at == row.created_at else "updated"

@@ -21,11 +21,23 @@ _STATUS_PHRASE = {
     "backordered": "is waiting for an item that is on backorder",
     "partially_fulfilled": "has partly shipped",
     "fulfilled": "has shipped",
-    "partially_refunded": "has shipped and was partly refunded",
     "refunded": "was refunded",
     "cancelled": "was cancelled",
 }
-_NOT_SHIPPED = {"pending", "paid", "backordered"}
+# A partial refund says nothing about shipping: that part is told by the fulfilment state.
+_PARTLY_REFUNDED = {"fulfilled": "was partly refunded and has shipped", "partial": "was partly refunded and has "
+                    "partly shipped", "": "was partly refunded and has not shipped yet"}
+
+
+def _shipped(order: Source) -> str:
+    """'fulfilled', 'partial' or '' (nothing shipped), from the order's fulfilment state, never
+    from its financial one: Shopify's sample order is partly refunded and shipped nothing."""
+    status, fulfillment = order.facts["status"], order.facts.get("fulfillment_status") or ""
+    if status == "fulfilled" or fulfillment == "fulfilled":
+        return "fulfilled"
+    if status == "partially_fulfilled" or fulfillment == "partial":
+        return "partial"
+    return ""
 
 
 class _Draft:
@@ -58,7 +70,7 @@ def _order_for(ctx: DraftContext) -> Source | None:
 def _backordered_items(ctx: DraftContext, order: Source, draft: _Draft) -> None:
     skus = {li.get("sku") for li in order.facts.get("line_items", [])}
     for item in _inventory_by_sku(ctx, skus):
-        if item.facts["quantity_available"] <= 0 and item.facts.get("lead_time_days"):
+        if item.facts["quantity_available"] == 0 and item.facts.get("lead_time_days"):  # None: unknown
             draft.say(f"The {item.facts['title']} is expected back in stock in about "
                       f"{item.facts['lead_time_days']} days; your order ships as soon as it arrives.", item)
 
@@ -78,11 +90,12 @@ def _order_status(ctx: DraftContext, draft: _Draft) -> None:
                   "(it starts with #) or the email address you used at checkout? I will check it right away.")
         return
     name, status = order.facts["name"], order.facts["status"]
-    draft.say(f"Your order {name} {_STATUS_PHRASE.get(status, 'is being processed')}.", order)
+    phrase = _PARTLY_REFUNDED[_shipped(order)] if status == "partially_refunded" else _STATUS_PHRASE.get(status)
+    draft.say(f"Your order {name} {phrase or 'is being processed'}.", order)
     tracking = _tracking_lines(order)
     if tracking:
         draft.say("You can follow it here:\n" + "\n".join(f"- {line}" for line in tracking), order)
-    elif status in {"fulfilled", "partially_fulfilled"}:
+    elif _shipped(order):
         draft.missing.append("tracking")
         draft.say("I am checking the tracking details with our warehouse and will send them to you shortly.")
     if status == "backordered":
@@ -96,7 +109,11 @@ def _availability(ctx: DraftContext, draft: _Draft) -> None:
         return
     for item in ctx.inventory:
         f = item.facts
-        if f["quantity_available"] > 0:
+        if f["quantity_available"] is None:  # Shopify has not stated it: unknown, not out of stock
+            draft.missing.append("stock")
+            draft.say(f"I am checking the stock of the {f['title']} with our team and will let you know shortly.",
+                      item)
+        elif f["quantity_available"] > 0:
             draft.say(f"The {f['title']} is in stock ({f['quantity_available']} available) at {f['price']}.", item)
         elif f.get("lead_time_days"):
             draft.say(f"The {f['title']} is out of stock right now; the usual lead time for a restock is "
@@ -133,16 +150,18 @@ def _address_change(ctx: DraftContext, draft: _Draft) -> None:
         draft.say("Could you send me the order number and the full new address? I will update it if the "
                   "order has not shipped yet.")
         return
-    if order.facts["status"] in _NOT_SHIPPED:
+    status, shipped = order.facts["status"], _shipped(order)
+    if status == "cancelled" or (status == "refunded" and not shipped):
+        draft.say(f"Your order {order.facts['name']} {_STATUS_PHRASE[status]}, so there is no delivery to redirect.",
+                  order)
+    elif not shipped:
         draft.say(f"Your order {order.facts['name']} has not shipped yet, so we can still change the address. "
                   "Please reply with the full new address and I will update it.", order)
-    elif order.facts["status"] == "partially_fulfilled":
+    elif shipped == "partial":
         tracking = _tracking_lines(order)
         draft.say(f"Part of your order {order.facts['name']} has already shipped"
                   + (f" ({tracking[0]})" if tracking else "")
                   + "; the items still to ship can go to your new address. I will update it and confirm.", order)
-    elif order.facts["status"] == "cancelled":
-        draft.say(f"Your order {order.facts['name']} was cancelled, so there is no delivery to redirect.", order)
     else:
         tracking = _tracking_lines(order)
         draft.say(f"Your order {order.facts['name']} has already shipped, so I cannot change its address here; "

@@ -22,7 +22,7 @@ from customers.services import customer_mark_deleted_in_shop, customer_upsert, o
 from integrations.models import ShopifyCursor
 from integrations.shopify import ingest
 from integrations.shopify.client import ShopifyClient, ShopifyError
-from integrations.webhooks_common import TRANSIENT_DB_ERRORS, delivery_failed
+from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient, delivery_failed
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload, StateConflict
 from omnichannel.metrics import records_ingested_total
@@ -60,9 +60,11 @@ def _order_of(data: dict, client: ShopifyClient, at: datetime) -> str:
 
 
 def _product(data: dict, client: ShopifyClient, at: datetime) -> str:
-    # One transaction for the product: its variants' items are written (or left) together.
+    # One transaction for the product: its variants' items are written (or left) together, in sku
+    # order, so two deliveries of the product lock its rows in the same order (no deadlock).
     with transaction.atomic():
-        outcomes = [inventory_item_upsert(facts=facts)[1] for facts in ingest.product_inventory_facts(data)]
+        outcomes = [inventory_item_upsert(facts=facts)[1]
+                    for facts in sorted(ingest.product_inventory_facts(data), key=lambda f: f.sku)]
     records_ingested_total.labels(source="shopify", kind="inventory").inc(len(outcomes))
     return ",".join(outcomes) or "no skus"
 
@@ -109,8 +111,9 @@ HANDLERS: dict[str, Handler] = {
 
 def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = None, replay: bool = False) -> str:
     """Apply one stored delivery. Whatever goes wrong is recorded on the delivery (failed, with the
-    reason) so it can be replayed; transient provider and database errors then propagate for the
-    caller to retry. A model's validation or a value the database refuses is not retried."""
+    reason) so it can be replayed; transient provider and database errors (a lost connection, a
+    deadlock, a unique violation from a race) then propagate for the caller to retry. A model's
+    validation or a value the database refuses is not retried."""
     if not webhook_delivery_claim(delivery_id=delivery_id, retry_failed=replay):
         return "skipped"
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
@@ -133,8 +136,10 @@ def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = No
             return "failed"
         raise
     except Exception as exc:  # noqa: BLE001 - a ValidationError, IntegrityError, DataError or a bug: kept for replay
-        logger.exception("shopify delivery %s (%s) failed unexpectedly", delivery_id, delivery.topic)
         delivery_failed(delivery_id=delivery_id, exc=exc)
+        if db_error_is_transient(exc):  # a unique violation from a race: the retry sees the other row committed
+            raise
+        logger.exception("shopify delivery %s (%s) failed unexpectedly", delivery_id, delivery.topic)
         return "failed"
     webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.PROCESSED)
     _note_delta(delivery.topic)

@@ -156,7 +156,8 @@ def _line_items(items) -> list[dict]:
 
 
 def out_of_stock_skus(skus: set[str]) -> set[str]:
-    """One query for a whole page of orders (the backfill), instead of one per order."""
+    """One query for a whole page of orders (the backfill), instead of one per order. Unknown stock
+    (NULL: Shopify has not stated it) is not out of stock."""
     skus = {sku for sku in skus if "\x00" not in sku}  # Postgres text cannot hold NUL: no stored sku has one
     if not skus:
         return set()
@@ -165,6 +166,8 @@ def out_of_stock_skus(skus: set[str]) -> set[str]:
 
 
 def order_status(data: dict, line_items: list[dict], out_of_stock: set[str] | None = None) -> str:
+    """One summary state, for lists and counts. A refund outranks shipping here, so whether anything
+    shipped is read from `fulfillment_status`, kept apart as Shopify sends it, never from this."""
     financial = data.get("financial_status") or ""
     fulfillment = data.get("fulfillment_status") or ""
     if data.get("cancelled_at"):

@@ -5,17 +5,20 @@ from __future__ import annotations
 import requests
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from django.db import IntegrityError
 
 from integrations.shopify.client import ShopifyError
 from integrations.shopify.events import process_shopify_event
-from integrations.webhooks_common import TRANSIENT_DB_ERRORS
+from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient
 
 
 @shared_task(bind=True, name="process_shopify_event_task", acks_late=True, max_retries=5)
 def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> str:
     try:
         return process_shopify_event(delivery_id, replay=replay or self.request.retries > 0)
-    except (ShopifyError, requests.RequestException, *TRANSIENT_DB_ERRORS) as exc:
+    except (ShopifyError, requests.RequestException, *TRANSIENT_DB_ERRORS, IntegrityError) as exc:
+        if isinstance(exc, IntegrityError) and not db_error_is_transient(exc):
+            raise  # not a race (process_shopify_event keeps those as failed, for replay): no retry
         if self.request.is_eager:
             return "failed"  # inline mode: the delivery stays failed for replay_webhooks
         # Celery's own backoff with full jitter: workers retrying after one outage do not come back in step.

@@ -95,6 +95,12 @@ def test_a_paid_unshipped_order_waiting_for_an_out_of_stock_item_is_backordered(
     assert ingest.order_facts(data).status == "backordered"
 
 
+def test_a_paid_unshipped_order_for_an_item_of_unknown_stock_is_not_backordered():
+    InventoryItem.objects.create(sku="IPOD2008GREEN", quantity_available=None)  # Shopify has not stated it
+    data = dict(fixture("order__450789469.json")["order"], financial_status="paid", fulfillment_status=None)
+    assert ingest.order_facts(data).status == "paid"
+
+
 @pytest.mark.parametrize("change,reason", [
     ({"id": None}, "'id' is required"),
     ({"id": "abc"}, "'id' must be a numeric id"),

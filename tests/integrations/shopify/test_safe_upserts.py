@@ -73,7 +73,7 @@ def test_a_bulk_row_without_quantity_or_price_keeps_ours_and_lead_times_are_neve
         InventoryFacts(sku="SOCK", quantity_available=None, price_cents=500, source_updated_at=T2)])
     boot, sock = InventoryItem.objects.get(sku="BOOT"), InventoryItem.objects.get(sku="SOCK")
     assert (boot.title, boot.quantity_available, boot.price_cents, boot.lead_time_days) == ("Boot", 4, 9900, 10)
-    assert (sock.quantity_available, sock.price_cents) == (0, 500)
+    assert (sock.quantity_available, sock.price_cents) == (None, 500)  # a new item's unstated stock is unknown, not 0
 
 
 def _lock_waiters() -> int:

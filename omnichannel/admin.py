@@ -4,6 +4,12 @@ from omnichannel.errors import ApplicationError
 from omnichannel.jobs import dead_letter_requeue
 from omnichannel.models import AuditLog, DeadLetter, WebhookDelivery
 
+# "View site" leads to the one public page we serve (the shop's FAQ), not to a 404 at "/".
+admin.site.site_url = "/faq/"
+admin.site.site_header = "Support assistant"
+admin.site.site_title = "Support assistant"
+admin.site.index_title = "Home"
+
 
 class ReadOnlyAdminMixin:
     """History and raw inputs are looked at, never edited, in the admin."""

@@ -193,7 +193,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The support team's time zone: every time in the admin is shown in it, with its abbreviation.
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+FORMAT_MODULE_PATH = ["omnichannel.formats"]
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"

@@ -1,0 +1,24 @@
+"""Reads of the agents' workspace."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, Min, OuterRef, Q
+
+from conversations.models import Conversation, Draft
+
+
+def workspace_counts() -> dict:
+    """What an agent's home shows: the queue by confidence, failed sends, conversations awaiting a
+    reply with no draft, and the longest a customer has waited. Three aggregate queries."""
+    pending = Draft.objects.filter(status=Draft.Status.PENDING).aggregate(
+        total=Count("pk"), low=Count("pk", filter=Q(confidence__lt=0.5)),
+        medium=Count("pk", filter=Q(confidence__gte=0.5, confidence__lt=0.8)),
+        high=Count("pk", filter=Q(confidence__gte=0.8)), oldest_wait=Min("waiting_since"))
+    failed = Draft.objects.filter(status=Draft.Status.APPROVED, sent_message__isnull=True).exclude(
+        last_send_error="").count()
+    has_pending = Draft.objects.filter(conversation=OuterRef("pk"), status=Draft.Status.PENDING)
+    awaiting = (Conversation.objects.filter(status=Conversation.Status.OPEN, waiting_since__isnull=False)
+                .exclude(Exists(has_pending)).aggregate(count=Count("pk"), oldest=Min("waiting_since")))
+    waits = [w for w in (pending["oldest_wait"], awaiting["oldest"]) if w is not None]
+    return {**pending, "failed_sends": failed, "awaiting_reply": awaiting["count"],
+            "oldest_wait": min(waits) if waits else None}

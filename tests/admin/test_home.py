@@ -1,0 +1,57 @@
+"""The admin's landing page is an agent's home: what waits, with links that work for who is looking."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.utils import timezone
+
+from conversations.models import Draft
+from tests.builders import make_draft, make_inbound_message
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(group: str, name: str) -> Client:
+    user = get_user_model().objects.create_user(username=name, password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_an_agent_lands_on_their_counts_with_links_to_each_list():
+    make_draft(confidence=0.3, message=make_inbound_message(email="a@example.com",
+                                                            sent_at=timezone.now() - timedelta(days=3)))
+    recent = timezone.now() - timedelta(hours=1)
+    make_draft(confidence=0.9, message=make_inbound_message(email="b@example.com", sent_at=recent))
+    failed = make_draft(confidence=0.9, message=make_inbound_message(email="c@example.com", sent_at=recent))
+    Draft.objects.filter(pk=failed.pk).update(status="approved", last_send_error="ZohoError: 400")
+    make_inbound_message(email="nodraft@example.com", sent_at=recent)
+    body = _client("Agents", "grace").get("/admin/").content.decode()
+    assert 'id="workspace-home"' in body
+    assert "<strong>2</strong>" in body  # two drafts to review
+    assert "1 low" in body and "1 high" in body
+    assert "?send=failed" in body and '<strong style="color: #ba2121;">1</strong>' in body
+    assert "?awaiting=reply" in body
+    assert "3\xa0days" in body  # the longest wait
+
+
+def test_links_a_user_cannot_use_are_not_shown():
+    agent_page = _client("Agents", "grace").get("/admin/faq/correction/")
+    assert agent_page.status_code in (200, 403)
+    if agent_page.status_code == 200:
+        assert "correction-candidates-link" not in agent_page.content.decode()
+    ops_page = _client("Ops", "olga").get("/admin/faq/correction/").content.decode()
+    assert "correction-candidates-link" in ops_page
+
+
+def test_view_site_leads_somewhere_real():
+    client = _client("Agents", "grace")
+    body = client.get("/admin/").content.decode()
+    assert 'href="/faq/"' in body
+    assert client.get("/faq/").status_code == 200

@@ -267,7 +267,7 @@ class DraftAdmin(admin.ModelAdmin):
         if can_decide and str(object_id).isdigit():
             draft_claim(draft_id=int(object_id), user=request.user)  # others now see who is on it
         try:
-            context = review_context(int(object_id), user=request.user)
+            context = review_context(int(object_id), user=request.user, load_images=request.GET.get("images") == "1")
         except (Draft.DoesNotExist, ValueError):
             raise Http404(f"draft {object_id} does not exist") from None
         if context["draft"].conversation.unread_count:
@@ -275,7 +275,10 @@ class DraftAdmin(admin.ModelAdmin):
             conversation_mark_read(conversation_id=context["draft"].conversation_id, acting_user=request.user)
         context.update(self.admin_site.each_context(request), opts=self.model._meta, title=f"Review draft {object_id}",
                        can_decide=can_decide, **(extra_context or {}))
-        return TemplateResponse(request, "admin/conversations/draft/review.html", context)
+        response = TemplateResponse(request, "admin/conversations/draft/review.html", context)
+        if context["load_images"]:
+            response._csp_update = {"img-src": ["http:", "https:"]}  # the agent asked for the remote images
+        return response
 
     def decide_view(self, request, draft_id: int):
         if request.method != "POST":

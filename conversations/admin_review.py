@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import nh3
 from django.db.models import Prefetch
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
-from conversations.models import Approval, Draft, Message
+from conversations.models import Approval, Conversation, Draft, Message
+from conversations.rendering import email_frame_document, has_remote_images, money, split_quoted
 from conversations.services.claims import draft_next_for
 from customers.models import Order
 
@@ -34,11 +33,6 @@ class ReviewSource:
     score: float
     url: str
     external_url: str
-
-
-def sanitized_html(html: str):
-    """Inbound HTML as safe markup: nh3 (Ammonia) keeps formatting, drops scripts, handlers and styles."""
-    return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308 - cleaned by nh3 above
 
 
 def review_sources(draft: Draft) -> list[ReviewSource]:
@@ -77,7 +71,33 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
     return kinds
 
 
-def review_context(draft_id: int, *, user=None) -> dict:
+@dataclass
+class ThreadEntry:
+    message: Message
+    text: str  # the new part of a plain-text body
+    quoted: str  # its quoted history, collapsed on the page
+    frame: str  # an HTML body as a sandboxed frame's document ("" for plain text)
+    remote_images: bool
+
+
+def thread_entry(message: Message, *, load_images: bool) -> ThreadEntry:
+    if message.body_html and (not message.body or message.direction == Message.Direction.INBOUND):
+        # HTML mail as sent (tables, links), not its flattened text.
+        return ThreadEntry(message, "", "", email_frame_document(message.body_html, load_images=load_images),
+                           has_remote_images(message.body_html))
+    text, quoted = split_quoted(message.body)
+    return ThreadEntry(message, text, quoted, "", False)
+
+
+def order_rows(orders: list[Order]) -> list[dict]:
+    """Orders as people read them: items with quantities and prices, the total, money with currency."""
+    return [{"order": o, "total": money(o.total_price_cents, o.currency),
+             "items": [{"title": li.get("title") or li.get("sku") or "item", "quantity": li.get("quantity", 0),
+                        "price": money(li.get("price_cents"), o.currency)} for li in (o.line_items or [])
+                       if isinstance(li, dict)]} for o in orders]
+
+
+def review_context(draft_id: int, *, user=None, load_images: bool = False) -> dict:
     draft = (Draft.objects.select_related("conversation__customer", "model_run", "reply_to", "sent_message",
                                           "claimed_by")
              .prefetch_related(Prefetch("approvals", queryset=Approval.objects.select_related("approved_by")))
@@ -88,6 +108,10 @@ def review_context(draft_id: int, *, user=None) -> dict:
     orders = []
     if customer is not None:
         orders = list(Order.objects.filter(customer=customer, is_erased=False).order_by("-placed_at", "-id")[:5])
+    other_conversations = []
+    if customer is not None:
+        other_conversations = list(Conversation.objects.filter(customer=customer).exclude(pk=draft.conversation_id)
+                                   .order_by("-last_message_at", "-id")[:10])
     next_pending = draft_next_for(user=user, exclude_id=draft.pk)
     held_by = None  # another agent reviewing this draft right now
     if (draft.status == Draft.Status.PENDING and draft.claimed_by_id and draft.claimed_until
@@ -103,7 +127,9 @@ def review_context(draft_id: int, *, user=None) -> dict:
                 and draft.send_after is not None and draft.send_after > timezone.now())
     return {
         "initial_text": initial_text, "undoable": undoable, "held_by": held_by,
-        "draft": draft, "thread": [(m, sanitized_html(m.body_html) if m.body_html else None) for m in thread],
+        "draft": draft, "thread": [thread_entry(m, load_images=load_images) for m in thread],
+        "remote_images": any(m.body_html and has_remote_images(m.body_html) for m in thread),
+        "load_images": load_images, "order_rows": order_rows(orders), "other_conversations": other_conversations,
         "customer": customer, "orders": orders, "sources": review_sources(draft), "run": draft.model_run,
         "lifetime_value": f"{customer.lifetime_value_cents / 100:,.2f} {customer.currency}" if customer else "",
         "addresses": [address_line(a) for a in (customer.shipping_addresses if customer else []) if isinstance(a, dict)],

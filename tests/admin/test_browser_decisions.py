@@ -221,3 +221,52 @@ def test_the_queue_fits_1280_pixels_and_shows_who_is_reviewing(page, live_server
     status_box = page.locator("#result_list td.field-status").first.bounding_box()
     assert status_box["x"] + status_box["width"] <= visible["x"] + visible["width"] + 1
     assert "linus" in page.locator("#result_list tbody tr").first.inner_text()
+
+
+def test_html_mail_renders_its_table_keeps_tracking_pixels_off_until_asked_and_folds_quotes(page, live_server):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits = []
+
+    class Pixel(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/gif")
+            self.end_headers()
+            self.wfile.write(base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"))
+
+        def log_message(self, *args):
+            pass
+
+    tracker = ThreadingHTTPServer(("127.0.0.1", 0), Pixel)
+    threading.Thread(target=tracker.serve_forever, daemon=True).start()
+    pixel = f"http://127.0.0.1:{tracker.server_address[1]}/open.gif?agent=1"
+    customer, _ = customer_get_or_create_lead(email="ada@example.com", name="Ada")
+    message, _ = message_ingest(facts=MessageFacts(
+        channel="email", direction="inbound", external_msg_id="html-1", external_thread_id="html-1",
+        from_address="ada@example.com", subject="Wrong item in my parcel", body="",
+        body_html=(f'<p>Hi, this arrived instead:</p><table><tr><th>Item</th><th>Qty</th></tr>'
+                   f'<tr><td>Camp stove</td><td>2</td></tr></table><img src="{pixel}">'
+                   '<div class="gmail_quote">On Mon, Nov 2, 2026 Shop wrote:<blockquote>Hi Ada, your order shipped'
+                   '</blockquote></div>'),
+        sent_at=timezone.now()), customer=customer, integration="test")
+    draft = draft_create(conversation_id=message.conversation_id, body="Sorry!", confidence=0.5, reply_to_id=message.pk)
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    frame = page.frame_locator("iframe.mail-frame")
+    assert frame.locator("td").nth(0).inner_text() == "Camp stove"  # cells stay cells
+    assert frame.locator("th").nth(1).inner_text() == "Qty"
+    assert not frame.locator("text=your order shipped").is_visible()  # quoted history folded
+    frame.locator("summary").click()
+    assert frame.locator("text=your order shipped").is_visible()
+    page.wait_for_timeout(500)
+    assert hits == []  # the sender learns nothing from opening the draft
+    page.click("#load-images")
+    page.wait_for_selector("iframe.mail-frame")
+    page.wait_for_timeout(1000)
+    assert hits == ["/open.gif?agent=1"]
+    page.screenshot(path=str(ARTIFACTS / "review-html-mail.png"), full_page=True)
+    tracker.shutdown()

@@ -190,5 +190,13 @@ def test_inbound_html_is_shown_sanitized(agent_client):
         sent_at=datetime(2026, 11, 1, tzinfo=UTC)), integration="test")
     draft = make_draft(message=message)
     body = agent_client.get(f"/admin/conversations/draft/{draft.pk}/change/").content.decode()
-    assert "<p>Hello</p>" in body
+    # The mail is a sandboxed frame's document (srcdoc, escaped in the page): sanitized inside too.
+    import html
+    import re
+
+    [frame] = re.findall(r'<iframe class="mail-frame" sandbox="([^"]*)"[^>]*srcdoc="([^"]*)"', body)
+    assert "allow-scripts" not in frame[0] and "allow-same-origin" not in frame[0]
+    document = html.unescape(frame[1])
+    assert "<p>Hello</p>" in document
+    assert "alert" not in document and "onerror" not in document
     assert 'alert("x")' not in body and "onerror" not in body

@@ -13,9 +13,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from conversations.models import Approval, Conversation, Draft, Message
-from conversations.rendering import email_frame_document, has_remote_images, money, split_quoted
+from conversations.rendering import email_frame_document, has_remote_images, split_quoted
 from conversations.services.claims import draft_next_for
 from customers.models import Order
+from omnichannel.formatting import money
 
 # Where each kind of source lives in the admin (kind -> admin URL name).
 SOURCE_ADMIN = {

@@ -74,9 +74,3 @@ def email_frame_document(html: str, *, load_images: bool = False) -> str:
 
 def has_remote_images(html: str) -> bool:
     return bool(re.search(r"<img[^>]+src\s*=\s*[\"']?\s*https?:", html or "", re.IGNORECASE))
-
-
-def money(cents: int | None, currency: str) -> str:
-    if cents is None:
-        return "-"
-    return f"{cents / 100:,.2f} {currency}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import nh3
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -23,6 +24,8 @@ from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import CustomerFacts, OrderFacts, customer_get_or_create_lead, customer_upsert, order_upsert
 from faq.models import FaqEntry
 from faq.services import correction_upsert, faq_entry_create
+from integrations.zoho.ingest import html_to_text
+from omnichannel.blobstore import blob_put
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo_shop.json"
 DEMO_SITE_DIR = Path(settings.BASE_DIR) / "fixtures" / "site"  # the shop's own pages, offline
@@ -116,12 +119,27 @@ def seed_demo(path: Path = DEMO_FILE) -> SeedReport:
                     in_reply_to=m.get("in_reply_to", ""), references=m.get("in_reply_to", ""),
                     from_address=m["from"], from_name=m.get("from_name", ""),
                     to_addresses=[own] if direction == "inbound" else [m["from"]],
-                    subject=m["subject"], body=m["body"], body_html=m.get("html", ""), sent_at=_dt(m["sent_at"]),
+                    subject=m["subject"], body=m["body"] or html_to_text(m.get("html", "")),
+                    body_html=nh3.clean(m.get("html", "")), sent_at=_dt(m["sent_at"]), attachments=_demo_attachments(m),
                     raw_payload={"demo": True, "messageId": m["id"]},
                 ), customer=customer, integration="demo")
                 report.add("messages")
     _seed_site_pages(report)  # after the commit: Chroma is never called inside a transaction
     return report
+
+
+DEMO_ATTACHMENTS_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo_attachments"
+
+
+def _demo_attachments(message: dict) -> list[dict]:
+    """The demo's attachments in the blob store, listed as Zoho ingest lists them."""
+    found = []
+    for name in message.get("attachments", []):
+        data = (DEMO_ATTACHMENTS_DIR / name).read_bytes()
+        stored = blob_put(data, prefix="attachments")
+        found.append({"name": name, "content_type": "image/jpeg" if name.endswith(".jpg") else "application/octet-stream",
+                      "size": len(data), "blob_key": stored.key})
+    return found
 
 
 def _seed_site_pages(report: SeedReport) -> None:

@@ -107,7 +107,15 @@ def html_to_text(raw_html: str) -> str:
     doc = lxml.html.fromstring(f"<div>{clean}</div>")
     for element in doc.iter(*_BLOCKS):
         element.tail = "\n" + (element.tail or "")
-    lines = [" ".join(line.split()) for line in doc.text_content().splitlines()]
+    for element in doc.iter("blockquote"):  # quoted history starts on its own line ("wrote:" then the quote)
+        element.text = "\n" + (element.text or "")
+    for cell in doc.iter("td", "th"):  # table cells stay apart: "Item | Qty", not "ItemQty"
+        cell.tail = " | " + (cell.tail or "")
+    for link in doc.iter("a"):  # where a link leads is part of what the customer said
+        href = (link.get("href") or "").strip()
+        if href.startswith(("http://", "https://")) and href not in link.text_content():
+            link.tail = f" <{href}>" + (link.tail or "")
+    lines = [" ".join(line.split()).removesuffix(" |") for line in doc.text_content().splitlines()]
     return "\n".join(line for line in lines if line).strip()
 
 

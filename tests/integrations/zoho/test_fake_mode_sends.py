@@ -37,3 +37,14 @@ def test_a_reply_to_a_message_nobody_ingested_is_still_refused(settings):
     with pytest.raises(ZohoError):
         client.message_reply(message_id="999999999", from_address="support@shop.example",
                              to_address="x@example.com", subject="Re: ?", content="hello")
+
+
+def test_html_mail_becomes_text_that_keeps_cells_links_and_the_quote_apart():
+    from integrations.zoho.ingest import html_to_text
+
+    text = html_to_text('<p>This came:</p><table><tr><th>Item</th><th>Qty</th></tr><tr><td>Lamp</td><td>1</td></tr>'
+                        '</table><p>See <a href="https://shop.example/returns">the returns page</a>.</p>'
+                        '<div>On Fri, Nov 20, 2026 Shop wrote:<blockquote>Hi Ada, it shipped</blockquote></div>')
+    assert "Item | Qty" in text and "Lamp | 1" in text
+    assert "the returns page <https://shop.example/returns>" in text
+    assert "wrote:\nHi Ada, it shipped" in text

@@ -14,7 +14,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 
 from conversations.models import Approval, Draft, Message
+from conversations.services.drafts import SUPERSEDED_REPLIED_OUTSIDE
 from customers.models import Order
+from omnichannel.models import AuditLog
 
 # Where each kind of source lives in the admin (kind -> admin URL name).
 SOURCE_ADMIN = {
@@ -22,6 +24,13 @@ SOURCE_ADMIN = {
     "faq": "admin:faq_faqentry_change", "correction": "admin:faq_correction_change",
     "site": "admin:integrations_sitesnapshot_change", "reply": "admin:conversations_approval_change",
     "customer": "admin:customers_customer_change",
+}
+
+
+# Why a draft left the queue without a decision, when a newer draft was not the cause (the reason
+# of its draft.superseded audit row), as the review page says it.
+SUPERSEDED_WHY = {
+    SUPERSEDED_REPLIED_OUTSIDE: "a reply was sent from Zoho directly",
 }
 
 
@@ -75,6 +84,16 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
     return kinds
 
 
+def superseded_reason(draft: Draft) -> str:
+    """One query, only for a superseded draft: its draft.superseded audit row, if it has one."""
+    if draft.status != Draft.Status.SUPERSEDED:
+        return ""
+    reason = (AuditLog.objects.filter(event_type="draft.superseded", object_type=Draft._meta.label_lower,
+                                      object_id=str(draft.pk))
+              .order_by("-pk").values_list("payload__reason", flat=True).first())
+    return SUPERSEDED_WHY.get(reason, "")
+
+
 def review_context(draft_id: int) -> dict:
     draft = (Draft.objects.select_related("conversation__customer", "model_run", "reply_to", "sent_message")
              .prefetch_related(Prefetch("approvals", queryset=Approval.objects.select_related("approved_by")))
@@ -94,4 +113,5 @@ def review_context(draft_id: int) -> dict:
         "lifetime_value": f"{customer.lifetime_value_cents / 100:,.2f} {customer.currency}" if customer else "",
         "addresses": [address_line(a) for a in (customer.shipping_addresses if customer else []) if isinstance(a, dict)],
         "approval": approval, "diff_lines": diff_lines(approval.diff) if approval else [], "next_pending": next_pending,
+        "superseded_reason": superseded_reason(draft),
     }

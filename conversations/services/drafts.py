@@ -12,7 +12,8 @@ creates it (`draft_create`), by `draft_skip_reason`:
   redraft" (a later feature) will be a third way in, e.g. `redraft_of=<the rejected draft>`.
 - The pending draft answers the conversation's newest inbound message: a message with a newer
   inbound one (a parent delivered after its reply) gets none, and neither does a message already
-  answered by a reply sent outside the product (from Zoho Mail directly).
+  answered by a reply sent outside the product (from Zoho Mail directly), which in turn
+  supersedes the pending draft of an older message (`draft_supersede_on_outside_reply`).
 
 Every refusal is an audit row, `draft.skipped` with its reason.
 """
@@ -36,6 +37,9 @@ SKIP_ALREADY_DRAFTED = "already_drafted"  # it has a draft, in any status: one a
 SKIP_NOT_PENDING = "draft_not_pending"  # a refresh, but its draft was decided or superseded meanwhile
 SKIP_NEWER_INBOUND = "newer_inbound"  # the thread's newest inbound message is the one to answer
 SKIP_ANSWERED_OUTSIDE = "answered_outside"  # a reply sent from Zoho directly came after it
+
+# Why a pending draft was superseded other than by a newer draft (the `reason` of draft.superseded).
+SUPERSEDED_REPLIED_OUTSIDE = "replied_outside"
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,44 @@ def draft_create(
         integration="assistant", obj=draft,
     )
     return draft
+
+
+def drafts_supersede(*, drafts, reason: str, detail: dict | None = None, acting_user=None,
+                     integration: str | None = None) -> list[int]:
+    """The pending ones of `drafts` (a Draft queryset) can no longer be approved: superseded, with a
+    `draft.superseded` audit row each saying why (the review page shows it). Call inside the
+    transaction that holds the conversations' locks. Returns the ids."""
+    pending = list(drafts.filter(status=Draft.Status.PENDING).order_by("pk").only("pk", "conversation_id"))
+    if not pending:
+        return []
+    Draft.objects.filter(pk__in=[d.pk for d in pending], status=Draft.Status.PENDING).update(
+        status=Draft.Status.SUPERSEDED, updated_at=timezone.now())
+    for draft in pending:
+        audit_log_write(event_type="draft.superseded", acting_user=acting_user, integration=integration, obj=draft,
+                        payload={"reason": reason, "conversation_id": draft.conversation_id, **(detail or {})})
+    return [d.pk for d in pending]
+
+
+def draft_supersede_on_outside_reply(*, reply: Message, integration: str) -> list[int]:
+    """An outbound message we did not send (an agent answered in Zoho Mail directly) answers the
+    thread: the pending draft must not go out as a second reply, if it answers an older message.
+    message_ingest calls it under the conversation lock, for outbound messages not sent by a draft."""
+    pending = (Draft.objects.filter(conversation_id=reply.conversation_id, status=Draft.Status.PENDING)
+               .select_related("reply_to").first())
+    if pending is None or pending.reply_to is None:
+        return []
+    answered = pending.reply_to
+    if (reply.sent_at, reply.pk) <= (answered.sent_at, answered.pk):
+        return []  # an older reply, delivered late: the newer question still needs an answer
+    # While one of our drafts is being sent (claimed, not yet recorded), an outbound message may be
+    # that very reply, read back by the Zoho poll or webhook before draft_mark_sent links it by its
+    # Zoho id. It answers an older message, so it must not supersede the newer one's draft.
+    if Draft.objects.filter(conversation_id=reply.conversation_id, sent_message__isnull=True,
+                            sending_started_at__isnull=False).exists():
+        return []
+    return drafts_supersede(drafts=Draft.objects.filter(pk=pending.pk), reason=SUPERSEDED_REPLIED_OUTSIDE,
+                            detail={"message_id": reply.pk, "answered_message_id": answered.pk},
+                            integration=integration)
 
 
 def latest_inbound_message(conversation_id: int) -> Message | None:

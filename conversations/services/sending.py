@@ -84,7 +84,7 @@ def draft_mark_sent(*, reply: OutboundReply, external_msg_id: str, from_address:
         external_thread_id=reply.thread_id, in_reply_to=reply.rfc_message_id, references=reply.references,
         from_address=from_address, to_addresses=[reply.to_address], subject=reply.subject, body=reply.text,
         sent_at=timezone.now(),
-    ), integration=reply.channel)
+    ), integration=reply.channel, sent_draft_id=draft.pk)
     draft.status = Draft.Status.SENT
     draft.sent_message = message
     draft.sending_started_at = None

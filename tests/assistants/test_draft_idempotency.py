@@ -2,7 +2,8 @@
 
 generate_draft is delivered at least once (acks_late, Redis' visibility timeout, the ensure_drafts
 sweep), so a repeated, late or concurrent delivery must create nothing, and say why in the audit
-log. A conversation's pending draft answers its newest inbound message.
+log. A conversation's pending draft answers its newest inbound message, and a reply sent from
+Zoho directly supersedes it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import close_old_connections
+from django.utils import timezone
 
 from assistants.tasks import generate_draft
 from conversations.models import Draft, Message
@@ -120,6 +122,37 @@ def test_a_parent_arriving_after_its_reply_does_not_supersede_the_replys_draft()
     assert _skips(parent) == ["newer_inbound"]
     # The sweep agrees: the thread's newest message has its draft, the older one is not owed one.
     assert reply.pk not in messages_awaiting_draft() and parent.pk not in messages_awaiting_draft()
+
+
+def test_a_reply_sent_from_zoho_directly_supersedes_the_pending_draft_and_the_review_page_says_so(client,
+                                                                                                  agent_user):
+    message = make_inbound_message()
+    draft_id = _generate(message)
+    reply = _reply_from_zoho(message, after=timedelta(minutes=30))
+    assert _drafts(message) == [(draft_id, Draft.Status.SUPERSEDED)]
+    audit = AuditLog.objects.get(event_type="draft.superseded", object_id=str(draft_id))
+    assert audit.payload["reason"] == "replied_outside" and audit.payload["message_id"] == reply.pk
+    client.force_login(agent_user)
+    page = client.get(f"/admin/conversations/draft/{draft_id}/change/").content.decode()
+    assert "superseded: a reply was sent from Zoho directly" in page
+    assert 'id="decide-form"' not in page
+
+
+def test_only_a_reply_sent_outside_the_product_after_the_drafts_message_supersedes_it(agent_user):
+    first = make_inbound_message(thread="busy-thread", sent_at=timezone.now() - timedelta(hours=2))
+    first_draft = _generate(first)
+    draft_approve(draft_id=first_draft, acting_user=agent_user)
+    second = make_inbound_message(thread="busy-thread", body="Also, can I change the address?",
+                                  sent_at=timezone.now() - timedelta(hours=1))
+    second_draft = _generate(second)
+    # Our own reply to the first email goes out after the second arrived: it does not answer the second.
+    draft_mark_sent(reply=draft_send_claim(draft_id=first_draft), external_msg_id="zoho-sent-2",
+                    from_address="support@demo-shop.example")
+    # A Zoho reply dated before the second email (delivered late) does not answer it either.
+    _reply_from_zoho(second, after=-timedelta(seconds=30), n=1)
+    assert _drafts(second) == [(second_draft, Draft.Status.PENDING)]
+    _reply_from_zoho(second, after=timedelta(minutes=5), n=2)
+    assert _drafts(second) == [(second_draft, Draft.Status.SUPERSEDED)]
 
 
 def test_a_message_already_answered_from_zoho_is_not_drafted_nor_requested_again():

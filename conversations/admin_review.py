@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 
 from conversations.models import Approval, Draft, Message
-from conversations.services.drafts import SUPERSEDED_REPLIED_OUTSIDE
+from conversations.services.drafts import SUPERSEDED_CUSTOMER_ERASED, SUPERSEDED_REPLIED_OUTSIDE
 from customers.models import Order
 from omnichannel.models import AuditLog
 
@@ -31,6 +31,7 @@ SOURCE_ADMIN = {
 # of its draft.superseded audit row), as the review page says it.
 SUPERSEDED_WHY = {
     SUPERSEDED_REPLIED_OUTSIDE: "a reply was sent from Zoho directly",
+    SUPERSEDED_CUSTOMER_ERASED: "the customer's data was erased",
 }
 
 

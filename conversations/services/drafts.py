@@ -40,6 +40,7 @@ SKIP_ANSWERED_OUTSIDE = "answered_outside"  # a reply sent from Zoho directly ca
 
 # Why a pending draft was superseded other than by a newer draft (the `reason` of draft.superseded).
 SUPERSEDED_REPLIED_OUTSIDE = "replied_outside"
+SUPERSEDED_CUSTOMER_ERASED = "customer_erased"
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,8 @@ def draft_lock_and_check(*, conversation_id: int, message_id: int, refresh: bool
     """Lock the conversation and give the authoritative answer of `draft_skip_reason`, recording a refusal.
     Only inside the transaction that creates the draft (Django refuses select_for_update outside one).
 
-    Two workers drafting one thread serialize on this lock, and so does message_ingest, which
-    takes it too. Call it first in the transaction that creates the draft: before
+    Two workers drafting one thread serialize on this lock, and so do message_ingest and the
+    erasure, which take it too. Call it first in the transaction that creates the draft: before
     any insert that references the conversation (a model run), whose foreign-key check takes a
     KEY SHARE lock that two workers could not both upgrade to this FOR UPDATE without a deadlock."""
     Conversation.objects.select_for_update().filter(pk=conversation_id).values_list("pk", flat=True).first()

@@ -15,11 +15,13 @@ import pytest
 from django.db import close_old_connections
 from django.utils import timezone
 
+from assistants.models import ModelRun
 from assistants.tasks import generate_draft
 from conversations.models import Draft, Message
 from conversations.services.approvals import draft_approve, draft_reject
 from conversations.services.drafts import messages_awaiting_draft
 from conversations.services.sending import draft_mark_sent, draft_send_claim
+from customers.services_erasure import customer_erase
 from integrations.zoho.ingest import zoho_message_ingest
 from omnichannel.celery import app
 from omnichannel.models import AuditLog
@@ -218,3 +220,17 @@ def test_two_workers_drafting_one_message_at_once_make_one_draft(held_llm):
     assert results.count(None) == 1
     assert _drafts(message) == [(draft_id, Draft.Status.PENDING)]
     assert _skips(message) == ["already_drafted"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_erased_while_their_draft_is_written_gets_no_draft_and_no_model_run(held_llm):
+    message = _ingested_awaiting_its_draft(email="erase.me@example.org", body="Where is order #1001? Call me.")
+    results, errors = [], []
+    thread = _deliver_in_thread(message, results, errors)
+    arrived = held_llm.wait_for_requests(1, timeout=60)  # composed from her email, before the erasure
+    customer_erase(email="erase.me@example.org")
+    held_llm.open()
+    thread.join(60)
+    assert arrived and not errors and results == [None], errors
+    assert _drafts(message) == [] and not ModelRun.objects.filter(message=message).exists()
+    assert _skips(message) == ["not_draftable"]

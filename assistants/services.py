@@ -31,7 +31,7 @@ from assistants.providers.grounded import draft_grounded
 from assistants.vectorstore import VectorStoreError
 from catalog.demand import product_request_record, stockout_request_record
 from conversations.models import Draft, Message
-from conversations.services.drafts import draft_create
+from conversations.services.drafts import draft_create, draft_lock_and_check, draft_skip_reason, draft_skip_record
 from omnichannel.audit import audit_log_write
 from omnichannel.metrics import draft_latency_seconds
 
@@ -169,19 +169,22 @@ def _record_failure(*, message: Message, provider: str, exc: BaseException, late
         return None
 
 
-def draft_generate(*, message_id: int, force: bool = False, provider: str | None = None,
+def draft_generate(*, message_id: int, refresh: bool = False, provider: str | None = None,
                    wait_for_retrieval: bool = False) -> DraftOutcome | None:
-    """Draft a reply to one inbound message. Idempotent: a message that already has a pending
-    draft keeps it unless `force` (a new correction, a manual regenerate).
+    """Draft a reply to one inbound message, at most once (conversations/services/drafts.py says
+    when a message gets no new draft). `refresh` (a new correction, a manual regenerate) replaces
+    the message's draft only while it is still pending. None when nothing was drafted; the reason
+    is a `draft.skipped` audit row.
 
     Raises whatever stopped the draft, after recording it (`_record_failure`)."""
     message = Message.objects.select_related("conversation").filter(pk=message_id).first()
     if message is None:
         logger.warning("generate_draft: message %s no longer exists (erased or archived); nothing to draft", message_id)
         return None
-    if message.direction != Message.Direction.INBOUND or message.is_erased:
-        return None
-    if not force and Draft.objects.filter(reply_to=message, status=Draft.Status.PENDING).exists():
+    # A cheap early look, so a repeated delivery does not compose (and pay the provider) for nothing.
+    skip = draft_skip_reason(message_id=message.pk, refresh=refresh)
+    if skip is not None:
+        draft_skip_record(message_id=message.pk, skip=skip, refresh=refresh)
         return None
     provider = provider or settings.LLM_PROVIDER
     started = time.perf_counter()
@@ -193,12 +196,19 @@ def draft_generate(*, message_id: int, force: bool = False, provider: str | None
         )
         latency_ms = int((time.perf_counter() - started) * 1000)
         with transaction.atomic():
+            # The answer that counts, under the conversation lock: another worker may have drafted this
+            # message while we composed, a newer message or a reply from Zoho may have arrived, or the
+            # customer may have been erased. Checked before the model run is written, so a refused draft
+            # leaves no run with the email's facts behind; draft_create checks again under the same lock.
+            if draft_lock_and_check(conversation_id=message.conversation_id, message_id=message.pk,
+                                    refresh=refresh) is not None:
+                return None
             outcome.model_run = _record_run(message=message, outcome=outcome, latency_ms=latency_ms,
                                             provider=provider)
             outcome.draft = draft_create(
                 conversation_id=message.conversation_id, body=outcome.result.body,
                 confidence=outcome.result.confidence, intent=outcome.intent.intent, reply_to_id=message.pk,
-                model_run=outcome.model_run,
+                refresh=refresh, model_run=outcome.model_run,
                 correction_ids=[int(s.id) for s in outcome.result.used if s.kind == "correction"],
                 provider_error=outcome.failure, retrieval_error=outcome.retrieval_error,
             )

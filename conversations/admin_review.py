@@ -15,8 +15,10 @@ from django.utils import timezone
 from conversations.models import Approval, Conversation, Draft, Message
 from conversations.rendering import email_frame_document, has_remote_images, split_quoted
 from conversations.services.claims import draft_next_for
+from conversations.services.drafts import SUPERSEDED_CUSTOMER_ERASED, SUPERSEDED_REPLIED_OUTSIDE
 from customers.models import Order
 from omnichannel.formatting import money
+from omnichannel.models import AuditLog
 
 # Where each kind of source lives in the admin (kind -> admin URL name).
 SOURCE_ADMIN = {
@@ -24,6 +26,14 @@ SOURCE_ADMIN = {
     "faq": "admin:faq_faqentry_change", "correction": "admin:faq_correction_change",
     "site": "admin:integrations_sitesnapshot_change", "reply": "admin:conversations_approval_change",
     "customer": "admin:customers_customer_change",
+}
+
+
+# Why a draft left the queue without a decision, when a newer draft was not the cause (the reason
+# of its draft.superseded audit row), as the review page says it.
+SUPERSEDED_WHY = {
+    SUPERSEDED_REPLIED_OUTSIDE: "a reply was sent from Zoho directly",
+    SUPERSEDED_CUSTOMER_ERASED: "the customer's data was erased",
 }
 
 
@@ -70,6 +80,16 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
         else:
             kinds.append(("diff-same", line))
     return kinds
+
+
+def superseded_reason(draft: Draft) -> str:
+    """One query, only for a superseded draft: its draft.superseded audit row, if it has one."""
+    if draft.status != Draft.Status.SUPERSEDED:
+        return ""
+    reason = (AuditLog.objects.filter(event_type="draft.superseded", object_type=Draft._meta.label_lower,
+                                      object_id=str(draft.pk))
+              .order_by("-pk").values_list("payload__reason", flat=True).first())
+    return SUPERSEDED_WHY.get(reason, "")
 
 
 @dataclass
@@ -135,4 +155,5 @@ def review_context(draft_id: int, *, user=None, load_images: bool = False) -> di
         "lifetime_value": f"{customer.lifetime_value_cents / 100:,.2f} {customer.currency}" if customer else "",
         "addresses": [address_line(a) for a in (customer.shipping_addresses if customer else []) if isinstance(a, dict)],
         "approval": approval, "diff_lines": diff_lines(approval.diff) if approval else [], "next_pending": next_pending,
+        "superseded_reason": superseded_reason(draft),
     }

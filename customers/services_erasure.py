@@ -3,8 +3,9 @@
 Customer, their orders (by account and by checkout email), their conversations' messages,
 drafts, model runs and approvals, product requests, the raw webhook deliveries that mention
 them, the approved replies indexed in Chroma, the blobs of their conversations (archives and
-attachments) and the customer_summary read model. The audit event says what was erased, by
-ids and counts, never the PII itself.
+attachments) and the customer_summary read model. Their pending drafts are superseded, so none
+can be approved as an empty reply; an approved one not sent yet is refused by the send path.
+The audit event says what was erased, by ids and counts, never the PII itself.
 
 Archived conversations: their archive blob is deleted, not rewritten. The rows in Postgres
 already hold the erased version (ids, counts, hashes), which is all an erased customer may
@@ -43,6 +44,7 @@ def customer_erase(*, email: str, acting_user=None) -> ErasureReport:
     from assistants.models import ModelRun
     from catalog.models import ProductRequest
     from conversations.models import Approval, Conversation, Draft, Message
+    from conversations.services.drafts import SUPERSEDED_CUSTOMER_ERASED, drafts_supersede
     from omnichannel.models import WebhookDelivery
 
     email = email.strip().lower()
@@ -55,6 +57,9 @@ def customer_erase(*, email: str, acting_user=None) -> ErasureReport:
     conversations = list(Conversation.objects.filter(
         Q(customer__in=customers) | Q(messages__from_address__iexact=email) | Q(messages__from_address=hashed))
         .distinct().values_list("pk", flat=True))
+    # Locked in a fixed order (by pk), as drafting locks each one: a draft being written for one of them
+    # either commits first (and is superseded and blanked below) or waits, then finds its message erased.
+    list(Conversation.objects.select_for_update().filter(pk__in=conversations).order_by("pk").values_list("pk", flat=True))
     archive_keys = [key for key in Conversation.objects.filter(pk__in=conversations).exclude(archive_blob_key="")
                     .values_list("archive_blob_key", flat=True)]
     attachment_keys = _attachment_blob_keys(Message.objects.filter(conversation__in=conversations))
@@ -70,6 +75,10 @@ def customer_erase(*, email: str, acting_user=None) -> ErasureReport:
         raw_payload={}, is_erased=True)
     Message.objects.filter(conversation__in=conversations, from_address__iexact=email).update(from_address=hashed)
     Conversation.objects.filter(pk__in=conversations).update(subject="", archive_blob_key="")
+    # Her pending drafts leave the queue: blanked below, they could otherwise be approved as an empty reply.
+    report.counts["drafts_superseded"] = len(drafts_supersede(
+        drafts=Draft.objects.filter(pk__in=drafts), reason=SUPERSEDED_CUSTOMER_ERASED, acting_user=acting_user,
+        integration=None if acting_user else "erasure"))
     report.counts["drafts"] = Draft.objects.filter(pk__in=drafts).update(body="", last_send_error="")
     report.counts["model_runs"] = ModelRun.objects.filter(conversation__in=conversations).update(
         sources=[], evaluation={})

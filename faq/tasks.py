@@ -10,10 +10,11 @@ from omnichannel.jobs import enqueue
 
 @shared_task(name="apply_corrections", acks_late=True)
 def apply_corrections(correction_id: int) -> int:
-    """Re-draft the pending drafts whose inbound message a new or changed correction matches."""
+    """Re-draft the pending drafts whose inbound message a new or changed correction matches
+    (a refresh: a draft an agent decided meanwhile is left alone)."""
     message_ids = correction_affected_messages(correction_id=correction_id)
     for message_id in message_ids:
-        enqueue("generate_draft", message_id, force=True)
+        enqueue("generate_draft", message_id, refresh=True)
     return len(message_ids)
 
 

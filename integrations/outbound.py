@@ -15,13 +15,17 @@ from conversations.services.sending import (
 )
 from integrations.zoho.client import ZohoError
 from integrations.zoho.sending import zoho_reply_send
+from omnichannel.errors import ApplicationError
 
 CHANNEL_SENDERS = {"email": zoho_reply_send}
 
 
 @shared_task(bind=True, name="send_draft", acks_late=True, max_retries=6)
 def send_draft(self, draft_id: int) -> str:
-    reply = draft_send_claim(draft_id=draft_id)
+    try:
+        reply = draft_send_claim(draft_id=draft_id)
+    except ApplicationError as exc:
+        return f"refused: {exc.message}"  # an empty reply; recorded on the draft as a permanent failure
     if reply is None:
         wait = draft_send_wait_seconds(draft_id=draft_id)
         if wait is not None and not self.request.is_eager:

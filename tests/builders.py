@@ -33,5 +33,6 @@ def make_inbound_message(*, email: str = "ada@example.com", subject: str = "Wher
 def make_draft(*, body: str = "Hello Ada,\nYour order #1001 shipped.\nBest,\nDemo Shop", confidence: float = 0.8,
                intent: str = "order_status", message: Message | None = None):
     message = message or make_inbound_message()
+    # A refresh: where the ingest's own generate_draft already ran (a transactional test), this one replaces it.
     return draft_create(conversation_id=message.conversation_id, body=body, confidence=confidence, intent=intent,
-                        reply_to_id=message.pk)
+                        reply_to_id=message.pk, refresh=True)

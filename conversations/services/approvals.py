@@ -41,6 +41,9 @@ def _lock_pending(draft_id: int) -> Draft:
 def _decide(*, draft_id: int, acting_user, action: str, final_text: str | None, reason: str = "") -> Approval:
     draft = _lock_pending(draft_id)
     if final_text is None:  # approved as is
+        if not draft.body.strip():
+            raise ApplicationError(f"Draft {draft_id} is empty: there is nothing to send. Write the reply and save "
+                                   "your edits, or reject the draft.")
         final_text = draft.body
     new_status = Draft.Status.REJECTED if action == Approval.Action.REJECT else Draft.Status.APPROVED
     approval = Approval.objects.create(

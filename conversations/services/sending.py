@@ -27,7 +27,7 @@ from django.utils import timezone
 from conversations.models import Approval, Draft, Message
 from conversations.services.threads import MessageFacts, message_ingest
 from omnichannel.audit import audit_log_write
-from omnichannel.errors import StateConflict
+from omnichannel.errors import ApplicationError, StateConflict
 from omnichannel.jobs import enqueue
 from omnichannel.models import AuditLog
 
@@ -35,6 +35,8 @@ SEND_CLAIM_SECONDS = 600  # longer than the task's hard time limit: a claim this
 # The sweep leaves alone what send_draft's own retries still cover (their backoff reaches 30 minutes).
 SWEEP_GRACE_SECONDS = 2400
 SWEEP_MAX_ATTEMPTS = 12  # after this many failed tries a draft waits for an agent
+EMPTY_REPLY_ERROR = ("The reply is empty (the customer's data was erased, or the draft was blank), so it is never "
+                     "sent. Reply from Zoho Mail if the customer still needs an answer.")
 INTERRUPTED_ERROR = ("Sending was interrupted (the worker stopped mid-send), so the reply may or may not have reached "
                      "Zoho. Check the thread in Zoho Mail, then use Send again if it is not there.")
 
@@ -53,7 +55,8 @@ class OutboundReply:
 
 
 def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
-    """Claim an approved, unsent draft for sending; None when there is nothing to do."""
+    """Claim an approved, unsent draft for sending; None when there is nothing to do. An empty reply
+    is refused (ApplicationError), never sent."""
     now = timezone.now()
     # Only a draft with no attempt in flight: an expired claim is an interrupted send whose outcome
     # is unknown, and taking it over could send the reply twice (see the module docstring).
@@ -66,6 +69,11 @@ def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
         return None
     draft = Draft.objects.select_related("conversation", "reply_to").get(pk=draft_id)
     approval = Approval.objects.get(draft=draft)
+    if not approval.final_text.strip():
+        # Checked after the claim, so an erasure that blanked the text a moment ago is seen. Recorded as a
+        # permanent failure: the review page shows it and the ensure_sent sweep leaves the draft alone.
+        draft_mark_send_failed(draft_id=draft_id, error=EMPTY_REPLY_ERROR, permanent=True)
+        raise ApplicationError(f"Draft {draft_id}: {EMPTY_REPLY_ERROR}")
     original = draft.reply_to
     subject = original.subject if original else draft.conversation.subject
     return OutboundReply(
@@ -95,7 +103,7 @@ def draft_mark_sent(*, reply: OutboundReply, external_msg_id: str, from_address:
         external_thread_id=reply.thread_id, in_reply_to=reply.rfc_message_id, references=reply.references,
         from_address=from_address, to_addresses=[reply.to_address], subject=reply.subject, body=reply.text,
         sent_at=timezone.now(),
-    ), integration=reply.channel)
+    ), integration=reply.channel, sent_draft_id=draft.pk)
     draft.status = Draft.Status.SENT
     draft.sent_message = message
     draft.sending_started_at = None
@@ -157,6 +165,8 @@ def draft_send_retry(*, draft_id: int, acting_user) -> None:
     ).update(sending_started_at=None, updated_at=now)
     if released != 1:
         raise StateConflict(f"Draft {draft_id} is sent, not approved, or being sent right now; nothing to send again.")
+    if not Approval.objects.get(draft_id=draft_id).final_text.strip():
+        raise ApplicationError(f"Draft {draft_id}: {EMPTY_REPLY_ERROR}")  # the release above is rolled back
     audit_log_write(event_type="draft.send_retried", payload={"draft_id": draft_id}, acting_user=acting_user,
                     obj=Draft.objects.get(pk=draft_id))
     enqueue("send_draft", draft_id)

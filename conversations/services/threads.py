@@ -11,6 +11,7 @@ from django.db.models import F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
+from conversations.services.drafts import draft_supersede_on_outside_reply
 from omnichannel.audit import audit_log_write
 from omnichannel.jobs import enqueue
 
@@ -55,11 +56,14 @@ def _find_conversation(facts: MessageFacts) -> Conversation | None:
 
 
 @transaction.atomic
-def message_ingest(*, facts: MessageFacts, customer=None, integration: str) -> tuple[Message, bool]:
+def message_ingest(*, facts: MessageFacts, customer=None, integration: str,
+                   sent_draft_id: int | None = None) -> tuple[Message, bool]:
     """Record a message in its conversation (found by thread id, RFC headers, or new).
 
     Idempotent: the same provider message id twice gives one row; (message, created) is returned.
-    An inbound message, once committed, requests a draft (the DraftRequested event).
+    An inbound message, once committed, requests a draft (the DraftRequested event). An outbound
+    one is either a draft's reply we sent (`sent_draft_id`, from draft_mark_sent) or was sent from
+    Zoho Mail directly, and then supersedes the conversation's pending draft of an older message.
     """
     existing = Message.objects.filter(external_msg_id=facts.external_msg_id).first() if facts.external_msg_id else None
     if existing is not None:
@@ -121,6 +125,8 @@ def message_ingest(*, facts: MessageFacts, customer=None, integration: str) -> t
     )
     if facts.direction == Message.Direction.INBOUND:
         enqueue("generate_draft", message.pk)
+    elif sent_draft_id is None:
+        draft_supersede_on_outside_reply(reply=message, integration=integration)
     return message, True
 
 

@@ -94,7 +94,7 @@ def test_the_facts_go_in_as_numbered_sources_and_the_cited_ones_are_recorded(llm
     draft_generate(message_id=_tent_message().pk)  # learn the numbering the prompt uses
     n = _cited_source_number(server, "order")
     server.script = [(200, completion(f"Your order #1001 shipped with UPS 1Z999AA10123456784 [{n}]."))]
-    outcome = draft_generate(message_id=_tent_message().pk, force=True)
+    outcome = draft_generate(message_id=_tent_message().pk, refresh=True)
     request = server.requests[-1]
     assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer sk-test"
     assert "1Z999AA10123456784" in request["body"]["messages"][1]["content"]

@@ -33,7 +33,7 @@ def test_requests_are_normalized(text, expected):
 def test_a_product_request_email_is_counted_once_however_often_it_is_redrafted():
     message = make_inbound_message(email="sam@example.org", subject="Kayaks", body="Do you sell inflatable kayaks?")
     draft_generate(message_id=message.pk)
-    draft_generate(message_id=message.pk, force=True)  # a re-draft (a correction, a replay) is not a new request
+    draft_generate(message_id=message.pk, refresh=True)  # a re-draft (a correction, a replay) is not a new request
     request = ProductRequest.objects.get()
     assert request.normalized == "inflatable kayak" and request.count == 1
     assert request.conversation_id == message.conversation_id and request.customer is not None
@@ -43,7 +43,7 @@ def test_a_product_request_email_is_counted_once_however_often_it_is_redrafted()
                                  thread=message.conversation.external_thread_id)
     assert again.conversation_id == message.conversation_id
     draft_generate(message_id=again.pk)  # the customer asking again in the thread is counted
-    draft_generate(message_id=again.pk, force=True)
+    draft_generate(message_id=again.pk, refresh=True)
     assert ProductRequest.objects.get().count == 2
 
 
@@ -55,7 +55,7 @@ def test_an_availability_question_about_an_item_out_of_stock_is_demand():
                                  body="Hi, is the Basecamp 4-person tent in stock? I'd like to order one.")
     outcome = draft_generate(message_id=asked.pk)
     assert outcome.intent.intent == "availability"
-    draft_generate(message_id=asked.pk, force=True)
+    draft_generate(message_id=asked.pk, refresh=True)
     request = ProductRequest.objects.get()
     assert request.normalized == "basecamp 4-person tent (grey) (out of stock)" and request.count == 1
 

@@ -15,12 +15,15 @@ from django.utils import timezone
 
 from assistants.services import draft_generate
 from conversations.models import Approval, Conversation, Draft, Message
-from conversations.services.approvals import draft_edit_and_approve
+from conversations.services.approvals import draft_approve, draft_edit_and_approve
 from customers.selectors import customer_summary_refresh
+from customers.services_erasure import customer_erase
 from integrations.demo import seed_demo
 from omnichannel.blobstore import blob_exists, blob_get, blob_put
+from omnichannel.errors import StateConflict
 from omnichannel.models import AuditLog
 from omnichannel.services import webhook_delivery_store
+from tests.builders import make_inbound_message
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +146,19 @@ def test_an_erasure_request_leaves_no_trace_of_the_customer_anywhere(decided_dem
     assert event.payload["orders"] == 2 and "lovelace" not in json.dumps(event.payload).lower()
     assert Draft.objects.filter(conversation=decided_demo).exists()  # history (ids, counts) stays
     assert Message.objects.filter(conversation=archived).exists()
+
+
+def test_erasing_a_customer_supersedes_their_pending_drafts_so_none_can_be_approved(agent_user):
+    theirs = make_inbound_message(email="erase.me@example.org")
+    pending = draft_generate(message_id=theirs.pk).draft
+    someone_elses = draft_generate(message_id=make_inbound_message(email="stays@example.org").pk).draft
+    report = customer_erase(email="erase.me@example.org")
+    assert report.counts["drafts_superseded"] == 1
+    pending.refresh_from_db()
+    assert pending.status == Draft.Status.SUPERSEDED and pending.body == ""
+    assert Draft.objects.get(pk=someone_elses.pk).status == Draft.Status.PENDING
+    audit = AuditLog.objects.get(event_type="draft.superseded", object_id=str(pending.pk))
+    assert audit.payload["reason"] == "customer_erased"
+    with pytest.raises(StateConflict):
+        draft_approve(draft_id=pending.pk, acting_user=agent_user)
+    assert draft_generate(message_id=theirs.pk) is None  # and her erased email is never drafted again

@@ -38,7 +38,11 @@ class Command(BaseCommand):
                 channel="email", direction="inbound", external_msg_id=f"manual-{uuid4().hex}",
                 external_thread_id=f"manual-{sender.lower()}", from_address=sender, subject=subject, body=body,
                 sent_at=datetime.now(UTC)), customer=customer, integration="draft_reply")
-            outcome = draft_generate(message_id=message.pk, force=True)
+            # Ingesting queued (or, without Celery, already ran) the message's own generate_draft: a
+            # refresh replaces that draft while it is pending, so the one printed is the one in the queue.
+            outcome = draft_generate(message_id=message.pk, refresh=True)
+            if outcome is None:
+                raise CommandError(f"message {message.pk} was not drafted; the draft.skipped audit row says why")
         self._print(outcome, as_json=options["json"])
 
     def _print(self, outcome, *, as_json: bool) -> None:

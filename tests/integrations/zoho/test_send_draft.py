@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from conversations.models import Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve
+from conversations.services.sending import draft_send_retry, drafts_send_sweep
+from customers.services_erasure import customer_erase
 from integrations.outbound import send_draft
 from integrations.zoho.client import ZohoClient
 from integrations.zoho.ingest import zoho_message_ingest
+from omnichannel.errors import ApplicationError
 from omnichannel.models import AuditLog
 from tests.builders import make_draft
 
@@ -98,3 +104,20 @@ def test_a_permanent_refusal_stays_visible_on_the_draft(fake_zoho, inbound, agen
     assert "400" in draft.last_send_error and draft.sending_started_at is None
     assert not fake_zoho.sent
     assert AuditLog.objects.filter(event_type="draft.send_failed").exists()
+
+
+def test_an_approved_reply_emptied_by_an_erasure_is_refused_and_never_sent(fake_zoho, inbound, agent):
+    draft = make_draft(message=inbound)
+    draft_approve(draft_id=draft.pk, acting_user=agent)  # its send_draft has not run yet...
+    customer_erase(email=inbound.from_address)  # ...when the customer's data is erased, the reply text with it
+    assert send_draft.apply(args=[draft.pk]).get().startswith("refused")
+    assert fake_zoho.sent == []
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.APPROVED and draft.sent_message is None
+    assert "The reply is empty" in draft.last_send_error  # what the review page shows the agent
+    failure = AuditLog.objects.get(event_type="draft.send_failed", object_id=str(draft.pk))
+    assert failure.payload["permanent"] is True
+    assert drafts_send_sweep(now=timezone.now() + timedelta(hours=2)).requeued == []  # never re-queued
+    with pytest.raises(ApplicationError, match="The reply is empty"):
+        draft_send_retry(draft_id=draft.pk, acting_user=agent)
+    assert send_draft.apply(args=[draft.pk]).get().startswith("refused") and fake_zoho.sent == []

@@ -241,9 +241,24 @@ def test_a_reply_under_an_unknown_thread_id_still_joins_by_its_rfc_headers(clien
     assert conversation.external_thread_id == "4001" and conversation.messages.count() == 3
     reply = Message.objects.get(external_msg_id="1764100000000400002")
     assert (reply.in_reply_to, reply.rfc_message_id) == ("<first@example.com>", "<second@example.com>")
-    # Headers are fetched only for thread ids we do not hold: the third message (thread 4001) needed none.
+    # Every inbound message's headers are fetched, the third one's (thread 4001, known) too: triage reads them.
     assert [p.split("/")[-2] for _, p in fake_zoho.requests if p.endswith("/header")] == [
-        "1764100000000400001", "1764100000000400002"]
+        "1764100000000400001", "1764100000000400002", "1764100000000400003"]
+
+
+def test_our_own_sent_mail_in_a_known_thread_fetches_no_headers(client, fake_zoho, django_capture_on_commit_callbacks):
+    """Outbound mail is not triaged: its headers cost a request (Zoho's rate limit is low) only when
+    threading needs them."""
+    base = {"folderId": "inbox", "hasAttachment": "0", "threadId": 4101, "subject": "Stove"}
+    fake_zoho.add_message({**base, "messageId": 1764100000000410001, "fromAddress": "ada.lovelace@example.com",
+                           "receivedTime": "1764100000000"}, content="<p>Is the stove in stock?</p>")
+    fake_zoho.add_message({**base, "messageId": 1764100000000410002, "fromAddress": "support@demo-shop.example",
+                           "receivedTime": "1764100060000"}, content="<p>Yes, 8 available.</p>")
+    with django_capture_on_commit_callbacks(execute=True):
+        for message_id in ("1764100000000410001", "1764100000000410002"):
+            assert post(client, fake_zoho.messages[message_id]).status_code == 200
+    assert Message.objects.get(external_msg_id="1764100000000410002").direction == "outbound"
+    assert [p.split("/")[-2] for _, p in fake_zoho.requests if p.endswith("/header")] == ["1764100000000410001"]
 
 
 def test_the_same_message_by_webhook_and_by_poll_is_one_row(client, fake_zoho, django_capture_on_commit_callbacks):

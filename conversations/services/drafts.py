@@ -8,7 +8,7 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from conversations.models import Conversation, Draft, Message
+from conversations.models import NOT_DRAFTED, Conversation, Draft, Message
 from omnichannel.audit import audit_log_write
 from omnichannel.models import DeadLetter
 
@@ -76,7 +76,8 @@ DRAFT_GIVE_UP_AFTER = 3
 def messages_awaiting_draft(*, limit: int = 1000) -> list[int]:
     """The latest inbound message of each open conversation that has no draft for it at all: a
     generate_draft task lost on the way (a worker killed between commit and publish, a crash), or
-    one that failed, up to DRAFT_GIVE_UP_AFTER times."""
+    one that failed, up to DRAFT_GIVE_UP_AFTER times. Triage set apart (auto-replies, bounces,
+    spam, privacy requests) gets no draft by design: not missing, not re-requested."""
     latest_inbound = (Message.objects.filter(conversation=OuterRef("conversation"), direction=Message.Direction.INBOUND)
                       .order_by("-sent_at", "-id").values("pk")[:1])
     has_draft = Draft.objects.filter(reply_to=OuterRef("pk"))
@@ -84,6 +85,7 @@ def messages_awaiting_draft(*, limit: int = 1000) -> list[int]:
                                              conversation__status__in=[Conversation.Status.OPEN,
                                                                        Conversation.Status.WAITING],
                                              pk=models.Subquery(latest_inbound))
+                      .exclude(triage_label__in=NOT_DRAFTED)
                       .filter(~Exists(has_draft)).order_by("pk").values_list("pk", flat=True)[:limit])
     if not candidates:
         return []

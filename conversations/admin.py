@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.timesince import timesince
 
+from conversations import admin_triage  # noqa: F401 - registers the triaged-mail lists
 from conversations.admin_review import review_context
 from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
@@ -48,8 +49,8 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["sent_at", "direction", "from_address", "subject", "conversation"]
-    list_filter = ["direction"]
+    list_display = ["sent_at", "direction", "from_address", "subject", "triage_label", "conversation"]
+    list_filter = ["direction", "triage_label"]
     search_fields = ["=external_msg_id", "from_address", "subject"]
     list_select_related = ["conversation"]
     exclude = ["raw_payload", "body_html"]

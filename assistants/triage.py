@@ -9,8 +9,8 @@ gets one label (`conversations.models.Message.Triage`), decided by fixed rules, 
    delivery report (`Content-Type: multipart/report; report-type=delivery-status`),
    `X-Failed-Recipients` (Exim), or a bounce subject ("Undelivered Mail Returned to Sender").
 2. auto_reply from headers: RFC 3834 `Auto-Submitted` other than `no`, `X-Autoreply` /
-   `X-Autorespond`, an RFC 8098 read receipt, `Precedence: bulk|junk|list` (spam instead when the
-   text is a marketing pitch).
+   `X-Autorespond`, an RFC 8098 read receipt, `Precedence: bulk|junk|list|auto_reply` (spam instead
+   when the text is a marketing pitch).
 3. auto_reply from the subject: it starts like an out-of-office notice ("Automatic reply:",
    "Abwesenheitsnotiz", "Respuesta automática", "Réponse automatique").
 4. privacy_request: the sender asks to erase or to see their personal data (GDPR/DSGVO/RGPD).
@@ -69,7 +69,7 @@ CUSTOMER_RESULT = TriageResult(CUSTOMER, "no sign of an automatic reply, a bounc
 @dataclass(frozen=True)
 class _Rule:
     name: str
-    pattern: re.Pattern
+    pattern: re.Pattern | None  # None: a signal found elsewhere (a header), counted like a phrase
     weight: float = 0.0
 
 
@@ -281,8 +281,8 @@ def _header_result(headers: dict[str, str], spam_text: str) -> TriageResult | No
         if value is not None and value.strip().lower() not in ("no", "false", "0"):
             return TriageResult(AUTO_REPLY, f"an {shown} header")
     precedence = _token(headers.get("precedence", "") or "-")
-    if precedence in ("bulk", "junk", "list"):
-        bulk = _Rule(f"Precedence: {precedence}", re.compile(""), 1.0)
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        bulk = _Rule(f"Precedence: {precedence}", None, 1.0)
         score, found = _score(spam_text, _SPAM, bulk)
         if _decides(score, found, SPAM_THRESHOLD):
             return TriageResult(SPAM, f"a marketing pitch: {_names(found)}")
@@ -329,7 +329,7 @@ def triage_classify(*, from_address: str, subject: str, body: str, headers: dict
     score, found = _score(text, _AUTO_REPLY_BODY, customer=_CUSTOMER + _CUSTOMER_ASKS)
     if _decides(score, found, AUTO_REPLY_THRESHOLD):
         return TriageResult(AUTO_REPLY, f"an out-of-office text: {_names(found)}")
-    extra = [_Rule("a List-Unsubscribe header", re.compile(""), 1.0)] if headers.get("list-unsubscribe") else []
+    extra = [_Rule("a List-Unsubscribe header", None, 1.0)] if headers.get("list-unsubscribe") else []
     score, found = _score(f"{subject_text} {text}", _SPAM, *extra)
     if _decides(score, found, SPAM_THRESHOLD):
         return TriageResult(SPAM, f"a marketing pitch: {_names(found)}")

@@ -101,6 +101,15 @@ def test_the_triaged_list_runs_the_same_number_of_queries_for_3_and_30_emails(ag
     assert _queries(agent_client, f"{TRIAGED}?state=open") == few
 
 
+def test_the_privacy_list_runs_the_same_number_of_queries_for_2_and_20_requests(ops_client):
+    for n in range(2):
+        _privacy(f"requester{n}@example.com")
+    few = _queries(ops_client, f"{PRIVACY}?state=open")
+    for n in range(2, 20):
+        _privacy(f"requester{n}@example.com")
+    assert _queries(ops_client, f"{PRIVACY}?state=open") == few
+
+
 def test_one_click_closes_the_conversation_through_the_service(agent_client):
     bounce = _bounce()
     response = agent_client.post(f"{TRIAGED}{bounce.pk}/close/", HTTP_REFERER=f"http://testserver{TRIAGED}?state=open")

@@ -189,3 +189,13 @@ def test_draft_reply_refuses_a_header_without_a_colon(tmp_path):
 
     with pytest.raises(CommandError, match="--header"):
         _draft_reply(tmp_path, "--from", "a@example.com", "--subject", "x", "--header", "Auto-Submitted", body="x")
+
+
+def test_draft_reply_prints_the_triage_and_no_draft_for_a_bounce(tmp_path):
+    path = tmp_path / "email.txt"
+    path.write_text("This is the mail system at host mx.example.com.")
+    out = StringIO()
+    call_command("draft_reply", "--from", "MAILER-DAEMON@mx.example.com", "--subject", "Undelivered Mail Returned to "
+                 "Sender", "--body-file", str(path), "--dry-run", stdout=out)
+    assert out.getvalue().splitlines()[0] == "triage      bounce: sent by the mail system (mailer-daemon)"
+    assert "no draft" in out.getvalue() and "intent" not in out.getvalue()

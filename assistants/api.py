@@ -1,4 +1,4 @@
-"""API of model runs (read only) and the model_quality read model."""
+"""API of model runs (read only) and the model_quality read models (drafts; emails by triage label)."""
 
 from dataclasses import asdict
 
@@ -9,9 +9,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistants.model_quality import BUCKETS, model_quality_list
+from assistants.model_quality import BUCKETS, model_quality_list, model_quality_triage_list
 from assistants.models import ModelRun
-from conversations.models import Conversation
+from conversations.models import Conversation, Message
 from omnichannel.api_common import GroupModelPermissions, MethodCheckedFirst
 
 
@@ -30,17 +30,24 @@ class ModelRunViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["status", "intent", "model_slug", "conversation"]
 
 
-class ModelQualityFilterIn(serializers.Serializer):
+class WeeksFilterIn(serializers.Serializer):
     week_from = serializers.DateField(required=False, help_text="Any day of the first ISO week wanted (included)")
     week_to = serializers.DateField(required=False, help_text="Any day of the last ISO week wanted (included)")
     channel = serializers.ChoiceField(choices=Conversation.Channel.choices, required=False)
-    confidence_bucket = serializers.ChoiceField(choices=BUCKETS, required=False,
-                                                help_text="low < 0.5 <= medium < 0.8 <= high")
 
     def validate(self, attrs):
         if "week_from" in attrs and "week_to" in attrs and attrs["week_from"] > attrs["week_to"]:
             raise ValidationError({"week_to": f"{attrs['week_to']} is before week_from {attrs['week_from']}"})
         return attrs
+
+
+class ModelQualityFilterIn(WeeksFilterIn):
+    confidence_bucket = serializers.ChoiceField(choices=BUCKETS, required=False,
+                                                help_text="low < 0.5 <= medium < 0.8 <= high")
+
+
+class ModelQualityTriageFilterIn(WeeksFilterIn):
+    label = serializers.ChoiceField(choices=Message.Triage.choices, required=False)
 
 
 class ModelQualityOut(serializers.Serializer):
@@ -80,3 +87,28 @@ class ModelQualityView(MethodCheckedFirst, APIView):
         filters.is_valid(raise_exception=True)
         rows = model_quality_list(**filters.validated_data)
         return Response(ModelQualityOut([asdict(row) for row in rows], many=True).data)
+
+
+class ModelQualityTriageOut(serializers.Serializer):
+    week = serializers.DateField(help_text="The Monday of the ISO week (UTC) the emails arrived in")
+    iso_week = serializers.CharField()
+    channel = serializers.CharField()
+    label = serializers.ChoiceField(choices=Message.Triage.choices,
+                                    help_text="customer (drafted) or what got no draft: auto_reply, bounce, spam, "
+                                              "privacy_request")
+    emails = serializers.IntegerField(help_text="Inbound emails triaged with this label")
+
+
+class ModelQualityTriageView(MethodCheckedFirst, APIView):
+    """`/api/model_quality/triage/`: inbound emails per ISO week, channel and triage label, newest week
+    first, so the auto-replies, bounces, spam and privacy requests that got no draft are counted too."""
+
+    permission_classes = [CanViewModelRuns]
+
+    @extend_schema(parameters=[ModelQualityTriageFilterIn], responses=ModelQualityTriageOut(many=True),
+                   operation_id="model_quality_triage")
+    def get(self, request):
+        filters = ModelQualityTriageFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        rows = model_quality_triage_list(**filters.validated_data)
+        return Response(ModelQualityTriageOut([asdict(row) for row in rows], many=True).data)

@@ -1,4 +1,8 @@
-"""Golden cases: realistic emails with structured expectations, checked without writing anything."""
+"""Golden cases: realistic emails with structured expectations, checked without writing anything.
+
+Triage comes first, as in drafting: a case may give the email's `headers`, and `expect.triage`
+(default `customer`) is the label it must get; an email triage sets apart must get no draft at all.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from django.conf import settings
 
 from assistants.context import email_in
 from assistants.services import draft_compose
+from assistants.triage import CUSTOMER, email_triage
+from conversations.models import Message
 from customers.selectors import customer_summary_refresh
 
 GOLDENS_FILE = Path(settings.BASE_DIR) / "goldens" / "qa.yaml"
@@ -30,10 +36,24 @@ class GoldenResult:
         return not self.failures
 
 
+def _check_triaged(case: dict, triaged) -> list[str]:
+    """An email triage set apart: the label expected, no draft, and nothing a draft was expected to say."""
+    expect = case.get("expect") or {}
+    failures = [] if triaged.triage.label == expect.get("triage", CUSTOMER) else [
+        f"triage {triaged.triage.label} != {expect.get('triage', CUSTOMER)} ({triaged.triage.reason})"]
+    if triaged.as_json()["body"]:
+        failures.append("a triaged email got a draft body")
+    if "intent" in expect:
+        failures.append(f"no draft, so no intent {expect['intent']}")
+    return failures + [f"missing {text!r}" for text in expect.get("contains", [])]
+
+
 def _check(case: dict, outcome) -> list[str]:
     expect = case.get("expect") or {}
     body = outcome.result.body.lower()
     failures = []
+    if expect.get("triage", CUSTOMER) != CUSTOMER:
+        failures.append(f"triage {CUSTOMER} != {expect['triage']}: drafted")
     if "intent" in expect and outcome.intent.intent != expect["intent"]:
         failures.append(f"intent {outcome.intent.intent} != {expect['intent']}")
     failures += [f"missing {text!r}" for text in expect.get("contains", []) if text.lower() not in body]
@@ -56,6 +76,10 @@ def goldens_load(path: Path = GOLDENS_FILE) -> list[dict]:
         missing = {"id", "from", "subject", "body", "expect"} - set(case)
         if missing:
             raise ValueError(f"{path}: case {index} lacks {', '.join(sorted(missing))}")
+        if not isinstance(case.get("headers") or {}, dict):
+            raise ValueError(f"{path}: case {case['id']}: headers must be a mapping of name to value")
+        if (case["expect"] or {}).get("triage", CUSTOMER) not in Message.Triage.values:
+            raise ValueError(f"{path}: case {case['id']}: expect.triage must be one of {', '.join(Message.Triage.values)}")
     return cases
 
 
@@ -65,10 +89,15 @@ def goldens_run(path: Path = GOLDENS_FILE, provider: str | None = None) -> list[
     customer_summary_refresh()
     results = []
     for case in goldens_load(path):
-        outcome = draft_compose(email=email_in(from_address=case["from"], subject=case["subject"] or "",
-                                               body=case["body"] or ""), provider=provider)
         backends = case.get("backends")
+        expected = not backends or settings.EMBEDDING_BACKEND in backends
+        subject, body = case["subject"] or "", case["body"] or ""
+        triaged = email_triage(from_address=case["from"], subject=subject, body=body, headers=case.get("headers"))
+        if triaged is not None:
+            results.append(GoldenResult(case["id"], f"triage:{triaged.triage.label}", 0.0,
+                                        _check_triaged(case, triaged), expected=expected))
+            continue
+        outcome = draft_compose(email=email_in(from_address=case["from"], subject=subject, body=body), provider=provider)
         results.append(GoldenResult(case["id"], outcome.intent.intent, outcome.result.confidence,
-                                    _check(case, outcome),
-                                    expected=not backends or settings.EMBEDDING_BACKEND in backends))
+                                    _check(case, outcome), expected=expected))
     return results

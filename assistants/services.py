@@ -28,6 +28,7 @@ from assistants.models import ModelRun
 from assistants.providers import ProviderError, ProviderResult, provider_for
 from assistants.providers.grounded import MODEL_SLUG as GROUNDED_SLUG
 from assistants.providers.grounded import draft_grounded
+from assistants.triage import CUSTOMER_RESULT, TriagedOutcome, TriageResult, message_triage
 from assistants.vectorstore import VectorStoreError
 from catalog.demand import product_request_record, stockout_request_record
 from conversations.models import Draft, Message
@@ -50,6 +51,7 @@ class DraftOutcome:
     failure: str = ""
     draft: Draft | None = None
     model_run: ModelRun | None = None
+    triage: TriageResult = CUSTOMER_RESULT  # drafted, so triage found a customer's email
 
     @property
     def confidence(self) -> float:
@@ -60,7 +62,7 @@ class DraftOutcome:
         return self.context.retrieval_error
 
     def as_json(self) -> dict:
-        return {"intent": self.intent.intent, "intent_confidence": self.intent.confidence,
+        return {"triage": self.triage.as_json(), "intent": self.intent.intent, "intent_confidence": self.intent.confidence,
                 "confidence": self.confidence, "body": self.result.body, "model": self.result.model_slug,
                 "sources": [s.as_json() for s in self.result.used], "unsupported_facts": self.unsupported,
                 "missing": self.result.notes.get("missing", []), "provider_error": self.failure,
@@ -170,7 +172,7 @@ def _record_failure(*, message: Message, provider: str, exc: BaseException, late
 
 
 def draft_generate(*, message_id: int, refresh: bool = False, provider: str | None = None,
-                   wait_for_retrieval: bool = False) -> DraftOutcome | None:
+                   wait_for_retrieval: bool = False) -> DraftOutcome | TriagedOutcome | None:
     """Draft a reply to one inbound message, at most once (conversations/services/drafts.py says
     when a message gets no new draft). `refresh` (a new correction, a manual regenerate) replaces
     the message's draft only while it is still pending. None when nothing was drafted; the reason
@@ -186,6 +188,10 @@ def draft_generate(*, message_id: int, refresh: bool = False, provider: str | No
     if skip is not None:
         draft_skip_record(message_id=message.pk, skip=skip, refresh=refresh)
         return None
+    # Triage first: an auto-reply, bounce, spam or privacy request is recorded as such, and not drafted.
+    triaged = message_triage(message=message)
+    if triaged is not None:
+        return triaged
     provider = provider or settings.LLM_PROVIDER
     started = time.perf_counter()
     try:

@@ -47,14 +47,16 @@ def conversations_messages_drafts(conversations: int, messages_per: int, pending
             False, "", now, now, now) for i in range(1, conversations + 1)))
     _copy("messages", ["conversation_id", "direction", "external_msg_id", "rfc_message_id", "in_reply_to", "references",
                        "from_address", "from_name", "to_addresses", "cc_addresses", "subject", "body", "body_html",
-                       "attachments", "raw_payload", "is_erased", "sent_at", "created_at"],
+                       "attachments", "raw_payload", "is_erased", "sent_at", "created_at", "headers", "triage_label",
+                       "triage_reason"],
           ((1 + i // messages_per, "inbound" if i % 2 == 0 else "outbound", f"m{i}", "", "", "", f"c{i}@bench.example",
             "", "[]", "[]", "Question", f"Hello, where is my order {i}?", "", "[]", "{}", False,
-            now - timedelta(seconds=i), now) for i in range(conversations * messages_per)))
+            now - timedelta(seconds=i), now, "{}", "", "") for i in range(conversations * messages_per)))
     _copy("drafts", ["conversation_id", "body", "confidence", "intent", "status", "send_attempts", "last_send_error",
-                     "created_at", "updated_at"],
+                     "created_at", "updated_at", "origin", "waiting_since"],
           ((i, f"Hi, your order {i} has shipped.", (i % 100) / 100, "order_status", "pending" if i <= pending else "sent",
-            0, "", now - timedelta(seconds=conversations - i), now) for i in range(1, conversations + 1)))
+            0, "", now - timedelta(seconds=conversations - i), now, "assistant",
+            now - timedelta(seconds=conversations - i)) for i in range(1, conversations + 1)))
     with connection.cursor() as cursor:
         cursor.execute("SELECT setval(pg_get_serial_sequence('conversations', 'id'), %s)", [conversations])
         cursor.execute("ANALYZE conversations; ANALYZE messages; ANALYZE drafts")

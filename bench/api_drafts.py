@@ -42,13 +42,16 @@ def _load_drafts(start: int, stop: int) -> None:
           ((i, "email", f"t{i}", f"Question {i} about my order", "open", 1, False, "", now, now, now) for i in ids))
     _copy("messages", ["id", "conversation_id", "direction", "external_msg_id", "rfc_message_id", "in_reply_to",
                        "references", "from_address", "from_name", "to_addresses", "cc_addresses", "subject", "body",
-                       "body_html", "attachments", "raw_payload", "is_erased", "sent_at", "created_at"],
+                       "body_html", "attachments", "raw_payload", "is_erased", "sent_at", "created_at", "headers",
+                       "triage_label", "triage_reason"],
           ((i, i, "inbound", f"m{i}", "", "", "", f"c{i}@bench.example", "", "[]", "[]", "Question",
-            f"Hello, where is my order {i}?", "", "[]", "{}", False, now - timedelta(seconds=i), now) for i in ids))
+            f"Hello, where is my order {i}?", "", "[]", "{}", False, now - timedelta(seconds=i), now, "{}", "", "")
+           for i in ids))
     _copy("drafts", ["id", "conversation_id", "reply_to_id", "body", "confidence", "intent", "status", "send_attempts",
-                     "last_send_error", "created_at", "updated_at"],
+                     "last_send_error", "created_at", "updated_at", "origin", "waiting_since"],
           ((i, i, i, f"Hi, your order {i} has shipped.\nBest,\nDemo Shop", (i % 100) / 100, "order_status",
-            "pending" if i % 10 == 0 else "sent", 0, "", now - timedelta(seconds=stop - i), now) for i in ids))
+            "pending" if i % 10 == 0 else "sent", 0, "", now - timedelta(seconds=stop - i), now, "assistant",
+            now - timedelta(seconds=stop - i)) for i in ids))
     with connection.cursor() as cursor:
         for table_name in ("conversations", "messages", "drafts"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), %s)", [stop - 1])  # noqa: S608

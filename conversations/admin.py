@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
+from conversations import admin_triage  # noqa: F401 - registers the triaged-mail lists
 from conversations.admin_review import review_context
 from conversations.attachments import attachment_response
 from conversations.context_processors import UNDO_SESSION_KEY, undo_offer_remember
@@ -112,8 +113,8 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["sent_at", "direction", "from_address", "subject", "conversation"]
-    list_filter = ["direction"]
+    list_display = ["sent_at", "direction", "from_address", "subject", "triage_label", "conversation"]
+    list_filter = ["direction", "triage_label"]
     search_fields = ["=external_msg_id", "from_address", "subject"]
     list_select_related = ["conversation"]
     exclude = ["raw_payload", "body_html"]

@@ -18,7 +18,7 @@ class MessageOut(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = ["id", "direction", "external_msg_id", "from_address", "from_name", "to_addresses", "subject",
-                  "body", "attachments", "sent_at"]
+                  "body", "attachments", "sent_at", "triage_label", "triage_reason"]
 
 
 class ConversationOut(serializers.ModelSerializer):

@@ -9,6 +9,13 @@ from omnichannel.append_only import AppendOnlyModel
 # Kept here, with the Draft that stores them, so the admin filters by them without importing assistants.
 DRAFT_INTENTS = ("order_status", "availability", "returns_refunds", "address_change", "product_request", "general")
 
+# The RFC headers kept on an inbound message (lower-case names): the ones triage reads to tell an
+# auto-reply (RFC 3834 Auto-Submitted, X-Autoreply, Precedence) or a bounce (an RFC 3464 delivery
+# report, X-Failed-Recipients) or bulk mail (List-Unsubscribe) from a customer's email. Only these:
+# the rest (Received, DKIM, ...) is in the provider's raw message, not worth a copy per row.
+KEPT_HEADERS = ("auto-submitted", "x-autoreply", "x-autorespond", "x-autoresponder", "precedence", "content-type",
+                "x-failed-recipients", "list-unsubscribe", "list-id")
+
 
 class Conversation(models.Model):
     """One email thread or chat session."""
@@ -64,6 +71,16 @@ class Message(models.Model):
         INBOUND = "inbound", "Inbound"
         OUTBOUND = "outbound", "Outbound"
 
+    class Triage(models.TextChoices):
+        """What an inbound email is, decided before drafting (assistants/triage.py): only a customer's
+        email gets a draft; the others wait in the admin's "Triaged emails" list."""
+
+        CUSTOMER = "customer", "Customer email"
+        AUTO_REPLY = "auto_reply", "Auto-reply"
+        BOUNCE = "bounce", "Bounce"
+        SPAM = "spam", "Spam or marketing"
+        PRIVACY_REQUEST = "privacy_request", "Privacy request"
+
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=10, choices=Direction.choices)
     external_msg_id = models.CharField(max_length=200, blank=True, help_text="The provider's message id (string)")
@@ -82,6 +99,12 @@ class Message(models.Model):
     sent_at = models.DateTimeField(help_text="When the message was sent or received, per the provider")
     read_at = models.DateTimeField(null=True, blank=True)
     is_erased = models.BooleanField(default=False)
+    headers = models.JSONField(default=dict, blank=True,
+                               help_text="The RFC headers triage reads (KEPT_HEADERS), lower-case names")
+    triage_label = models.CharField(max_length=20, choices=Triage.choices, blank=True,
+                                    help_text="Empty until the message is triaged (inbound only)")
+    triage_reason = models.CharField(max_length=500, blank=True, help_text="Which rule decided the label")
+    triaged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -92,14 +115,41 @@ class Message(models.Model):
                                     name="message_unique_external_id"),
             models.CheckConstraint(condition=models.Q(direction__in=["inbound", "outbound"]),
                                    name="message_direction_valid"),
+            models.CheckConstraint(
+                condition=models.Q(triage_label__in=["", "customer", "auto_reply", "bounce", "spam", "privacy_request"]),
+                name="message_triage_label_valid"),
         ]
         indexes = [
             models.Index(fields=["conversation", "sent_at"], name="message_thread_idx"),
             models.Index(fields=["rfc_message_id"], name="message_rfc_id_idx"),
+            # The "Triaged emails" list: a few rows among every message ever received.
+            models.Index(fields=["-sent_at"], name="message_triaged_idx",
+                         condition=models.Q(triage_label__in=["auto_reply", "bounce", "spam", "privacy_request"])),
         ]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.subject or self.pk}"
+
+
+# The labels that get no draft (everything triage sets apart from a customer's email).
+NOT_DRAFTED = (Message.Triage.AUTO_REPLY, Message.Triage.BOUNCE, Message.Triage.SPAM, Message.Triage.PRIVACY_REQUEST)
+
+
+class TriagedMessage(Message):
+    """The admin's "Triaged emails" list: inbound mail that got no draft (auto-replies, bounces, spam,
+    privacy requests), each with its label and reason, to close or to hand back to drafting."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "triaged email"
+
+
+class PrivacyRequest(Message):
+    """Ops' task list of privacy requests (erasure or access), each linking to the erasure of its sender."""
+
+    class Meta:
+        proxy = True
+        permissions = [("erase_sender", "Can erase the personal data of a privacy request's sender")]
 
 
 class Draft(models.Model):

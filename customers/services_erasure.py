@@ -72,7 +72,7 @@ def customer_erase(*, email: str, acting_user=None) -> ErasureReport:
         email=hashed, shipping_address={}, is_erased=True)
     report.counts["messages"] = Message.objects.filter(conversation__in=conversations).update(
         body="", body_html="", subject="", from_name="", to_addresses=[], cc_addresses=[], attachments=[],
-        raw_payload={}, is_erased=True)
+        raw_payload={}, headers={}, is_erased=True)
     Message.objects.filter(conversation__in=conversations, from_address__iexact=email).update(from_address=hashed)
     Conversation.objects.filter(pk__in=conversations).update(subject="", archive_blob_key="")
     # Her pending drafts leave the queue: blanked below, they could otherwise be approved as an empty reply.

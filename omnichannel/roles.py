@@ -3,8 +3,9 @@
 Support agents (`Agents`) read conversations, customers and stock and decide drafts; they
 never edit history (approvals, audit rows, raw deliveries). Ops people (`Ops`) additionally
 own the knowledge the assistant uses: corrections, FAQ entries and publishing, style
-profiles and schedules. `roles_sync` runs after every `migrate`, so a new model's permissions
-reach the groups without a hand-written data migration.
+profiles and schedules; and privacy requests, with the erasure of their senders.
+`roles_sync` runs after every `migrate`, so a new model's permissions reach the groups without
+a hand-written data migration.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ AGENTS = "Agents"
 OPS = "Ops"
 
 _AGENT_VIEW = [
-    "conversations.conversation", "conversations.message", "conversations.draft", "conversations.approval",
+    "conversations.conversation", "conversations.message", "conversations.triagedmessage", "conversations.draft",
+    "conversations.approval",
     "customers.customer", "customers.order", "catalog.inventoryitem", "catalog.productrequest",
     "faq.faqentry", "faq.correction", "assistants.modelrun", "assistants.styleprofile",
 ]
@@ -30,9 +32,9 @@ _OPS_MANAGE = [  # add, change, delete and view
 _OPS_VIEW = [
     "faq.faqpublication", "omnichannel.auditlog", "omnichannel.webhookdelivery",
     "integrations.shopifycursor", "integrations.zohosyncstate", "integrations.sitesnapshot",
-    "omnichannel.deadletter",
+    "omnichannel.deadletter", "conversations.privacyrequest",
 ]
-_OPS_EXTRA = ["faq.publish_faqentry", "omnichannel.requeue_deadletter"]
+_OPS_EXTRA = ["faq.publish_faqentry", "omnichannel.requeue_deadletter", "conversations.erase_sender"]
 
 
 def _codenames(models: list[str], actions: tuple[str, ...]) -> list[str]:

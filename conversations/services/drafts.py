@@ -27,7 +27,7 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from conversations.models import Conversation, Draft, Message
+from conversations.models import NOT_DRAFTED, Conversation, Draft, Message
 from omnichannel.audit import audit_log_write
 from omnichannel.models import DeadLetter
 
@@ -224,7 +224,9 @@ def messages_awaiting_draft(*, limit: int = 1000) -> list[int]:
     generate_draft task lost on the way (a worker killed between commit and publish, a crash), or
     one that failed, up to DRAFT_GIVE_UP_AFTER times. The same rules as `draft_skip_reason`, so
     what the sweep asks for is drafted: not an older message of the thread, not one already
-    answered from Zoho directly."""
+    answered from Zoho directly.
+    Triage set apart (auto-replies, bounces, spam, privacy requests) gets no draft by design: not
+    missing, not re-requested."""
     latest_inbound = (Message.objects.filter(conversation=OuterRef("conversation"), direction=Message.Direction.INBOUND)
                       .order_by("-sent_at", "-id").values("pk")[:1])
     has_draft = Draft.objects.filter(reply_to=OuterRef("pk"))
@@ -234,6 +236,7 @@ def messages_awaiting_draft(*, limit: int = 1000) -> list[int]:
                                              conversation__status__in=[Conversation.Status.OPEN,
                                                                        Conversation.Status.WAITING],
                                              pk=models.Subquery(latest_inbound))
+                      .exclude(triage_label__in=NOT_DRAFTED)
                       .filter(~Exists(has_draft), ~Exists(answered_outside))
                       .order_by("pk").values_list("pk", flat=True)[:limit])
     if not candidates:

@@ -23,7 +23,9 @@ from omnichannel.errors import ApplicationError
 from omnichannel.pii import approvals_blank, approvals_restore, pii_hash
 
 _MESSAGE_PII = ["subject", "body", "body_html", "from_address", "from_name", "to_addresses", "cc_addresses",
-                "attachments", "raw_payload"]
+                "attachments", "raw_payload", "headers"]
+# Archives written before a field was kept on messages restore it empty.
+_MESSAGE_PII_DEFAULTS = {"headers": {}}
 
 
 def conversations_due_for_archive(*, now=None) -> list[int]:
@@ -56,7 +58,7 @@ def conversation_archive(*, conversation_id: int) -> str:
     for message in Message.objects.filter(conversation=conversation):
         Message.objects.filter(pk=message.pk).update(
             subject="", body="", body_html="", from_name="", to_addresses=[], cc_addresses=[], attachments=[],
-            raw_payload={}, from_address=pii_hash(message.from_address) if message.from_address else "",
+            raw_payload={}, headers={}, from_address=pii_hash(message.from_address) if message.from_address else "",
             is_erased=True)
     draft_ids = [d["id"] for d in document["drafts"]]
     Draft.objects.filter(pk__in=draft_ids).update(body="", last_send_error="")
@@ -74,7 +76,8 @@ def conversation_restore(*, conversation_id: int, acting_user=None) -> int:
         raise ApplicationError(f"conversation {conversation_id} is not archived")
     document = json.loads(blob_get(conversation.archive_blob_key))
     for message in document["messages"]:
-        Message.objects.filter(pk=message["id"]).update(**{f: message[f] for f in _MESSAGE_PII}, is_erased=False)
+        Message.objects.filter(pk=message["id"]).update(
+            **{f: message.get(f, _MESSAGE_PII_DEFAULTS.get(f)) for f in _MESSAGE_PII}, is_erased=False)
     for draft in document["drafts"]:
         Draft.objects.filter(pk=draft["id"]).update(body=draft["body"], last_send_error=draft["last_send_error"])
     approvals_restore(document["approvals"])

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from conversations.models import Conversation, Message
+from conversations.models import KEPT_HEADERS, Conversation, Message
 from conversations.services.drafts import draft_supersede_on_outside_reply
 from omnichannel.audit import audit_log_write
 from omnichannel.jobs import enqueue
@@ -37,6 +37,17 @@ class MessageFacts:
     body_html: str = ""
     attachments: list = field(default_factory=list)
     raw_payload: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)  # RFC headers by name, any case; only KEPT_HEADERS are stored
+
+
+def kept_headers(headers: dict) -> dict[str, str]:
+    """The headers triage reads, by lower-case name (the first value of a repeated one)."""
+    kept: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        key = str(name).strip().lower()
+        if key in KEPT_HEADERS and key not in kept:
+            kept[key] = " ".join(str(value).split())[:1000]
+    return kept
 
 
 def _find_conversation(facts: MessageFacts) -> Conversation | None:
@@ -98,6 +109,7 @@ def message_ingest(*, facts: MessageFacts, customer=None, integration: str,
                 body_html=facts.body_html,
                 attachments=facts.attachments,
                 raw_payload=facts.raw_payload,
+                headers=kept_headers(facts.headers),
                 sent_at=facts.sent_at,
             )
     except IntegrityError:  # the same message ingested concurrently (webhook and poll racing)

@@ -290,10 +290,25 @@ class ZohoClient:
         data = self._call("GET", f"folders/{folder_id}/messages/{message_id}/content") or {}
         return str(data.get("content") or "")
 
-    def message_headers(self, *, folder_id: str, message_id: str) -> dict:
-        """GET folders/{folderId}/messages/{messageId}/header: the RFC headers (Message-ID, In-Reply-To, References)."""
+    def message_headers(self, *, folder_id: str, message_id: str) -> dict[str, str]:
+        """GET folders/{folderId}/messages/{messageId}/header (https://www.zoho.com/mail/help/api/get-email-header.html):
+        the RFC headers as {name: value}, the first (topmost) of a repeated one. Zoho answers the raw
+        header block as text in `headerContent` by default (`raw=true`); a JSON object there is read too."""
         data = self._call("GET", f"folders/{folder_id}/messages/{message_id}/header") or {}
-        return data.get("headerContent") if isinstance(data.get("headerContent"), dict) else data
+        content = data.get("headerContent")
+        if isinstance(content, str):
+            items = Parser(policy=policy.default).parsestr(content, headersonly=True).items()
+        elif isinstance(content, dict):
+            items = [(name, value[0] if isinstance(value, list) and value else value) for name, value in content.items()]
+        else:
+            raise ZohoError(f"Zoho header answer for {message_id} has no headerContent: {str(data)[:200]}")
+        headers: dict[str, str] = {}
+        seen: set[str] = set()
+        for name, value in items:
+            if str(name).lower() not in seen:
+                seen.add(str(name).lower())
+                headers[str(name)] = str(value)
+        return headers
 
     def attachments_info(self, *, folder_id: str, message_id: str) -> list[dict]:
         """GET …/attachmentinfo (https://www.zoho.com/mail/help/api/get-attach-info.html)."""

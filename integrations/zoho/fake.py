@@ -2,7 +2,8 @@
 
 It follows the documented shapes: `{status: {code, description}, data}` envelopes, 64-bit ids,
 `messages/view` paging with 1-based `start` and `limit` <= 200, `content`, `attachmentinfo`,
-attachment download (answered with the attachment's `contentType` when a test gives one), and
+attachment download (answered with the attachment's `contentType` when a test gives one), the
+headers of a message (`_headers`) as Zoho's raw header block, and
 reply by `POST messages/{id}` with `action: reply`, a new email by `POST messages`, and the MIME
 source by `GET messages/{id}/originalmessage`. Like Zoho, `messages/view` lists newest first
 (by receivedTime) unless `sortorder=true`. It serves the mailbox in fixtures/zoho/mailbox.json
@@ -201,7 +202,11 @@ class FakeZoho:
                     if m.group(3) == "content":
                         return self._ok({"messageId": msg_id, "content": fake.contents.get(msg_id, "")})
                     if m.group(3) == "header":
-                        return self._ok({"headerContent": fake.messages[msg_id].get("_headers", {})})
+                        # Like Zoho: the raw header block as text, unless raw=false asks for JSON.
+                        headers = fake.messages[msg_id].get("_headers", {})
+                        if query.get("raw", ["true"])[0] == "false":
+                            return self._ok({"headerContent": headers})
+                        return self._ok({"headerContent": "".join(f"{k}: {v}\r\n" for k, v in headers.items())})
                     atts = fake.attachments.get(msg_id, [])
                     if m.group(3) == "attachmentinfo":
                         return self._ok({"messageId": msg_id, "attachments": [

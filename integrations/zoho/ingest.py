@@ -1,9 +1,11 @@
 """Zoho message payloads (webhook, poll) into conversations: validate, normalize, ingest.
 
 Threading: Zoho's `threadId`, else the RFC `In-Reply-To`/`References`, else a new conversation
-(done by `conversations.services.threads.message_ingest`). The RFC headers are fetched whenever
-the thread id is not one we hold (a reply Zoho filed under a new thread still joins by headers),
-and not for a message of a known thread: Zoho's rate limit is low. The same message arriving by webhook
+(done by `conversations.services.threads.message_ingest`). The RFC headers are fetched for every
+inbound message, one request each: triage reads them (an out-of-office reply to our answer arrives
+in a thread we hold, and often only `Auto-Submitted` says what it is). For our own outbound mail
+they are fetched only when the thread id is not one we hold (a reply Zoho filed under a new thread
+still joins by headers): Zoho's rate limit is low. The same message arriving by webhook
 and by poll is one row: both carry Zoho's message id. Bodies: HTML is sanitized with nh3 before
 it is kept, and the text is taken from the sanitized HTML when there is no plain part.
 """
@@ -142,8 +144,9 @@ def _attachments(client: ZohoClient | None, folder_id: str, message_id: str) -> 
 
 
 def _rfc_headers(client: ZohoClient, folder_id: str, message_id: str) -> dict:
-    """The RFC headers, for threading only: when Zoho refuses them for good the message is still
-    ingested (by thread id or as a new conversation); a transient failure propagates for a retry."""
+    """The RFC headers, for threading and triage: when Zoho refuses them for good the message is still
+    ingested (by thread id or as a new conversation, triaged on its text alone); a transient failure
+    propagates for a retry."""
     try:
         return without_nul(client.message_headers(folder_id=folder_id, message_id=message_id) or {})
     except ZohoError as exc:
@@ -176,15 +179,20 @@ def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> Me
     references = _str_field(payload, "references")
     rfc_id = _str_field(payload, "rfcMessageId") or _str_field(payload, "messageIdString")
     thread_id = _str_field(payload, "threadId")
-    if not in_reply_to and not references and client is not None and folder_id and not _known_thread(thread_id):
+    inbound = from_address.lower() not in settings.ZOHO_OWN_ADDRESSES
+    headers: dict = {}
+    if client is not None and folder_id and (
+            inbound or (not in_reply_to and not references and not _known_thread(thread_id))):
         headers = _rfc_headers(client, folder_id, message_id)
         pick = lambda key: str(next((v for k, v in headers.items() if k.lower() == key), "") or "")  # noqa: E731
-        in_reply_to, references, rfc_id = pick("in-reply-to"), pick("references"), rfc_id or pick("message-id")
+        if not in_reply_to and not references:
+            in_reply_to, references = pick("in-reply-to"), pick("references")
+        rfc_id = rfc_id or pick("message-id")
     has_attachment = str(payload.get("hasAttachment", "0")) in {"1", "true", "True"}
     body_html = nh3.clean(raw_html) if raw_html else ""
     return MessageFacts(
         channel="email",
-        direction=("outbound" if from_address.lower() in settings.ZOHO_OWN_ADDRESSES else "inbound"),
+        direction="inbound" if inbound else "outbound",
         external_msg_id=message_id, external_thread_id=thread_id, rfc_message_id=rfc_id,
         in_reply_to=in_reply_to, references=references, from_address=from_address.lower(),
         from_name=from_name or _str_field(payload, "sender"),
@@ -192,7 +200,7 @@ def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> Me
         subject=_str_field(payload, "subject"), body=html_to_text(raw_html) if raw_html else _str_field(payload, "summary"),
         body_html=body_html,
         attachments=_attachments(client, folder_id, message_id) if has_attachment and folder_id else [],
-        raw_payload=payload, sent_at=_sent_at(payload),
+        raw_payload=payload, sent_at=_sent_at(payload), headers=headers,
     )
 
 

@@ -198,3 +198,13 @@ def test_a_token_over_its_rate_gets_429_with_retry_after_and_other_tokens_do_not
     refused = busy.get("/api/drafts/")
     assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
     assert calm.get("/api/drafts/").status_code == 200
+
+
+def test_a_conversation_shows_each_messages_triage_label_and_reason(agent):
+    from assistants.services import draft_generate
+
+    bounce = make_inbound_message(email="mailer-daemon@mx.example.com", subject="Undelivered Mail Returned to Sender",
+                                  body="This is the mail system at host mx.example.com.")
+    draft_generate(message_id=bounce.pk)
+    [message] = agent.get(f"/api/conversations/{bounce.conversation_id}/").json()["messages"]
+    assert (message["triage_label"], message["triage_reason"]) == ("bounce", "sent by the mail system (mailer-daemon)")

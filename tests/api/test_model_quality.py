@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from assistants.models import ModelRun
+from assistants.services import draft_generate
 from conversations.models import Draft
 from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
 from conversations.services.drafts import draft_create
@@ -133,3 +134,56 @@ def test_writes_are_405_and_a_user_without_a_group_is_refused(agent):
     nobody = APIClient()
     nobody.force_authenticate(get_user_model().objects.create_user(username="mq-nobody"))
     assert nobody.get("/api/model_quality/").status_code == 403
+
+
+def _email(*, sent: datetime, subject: str, body: str, sender: str = "", channel: str = "email",
+           triaged: bool = True) -> None:
+    """An inbound email as it arrives, triaged as generate_draft does it."""
+    n = next(_seq)
+    message, _ = message_ingest(facts=MessageFacts(
+        channel=channel, direction="inbound", external_msg_id=f"tq-{n}", external_thread_id=f"tq-thread-{n}",
+        from_address=sender or f"tq{n}@example.com", subject=subject, body=body, sent_at=sent), integration="test")
+    if triaged:
+        draft_generate(message_id=message.pk)
+
+
+@pytest.fixture
+def triaged_mail():
+    # Week 45: two customer emails (one at the very end of Sunday), an out-of-office, a bounce; a pitch by chat.
+    _email(sent=_at(3), subject="Where is my order?", body="Where is my order #1001?")
+    _email(sent=_at(8, 23, 59), subject="Tent", body="Is the Ridgeline tent in stock?")
+    _email(sent=_at(4), subject="Automatic reply: Re: Your order", body="I am out of the office until Monday.")
+    _email(sent=_at(5), subject="Undelivered Mail Returned to Sender", body="This is the mail system.",
+           sender="mailer-daemon@mx.example.com")
+    _email(sent=_at(6), channel="chat", subject="", body="Hi! I came across your website: our SEO agency can get you "
+                                                         "on the first page of Google. Book a quick call?")
+    # Week 46: an erasure request; an email not triaged yet (its task still queued) is not counted.
+    _email(sent=_at(9, 0, 0), subject="GDPR", body="Please delete my personal data and my account.")
+    _email(sent=_at(10), subject="Hello", body="Any news?", triaged=False)
+
+
+def _triage_row(week: str, iso: str, channel: str, label: str, emails: int) -> dict:
+    return {"week": week, "iso_week": iso, "channel": channel, "label": label, "emails": emails}
+
+
+def test_triaged_emails_are_counted_per_week_channel_and_label(agent, triaged_mail):
+    response = agent.get("/api/model_quality/triage/")
+    assert response.status_code == 200
+    assert response.json() == [
+        _triage_row("2026-11-09", "2026-W46", "email", "privacy_request", 1),
+        _triage_row("2026-11-02", "2026-W45", "chat", "spam", 1),
+        _triage_row("2026-11-02", "2026-W45", "email", "customer", 2),
+        _triage_row("2026-11-02", "2026-W45", "email", "auto_reply", 1),
+        _triage_row("2026-11-02", "2026-W45", "email", "bounce", 1),
+    ]
+    assert agent.get("/api/model_quality/triage/?label=bounce").json() == [
+        _triage_row("2026-11-02", "2026-W45", "email", "bounce", 1)]
+    assert agent.get("/api/model_quality/triage/?week_from=2026-11-12&channel=email").json() == [
+        _triage_row("2026-11-09", "2026-W46", "email", "privacy_request", 1)]
+
+
+@pytest.mark.parametrize(("query", "field"), [("label=ham", "label"), ("channel=fax", "channel"),
+                                              ("week_from=2026-11-09&week_to=2026-11-02", "week_to")])
+def test_a_malformed_triage_filter_is_a_400_naming_the_field(agent, query, field):
+    response = agent.get(f"/api/model_quality/triage/?{query}")
+    assert response.status_code == 400 and field in response.json()

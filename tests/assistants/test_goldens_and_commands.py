@@ -111,3 +111,28 @@ def test_query_site_says_how_to_fill_an_empty_index():
     out = StringIO()
     call_command("query_site", "shipping", stdout=out)
     assert "run `manage.py ingest_site --start URL` first" in out.getvalue()
+
+
+def test_a_golden_expects_a_triage_label_and_no_draft_and_fails_when_triage_disagrees(tmp_path):
+    seed_demo()
+    path = tmp_path / "qa.yaml"
+    path.write_text(
+        "cases:\n"
+        "  - {id: ooo, from: jonas@example.de, subject: 'Re: Order', headers: {Auto-Submitted: auto-replied},\n"
+        "     body: 'I am out of the office.', expect: {triage: auto_reply}}\n"
+        "  - {id: ooo-as-customer, from: jonas@example.de, subject: 'Re: Order', headers: {Auto-Submitted: auto-replied},\n"
+        "     body: 'I am out of the office.', expect: {intent: order_status}}\n"
+        "  - {id: customer-as-spam, from: ada.lovelace@example.com, subject: Refund, body: 'I want my money back.',\n"
+        "     expect: {triage: spam}}\n")
+    results = {r.case_id: r for r in goldens_run(path)}
+    assert results["ooo"].passed and results["ooo"].intent == "triage:auto_reply"
+    assert results["ooo-as-customer"].failures == [
+        "triage auto_reply != customer (Auto-Submitted: auto-replied (RFC 3834))", "no draft, so no intent order_status"]
+    assert results["customer-as-spam"].failures == ["triage customer != spam: drafted"]
+
+
+def test_a_golden_with_an_unknown_triage_label_is_refused(tmp_path):
+    path = tmp_path / "qa.yaml"
+    path.write_text("cases:\n  - {id: x, from: a@example.com, subject: s, body: b, expect: {triage: ham}}\n")
+    with pytest.raises(ValueError, match="expect.triage must be one of"):
+        goldens_load(path)

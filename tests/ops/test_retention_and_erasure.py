@@ -84,20 +84,25 @@ def _blobs_holding(*needles: str) -> list[str]:
 def test_archive_erases_in_place_and_restore_puts_everything_back(decided_demo):
     conversation = decided_demo
     Conversation.objects.filter(pk=conversation.pk).update(status="closed", closed_at=timezone.now() - timedelta(days=600))
-    before_messages = list(Message.objects.filter(conversation=conversation).order_by("pk").values("pk", "body"))
+    # The headers triage reads may name her (a list address, a failed recipient): archived and blanked too.
+    Message.objects.filter(conversation=conversation).update(headers={"x-failed-recipients": "ada.lovelace@example.com"})
+    before_messages = list(Message.objects.filter(conversation=conversation).order_by("pk").values("pk", "body",
+                                                                                                   "headers"))
     before_approval = Approval.objects.get(draft__conversation=conversation).final_text
     call_command("archive_conversations")  # dry run
     assert not Conversation.objects.get(pk=conversation.pk).is_archived
     call_command("archive_conversations", "--execute")
     archived = Conversation.objects.get(pk=conversation.pk)
     assert archived.is_archived and archived.subject == ""
-    assert all(m.body == "" and m.from_address.startswith("erased-") for m in Message.objects.filter(conversation=archived))
+    assert all(m.body == "" and m.from_address.startswith("erased-") and m.headers == {}
+               for m in Message.objects.filter(conversation=archived))
     assert Approval.objects.get(draft__conversation=archived).final_text == ""  # through the trigger's one exception
     assert Message.objects.filter(conversation=archived).count() == len(before_messages)  # counts stay
     document = json.loads(blob_get(archived.archive_blob_key))
     assert document["approvals"][0]["final_text"] == before_approval
     call_command("restore_conversation", str(conversation.pk))
-    assert list(Message.objects.filter(conversation=conversation).order_by("pk").values("pk", "body")) == before_messages
+    assert list(Message.objects.filter(conversation=conversation).order_by("pk").values("pk", "body", "headers")
+                ) == before_messages
     assert Approval.objects.get(draft__conversation=conversation).final_text == before_approval
     assert Message.objects.filter(conversation=conversation).first().from_address == "ada.lovelace@example.com"
 
@@ -129,10 +134,14 @@ def test_an_erasure_request_leaves_no_trace_of_the_customer_anywhere(decided_dem
     Conversation.objects.filter(pk=archived.pk).update(status="closed", closed_at=timezone.now() - timedelta(days=600))
     call_command("archive_conversations", "--execute")
     archive_key = Conversation.objects.get(pk=archived.pk).archive_blob_key
+    # A newer email of hers, whose headers kept for triage name her (a list address): erased with the rest.
+    Message.objects.filter(pk=make_inbound_message(email="ada.lovelace@example.com").pk).update(
+        headers={"list-unsubscribe": "<mailto:unsubscribe+ada.lovelace@example.com>"})
     found_before = _where_found(*ADA)
     assert "customers.email: ada.lovelace@example.com" in found_before  # the search does see her
     assert "customer_summary.email: ada.lovelace@example.com" in found_before
     assert "webhook_deliveries.body: ada.lovelace@example.com" in found_before
+    assert "messages.headers: ada.lovelace@example.com" in found_before
     assert any(archive_key in hit for hit in _blobs_holding(*ADA))
     call_command("erase_customer", "ada.lovelace@example.com")  # dry run: nothing happens
     assert _where_found(*ADA) == found_before

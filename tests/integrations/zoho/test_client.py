@@ -304,3 +304,22 @@ def test_the_original_of_an_unknown_message_is_a_permanent_404(fake_zoho):
     with pytest.raises(ZohoError) as raised:
         ZohoClient.from_settings().message_original(message_id="404404")
     assert raised.value.status == 404 and raised.value.permanent
+
+
+def test_message_headers_reads_zohos_raw_header_block_first_of_each(fake_zoho):
+    """Zoho answers `headerContent` as the raw header text unless `raw=false`
+    (https://www.zoho.com/mail/help/api/get-email-header.html): folded lines unfolded, encoded words
+    decoded, the topmost of a repeated header kept."""
+    fake_zoho.add_message({"messageId": 1764100000000500003, "folderId": "inbox", "fromAddress": "ada@example.com",
+                           "receivedTime": "1764100000002",
+                           "_headers": {"Received": "from mx2.example.com by mx.zoho.com\r\n"
+                                                    "Received: from mail.example.com by mx2.example.com",
+                                        "Subject": "=?UTF-8?Q?R=C3=A9ponse_automatique?=",
+                                        "Content-Type": "multipart/report;\r\n\treport-type=delivery-status;"
+                                                        " boundary=\"x\"",
+                                        "Auto-Submitted": "auto-replied"}},
+                          content="<p>x</p>")
+    headers = ZohoClient.from_settings().message_headers(folder_id="inbox", message_id="1764100000000500003")
+    assert headers["Subject"] == "Réponse automatique" and headers["Auto-Submitted"] == "auto-replied"
+    assert headers["Received"] == "from mx2.example.com by mx.zoho.com"
+    assert headers["Content-Type"] == 'multipart/report; report-type="delivery-status"; boundary="x"'

@@ -241,9 +241,53 @@ def test_a_reply_under_an_unknown_thread_id_still_joins_by_its_rfc_headers(clien
     assert conversation.external_thread_id == "4001" and conversation.messages.count() == 3
     reply = Message.objects.get(external_msg_id="1764100000000400002")
     assert (reply.in_reply_to, reply.rfc_message_id) == ("<first@example.com>", "<second@example.com>")
-    # Headers are fetched only for thread ids we do not hold: the third message (thread 4001) needed none.
+    # Every inbound message's headers are fetched, the third one's (thread 4001, known) too: triage reads them.
     assert [p.split("/")[-2] for _, p in fake_zoho.requests if p.endswith("/header")] == [
-        "1764100000000400001", "1764100000000400002"]
+        "1764100000000400001", "1764100000000400002", "1764100000000400003"]
+
+
+def test_our_own_sent_mail_in_a_known_thread_fetches_no_headers(client, fake_zoho, django_capture_on_commit_callbacks):
+    """Outbound mail is not triaged: its headers cost a request (Zoho's rate limit is low) only when
+    threading needs them."""
+    base = {"folderId": "inbox", "hasAttachment": "0", "threadId": 4101, "subject": "Stove"}
+    fake_zoho.add_message({**base, "messageId": 1764100000000410001, "fromAddress": "ada.lovelace@example.com",
+                           "receivedTime": "1764100000000"}, content="<p>Is the stove in stock?</p>")
+    fake_zoho.add_message({**base, "messageId": 1764100000000410002, "fromAddress": "support@demo-shop.example",
+                           "receivedTime": "1764100060000"}, content="<p>Yes, 8 available.</p>")
+    with django_capture_on_commit_callbacks(execute=True):
+        for message_id in ("1764100000000410001", "1764100000000410002"):
+            assert post(client, fake_zoho.messages[message_id]).status_code == 200
+    assert Message.objects.get(external_msg_id="1764100000000410002").direction == "outbound"
+    assert [p.split("/")[-2] for _, p in fake_zoho.requests if p.endswith("/header")] == ["1764100000000410001"]
+
+
+def test_an_out_of_office_reply_in_a_known_thread_is_triaged_by_its_headers_and_not_drafted(
+        client, fake_zoho, django_capture_on_commit_callbacks):
+    """Gmail's vacation responder answers our reply in the customer's thread, under the subject of our
+    reply: only its RFC 3834 header says it is automatic. Zoho hands the headers over as the raw block."""
+    base = {"folderId": "inbox", "hasAttachment": "0", "threadId": 4201, "fromAddress": "grace.hopper@example.com"}
+    fake_zoho.add_message({**base, "messageId": 1764100000000420001, "subject": "Order #1003",
+                           "receivedTime": "1764100000000",
+                           "_headers": {"Message-ID": "<CAJx1@mail.gmail.com>", "Content-Type": "text/plain"}},
+                          content="<p>Where is my order #1003?</p>")
+    fake_zoho.add_message({**base, "messageId": 1764100000000420002, "subject": "Re: Order #1003",
+                           "receivedTime": "1764100060000",
+                           "_headers": {"Message-ID": "<CAJx2@mail.gmail.com>", "In-Reply-To": "<reply-1@zoho>",
+                                        "Auto-Submitted": "auto-replied", "Precedence": "bulk",
+                                        "Received": "from mail-sor-f41.google.com (mail-sor-f41.google.com.)",
+                                        "Content-Type": 'text/plain; charset="UTF-8"'}},
+                          content="<p>Hi! I'm travelling until 20 November and read mail only now and then. "
+                                  "I'll get back to you when I'm back. Grace</p>")
+    with django_capture_on_commit_callbacks(execute=True):
+        for message_id in ("1764100000000420001", "1764100000000420002"):
+            assert post(client, fake_zoho.messages[message_id]).status_code == 200
+    first, auto = Message.objects.order_by("sent_at")
+    assert first.conversation_id == auto.conversation_id
+    assert auto.headers == {"auto-submitted": "auto-replied", "precedence": "bulk",
+                            "content-type": 'text/plain; charset="UTF-8"'}  # only the headers triage reads
+    assert (first.triage_label, auto.triage_label) == ("customer", "auto_reply")
+    assert auto.triage_reason == "Auto-Submitted: auto-replied (RFC 3834)"
+    assert list(Draft.objects.values_list("reply_to", flat=True)) == [first.pk]
 
 
 def test_the_same_message_by_webhook_and_by_poll_is_one_row(client, fake_zoho, django_capture_on_commit_callbacks):

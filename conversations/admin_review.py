@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 
 from conversations.models import Approval, Draft, Message
+from conversations.services.sending import draft_reply_recipient
 from customers.models import Order
 
 # Where each kind of source lives in the admin (kind -> admin URL name).
@@ -93,5 +94,6 @@ def review_context(draft_id: int) -> dict:
         "customer": customer, "orders": orders, "sources": review_sources(draft), "run": draft.model_run,
         "lifetime_value": f"{customer.lifetime_value_cents / 100:,.2f} {customer.currency}" if customer else "",
         "addresses": [address_line(a) for a in (customer.shipping_addresses if customer else []) if isinstance(a, dict)],
+        "reply_recipient": draft_reply_recipient(draft),
         "approval": approval, "diff_lines": diff_lines(approval.diff) if approval else [], "next_pending": next_pending,
     }

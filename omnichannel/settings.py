@@ -16,6 +16,7 @@ from omnichannel.env import (
     env_bool,
     env_choice,
     env_database,
+    env_domains,
     env_float,
     env_int,
     env_list,
@@ -225,6 +226,11 @@ ZOHO_TIMEOUT_SECONDS = env_float("ZOHO_TIMEOUT_SECONDS", 30.0)
 ZOHO_MAX_ATTEMPTS = env_int("ZOHO_MAX_ATTEMPTS", 5, minimum=1)
 ZOHO_BACKOFF_SECONDS = env_float("ZOHO_BACKOFF_SECONDS", 1.0)
 ZOHO_MAX_RETRY_AFTER_SECONDS = env_float("ZOHO_MAX_RETRY_AFTER_SECONDS", 120.0)
+
+# Who may join a conversation through In-Reply-To, References or Zoho's thread id: a sender who already
+# takes part in it, or one on these domains (say, a partner's staff). Anyone else's email opens a new
+# conversation marked with the one it claims to answer (conversations/services/threads.py).
+THREAD_TRUSTED_DOMAINS = env_domains("THREAD_TRUSTED_DOMAINS")
 
 # --- Shopify --------------------------------------------------------------------------
 SHOPIFY_MODE = env_choice("SHOPIFY_MODE", "fake", ("fake", "live"))

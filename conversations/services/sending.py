@@ -71,7 +71,8 @@ def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
     draft = Draft.objects.select_related("conversation", "reply_to").get(pk=draft_id)
     approval = Approval.objects.get(draft=draft)
     original = draft.reply_to
-    subject = original.subject if original else draft.conversation.subject
+    # One line: CR/LF (or any other line break) in a customer's subject must not reach the reply's headers.
+    subject = " ".join((original.subject if original else draft.conversation.subject).split())
     return OutboundReply(
         draft_id=draft.pk, channel=draft.conversation.channel, text=approval.final_text,
         subject=subject if subject.lower().startswith("re:") else f"Re: {subject}",

@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from conversations.models import Approval, Draft, Message
 from conversations.services.sending import draft_reply_recipient
 from customers.models import Order
+from omnichannel.safe_urls import http_url
 
 # Where each kind of source lives in the admin (kind -> admin URL name).
 SOURCE_ADMIN = {
@@ -48,7 +49,7 @@ def review_sources(draft: Draft) -> list[ReviewSource]:
         except (KeyError, NoReverseMatch):
             url = ""
         sources.append(ReviewSource(kind=s.get("kind", "?"), label=s.get("label", ""), score=s.get("score", 0),
-                                    url=url, external_url=s.get("url", "")))
+                                    url=url, external_url=http_url(s.get("url", ""))))
     return sources
 
 

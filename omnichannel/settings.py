@@ -7,6 +7,7 @@ and REDIS_URL=redis://… switch to the production shape.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from csp import constants as csp_constants
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "omnichannel",
     "customers",
     "catalog",
@@ -71,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its 429 answer
 ]
 
 # Content-Security-Policy on every page (django-csp): customer content shown in the admin (a
@@ -180,7 +183,17 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Auth, i18n, static -----------------------------------------------------------------
 # ModelBackend, with each user's permission set cached across requests (omnichannel/auth_backends.py).
-AUTHENTICATION_BACKENDS = ["omnichannel.auth_backends.CachedPermissionsBackend"]
+# AxesStandaloneBackend first: it refuses a locked-out login before a password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "omnichannel.auth_backends.CachedPermissionsBackend"]
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is refused (429) for the cool-off, each further try restarting it. Attempts live
+# in the database (shared by every process; the admin's "Access attempts" unlocks early). The address
+# is REMOTE_ADDR: behind a proxy that is the proxy's, which makes the lock per username.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no table of every successful login (addresses, user agents) to keep and erase
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

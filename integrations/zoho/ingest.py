@@ -95,11 +95,12 @@ def _sent_at(payload: dict) -> datetime:
 
 def _mailboxes(raw: str) -> list[tuple[str, str]]:
     """(display name, address) of each mailbox in an address header, by email.headerregistry: RFC 5322
-    with nested comments, quoted names and commas inside comments, the same on every Python. (The
-    older email.utils parser answers differently across 3.11 patch releases: its strict mode, added
-    in one, turns "a@b.com (Ada (home, work))" into nothing.) A comment is never the display name, so
-    an address written inside one cannot pose as the sender. Raises RecursionError on thousands of
-    nested comments and ValueError (or a parser error) on what is not an address list."""
+    with nested comments, quoted names and commas inside comments. (The older email.utils parser
+    answers differently across 3.11 patch releases: its strict mode, added in a security release,
+    turns "a@b.com (Ada (home, work))" into nothing, so the image and a laptop would disagree.)
+    A comment is never the display name, so an address written inside one cannot pose as the sender.
+    Raises RecursionError on thousands of nested comments and ValueError (or a parser error) on what
+    is not an address list."""
     header = _HEADER_PARSER("To", html_lib.unescape(raw or ""))
     return [(mailbox.display_name, mailbox.addr_spec) for mailbox in header.addresses
             if "@" in mailbox.addr_spec and not any(ord(c) < 32 or ord(c) == 127 for c in mailbox.addr_spec)]
@@ -108,12 +109,13 @@ def _mailboxes(raw: str) -> list[tuple[str, str]]:
 def addresses(raw: str) -> list[str]:
     """Zoho sends address lists as text, often HTML-escaped: '&lt;a@b.com&gt;,"Name" <c@d.com>'."""
     try:
-        pairs = _mailboxes(raw)
+        try:
+            pairs = _mailboxes(raw)
+        except _UNREADABLE:  # a CR or LF inside an address: keep what the lenient parser finds
+            pairs = [(name, addr) for name, addr in getaddresses([html_lib.unescape(raw or "")])
+                     if "\r" not in addr and "\n" not in addr]
     except RecursionError:  # the parsers recurse per nested '(' comment: thousands of them
         raise InvalidPayload("an address list is not readable (too deeply nested comments)") from None
-    except _UNREADABLE:  # a CR or LF inside an address: keep what the lenient parser finds
-        pairs = [(name, addr) for name, addr in getaddresses([html_lib.unescape(raw or "")])
-                 if "\r" not in addr and "\n" not in addr]
     return [addr.lower() for _, addr in pairs if "@" in addr]
 
 

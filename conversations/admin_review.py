@@ -16,9 +16,11 @@ from conversations.models import Approval, Conversation, Draft, Message
 from conversations.rendering import email_frame_document, has_remote_images, split_quoted
 from conversations.services.claims import draft_next_for
 from conversations.services.drafts import SUPERSEDED_CUSTOMER_ERASED, SUPERSEDED_REPLIED_OUTSIDE
+from conversations.services.sending import draft_reply_recipient
 from customers.models import Order
 from omnichannel.formatting import money
 from omnichannel.models import AuditLog
+from omnichannel.safe_urls import http_url
 
 # Where each kind of source lives in the admin (kind -> admin URL name).
 SOURCE_ADMIN = {
@@ -54,7 +56,7 @@ def review_sources(draft: Draft) -> list[ReviewSource]:
         except (KeyError, NoReverseMatch):
             url = ""
         sources.append(ReviewSource(kind=s.get("kind", "?"), label=s.get("label", ""), score=s.get("score", 0),
-                                    url=url, external_url=s.get("url", "")))
+                                    url=url, external_url=http_url(s.get("url", ""))))
     return sources
 
 
@@ -154,6 +156,7 @@ def review_context(draft_id: int, *, user=None, load_images: bool = False) -> di
         "customer": customer, "orders": orders, "sources": review_sources(draft), "run": draft.model_run,
         "lifetime_value": f"{customer.lifetime_value_cents / 100:,.2f} {customer.currency}" if customer else "",
         "addresses": [address_line(a) for a in (customer.shipping_addresses if customer else []) if isinstance(a, dict)],
+        "reply_recipient": draft_reply_recipient(draft),
         "approval": approval, "diff_lines": diff_lines(approval.diff) if approval else [], "next_pending": next_pending,
         "superseded_reason": superseded_reason(draft),
     }

@@ -43,6 +43,10 @@ class Conversation(models.Model):
     is_archived = models.BooleanField(default=False, help_text="Exported to the blob store and PII erased")
     archived_at = models.DateTimeField(null=True, blank=True)
     archive_blob_key = models.CharField(max_length=200, blank=True)
+    claimed_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The conversation this one's first email claimed to answer (In-Reply-To, References or Zoho's "
+                  "thread) although its sender takes no part in it: kept apart, shown on the review page")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

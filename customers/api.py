@@ -108,8 +108,9 @@ class CustomerSummaryView(MethodCheckedFirst, APIView):
         email = request.query_params.get("email", "").strip()
         if customer_id is None and not email:
             raise ValidationError({"email": "give ?email= or use /api/customer_summary/<id>/"})
-        if email and "@" not in email:
-            raise ValidationError({"email": f"{email!r} is not an email address"})
+        if email and ("@" not in email or len(email) > 254 or any(ord(c) < 32 or ord(c) == 127 for c in email)):
+            # A NUL would reach Postgres (which refuses it: a 500); no address holds control characters.
+            raise ValidationError({"email": f"{email[:100]!r} is not an email address"})
         summary = customer_summary_get(customer_id=customer_id, email=email or None)
         if summary is None:
             raise NotFound("no customer or guest orders for that id or email")

@@ -6,13 +6,28 @@ from __future__ import annotations
 import hashlib
 
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.exceptions import MethodNotAllowed, ParseError
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, DjangoModelPermissions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from omnichannel.json_input import TOO_DEEP, json_too_deep
 from omnichannel.roles import OPS
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser, refusing JSON nested too deep with a 400 (omnichannel/json_input.py says why)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(f"JSON parse error - {TOO_DEEP}") from None
+        if json_too_deep(data):
+            raise ParseError(f"JSON parse error - {TOO_DEEP}")
+        return data
 
 
 class GroupModelPermissions(DjangoModelPermissions):

@@ -84,6 +84,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_domains(name: str) -> list[str]:
+    """A comma-separated list of mail domains ("example.com, @shop.example"), lowercased, without the '@'."""
+    domains = [item.lower().removeprefix("@") for item in env_list(name, [])]
+    for domain in domains:
+        labels = domain.split(".")
+        if len(labels) < 2 or not all(label and label.replace("-", "").isalnum() and label.isascii() for label in labels):
+            raise ImproperlyConfigured(f"{name}: {domain!r} is not a domain name (expected e.g. example.com).")
+    return domains
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = _raw(name)
     if value is None:

@@ -24,7 +24,8 @@ from prometheus_client.core import GaugeMetricFamily
 logger = logging.getLogger(__name__)
 
 
-def _allowed(request) -> bool:
+def allowed_to_scrape(request) -> bool:
+    """The caller may read /metrics (and /readyz's details): basic auth when set, else the IP allow-list."""
     if settings.METRICS_BASIC_AUTH:
         header = request.headers.get("Authorization", "")
         if header.startswith("Basic "):
@@ -112,7 +113,7 @@ def worker_metrics_serve(*, port: int, addr: str):
 
 
 def metrics(request):
-    if not _allowed(request):
+    if not allowed_to_scrape(request):
         response = HttpResponse("metrics are not public\n", status=401 if settings.METRICS_BASIC_AUTH else 403)
         if settings.METRICS_BASIC_AUTH:
             response["WWW-Authenticate"] = 'Basic realm="metrics"'

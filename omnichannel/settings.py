@@ -7,6 +7,7 @@ and REDIS_URL=redis://… switch to the production shape.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from csp import constants as csp_constants
@@ -16,6 +17,7 @@ from omnichannel.env import (
     env_bool,
     env_choice,
     env_database,
+    env_domains,
     env_float,
     env_int,
     env_list,
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "omnichannel",
     "customers",
     "catalog",
@@ -70,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its 429 answer
 ]
 
 # Content-Security-Policy on every page (django-csp): customer content shown in the admin (a
@@ -187,7 +191,18 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Auth, i18n, static -----------------------------------------------------------------
 # ModelBackend, with each user's permission set cached across requests (omnichannel/auth_backends.py).
-AUTHENTICATION_BACKENDS = ["omnichannel.auth_backends.CachedPermissionsBackend"]
+# AxesStandaloneBackend first: it refuses a locked-out login before a password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "omnichannel.auth_backends.CachedPermissionsBackend"]
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is refused (429) for the cool-off, each further try restarting it. Attempts live
+# in the database (shared by every process; the admin's "Access attempts" unlocks early). The address
+# is REMOTE_ADDR: behind a proxy that is the proxy's, which makes the lock per username.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_VERBOSE = False  # no banner on every manage.py command
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no table of every successful login (addresses, user agents) to keep and erase
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -235,6 +250,11 @@ ZOHO_TIMEOUT_SECONDS = env_float("ZOHO_TIMEOUT_SECONDS", 30.0)
 ZOHO_MAX_ATTEMPTS = env_int("ZOHO_MAX_ATTEMPTS", 5, minimum=1)
 ZOHO_BACKOFF_SECONDS = env_float("ZOHO_BACKOFF_SECONDS", 1.0)
 ZOHO_MAX_RETRY_AFTER_SECONDS = env_float("ZOHO_MAX_RETRY_AFTER_SECONDS", 120.0)
+
+# Who may join a conversation through In-Reply-To, References or Zoho's thread id: a sender who already
+# takes part in it, or one on these domains (say, a partner's staff). Anyone else's email opens a new
+# conversation marked with the one it claims to answer (conversations/services/threads.py).
+THREAD_TRUSTED_DOMAINS = env_domains("THREAD_TRUSTED_DOMAINS")
 
 # --- Shopify --------------------------------------------------------------------------
 SHOPIFY_MODE = env_choice("SHOPIFY_MODE", "fake", ("fake", "live"))
@@ -291,6 +311,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers, with JSON nested too deep answered 400 instead of a RecursionError's 500.
+    "DEFAULT_PARSER_CLASSES": ["omnichannel.api_common.BoundedJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "omnichannel.api_errors.exception_handler",
@@ -329,7 +352,11 @@ LOG_FORMAT = env_choice("LOG_FORMAT", "json", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"correlation": {"()": "omnichannel.correlation.CorrelationIdLogFilter"}},
+    "filters": {
+        "correlation": {"()": "omnichannel.correlation.CorrelationIdLogFilter"},
+        # ?token= (Zoho's signing key) and ?email= never reach a log line (omnichannel/log_redaction.py).
+        "redact": {"()": "omnichannel.log_redaction.RedactingFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -338,7 +365,7 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["correlation"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["correlation", "redact"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

@@ -54,6 +54,12 @@ class OutboundReply:
     references: str
 
 
+def draft_reply_recipient(draft: Draft) -> str:
+    """Who receives the reply: the sender of the message the draft answers (what `draft_send_claim`
+    hands the channel, and what the review page shows the agent before approving)."""
+    return draft.reply_to.from_address if draft.reply_to_id and draft.reply_to else ""
+
+
 def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
     """Claim an approved, unsent draft for sending; None when there is nothing to do. An empty reply
     is refused (ApplicationError), never sent."""
@@ -75,12 +81,13 @@ def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
         draft_mark_send_failed(draft_id=draft_id, error=EMPTY_REPLY_ERROR, permanent=True)
         raise ApplicationError(f"Draft {draft_id}: {EMPTY_REPLY_ERROR}")
     original = draft.reply_to
-    subject = original.subject if original else draft.conversation.subject
+    # One line: CR/LF (or any other line break) in a customer's subject must not reach the reply's headers.
+    subject = " ".join((original.subject if original else draft.conversation.subject).split())
     return OutboundReply(
         draft_id=draft.pk, channel=draft.conversation.channel, text=approval.final_text,
         subject=subject if subject.lower().startswith("re:") else f"Re: {subject}",
         reply_to_external_id=original.external_msg_id if original else "",
-        to_address=original.from_address if original else "", thread_id=draft.conversation.external_thread_id,
+        to_address=draft_reply_recipient(draft), thread_id=draft.conversation.external_thread_id,
         rfc_message_id=original.rfc_message_id if original else "",
         references=" ".join(filter(None, [original.references, original.rfc_message_id])) if original else "",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -50,20 +52,67 @@ def kept_headers(headers: dict) -> dict[str, str]:
     return kept
 
 
-def _find_conversation(facts: MessageFacts) -> Conversation | None:
+# A reply header is the sender's claim, not proof: anyone can copy a Message-ID into In-Reply-To, and
+# Zoho files such an email under the quoted thread, so its thread id is the sender's claim too. An
+# inbound email joins the conversation it points at only when its sender already takes part in it (or
+# writes from a trusted domain); otherwise it opens a conversation of its own, marked with the one it
+# claimed, so a stranger never sees another customer's orders or supersedes their draft.
+_MAX_CLAIMED = 20  # conversations a References header may point at, checked one query each
+
+
+def _takes_part(conversation: Conversation, address: str) -> bool:
+    """The address is the conversation's customer, or a sender or recipient of one of its messages."""
+    if conversation.customer is not None and conversation.customer.email.lower() == address:
+        return True
+    rows = Message.objects.filter(conversation=conversation).values_list("from_address", "to_addresses", "cc_addresses")
+    for from_address, to_addresses, cc_addresses in rows.iterator():
+        if address == from_address.lower() or address in {str(a).lower() for a in [*to_addresses, *cc_addresses]}:
+            return True
+    return False
+
+
+def _may_join(conversation: Conversation, facts: MessageFacts) -> bool:
+    if facts.direction == Message.Direction.OUTBOUND:
+        return True  # our own mailbox sent it
+    sender = facts.from_address.strip().lower()
+    if "@" not in sender:
+        return False
+    return sender.rpartition("@")[2] in settings.THREAD_TRUSTED_DOMAINS or _takes_part(conversation, sender)
+
+
+def _claim_thread_id(facts: MessageFacts) -> str:
+    """The thread id of a sender's own conversation inside a Zoho thread they may not join: their
+    follow-ups in that Zoho thread (and our replies) find it again. The address only as a keyed hash."""
+    digest = hmac.new(settings.PII_HASH_SALT.encode(), facts.from_address.strip().lower().encode(), hashlib.sha256)
+    return f"{facts.external_thread_id[:170]}~claim-{digest.hexdigest()[:16]}"
+
+
+def _find_conversation(facts: MessageFacts) -> tuple[Conversation | None, Conversation | None]:
+    """(the conversation to join, or None; the conversation the message points at but may not join, or None)."""
+    claimed: list[Conversation] = []
     if facts.external_thread_id:
-        found = Conversation.objects.filter(channel=facts.channel, external_thread_id=facts.external_thread_id).first()
+        found = (Conversation.objects.filter(channel=facts.channel, external_thread_id=facts.external_thread_id)
+                 .select_related("customer").first())
+        if found and _may_join(found, facts):
+            return found, None
         if found:
-            return found
+            claimed.append(found)
+            own = Conversation.objects.filter(channel=facts.channel, external_thread_id=_claim_thread_id(facts)).first()
+            if own:
+                return own, None
     # RFC threading: the message this one answers, or any it references, is in our thread.
     candidates = [facts.in_reply_to] + facts.references.split()
     candidates = [c.strip() for c in candidates if c and c.strip()]
     if candidates:
-        parent = (Message.objects.filter(rfc_message_id__in=candidates, conversation__channel=facts.channel)
-                  .select_related("conversation").order_by("-sent_at").first())
-        if parent:
-            return parent.conversation
-    return None
+        parents = (Message.objects.filter(rfc_message_id__in=candidates, conversation__channel=facts.channel)
+                   .select_related("conversation__customer").order_by("-sent_at"))
+        for parent in parents[:_MAX_CLAIMED]:
+            if any(c.pk == parent.conversation_id for c in claimed):
+                continue
+            if _may_join(parent.conversation, facts):
+                return parent.conversation, None
+            claimed.append(parent.conversation)
+    return None, (claimed[0] if claimed else None)
 
 
 @transaction.atomic
@@ -79,16 +128,23 @@ def message_ingest(*, facts: MessageFacts, customer=None, integration: str,
     existing = Message.objects.filter(external_msg_id=facts.external_msg_id).first() if facts.external_msg_id else None
     if existing is not None:
         return existing, False
-    conversation = _find_conversation(facts)
+    conversation, claimed = _find_conversation(facts)
     if conversation is None:
+        thread_id = facts.external_thread_id
+        if claimed is not None and thread_id and claimed.external_thread_id == thread_id:
+            thread_id = _claim_thread_id(facts)  # the Zoho thread is the claimed conversation's
         try:
             with transaction.atomic():
                 conversation = Conversation.objects.create(
-                    channel=facts.channel, external_thread_id=facts.external_thread_id,
-                    subject=facts.subject[:500], customer=customer,
+                    channel=facts.channel, external_thread_id=thread_id,
+                    subject=facts.subject[:500], customer=customer, claimed_reply_to=claimed,
                 )
+                if claimed is not None:
+                    audit_log_write(event_type="conversation.join_refused", payload={
+                        "conversation_id": conversation.pk, "claimed_conversation_id": claimed.pk},
+                        integration=integration, obj=conversation)
         except IntegrityError:  # the same thread created concurrently by another worker
-            conversation = Conversation.objects.get(channel=facts.channel, external_thread_id=facts.external_thread_id)
+            conversation = Conversation.objects.get(channel=facts.channel, external_thread_id=thread_id)
     # Lock the conversation: messages of one thread are counted and drafted one at a time.
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     try:

@@ -16,6 +16,7 @@ from catalog.services import InventoryFacts
 from customers.services import CustomerFacts, OrderFacts
 from integrations.shopify import ingest
 from omnichannel.errors import InvalidPayload
+from omnichannel.safe_urls import http_url
 
 # The queries whose answers these normalizers read. Nested connections (lineItems, variants)
 # come back from a bulk export as separate JSONL lines; lists (fulfillments, refunds) stay inline.
@@ -121,7 +122,7 @@ def _tracking(fulfillments) -> list[dict]:
             if info.get("number") in (None, ""):
                 continue
             found.append({"number": str(info["number"]), "company": str(info.get("company") or ""),
-                          "url": str(info.get("url") or "")})
+                          "url": http_url(str(info.get("url") or ""))})  # never javascript: and co
     return found
 
 

@@ -16,6 +16,7 @@ from catalog.models import InventoryItem
 from catalog.services import InventoryFacts
 from customers.services import CustomerFacts, OrderFacts
 from omnichannel.errors import InvalidPayload
+from omnichannel.safe_urls import http_url
 
 
 def shopify_id(data: dict, name: str = "id", *, required: bool = True) -> str | None:
@@ -131,7 +132,7 @@ def _tracking(fulfillments) -> list[dict]:
             raise InvalidPayload("fields 'fulfillments.tracking_numbers' and 'tracking_urls' must be lists")
         for i, number in enumerate(numbers):
             found.append({"number": str(number), "company": str(f.get("tracking_company") or ""),
-                          "url": str(urls[i]) if i < len(urls) else ""})
+                          "url": http_url(str(urls[i])) if i < len(urls) else ""})  # never javascript: and co
     return found
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -31,6 +30,8 @@ from integrations.webhooks_common import (
     store_or_503,
     too_large_refused,
 )
+from omnichannel.errors import InvalidPayload
+from omnichannel.json_input import json_parse
 from omnichannel.metrics import webhook_deliveries_total
 
 
@@ -67,10 +68,10 @@ def shopify_webhook(request):
         return oversized_store(source="shopify", topic=topic, external_id=webhook_id, headers=headers, body=body)
     invalid = ""
     try:
-        if not isinstance(json.loads(body), dict):
+        if not isinstance(json_parse(body), dict):
             invalid = "body must be a JSON object"
-    except (ValueError, UnicodeDecodeError) as exc:
-        invalid = f"body is not JSON: {exc}"
+    except InvalidPayload as exc:  # not JSON, or nested too deep
+        invalid = exc.message
     delivery, created, unavailable = store_or_503(
         source="shopify", topic=topic, external_id=webhook_id, body=body, invalid_reason=invalid, headers=headers)
     if unavailable:

@@ -1,7 +1,14 @@
 """Crawling the store's own website into snapshots and the SITE collection.
 
 Same host only, robots.txt respected, a polite delay between requests, timeouts and a size cap;
-redirect loops, timeouts, non-HTML and huge pages become failed snapshots with the reason. The
+redirect loops, timeouts, non-HTML and huge pages become failed snapshots with the reason.
+Redirects are followed one hop at a time and only on the start's host: a page of the shop that
+redirects to another host (a cloud metadata address, an internal service) is refused, since what
+is fetched lands in the index the drafter quotes to customers. For the same reason every fetch is
+refused when the host resolves to a private, loopback, link-local or reserved address, unless the
+crawl allows it (`ingest_site --allow-private`, for a shop site on an internal network or in tests).
+The address is checked before each request, not pinned for it: a DNS answer that changes between
+the check and the connection is not caught. The
 HTML of every fetched page is kept in the blob store (content-addressed); an unchanged page
 (same sha256 as its last snapshot) is recorded as `unchanged` and not re-embedded. Main text
 comes from trafilatura, chunked by paragraphs into ~1,200-character pieces.
@@ -10,6 +17,8 @@ comes from trafilatura, chunked by paragraphs into ~1,200-character pieces.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import socket
 import time
 import urllib.robotparser
 from collections import deque
@@ -94,16 +103,55 @@ def snapshot_store(url: str, content: bytes, html: str, *, content_type: str, sh
     return snapshot
 
 
-def _fetch(session: requests.Session, url: str, timeout: float) -> requests.Response:
-    response = session.get(url, timeout=timeout, stream=True, allow_redirects=True)
-    body = b""
-    for part in response.iter_content(65536):
-        body += part
-        if len(body) > MAX_BYTES:
+class FetchRefused(ValueError):
+    """A URL the crawl will not request; recorded on a failed snapshot with this message."""
+
+
+def _private_address(host: str) -> str:
+    """The first private/loopback/link-local/reserved address `host` resolves to, or ""."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchRefused(f"host {host!r} cannot be resolved: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if address.version == 6 and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            return str(address)
+    return ""
+
+
+def _check_destination(url: str, *, host: str, allow_private: bool) -> None:
+    parts = urlparse(url)
+    if parts.scheme not in ("http", "https"):
+        raise FetchRefused(f"redirect to a non-http URL refused: {url[:200]}")
+    if parts.netloc != host:
+        raise FetchRefused(f"redirect to another host refused: {parts.netloc[:200]} (the crawl stays on {host})")
+    if not allow_private and (address := _private_address(parts.hostname or "")):
+        raise FetchRefused(f"{address} is a private or loopback address ({parts.hostname}); "
+                           "ingest_site --allow-private crawls it")
+
+
+def _fetch(session: requests.Session, url: str, timeout: float, *, host: str,
+           allow_private: bool) -> requests.Response:
+    """GET a page, following at most `session.max_redirects` redirects, each checked before it is requested."""
+    for _ in range(session.max_redirects + 1):
+        _check_destination(url, host=host, allow_private=allow_private)
+        response = session.get(url, timeout=timeout, stream=True, allow_redirects=False)
+        if response.is_redirect:
             response.close()
-            raise ValueError(f"page larger than {MAX_BYTES} bytes")
-    response._content = body
-    return response
+            url = urldefrag(urljoin(url, response.headers["Location"]))[0]
+            continue
+        body = b""
+        for part in response.iter_content(65536):
+            body += part
+            if len(body) > MAX_BYTES:
+                response.close()
+                raise ValueError(f"page larger than {MAX_BYTES} bytes")
+        response._content = body
+        return response
+    raise requests.TooManyRedirects(f"Exceeded {session.max_redirects} redirects.")
 
 
 def _record(url: str, **fields) -> SiteSnapshot:
@@ -112,16 +160,17 @@ def _record(url: str, **fields) -> SiteSnapshot:
 
 def site_crawl(*, start: str, max_pages: int = 200, delay: float = 1.0, timeout: float = 10.0,
                extra_urls: list[str] | None = None, session: requests.Session | None = None,
-               progress: Callable[[str], None] | None = None) -> CrawlReport:
+               progress: Callable[[str], None] | None = None, allow_private: bool = False) -> CrawlReport:
     session = session or requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     session.max_redirects = 5  # a redirect loop ends as TooManyRedirects, recorded on the snapshot
     host = urlparse(start).netloc
+    fetch = lambda url: _fetch(session, url, timeout, host=host, allow_private=allow_private)  # noqa: E731
     robots = urllib.robotparser.RobotFileParser()
     try:
-        robots_answer = session.get(urljoin(start, "/robots.txt"), timeout=timeout)
+        robots_answer = fetch(urljoin(start, "/robots.txt"))
         robots.parse(robots_answer.text.splitlines() if robots_answer.status_code == 200 else [])
-    except requests.RequestException:
+    except (requests.RequestException, ValueError):
         robots.parse([])
     report, seen = CrawlReport(), set()
     queue = deque([start, *(extra_urls or [])])
@@ -138,7 +187,7 @@ def site_crawl(*, start: str, max_pages: int = 200, delay: float = 1.0, timeout:
         if progress:
             progress(url)
         try:
-            response = _fetch(session, url, timeout)
+            response = fetch(url)
         except (requests.RequestException, ValueError) as exc:
             _record(url, status=SiteSnapshot.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
             report.failed.append(url)

@@ -13,10 +13,11 @@ it is kept, and the text is taken from the sanitized HTML when there is no plain
 from __future__ import annotations
 
 import html as html_lib
-import json
 import logging
 import mimetypes
 from datetime import UTC, datetime
+from email.errors import HeaderParseError
+from email.headerregistry import HeaderRegistry
 from email.utils import getaddresses, parseaddr
 
 import lxml.html
@@ -30,11 +31,15 @@ from customers.services import customer_get_or_create_lead
 from integrations.zoho.client import ZohoClient, ZohoError
 from omnichannel.blobstore import blob_put
 from omnichannel.errors import InvalidPayload
+from omnichannel.json_input import json_parse
 from omnichannel.metrics import records_ingested_total
 
 logger = logging.getLogger(__name__)
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 _GENERIC_TYPE = "application/octet-stream"
+_HEADER_PARSER = HeaderRegistry()
+# What email.headerregistry raises on text that is no address list (CR/LF in an address: ValueError).
+_UNREADABLE = (ValueError, IndexError, TypeError, AttributeError, HeaderParseError)
 _BLOCKS = ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote")
 
 
@@ -44,10 +49,7 @@ def zoho_payload_parse(body: bytes) -> dict:
         text = bytes(body).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidPayload(f"body is not valid UTF-8 (byte {exc.start})") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InvalidPayload(f"body is not JSON: {exc}") from None
+    data = json_parse(text)  # InvalidPayload when not JSON or nested too deep
     if isinstance(data, dict) and isinstance(data.get("data"), dict) and "messageId" not in data:
         data = data["data"]  # the API's {status, data} envelope
     if not isinstance(data, dict):
@@ -93,13 +95,50 @@ def _sent_at(payload: dict) -> datetime:
     raise InvalidPayload("field 'receivedTime' is required")
 
 
+def _mailboxes(raw: str) -> list[tuple[str, str]]:
+    """(display name, address) of each mailbox in an address header, by email.headerregistry: RFC 5322
+    with nested comments, quoted names and commas inside comments. (The older email.utils parser
+    answers differently across 3.11 patch releases: its strict mode, added in a security release,
+    turns "a@b.com (Ada (home, work))" into nothing, so the image and a laptop would disagree.)
+    A comment is never the display name, so an address written inside one cannot pose as the sender.
+    Raises RecursionError on thousands of nested comments and ValueError (or a parser error) on what
+    is not an address list."""
+    header = _HEADER_PARSER("To", html_lib.unescape(raw or ""))
+    return [(mailbox.display_name, mailbox.addr_spec) for mailbox in header.addresses
+            if "@" in mailbox.addr_spec and not any(ord(c) < 32 or ord(c) == 127 for c in mailbox.addr_spec)]
+
+
 def addresses(raw: str) -> list[str]:
     """Zoho sends address lists as text, often HTML-escaped: '&lt;a@b.com&gt;,"Name" <c@d.com>'."""
     try:
-        pairs = getaddresses([html_lib.unescape(raw or "")])
-    except RecursionError:  # the standard parser recurses per nested '(' comment: thousands of them
+        try:
+            pairs = _mailboxes(raw)
+        except _UNREADABLE:  # a CR or LF inside an address: keep what the lenient parser finds
+            pairs = [(name, addr) for name, addr in getaddresses([html_lib.unescape(raw or "")])
+                     if "\r" not in addr and "\n" not in addr]
+    except RecursionError:  # the parsers recurse per nested '(' comment: thousands of them
         raise InvalidPayload("an address list is not readable (too deeply nested comments)") from None
     return [addr.lower() for _, addr in pairs if "@" in addr]
+
+
+def _sender(raw: str) -> tuple[str, str]:
+    """(display name, address) of the one sender a From field names, or InvalidPayload saying why not."""
+    try:
+        mailboxes = _mailboxes(raw)
+    except RecursionError:
+        raise InvalidPayload("field 'fromAddress' cannot be read: comments nested too deeply") from None
+    except _UNREADABLE:
+        raise InvalidPayload(f"field 'fromAddress' is not an email address: {raw[:100]!r}") from None
+    if not mailboxes:
+        # What RFC 5322 cannot read ("Ada [Shop] <ada@x.com>") the lenient parser may still; else refused.
+        name, address = parseaddr(html_lib.unescape(raw))
+        if "@" not in address or any(ord(c) < 32 for c in address):
+            raise InvalidPayload(f"field 'fromAddress' is not an email address: {raw[:100]!r}")
+        mailboxes = [(name, address)]
+    if len(mailboxes) > 1:
+        # Whom would the reply go to, and who takes part in the thread? Kept failed for an agent to read.
+        raise InvalidPayload(f"field 'fromAddress' names {len(mailboxes)} senders; expected one: {raw[:100]!r}")
+    return mailboxes[0]
 
 
 def html_to_text(raw_html: str) -> str:
@@ -165,10 +204,7 @@ def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> Me
     payload = without_nul(payload)
     message_id = _str_field(payload, "messageId", required=True)
     folder_id = _str_field(payload, "folderId")
-    from_raw = _str_field(payload, "fromAddress", required=True)
-    from_name, from_address = parseaddr(html_lib.unescape(from_raw))
-    if "@" not in from_address:
-        raise InvalidPayload(f"field 'fromAddress' is not an email address: {from_raw[:100]!r}")
+    from_name, from_address = _sender(_str_field(payload, "fromAddress", required=True))
     for name in ("subject", "summary", "content", "html"):
         if payload.get(name) is not None and not isinstance(payload.get(name), str):
             raise InvalidPayload(f"field {name!r} must be a string, not {type(payload[name]).__name__}")

@@ -33,7 +33,10 @@ PAGES = {
     "/robots.txt": ("text/plain", "User-agent: *\nDisallow: /private/\n"),
     "/private/notes": ("text/html", "<html><body><p>secret</p></body></html>"),
 }
-REDIRECTS = {"/old-returns": "/returns", "/loop-a": "/loop-b", "/loop-b": "/loop-a"}
+REDIRECTS = {"/old-returns": "/returns", "/loop-a": "/loop-b", "/loop-b": "/loop-a",
+             # Not linked from the pages: crawled only where a test asks for them.
+             "/to-other-name": "http://localhost:{port}/shipping", "/to-metadata": "http://169.254.169.254/latest/",
+             "/to-script": "javascript:alert(1)"}
 
 
 @pytest.fixture
@@ -48,7 +51,7 @@ def site():
             hits.append(self.path)
             if self.path in REDIRECTS:
                 self.send_response(301)
-                self.send_header("Location", REDIRECTS[self.path])
+                self.send_header("Location", REDIRECTS[self.path].format(port=self.server.server_address[1]))
                 self.end_headers()
                 return
             if self.path not in PAGES:
@@ -71,7 +74,7 @@ def site():
 
 def test_a_crawl_keeps_snapshots_indexes_text_and_records_every_failure(site):
     base, hits = site
-    report = site_crawl(start=f"{base}/", delay=0, timeout=2)
+    report = site_crawl(start=f"{base}/", delay=0, timeout=2, allow_private=True)
     ok = {s.url.replace(base, "") for s in SiteSnapshot.objects.filter(status="ok")}
     assert ok == {"/", "/shipping", "/returns", "/empty"}
     failed = {s.url.replace(base, ""): s.error for s in SiteSnapshot.objects.filter(status="failed")}
@@ -87,18 +90,40 @@ def test_a_crawl_keeps_snapshots_indexes_text_and_records_every_failure(site):
 
 def test_an_unchanged_page_is_not_embedded_again(site):
     base, _ = site
-    site_crawl(start=f"{base}/", delay=0, timeout=2)
+    site_crawl(start=f"{base}/", delay=0, timeout=2, allow_private=True)
     chunks = index_count(SITE)
-    report = site_crawl(start=f"{base}/", delay=0, timeout=2)
+    report = site_crawl(start=f"{base}/", delay=0, timeout=2, allow_private=True)
     assert report.fetched == 0 and report.unchanged == 4 and index_count(SITE) == chunks
 
 
 def test_rehydrate_rebuilds_the_index_from_snapshots_after_losing_chroma(site):
     base, _ = site
-    call_command("ingest_site", "--start", f"{base}/", "--delay", "0")
+    call_command("ingest_site", "--start", f"{base}/", "--delay", "0", "--allow-private")
     before = index_count(SITE)
     index_reset(SITE)
     assert index_count(SITE) == 0
     call_command("rehydrate_chroma")
     assert index_count(SITE) == before
     assert index_query(SITE, "express delivery next working day", n=1)[0].metadata["url"] == f"{base}/shipping"
+
+
+def test_a_redirect_to_another_host_is_refused_and_recorded(site):
+    """The same server under another name (localhost), a cloud metadata address, a script URL: none is
+    fetched, each is a failed snapshot naming the refusal."""
+    base, hits = site
+    extra = [f"{base}/to-other-name", f"{base}/to-metadata", f"{base}/to-script"]
+    report = site_crawl(start=f"{base}/empty", delay=0, timeout=2, allow_private=True, extra_urls=extra)
+    failed = {s.url.replace(base, ""): s.error for s in SiteSnapshot.objects.filter(status="failed")}
+    assert "redirect to another host refused: localhost:" in failed["/to-other-name"]
+    assert "redirect to another host refused: 169.254.169.254" in failed["/to-metadata"]
+    assert "redirect to a non-http URL refused" in failed["/to-script"]
+    assert hits.count("/shipping") == 0 and len(report.failed) == 3
+    assert not SiteSnapshot.objects.filter(url__contains="localhost").exists()
+
+
+def test_a_site_on_a_private_or_loopback_address_is_refused_unless_allowed(site):
+    base, hits = site
+    report = site_crawl(start=f"{base}/", delay=0, timeout=2)
+    assert hits == [] and report.fetched == 0
+    [snapshot] = SiteSnapshot.objects.all()
+    assert snapshot.status == "failed" and "127.0.0.1 is a private or loopback address" in snapshot.error

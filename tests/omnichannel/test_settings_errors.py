@@ -23,6 +23,7 @@ def _check(**env_overrides):
     ("REDIS_URL", "localhost:6379", "REDIS_URL='localhost:6379' is not a Redis URL"),
     ("CHROMA_PORT", "eight thousand", "CHROMA_PORT='eight thousand' is not an integer"),
     ("LLM_PROVIDER", "magic", "LLM_PROVIDER='magic' is not one of: grounded, openai"),
+    ("THREAD_TRUSTED_DOMAINS", "example.com, ops@partner", "THREAD_TRUSTED_DOMAINS: 'ops@partner' is not a domain name"),
 ])
 def test_a_bad_value_names_the_variable_and_what_is_expected(name, value, expected, tmp_path):
     result = _check(VAR_DIR=str(tmp_path), **{name: value})

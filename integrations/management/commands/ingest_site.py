@@ -17,14 +17,16 @@ class Command(BaseCommand):
         parser.add_argument("--sitemap", help="a sitemap.xml whose URLs are crawled too")
         parser.add_argument("--max-pages", type=int, default=200)
         parser.add_argument("--delay", type=float, default=1.0, help="seconds between requests (politeness)")
+        parser.add_argument("--allow-private", action="store_true",
+                            help="crawl a site on a private or loopback address (an internal network, a test)")
 
-    def handle(self, *args, start, sitemap, max_pages, delay, **options):
+    def handle(self, *args, start, sitemap, max_pages, delay, allow_private, **options):
         if not start.startswith(("http://", "https://")):
             raise CommandError(f"--start {start!r} is not an http(s) URL")
         extra = sitemap_urls(sitemap) if sitemap else []
         bar = tqdm(total=max_pages, desc="pages", unit="page", disable=not sys.stderr.isatty())
         report = site_crawl(start=start, max_pages=max_pages, delay=delay, extra_urls=extra,
-                            progress=lambda _url: bar.update(1))
+                            progress=lambda _url: bar.update(1), allow_private=allow_private)
         bar.close()
         self.stdout.write(f"fetched {report.fetched}, unchanged {report.unchanged}, failed {len(report.failed)}, "
                           f"chunks {report.chunks}, disallowed by robots.txt {report.skipped_by_robots}")

@@ -68,6 +68,7 @@ class DraftContext:
     site: list[Source] = field(default_factory=list)
     replies: list[Source] = field(default_factory=list)
     style: dict[str, Any] = field(default_factory=dict)
+    instruction: str = ""  # an agent's reason for rejecting the previous draft: what to do differently
     # Set when Chroma could not answer: the draft is made without site chunks and past replies.
     retrieval_error: str = ""
     retrieval_transient: bool = False

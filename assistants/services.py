@@ -32,6 +32,7 @@ from assistants.triage import CUSTOMER_RESULT, TriagedOutcome, TriageResult, mes
 from assistants.vectorstore import VectorStoreError
 from catalog.demand import product_request_record, stockout_request_record
 from conversations.models import Draft, Message
+from conversations.selectors import draft_rejection_reason
 from conversations.services.drafts import draft_create, draft_lock_and_check, draft_skip_reason, draft_skip_record
 from omnichannel.audit import audit_log_write
 from omnichannel.metrics import draft_latency_seconds
@@ -94,13 +95,17 @@ def draft_error_is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (OperationalError, InterfaceError))
 
 
+REDRAFT_UNFOLLOWED_CONFIDENCE = 0.45  # below "medium": the agent's instruction needs their own check
+
+
 def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider: str | None = None,
-                  wait_for_retrieval: bool = False) -> DraftOutcome:
+                  wait_for_retrieval: bool = False, instruction: str = "") -> DraftOutcome:
     """Context, intent and provider for one email; writes nothing (used by `draft_reply --dry-run`).
 
     With `wait_for_retrieval`, a Chroma connection error is raised (so the task retries) instead
     of drafting without site chunks and past replies."""
     ctx = context_build(email=email, agent_user_id=agent_user_id)
+    ctx.instruction = instruction
     if ctx.retrieval_error and ctx.retrieval_transient and wait_for_retrieval:
         raise VectorStoreError(ctx.retrieval_error, transient=True)
     intent = intents.intent_classify(subject=email.subject, body=email.body, matched_inventory=bool(ctx.inventory),
@@ -115,6 +120,10 @@ def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider:
         result.confidence = min(result.confidence, DEGRADED_CONFIDENCE)
     if ctx.retrieval_error:
         result.confidence = min(result.confidence, DEGRADED_CONFIDENCE)
+    if instruction and not result.follows_instructions:
+        # The offline drafter cannot follow an agent's free-text instruction: it redrafts, with the
+        # agent's own style, but the agent must check it against what they asked for.
+        result.confidence = min(result.confidence, REDRAFT_UNFOLLOWED_CONFIDENCE)
     unsupported = unsupported_facts(result.body, ctx, result)
     if unsupported:
         result.confidence = min(result.confidence, DEGRADED_CONFIDENCE)
@@ -172,11 +181,14 @@ def _record_failure(*, message: Message, provider: str, exc: BaseException, late
 
 
 def draft_generate(*, message_id: int, refresh: bool = False, provider: str | None = None,
-                   wait_for_retrieval: bool = False) -> DraftOutcome | TriagedOutcome | None:
+                   wait_for_retrieval: bool = False, redraft_of: int | None = None,
+                   agent_user_id: int | None = None) -> DraftOutcome | TriagedOutcome | None:
     """Draft a reply to one inbound message, at most once (conversations/services/drafts.py says
     when a message gets no new draft). `refresh` (a new correction, a manual regenerate) replaces
-    the message's draft only while it is still pending. None when nothing was drafted; the reason
-    is a `draft.skipped` audit row.
+    the message's draft only while it is still pending. `redraft_of` is an agent's "reject and
+    redraft": the rejection's reason becomes an instruction to the drafter, and `agent_user_id`'s
+    style profile (when they have one) writes it. None when nothing was drafted; the reason is a
+    `draft.skipped` audit row.
 
     Raises whatever stopped the draft, after recording it (`_record_failure`)."""
     message = Message.objects.select_related("conversation").filter(pk=message_id).first()
@@ -184,21 +196,23 @@ def draft_generate(*, message_id: int, refresh: bool = False, provider: str | No
         logger.warning("generate_draft: message %s no longer exists (erased or archived); nothing to draft", message_id)
         return None
     # A cheap early look, so a repeated delivery does not compose (and pay the provider) for nothing.
-    skip = draft_skip_reason(message_id=message.pk, refresh=refresh)
+    skip = draft_skip_reason(message_id=message.pk, refresh=refresh, redraft_of=redraft_of)
     if skip is not None:
         draft_skip_record(message_id=message.pk, skip=skip, refresh=refresh)
         return None
     # Triage first: an auto-reply, bounce, spam or privacy request is recorded as such, and not drafted.
-    triaged = message_triage(message=message)
+    triaged = message_triage(message=message) if redraft_of is None else None  # the agent has read it
     if triaged is not None:
         return triaged
+    instruction = draft_rejection_reason(draft_id=redraft_of) if redraft_of else ""
     provider = provider or settings.LLM_PROVIDER
     started = time.perf_counter()
     try:
         outcome = draft_compose(
             email=email_in(from_address=message.from_address, subject=message.subject, body=message.body,
                            body_html=message.body_html),
-            provider=provider, wait_for_retrieval=wait_for_retrieval,
+            provider=provider, wait_for_retrieval=wait_for_retrieval, agent_user_id=agent_user_id,
+            instruction=instruction,
         )
         latency_ms = int((time.perf_counter() - started) * 1000)
         with transaction.atomic():
@@ -207,14 +221,14 @@ def draft_generate(*, message_id: int, refresh: bool = False, provider: str | No
             # customer may have been erased. Checked before the model run is written, so a refused draft
             # leaves no run with the email's facts behind; draft_create checks again under the same lock.
             if draft_lock_and_check(conversation_id=message.conversation_id, message_id=message.pk,
-                                    refresh=refresh) is not None:
+                                    refresh=refresh, redraft_of=redraft_of) is not None:
                 return None
             outcome.model_run = _record_run(message=message, outcome=outcome, latency_ms=latency_ms,
                                             provider=provider)
             outcome.draft = draft_create(
                 conversation_id=message.conversation_id, body=outcome.result.body,
                 confidence=outcome.result.confidence, intent=outcome.intent.intent, reply_to_id=message.pk,
-                refresh=refresh, model_run=outcome.model_run,
+                refresh=refresh, redraft_of=redraft_of, model_run=outcome.model_run,
                 correction_ids=[int(s.id) for s in outcome.result.used if s.kind == "correction"],
                 provider_error=outcome.failure, retrieval_error=outcome.retrieval_error,
             )

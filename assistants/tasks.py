@@ -19,14 +19,16 @@ def draft_retry_countdown(retries: int) -> float:
 
 
 @shared_task(bind=True, name="generate_draft", acks_late=True, max_retries=DRAFT_MAX_RETRIES)
-def generate_draft(self, message_id: int, refresh: bool = False, force: bool = False) -> int | None:
+def generate_draft(self, message_id: int, refresh: bool = False, force: bool = False, redraft_of: int | None = None,
+                   agent_user_id: int | None = None) -> int | None:
     """The draft's id, or None when the message got none (already drafted, decided, answered...).
 
     `force` is the old name of `refresh`, kept for the tasks still queued when this was deployed."""
     # Early attempts wait for an unreachable Chroma; the last one drafts without retrieval instead.
     last_try = self.request.retries >= self.max_retries
     try:
-        outcome = draft_generate(message_id=message_id, refresh=refresh or force, wait_for_retrieval=not last_try)
+        outcome = draft_generate(message_id=message_id, refresh=refresh or force, wait_for_retrieval=not last_try,
+                                 redraft_of=redraft_of, agent_user_id=agent_user_id)
     except Exception as exc:
         # draft_generate has recorded a failed model run and a draft.failed audit row already.
         if draft_error_is_transient(exc) and not last_try:

@@ -22,6 +22,7 @@ from conversations.services.approvals import (
     draft_approve,
     draft_edit_and_approve,
     draft_reject,
+    draft_reject_and_redraft,
     draft_undo,
     draft_write_own,
 )
@@ -300,6 +301,10 @@ class DraftAdmin(admin.ModelAdmin):
                 draft_approve(draft_id=draft_id, acting_user=request.user)
             elif action == "edit":
                 draft_edit_and_approve(draft_id=draft_id, acting_user=request.user, final_text=text)
+            elif action == "reject" and request.POST.get("redraft"):
+                action = "redraft"
+                draft_reject_and_redraft(draft_id=draft_id, acting_user=request.user,
+                                         reason=request.POST.get("reason", ""))
             elif action == "reject":
                 draft_reject(draft_id=draft_id, acting_user=request.user, reason=request.POST.get("reason", ""))
             elif action == "write":
@@ -316,12 +321,18 @@ class DraftAdmin(admin.ModelAdmin):
                 return response
             return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
         verb = {"approve": "approved and queued for sending", "edit": "edited, approved and queued for sending",
-                "reject": "rejected", "write": "replaced by your own reply, queued for sending"}[action]
+                "reject": "rejected", "write": "replaced by your own reply, queued for sending",
+                "redraft": "rejected; a new draft following your reason is on its way"}[action]
         self.message_user(request, f"Draft {draft_id} {verb}.", level=messages.SUCCESS)
         sending = (Draft.objects.filter(conversation__drafts__pk=draft_id, status=Draft.Status.APPROVED,
                                         send_after__isnull=False).order_by("-pk").values_list("pk", "send_after").first())
         if sending:
             undo_offer_remember(request, draft_id=sending[0], until=sending[1])
+        if action == "redraft":
+            redrafted = Draft.objects.filter(replaces_id=draft_id, status=Draft.Status.PENDING).values_list(
+                "pk", flat=True).first()
+            if redrafted:  # inline processing drafts at once: the agent reviews the redraft next
+                return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[redrafted]))
         next_id = draft_claim_next(user=request.user, exclude_id=draft_id)
         if next_id:
             return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[next_id]))

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from conversations.models import Approval, Conversation, Draft, Message
 from conversations.rendering import email_frame_document, has_remote_images, split_quoted
+from conversations.selectors import draft_rejection_reason
 from conversations.services.claims import draft_next_for
 from conversations.services.drafts import SUPERSEDED_CUSTOMER_ERASED, SUPERSEDED_REPLIED_OUTSIDE
 from conversations.services.sending import draft_reply_recipient
@@ -148,7 +149,9 @@ def review_context(draft_id: int, *, user=None, load_images: bool = False) -> di
         initial_text = undone or draft.body
     undoable = (draft.status == Draft.Status.APPROVED and not draft.sending_started_at and not draft.sent_message_id
                 and draft.send_after is not None and draft.send_after > timezone.now())
+    redraft_instruction = draft_rejection_reason(draft_id=draft.replaces_id) if draft.replaces_id else ""
     return {
+        "redraft_instruction": redraft_instruction,
         "initial_text": initial_text, "undoable": undoable, "held_by": held_by,
         "draft": draft, "thread": [thread_entry(m, load_images=load_images) for m in thread],
         "remote_images": any(m.body_html and has_remote_images(m.body_html) for m in thread),

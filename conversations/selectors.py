@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, Min, OuterRef, Q
 
-from conversations.models import Conversation, Draft
+from conversations.models import Approval, Conversation, Draft
 
 
 def workspace_counts() -> dict:
@@ -22,3 +22,9 @@ def workspace_counts() -> dict:
     waits = [w for w in (pending["oldest_wait"], awaiting["oldest"]) if w is not None]
     return {**pending, "failed_sends": failed, "awaiting_reply": awaiting["count"],
             "oldest_wait": min(waits) if waits else None}
+
+
+def draft_rejection_reason(*, draft_id: int) -> str:
+    """Why an agent rejected a draft: for a redraft, the instruction to the drafter."""
+    return (Approval.objects.filter(draft_id=draft_id, action=Approval.Action.REJECT)
+            .values_list("reason", flat=True).first() or "")

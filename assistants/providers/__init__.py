@@ -24,6 +24,7 @@ class ProviderResult:
     tokens_in: int = 0
     tokens_out: int = 0
     notes: dict = field(default_factory=dict)
+    follows_instructions: bool = False  # can follow an agent's free-text redraft instruction
 
 
 def numbered_sources(ctx: DraftContext) -> list[tuple[int, Source]]:

@@ -42,6 +42,8 @@ def build_messages(ctx: DraftContext, intent: IntentResult) -> list[dict]:
         lines.append(f"[{n}] {source.kind} {source.label}: {facts}")
     user = (f"Detected intent: {intent.intent}.\nSources:\n" + ("\n".join(lines) or "(none)")
             + f"\n\nCustomer email\nSubject: {ctx.email.subject}\n\n{ctx.email.body}")
+    if ctx.instruction:  # from our own agent, not the customer: it may change the answer, never the facts
+        user += f"\n\nThe support agent rejected the previous draft and asks: {ctx.instruction}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -94,5 +96,5 @@ def draft_with_openai(ctx: DraftContext, intent: IntentResult) -> ProviderResult
         prompt_hash=prompt_fingerprint(ctx, intent.intent, settings.LLM_MODEL),
         temperature=settings.LLM_TEMPERATURE,
         tokens_in=int(usage.get("prompt_tokens") or 0), tokens_out=int(usage.get("completion_tokens") or 0),
-        notes={"cited": cited, "banned_removed": removed},
+        notes={"cited": cited, "banned_removed": removed}, follows_instructions=True,
     )

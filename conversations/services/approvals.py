@@ -12,7 +12,7 @@ from django.utils import timezone
 from conversations.models import Approval, Draft
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError, StateConflict
-from omnichannel.jobs import enqueue_later
+from omnichannel.jobs import enqueue, enqueue_later
 
 
 def unified_diff(before: str, after: str) -> str:
@@ -148,4 +148,18 @@ def draft_write_own(*, draft_id: int, text: str, acting_user) -> Approval:
         "conversation_id": draft.conversation_id})
     enqueue_later("send_draft", own.pk, countdown=undo_seconds)
     enqueue_later("index_approved_reply", approval.pk, countdown=undo_seconds)
+    return approval
+
+
+@transaction.atomic
+def draft_reject_and_redraft(*, draft_id: int, reason: str, acting_user) -> Approval:
+    """Reject with a reason and ask the assistant for a new draft: the reason is the drafter's
+    instruction and the agent's own style profile writes it (their brand default otherwise)."""
+    approval = draft_reject(draft_id=draft_id, reason=reason, acting_user=acting_user)
+    draft = approval.draft
+    if draft.reply_to_id is None:
+        raise ApplicationError(f"Draft {draft_id} answers no message; there is nothing to redraft.")
+    audit_log_write(event_type="draft.redraft_requested", acting_user=acting_user, obj=draft,
+                    payload={"draft_id": draft.pk, "message_id": draft.reply_to_id, "instruction": approval.reason})
+    enqueue("generate_draft", draft.reply_to_id, redraft_of=draft.pk, agent_user_id=acting_user.pk)
     return approval

@@ -37,6 +37,7 @@ SKIP_ALREADY_DRAFTED = "already_drafted"  # it has a draft, in any status: one a
 SKIP_NOT_PENDING = "draft_not_pending"  # a refresh, but its draft was decided or superseded meanwhile
 SKIP_NEWER_INBOUND = "newer_inbound"  # the thread's newest inbound message is the one to answer
 SKIP_ANSWERED_OUTSIDE = "answered_outside"  # a reply sent from Zoho directly came after it
+SKIP_REDRAFT_DONE = "redraft_not_due"  # a redraft whose rejected draft is no longer the message's latest
 
 # Why a pending draft was superseded other than by a newer draft (the `reason` of draft.superseded).
 SUPERSEDED_REPLIED_OUTSIDE = "replied_outside"
@@ -60,7 +61,7 @@ def _outside_replies(messages: models.QuerySet[Message]) -> models.QuerySet[Mess
         ~Exists(Draft.objects.filter(sent_message=OuterRef("pk"))))
 
 
-def draft_skip_reason(*, message_id: int, refresh: bool = False) -> DraftSkip | None:
+def draft_skip_reason(*, message_id: int, refresh: bool = False, redraft_of: int | None = None) -> DraftSkip | None:
     """Why this message must not get a new draft now, or None when it may (see the module docstring).
 
     Read without a lock it is a cheap early look that saves composing for nothing; the answer that
@@ -70,7 +71,11 @@ def draft_skip_reason(*, message_id: int, refresh: bool = False) -> DraftSkip | 
     if message is None or message["direction"] != Message.Direction.INBOUND or message["is_erased"]:
         return DraftSkip(SKIP_NOT_DRAFTABLE, {"exists": message is not None})
     drafts = list(Draft.objects.filter(reply_to_id=message_id).order_by("-pk").values_list("pk", "status"))
-    if drafts and not (refresh and any(status == Draft.Status.PENDING for _, status in drafts)):
+    if redraft_of is not None:
+        # An agent's "reject and redraft": once, while the rejected draft is still the message's latest.
+        if not drafts or drafts[0] != (redraft_of, Draft.Status.REJECTED):
+            return DraftSkip(SKIP_REDRAFT_DONE, {"redraft_of": redraft_of, "latest": drafts[0] if drafts else None})
+    elif drafts and not (refresh and any(status == Draft.Status.PENDING for _, status in drafts)):
         latest, status = drafts[0]
         return DraftSkip(SKIP_NOT_PENDING if refresh else SKIP_ALREADY_DRAFTED, {"draft_id": latest, "status": status})
     later = Message.objects.filter(_later_than(message["sent_at"], message_id),
@@ -96,7 +101,8 @@ def draft_skip_record(*, message_id: int, skip: DraftSkip, refresh: bool = False
     )
 
 
-def draft_lock_and_check(*, conversation_id: int, message_id: int, refresh: bool = False) -> DraftSkip | None:
+def draft_lock_and_check(*, conversation_id: int, message_id: int, refresh: bool = False,
+                         redraft_of: int | None = None) -> DraftSkip | None:
     """Lock the conversation and give the authoritative answer of `draft_skip_reason`, recording a refusal.
     Only inside the transaction that creates the draft (Django refuses select_for_update outside one).
 
@@ -105,7 +111,7 @@ def draft_lock_and_check(*, conversation_id: int, message_id: int, refresh: bool
     any insert that references the conversation (a model run), whose foreign-key check takes a
     KEY SHARE lock that two workers could not both upgrade to this FOR UPDATE without a deadlock."""
     Conversation.objects.select_for_update().filter(pk=conversation_id).values_list("pk", flat=True).first()
-    skip = draft_skip_reason(message_id=message_id, refresh=refresh)
+    skip = draft_skip_reason(message_id=message_id, refresh=refresh, redraft_of=redraft_of)
     if skip is not None:
         draft_skip_record(message_id=message_id, skip=skip, refresh=refresh, locked=True)
     return skip
@@ -120,6 +126,7 @@ def draft_create(
     intent: str = "",
     reply_to_id: int | None = None,
     refresh: bool = False,
+    redraft_of: int | None = None,
     model_run=None,
     correction_ids: list[int] | None = None,
     provider_error: str = "",
@@ -139,7 +146,7 @@ def draft_create(
     if not 0.0 <= confidence <= 1.0:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     if reply_to_id is not None and draft_lock_and_check(conversation_id=conversation_id, message_id=reply_to_id,
-                                                        refresh=refresh) is not None:
+                                                        refresh=refresh, redraft_of=redraft_of) is not None:
         return None
     conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
     superseded = list(
@@ -154,6 +161,7 @@ def draft_create(
         body=body,
         confidence=round(float(confidence), 4),
         intent=intent,
+        replaces_id=redraft_of,
         waiting_since=conversation.waiting_since or Message.objects.filter(pk=reply_to_id)
         .values_list("sent_at", flat=True).first(),
     )

@@ -135,3 +135,21 @@ def test_a_4xx_is_permanent_and_not_retried(llm):
     server = llm((401, {"error": {"message": "bad key"}}))
     outcome = draft_generate(message_id=_tent_message().pk)
     assert len(server.requests) == 1 and "401" in outcome.model_run.error
+
+
+def test_a_redraft_sends_the_agents_reason_to_the_model_as_an_instruction(llm, django_capture_on_commit_callbacks):
+    from django.contrib.auth import get_user_model
+
+    from conversations.services.approvals import draft_reject_and_redraft
+
+    server = llm((200, completion("placeholder")))
+    first = draft_generate(message_id=_tent_message().pk).draft
+    n = _cited_source_number(server, "order")
+    server.script = [(200, completion(f"Your order #1001 shipped with UPS 1Z999AA10123456784 [{n}], in time for Saturday."))]
+    agent = get_user_model().objects.get(username="agent")
+    with django_capture_on_commit_callbacks(execute=True):
+        draft_reject_and_redraft(draft_id=first.pk, acting_user=agent, reason="Say whether it arrives by Saturday")
+    prompt = server.requests[-1]["body"]["messages"][1]["content"]
+    assert "The support agent rejected the previous draft and asks: Say whether it arrives by Saturday" in prompt
+    redraft = first.__class__.objects.get(replaces=first)
+    assert "in time for Saturday" in redraft.body

@@ -340,9 +340,10 @@ def test_the_training_set_covers_every_intent_in_four_languages():
 
 
 def test_training_is_deterministic_and_fast():
-    started = time.perf_counter()
+    # CPU time, not wall time: other processes on a shared machine must not fail this test.
+    started = time.process_time()
     first = classifier.intent_model_train(classifier.intent_examples_load())
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     second = classifier.intent_model_train(classifier.intent_examples_load())
     text = "wo ist mein paket"
     assert first.classify(text) == second.classify(text)

@@ -14,7 +14,7 @@ from customers.services import customer_get_or_create_lead
 
 
 class Command(BaseCommand):
-    help = "Draft a reply to one email: prints intent, draft, confidence and sources."
+    help = "Draft a reply to one email: prints intent, each request, draft, confidence and sources."
 
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="sender", required=True, help="the customer's email address")
@@ -47,6 +47,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(data, indent=2, default=str))
             return
         self.stdout.write(f"intent      {data['intent']} ({data['intent_confidence']:.2f})")
+        for request in data["requests"]:
+            self.stdout.write(f"  request   {request['intent']} ({request['probability']:.2f}) {request['text']}")
         self.stdout.write(f"confidence  {data['confidence']:.2f}   model {data['model']}")
         if data["provider_error"]:
             self.stdout.write(f"provider    FAILED: {data['provider_error']}")

@@ -137,6 +137,7 @@ _QUESTION_WORDS = (
     "où", "comment", "quel", "quelle", "quels", "quelles", "combien", "pourquoi", "vendez-vous", "vendez", "faites-vous",
     "livrez-vous", "livrez", "sera-t-il", "y",
 )
+_QUESTION_WORDS_RE = "|".join(sorted(map(re.escape, _QUESTION_WORDS), key=len, reverse=True))
 _PRONOUNS = ("i", "i'm", "i'd", "i've", "we", "it", "it's", "ich", "wir", "es", "je", "j'ai", "nous", "elles",
              "ils", "yo", "also", "please", "bitte", "außerdem", "ausserdem")
 _CLAUSE_STARTERS = "|".join(sorted(map(re.escape, {*_QUESTION_WORDS, *_PRONOUNS} - {"y", "any", "es", "it"}),
@@ -155,15 +156,16 @@ _PLEA = re.compile(
     r"s'il vous pla[iî]t|svp|stp|merci de|je voudrais|je veux|j'aimerais|je souhaite|j'ai besoin|il me faut)\b",
     re.IGNORECASE)
 _QUESTION_START = re.compile(rf"^[¿¡\"'(]*(?:and |also |und |y |et |außerdem |ausserdem |aussi )?"
-                             rf"(?:{'|'.join(sorted(map(re.escape, _QUESTION_WORDS), key=len, reverse=True))})\b",
-                             re.IGNORECASE)
+                             rf"(?:{_QUESTION_WORDS_RE})\b", re.IGNORECASE)
 _GREETING = (r"hi|hello|hey|hiya|dear|good morning|good afternoon|good evening|greetings|hallo|guten tag|"
              r"guten morgen|guten abend|liebe|lieber|liebes|sehr geehrte|sehr geehrter|moin|servus|hola|buenos días|"
              r"buenos dias|buenas tardes|buenas noches|buenas|estimado|estimada|estimados|bonjour|bonsoir|salut|"
              r"coucou|cher|chère|madame|monsieur")
-_GREETING_ONLY = re.compile(rf"^(?:{_GREETING})\b[^?]{{0,40}}$", re.IGNORECASE)
+# A greeting line: the greeting and at most a name or title ("Dear Sir or Madam", "Sehr geehrte Damen und Herren").
+_GREETING_ONLY = re.compile(rf"^(?:{_GREETING})\b(?:[\s,]+[\w.'-]+){{0,4}}[\s,!.:]*$", re.IGNORECASE)
 _GREETING_LEAD = re.compile(rf"^(?:{_GREETING})(?:\s+(?:there|team|all|everyone|zusammen|a todos|à tous|"
-                            rf"[A-ZÀ-Ý][\w.'-]*))?\s*[,!:.\-–]+\s*", re.IGNORECASE)
+                            rf"(?-i:[A-ZÀ-Ý][\w.'-]*)))?(?:\s*[,!:.\-–]+\s*|\s+(?=(?:{_QUESTION_WORDS_RE})\b))",
+                            re.IGNORECASE)
 _THANKS = re.compile(r"^(?:thanks|thank you|many thanks|thx|ty|cheers|danke|vielen dank|herzlichen dank|gracias|"
                      r"muchas gracias|merci|mille mercis)\b", re.IGNORECASE)
 _WISHES = re.compile(
@@ -172,15 +174,22 @@ _WISHES = re.compile(
     r"j'espère que|bonne journée|bon week-end|bonne soirée|dans l'attente|au plaisir)", re.IGNORECASE)
 
 
+_BULLET = re.compile(r"^(?:[-*•–]|\d{1,2}[.)])\s+")
+
+
 def _sentences(text: str) -> list[str]:
     """Sentences, reading wrapped lines as one: a line that does not end a sentence runs on when
-    the next starts in lower case or with a number."""
+    the next starts in lower case or with a number. A list item ("- do you ship to Ireland",
+    "2) the colour") stands alone, without its bullet."""
     out: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
-        lines = [line.strip() for line in paragraph.split("\n") if line.strip()]
         joined: list[str] = []
-        for line in lines:
-            if joined and not re.search(r"[.!?:;]$", joined[-1]) and re.match(r"[a-zà-ÿ0-9#(]", line):
+        for raw in (line.strip() for line in paragraph.split("\n")):
+            line = _BULLET.sub("", raw)
+            if not line:
+                continue
+            if (joined and line == raw and not re.search(r"[.!?:;]$", joined[-1])
+                    and re.match(r"[a-zà-ÿ0-9#(]", line)):
                 joined[-1] += " " + line
             else:
                 joined.append(line)
@@ -197,7 +206,7 @@ def _split_line(line: str) -> list[str]:
         rest = line[end:].lstrip()
         if match.group().startswith(".") and (
                 (word and word[0].lower().rstrip(".") in _ABBREVIATIONS) or re.match(r"\d", rest)
-                or (word and re.fullmatch(r"\d{1,2}", word[0]))):  # "order no. 1002", "am 3. Dezember"
+                or (word and re.fullmatch(r"\d{1,2}(?:\.\d{1,2})?", word[0]))):  # "no. 1002", "am 3. Dezember", "20.11."
             continue
         parts.append(line[start:end])
         start = end

@@ -120,6 +120,20 @@ def test_the_subject_is_the_request_when_the_body_has_none():
     assert _intents(parsed) == ["shipping_policy"]
 
 
+def test_a_greeting_without_punctuation_does_not_swallow_the_question():
+    parsed = email_requests(subject="", body="hi where is my order 1010 also do u have the boots in 44 thx")
+    assert len(parsed.requests) == 2 and parsed.requests[0].intent in ORDER_LIKE
+    assert parsed.requests[0].text == "where is my order 1010" and parsed.requests[1].intent == "availability"
+
+
+def test_each_item_of_a_list_is_a_request_of_its_own():
+    parsed = email_requests(subject="Questions", body=(
+        "Hello,\n\nA few things:\n- can I still cancel the stove from order 1002\n- do you ship to Ireland\n"
+        "- is the 2 person tent waterproof\n\nThanks\nKim"))
+    assert _intents(parsed) == ["cancellation", "shipping_policy", "general"]
+    assert parsed.requests[0].refs.orders == ("#1002",) and parsed.requests[1].text == "do you ship to Ireland"
+
+
 # --- quoted history and signatures --------------------------------------------------------------------
 
 @pytest.mark.parametrize("quote", [
@@ -396,3 +410,13 @@ def test_draft_reply_json_lists_every_request_with_its_intent(tmp_path):
     assert first["text"].startswith("where is my order") and first["refs"]["orders"] == ["#1002"]
     assert 0 < first["probability"] <= 1
     assert second["refs"]["variants"] == [{"kind": "colour", "value": "green", "text": "green"}]
+
+
+@pytest.mark.django_db
+def test_a_reply_that_names_no_order_is_about_the_order_in_the_history_it_quotes():
+    seed_demo()
+    outcome = draft_compose(email=email_in(from_address="ada.lovelace@example.com", subject="Re: your order", body=(
+        "Any news?\n\nOn Mon, 3 Nov 2026 at 10:04, Demo Shop <support@demo-shop.example> wrote:\n"
+        "> Your order #1001 is on its way.")))
+    assert [r.text for r in outcome.requests] == ["Any news?"]
+    assert outcome.context.referenced_order.facts["name"] == "#1001"

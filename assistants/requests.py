@@ -566,7 +566,7 @@ class EmailRequests:
         return next((r for r in self.requests if r.is_question), self.requests[0] if self.requests else None)
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: an email may repeat a sentence word for word
 class _Unit:
     text: str
     is_ask: bool
@@ -652,6 +652,7 @@ def email_requests(*, subject: str, body: str, catalog: Sequence[tuple[str, str]
         subject_unit.after = [u.text for u in units]
         grouped = [subject_unit]
     requests = tuple(_request(unit, catalog) for unit in grouped)
-    whole = " ".join(part for part in (subject, text) if part)
-    language = classifier.language_detect(" ".join([text] if text.strip() else [subject])) if whole.strip() else "en"
-    return EmailRequests(subject=subject, text=text, requests=requests, refs=refs_find(whole, catalog), language=language)
+    written = text if text.strip() else subject
+    language = classifier.language_detect(written) if written.strip() else "en"
+    return EmailRequests(subject=subject, text=text, requests=requests, language=language,
+                         refs=refs_find(" ".join(part for part in (subject, text) if part), catalog))

@@ -36,9 +36,11 @@ INTENTS = (
     "wholesale", "privacy", "general",
 )
 LANGUAGES = ("en", "de", "es", "fr")
-# The SVM's inverse regularization (larger fits the examples more closely) and the folds that
-# calibrate it; chosen with intent_report (accuracy and log loss on the held-out fifth).
+# The SVM's inverse regularization (larger fits the examples more closely), its stopping tolerance
+# (1e-3 gives the same predictions as the default 1e-4 in less time) and the folds that calibrate
+# it; chosen with intent_report (accuracy and log loss on the held-out fifth).
 _C = 1.0
+_TOLERANCE = 1e-3
 _CALIBRATION_FOLDS = 3
 
 Ranked = list[tuple[str, float]]
@@ -109,9 +111,10 @@ def intent_model_train(examples: list[Example]) -> IntentModel:
     with threadpool_limits(limits=1):
         vectorizer = _vectorizer()
         features = vectorizer.fit_transform([text_normalize(e.text) for e in examples])
-        intents = CalibratedClassifierCV(LinearSVC(C=_C, random_state=0), cv=_CALIBRATION_FOLDS, method="temperature",
+        svm = LinearSVC(C=_C, tol=_TOLERANCE, random_state=0)
+        intents = CalibratedClassifierCV(svm, cv=_CALIBRATION_FOLDS, method="temperature",
                                          ensemble=False).fit(features, [e.intent for e in examples])
-        languages = LinearSVC(C=_C, random_state=0).fit(features, [e.language for e in examples])
+        languages = LinearSVC(C=_C, tol=_TOLERANCE, random_state=0).fit(features, [e.language for e in examples])
     return IntentModel(vectorizer, intents, languages)
 
 

@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from assistants import classifier
+from assistants.intents import intent_for_draft
 
 # A statement (no question, no plea) becomes a request of its own when the model gives a topic
 # other than `general` at least this probability; below it, it is context for its neighbour.
@@ -588,8 +589,6 @@ def _unit(text: str) -> _Unit:
 def _group(units: list[_Unit]) -> list[_Unit]:
     """Requests with their context: a statement about the same thing as the question beside it
     goes into that question; other statements go to the next request (or the last one)."""
-    from assistants.intents import intent_for_draft
-
     requests = [u for u in units if u.is_request]
     for unit in [u for u in requests if not u.is_ask]:
         i = units.index(unit)

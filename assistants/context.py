@@ -9,6 +9,7 @@ writes. Customer facts (the customer, their latest orders, their open drafts) co
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
@@ -19,12 +20,12 @@ from django.db.models import Q
 
 from assistants import vectorstore
 from assistants.models import StyleProfile
+from assistants.requests import order_refs_find
 from catalog.models import InventoryItem
 from customers.models import Customer, Order
 from customers.selectors import CustomerSummary, customer_find, customer_summary_get
 from faq.models import Correction, FaqEntry
 
-_ORDER_REF = re.compile(r"#\s?(\d{3,10})\b")
 _TOKEN = re.compile(r"[\w-]+", re.UNICODE)
 _STOPWORDS = {"the", "and", "for", "with", "size", "pair", "your", "you", "our", "a", "an", "of", "in", "to"}
 # Shipping is told by the fulfilment state, not the financial one: a refunded order may have shipped nothing.
@@ -156,7 +157,7 @@ def _live_orders(email: str, customer: Customer | None) -> list[Order]:
     return list(Order.objects.filter(match, is_erased=False).order_by("-placed_at", "-id")[:5])
 
 
-def _customer_and_orders(ctx: DraftContext) -> None:
+def _customer_and_orders(ctx: DraftContext, order_refs: Sequence[str] | None = None) -> None:
     email = ctx.email.from_address
     if not email:
         return
@@ -184,12 +185,13 @@ def _customer_and_orders(ctx: DraftContext) -> None:
         orders = [rows[i] for i in ids if i in rows]
     else:
         orders = _live_orders(email, customer)
-    refs = {f"#{n}" for n in _ORDER_REF.findall(ctx.text)}
+    # Order names as the shop writes them ("#1002"), however the customer wrote them ("order no. 1002");
+    # the first one named (the caller puts the main request's first) is the order the reply is about.
+    refs = list(order_refs if order_refs is not None else order_refs_find(ctx.text))
     for order in orders:
-        source = _order_source(order, 1.0 if order.name in refs else 0.8)
-        ctx.orders.append(source)
-        if order.name in refs and ctx.referenced_order is None:
-            ctx.referenced_order = source
+        ctx.orders.append(_order_source(order, 1.0 if order.name in refs else 0.8))
+    by_name = {source.facts["name"]: source for source in ctx.orders}
+    ctx.referenced_order = next((by_name[name] for name in refs if name in by_name), None)
     if refs and ctx.referenced_order is None:
         # An older order the sender quotes (not among the latest five): only if it is theirs.
         named = Order.objects.filter(name__in=refs, is_erased=False).first()
@@ -281,9 +283,11 @@ def _style(ctx: DraftContext, agent_user_id: int | None) -> None:
         ctx.style["profile_id"] = profile.pk
 
 
-def context_build(*, email: EmailIn, agent_user_id: int | None = None) -> DraftContext:
+def context_build(*, email: EmailIn, agent_user_id: int | None = None,
+                  order_refs: Sequence[str] | None = None) -> DraftContext:
+    """`order_refs`: the orders the email names (assistants.requests); found in its whole text when not given."""
     ctx = DraftContext(email=email)
-    _customer_and_orders(ctx)
+    _customer_and_orders(ctx, order_refs)
     _inventory(ctx)
     _corrections(ctx)
     _faq(ctx)

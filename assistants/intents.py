@@ -1,15 +1,19 @@
-"""Intent of an inbound email, from weighted phrases: deterministic, explainable, offline.
+"""The intents a draft can carry, and how the fine intent of a request maps onto them.
 
-Each intent lists phrases with weights; the score is the sum of the weights found. The
-confidence grows with the winning score and with its margin over the runner-up, so a message
-that mixes two intents ("refund or change the address?") gets a lower confidence than a
-clear one. `general` wins when nothing scores.
+The classifier (assistants/classifier.py) tells sixteen kinds of request apart; the drafters
+(assistants/providers/) compose replies for six (conversations.models.DRAFT_INTENTS, which a test
+keeps equal to INTENTS). `intent_for_draft` is the one place that maps the first onto the second:
+until the drafters learn the finer ones, a refund question is answered as a return, a deadline
+as an order status, a price as availability.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistants.requests import CustomerRequest
 
 ORDER_STATUS = "order_status"
 AVAILABILITY = "availability"
@@ -19,73 +23,41 @@ PRODUCT_REQUEST = "product_request"
 GENERAL = "general"
 INTENTS = (ORDER_STATUS, AVAILABILITY, RETURNS, ADDRESS_CHANGE, PRODUCT_REQUEST, GENERAL)  # = DRAFT_INTENTS
 
-_PHRASES: dict[str, dict[str, float]] = {
-    ORDER_STATUS: {
-        "where is my order": 3, "where's my order": 3, "tracking": 2, "track my": 2, "tracking number": 1,
-        "shipped": 1.5, "has it shipped": 2, "not arrived": 2.5, "hasn't arrived": 2.5, "not received": 2.5,
-        "still waiting": 2, "delivery": 1, "when will": 1, "arrive": 1.5, "order status": 3, "dispatched": 1.5,
-        "status of my order": 3, "any update": 1.5, "wo ist meine bestellung": 3, "où est ma commande": 3,
-        "backorder": 1.5, "delayed": 1.5, "where is": 2, "where it is": 2, "hasn't shipped": 2,
-    },
-    AVAILABILITY: {
-        "in stock": 3, "back in stock": 3, "available": 2, "availability": 3, "restock": 2.5, "lead time": 3,
-        "sold out": 2.5, "out of stock": 2.5, "when can i get": 2, "how long until": 1.5, "do you have": 1.5,
-        "how many": 1, "ship soon": 1, "pre-order": 2, "preorder": 2,
-    },
-    RETURNS: {
-        "return": 2.5, "refund": 3, "money back": 3, "exchange": 2, "damaged": 2, "broken": 2, "faulty": 2,
-        "defective": 2, "send it back": 2.5, "doesn't fit": 1.5, "does not fit": 1.5, "wrong size": 1.5,
-        "rückgabe": 2.5, "remboursement": 3,
-    },
-    ADDRESS_CHANGE: {
-        "change my address": 3.5, "change the address": 3.5, "change address": 3.5, "wrong address": 3,
-        "new address": 3, "shipping address": 2, "update my address": 3.5, "i moved": 2, "i have moved": 2,
-        "deliver to": 1.5, "different address": 3, "address change": 3.5, "change of address": 3.5,
-        "moving": 1.5, "send it to": 1.5, "send the rest": 1.5, "instead": 0.5,
-    },
-    PRODUCT_REQUEST: {
-        "do you sell": 3, "do you carry": 3, "will you sell": 3, "would you stock": 3, "any plans to sell": 3,
-        "are you going to sell": 3, "please stock": 3, "please start selling": 3, "i wish you sold": 3,
-        "could you add": 2, "looking for": 1, "don't see": 1.5, "can't find": 1.5, "cannot find": 1.5,
-    },
+_FOR_DRAFT = {
+    "order_status": ORDER_STATUS, "delivery_deadline": ORDER_STATUS, "delay_complaint": ORDER_STATUS,
+    "availability": AVAILABILITY, "price": AVAILABILITY,
+    "returns": RETURNS, "refund_status": RETURNS, "cancellation": RETURNS, "damaged_item": RETURNS,
+    "address_change": ADDRESS_CHANGE, "product_request": PRODUCT_REQUEST,
+    "shipping_policy": GENERAL, "store_collection": GENERAL, "wholesale": GENERAL, "privacy": GENERAL,
+    "general": GENERAL,
 }
+
+
+def intent_for_draft(fine: str | None) -> str:
+    """The drafter's intent for a request's fine intent; `general` when there is no request."""
+    return _FOR_DRAFT.get(fine or "", GENERAL)
 
 
 @dataclass(frozen=True)
 class IntentResult:
+    """The intent a draft is composed for (the primary request's), how sure the model is of it
+    (the probability of every fine intent that maps onto it), and that probability per intent."""
+
     intent: str
     confidence: float
     scores: dict[str, float]
 
 
-def _normalize(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower().replace("’", "'"))
-
-
-def intent_classify(*, subject: str, body: str, matched_inventory: bool = False,
-                    names_order: bool = False) -> IntentResult:
-    """Classify one email. `matched_inventory` says whether the text names an item we stock:
-    "do you have the 4-person tent" is availability, "do you have kayaks" is a product request.
-    `names_order` says whether it quotes one of the sender's orders."""
-    text = _normalize(f"{subject} {body}")
-    scores = {intent: 0.0 for intent in _PHRASES}
-    for intent, phrases in _PHRASES.items():
-        for phrase, weight in phrases.items():
-            if re.search(rf"(?<![\w]){re.escape(phrase)}", text):
-                scores[intent] += weight
-    if names_order:
-        scores[ORDER_STATUS] += 1.0
-    if matched_inventory:
-        scores[AVAILABILITY] += 0.5
-        scores[PRODUCT_REQUEST] = max(0.0, scores[PRODUCT_REQUEST] - 2.0)
-    elif scores[AVAILABILITY] and not scores[ORDER_STATUS]:
-        # Asking for stock of something we do not list at all is a request for a new product.
-        scores[PRODUCT_REQUEST] += 1.0
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    (best, top), (_, second) = ranked[0], ranked[1]
-    if top < 1.0:
-        return IntentResult(GENERAL, 0.5, scores)
-    strength = min(1.0, top / 4.0)
-    margin = (top - second) / top
-    confidence = round(0.35 + 0.35 * strength + 0.25 * margin, 3)
-    return IntentResult(best, min(confidence, 0.95), scores)
+def intent_for_request(primary: CustomerRequest | None) -> IntentResult:
+    """The draft's intent from the email's main request: its fine intent mapped, and as confidence
+    the probability of every fine intent that maps onto the same one."""
+    if primary is None:
+        return IntentResult(GENERAL, 0.5, {GENERAL: 1.0})
+    scores: dict[str, float] = {}
+    for fine, probability in primary.ranked:
+        scores[intent_for_draft(fine)] = scores.get(intent_for_draft(fine), 0.0) + probability
+    intent = intent_for_draft(primary.intent)
+    confidence = min(0.95, round(scores[intent], 3))
+    if intent == PRODUCT_REQUEST and primary.refs.products:
+        intent = AVAILABILITY  # "do you sell X?" about an X the shop sells asks whether it is in stock
+    return IntentResult(intent, confidence, {name: round(p, 4) for name, p in scores.items()})

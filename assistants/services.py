@@ -28,6 +28,7 @@ from assistants.models import ModelRun
 from assistants.providers import ProviderError, ProviderResult, provider_for
 from assistants.providers.grounded import MODEL_SLUG as GROUNDED_SLUG
 from assistants.providers.grounded import draft_grounded
+from assistants.requests import CustomerRequest, email_requests, order_refs_find
 from assistants.triage import CUSTOMER_RESULT, TriagedOutcome, TriageResult, message_triage
 from assistants.vectorstore import VectorStoreError
 from catalog.demand import product_request_record, stockout_request_record
@@ -53,6 +54,8 @@ class DraftOutcome:
     draft: Draft | None = None
     model_run: ModelRun | None = None
     triage: TriageResult = CUSTOMER_RESULT  # drafted, so triage found a customer's email
+    # Every request of the email with its fine intent; `intent` is the first one's, for the drafter.
+    requests: tuple[CustomerRequest, ...] = ()
 
     @property
     def confidence(self) -> float:
@@ -69,7 +72,8 @@ class DraftOutcome:
                 "missing": self.result.notes.get("missing", []), "provider_error": self.failure,
                 "retrieval_error": self.retrieval_error,
                 "draft_id": self.draft.pk if self.draft else None,
-                "model_run_id": self.model_run.pk if self.model_run else None}
+                "model_run_id": self.model_run.pk if self.model_run else None,
+                "requests": [r.as_json() for r in self.requests]}
 
 
 def unsupported_facts(body: str, ctx: DraftContext, result: ProviderResult) -> list[str]:
@@ -100,16 +104,19 @@ REDRAFT_UNFOLLOWED_CONFIDENCE = 0.45  # below "medium": the agent's instruction 
 
 def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider: str | None = None,
                   wait_for_retrieval: bool = False, instruction: str = "") -> DraftOutcome:
-    """Context, intent and provider for one email; writes nothing (used by `draft_reply --dry-run`).
+    """Requests, context, intent and provider for one email; writes nothing (used by `draft_reply --dry-run`).
 
     With `wait_for_retrieval`, a Chroma connection error is raised (so the task retries) instead
     of drafting without site chunks and past replies."""
-    ctx = context_build(email=email, agent_user_id=agent_user_id)
+    parsed = email_requests(subject=email.subject, body=email.body)
+    # A reply that names no order ("any news?") is about the one in the history it quotes.
+    order_refs = parsed.order_names() or order_refs_find(email.body)
+    ctx = context_build(email=email, agent_user_id=agent_user_id, order_refs=order_refs)
     ctx.instruction = instruction
     if ctx.retrieval_error and ctx.retrieval_transient and wait_for_retrieval:
         raise VectorStoreError(ctx.retrieval_error, transient=True)
-    intent = intents.intent_classify(subject=email.subject, body=email.body, matched_inventory=bool(ctx.inventory),
-                                     names_order=ctx.referenced_order is not None)
+    parsed = parsed.with_products([(s.facts["sku"], s.facts["title"]) for s in ctx.inventory])
+    intent = intents.intent_for_request(parsed.primary)
     failure = ""
     try:
         result = provider_for(provider or settings.LLM_PROVIDER)(ctx, intent)
@@ -127,7 +134,8 @@ def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider:
     unsupported = unsupported_facts(result.body, ctx, result)
     if unsupported:
         result.confidence = min(result.confidence, DEGRADED_CONFIDENCE)
-    return DraftOutcome(intent=intent, context=ctx, result=result, unsupported=unsupported, failure=failure)
+    return DraftOutcome(intent=intent, context=ctx, result=result, unsupported=unsupported, failure=failure,
+                        requests=parsed.requests)
 
 
 def _run_error(outcome: DraftOutcome) -> str:
@@ -147,7 +155,8 @@ def _record_run(*, message: Message, outcome: DraftOutcome, latency_ms: int, pro
         intent=outcome.intent.intent, sources=[s.as_json() for s in result.used],
         evaluation={"unsupported_facts": outcome.unsupported, "missing": result.notes.get("missing", []),
                     "banned_removed": result.notes.get("banned_removed", []), "priced": priced,
-                    "intent_scores": outcome.intent.scores, "fallback_from": provider if outcome.failure else "",
+                    "intent_scores": outcome.intent.scores, "requests": [r.as_json() for r in outcome.requests],
+                    "fallback_from": provider if outcome.failure else "",
                     "retrieval_error": outcome.retrieval_error},
         input_truncated=outcome.context.email.truncated,
         status=ModelRun.Status.FAILED if outcome.failure else ModelRun.Status.OK, error=_run_error(outcome),

@@ -22,7 +22,7 @@ def _header(raw: str) -> tuple[str, str]:
 
 
 class Command(BaseCommand):
-    help = "Draft a reply to one email: prints its triage, intent, draft, confidence and sources."
+    help = "Draft a reply to one email: prints its triage, intent, each request, draft, confidence and sources."
 
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="sender", required=True, help="the customer's email address")
@@ -67,6 +67,8 @@ class Command(BaseCommand):
             self.stdout.write("\n(no draft: not a customer's email; it waits in the admin's Triaged emails)")
             return
         self.stdout.write(f"intent      {data['intent']} ({data['intent_confidence']:.2f})")
+        for request in data["requests"]:
+            self.stdout.write(f"  request   {request['intent']} ({request['probability']:.2f}) {request['text']}")
         self.stdout.write(f"confidence  {data['confidence']:.2f}   model {data['model']}")
         if data["provider_error"]:
             self.stdout.write(f"provider    FAILED: {data['provider_error']}")

@@ -135,3 +135,32 @@ def model_quality_triage_list(*, week_from: date | None = None, week_to: date | 
         rows = cursor.fetchall()
     return [TriageCount(*_week(week), channel=row_channel, label=row_label, emails=int(emails))
             for week, row_channel, row_label, emails in rows]
+
+
+@dataclass(frozen=True)
+class QualityBar:
+    """One week and confidence bucket, all channels: what agents did with the drafts they decided."""
+
+    iso_week: str
+    bucket: str
+    drafts: int
+    decided: int
+    approve_rate: float
+    edit_rate: float
+    reject_rate: float
+
+
+def model_quality_weekly_bars(*, weeks: int = 8, today: date | None = None) -> list[QualityBar]:
+    """The report page's bars: the last `weeks` ISO weeks, newest first, low/medium/high in each."""
+    today = today or date.today()
+    rows = model_quality_list(week_from=week_start(today) - timedelta(weeks=weeks - 1), week_to=today)
+    merged: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        total = merged.setdefault((row.iso_week, row.confidence_bucket), [0, 0, 0, 0, 0])
+        for i, value in enumerate((row.drafts, row.decided, row.approved, row.edited, row.rejected)):
+            total[i] += value
+    bars = []
+    for (iso_week, bucket), (drafts, decided, approved, edited, rejected) in merged.items():
+        bars.append(QualityBar(iso_week, bucket, drafts, decided, _share(approved, decided) or 0.0,
+                               _share(edited, decided) or 0.0, _share(rejected, decided) or 0.0))
+    return sorted(bars, key=lambda b: (b.iso_week, -BUCKETS.index(b.bucket)), reverse=True)

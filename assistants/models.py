@@ -34,6 +34,7 @@ class ModelRun(models.Model):
     class Meta:
         db_table = "model_runs"
         ordering = ["-created_at"]
+        permissions = [("view_model_quality", "Can see the model-quality report")]
         constraints = [
             models.CheckConstraint(condition=models.Q(cost_usd__gte=0), name="model_run_cost_non_negative"),
             models.CheckConstraint(condition=models.Q(status__in=["ok", "failed"]), name="model_run_status_valid"),

@@ -34,7 +34,8 @@ _OPS_VIEW = [
     "integrations.shopifycursor", "integrations.zohosyncstate", "integrations.sitesnapshot",
     "omnichannel.deadletter", "conversations.privacyrequest",
 ]
-_OPS_EXTRA = ["faq.publish_faqentry", "omnichannel.requeue_deadletter", "conversations.erase_sender"]
+_OPS_EXTRA = ["faq.publish_faqentry", "omnichannel.requeue_deadletter", "conversations.erase_sender",
+              "assistants.view_model_quality"]
 
 
 def _codenames(models: list[str], actions: tuple[str, ...]) -> list[str]:

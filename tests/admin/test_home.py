@@ -55,3 +55,25 @@ def test_view_site_leads_somewhere_real():
     body = client.get("/admin/").content.decode()
     assert 'href="/faq/"' in body
     assert client.get("/faq/").status_code == 200
+
+
+def test_ops_read_weekly_quality_per_confidence_bucket_and_agents_cannot():
+    from django.contrib.auth import get_user_model as users
+
+    from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
+
+    ops = _client("Ops", "olga")
+    agent = users().objects.create_user(username="decider", password="pw", is_staff=True)
+    high = [make_draft(confidence=0.9, message=make_inbound_message(email=f"h{i}@example.com")) for i in range(4)]
+    low = [make_draft(confidence=0.2, message=make_inbound_message(email=f"l{i}@example.com")) for i in range(2)]
+    for d in high[:3]:
+        draft_approve(draft_id=d.pk, acting_user=agent)
+    draft_edit_and_approve(draft_id=high[3].pk, acting_user=agent, final_text="Edited by hand")
+    for d in low:
+        draft_reject(draft_id=d.pk, acting_user=agent, reason="Wrong facts")
+    body = ops.get("/admin/assistants/modelrun/quality/").content.decode()
+    week = body.split('data-bucket="high"')[1].split("</tr>")[0]
+    assert ">75%<" in week and ">25%<" in week  # three approved, one edited
+    assert ">100%<" in body.split('data-bucket="low"')[1].split("</tr>")[0]  # both rejected
+    assert 'id="model-quality-link"' in ops.get("/admin/assistants/modelrun/").content.decode()
+    assert _client("Agents", "grace").get("/admin/assistants/modelrun/quality/").status_code == 403

@@ -34,7 +34,13 @@ from assistants.vectorstore import VectorStoreError
 from catalog.demand import product_request_record, stockout_request_record
 from conversations.models import Draft, Message
 from conversations.selectors import draft_rejection_reason
-from conversations.services.drafts import draft_create, draft_lock_and_check, draft_skip_reason, draft_skip_record
+from conversations.services.drafts import (
+    SKIP_NEWER_INBOUND,
+    draft_create,
+    draft_lock_and_check,
+    draft_skip_reason,
+    draft_skip_record,
+)
 from omnichannel.audit import audit_log_write
 from omnichannel.metrics import draft_latency_seconds
 
@@ -206,6 +212,12 @@ def draft_generate(*, message_id: int, refresh: bool = False, provider: str | No
         return None
     # A cheap early look, so a repeated delivery does not compose (and pay the provider) for nothing.
     skip = draft_skip_reason(message_id=message.pk, refresh=refresh, redraft_of=redraft_of)
+    for _ in range(3):  # a newer message not triaged yet may be an auto-reply that must not make this one stale
+        newer = skip.detail.get("newer_message_id") if skip is not None and skip.reason == SKIP_NEWER_INBOUND else None
+        newer_message = Message.objects.filter(pk=newer, triage_label="").first() if newer else None
+        if newer_message is None or message_triage(message=newer_message) is None:
+            break
+        skip = draft_skip_reason(message_id=message.pk, refresh=refresh, redraft_of=redraft_of)
     if skip is not None:
         draft_skip_record(message_id=message.pk, skip=skip, refresh=refresh)
         return None

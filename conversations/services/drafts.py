@@ -80,7 +80,9 @@ def draft_skip_reason(*, message_id: int, refresh: bool = False, redraft_of: int
         return DraftSkip(SKIP_NOT_PENDING if refresh else SKIP_ALREADY_DRAFTED, {"draft_id": latest, "status": status})
     later = Message.objects.filter(_later_than(message["sent_at"], message_id),
                                    conversation_id=message["conversation_id"])
-    newer = later.filter(direction=Message.Direction.INBOUND).order_by("-sent_at", "-pk").values_list("pk", flat=True)
+    # An auto-reply, bounce or spam after the customer's question does not make it stale.
+    newer = (later.filter(direction=Message.Direction.INBOUND).exclude(triage_label__in=NOT_DRAFTED)
+             .order_by("-sent_at", "-pk").values_list("pk", flat=True))
     if newer_id := newer.first():
         return DraftSkip(SKIP_NEWER_INBOUND, {"newer_message_id": newer_id})
     outside = _outside_replies(later).order_by("sent_at", "pk").values_list("pk", flat=True)
@@ -236,7 +238,7 @@ def messages_awaiting_draft(*, limit: int = 1000) -> list[int]:
     Triage set apart (auto-replies, bounces, spam, privacy requests) gets no draft by design: not
     missing, not re-requested."""
     latest_inbound = (Message.objects.filter(conversation=OuterRef("conversation"), direction=Message.Direction.INBOUND)
-                      .order_by("-sent_at", "-id").values("pk")[:1])
+                      .exclude(triage_label__in=NOT_DRAFTED).order_by("-sent_at", "-id").values("pk")[:1])
     has_draft = Draft.objects.filter(reply_to=OuterRef("pk"))
     answered_outside = _outside_replies(Message.objects.filter(_later_than(OuterRef("sent_at"), OuterRef("pk")),
                                                                conversation=OuterRef("conversation")))

@@ -130,7 +130,7 @@ def _draft_with_attachments(files: list[tuple[str, bytes]]) -> Draft:
         from_address="mallory@example.net", subject="Damaged stove, photos attached", body="See the photos.",
         attachments=stored, sent_at=timezone.now()), customer=customer, integration="test")
     return draft_create(conversation_id=message.conversation_id, body="Sorry about the stove.", confidence=0.5,
-                        reply_to_id=message.pk)
+                        reply_to_id=message.pk, refresh=True)
 
 
 def test_a_script_in_an_attachment_never_runs_and_real_photos_and_pdfs_still_open(page, live_server):
@@ -252,7 +252,8 @@ def test_html_mail_renders_its_table_keeps_tracking_pixels_off_until_asked_and_f
                    '<div class="gmail_quote">On Mon, Nov 2, 2026 Shop wrote:<blockquote>Hi Ada, your order shipped'
                    '</blockquote></div>'),
         sent_at=timezone.now()), customer=customer, integration="test")
-    draft = draft_create(conversation_id=message.conversation_id, body="Sorry!", confidence=0.5, reply_to_id=message.pk)
+    draft = draft_create(conversation_id=message.conversation_id, body="Sorry!", confidence=0.5, reply_to_id=message.pk,
+                         refresh=True)
     _agent()
     login(page, live_server, "grace", "grace-pass-2026")
     _review(page, live_server, draft)

@@ -271,3 +271,51 @@ def test_html_mail_renders_its_table_keeps_tracking_pixels_off_until_asked_and_f
     assert hits == ["/open.gif?agent=1"]
     page.screenshot(path=str(ARTIFACTS / "review-html-mail.png"), full_page=True)
     tracker.shutdown()
+
+
+def test_reject_and_redraft_then_write_my_own_reply(page, live_server):
+    from integrations.demo import seed_demo
+
+    seed_demo()
+    draft = Draft.objects.filter(status="pending", reply_to__subject="Where is my tent?").first()
+    assert draft is not None
+    login(page, live_server, "agent", "agent-demo-2026")
+    _review(page, live_server, draft)
+    page.click("#thread")
+    page.keyboard.press("r")
+    page.keyboard.type("Say whether it arrives before Saturday")
+    with page.expect_navigation():
+        page.click("#reject-redraft")
+    redraft = Draft.objects.get(replaces=draft)
+    assert f"/draft/{redraft.pk}/change/" in page.url
+    assert "Say whether it arrives before Saturday" in page.inner_text("#redraft-of")
+    page.screenshot(path=str(ARTIFACTS / "redraft.png"), full_page=True)
+    # Not good enough either: the agent writes the reply themselves.
+    page.click("#write-own summary")
+    page.fill("#own_text", "Hi Ada, your tent left our warehouse today and UPS delivers it on Friday. Grace")
+    with page.expect_navigation():
+        page.click("#send-own")
+    own = Draft.objects.get(origin=Draft.Origin.AGENT)
+    assert own.reply_to_id == draft.reply_to_id and own.status in (Draft.Status.APPROVED, Draft.Status.SENT)
+    assert Approval.objects.get(draft=own).action == Approval.Action.WRITTEN
+    assert Draft.objects.get(pk=redraft.pk).status == Draft.Status.SUPERSEDED
+
+
+def test_two_agents_see_who_is_reviewing_and_the_second_is_steered_on(page, live_server):
+    first = make_draft(message=make_inbound_message(email="one@example.com"))
+    second = make_draft(message=make_inbound_message(email="two@example.com"))
+    _agent("grace")
+    _agent("linus")
+    from django.test import Client
+
+    linus = Client()
+    linus.force_login(get_user_model().objects.get(username="linus"))
+    linus.get(f"/admin/conversations/draft/{first.pk}/change/")  # Linus opened the first draft
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, first)
+    assert "linus is reviewing this draft right now" in page.inner_text("#held-by")
+    page.click("#thread")
+    with page.expect_navigation():
+        page.keyboard.press("n")
+    assert f"/draft/{second.pk}/change/" in page.url
+    page.screenshot(path=str(ARTIFACTS / "soft-claim.png"), full_page=True)

@@ -20,7 +20,7 @@ from conversations.context_processors import UNDO_SESSION_KEY, undo_offer_rememb
 from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
 from conversations.services.approvals import (
     draft_approve,
-    draft_edit_and_approve,
+    draft_approve_text,
     draft_reject,
     draft_reject_and_redraft,
     draft_undo,
@@ -291,16 +291,12 @@ class DraftAdmin(admin.ModelAdmin):
         if action == "undo":
             return self._undo(request, draft_id)
         text = request.POST.get("final_text", "").replace("\r\n", "\n")
-        if action in ("approve", "edit") and "final_text" in request.POST:
-            # What the agent sees in the box is what is sent: "approve" with changed text is an edit
-            # (with its diff), and "save edits" with unchanged text an approval as drafted.
-            drafted = Draft.objects.values_list("body", flat=True).filter(pk=draft_id).first() or ""
-            action = "approve" if text.strip() == drafted.strip() else "edit"
         try:
-            if action == "approve":
+            if action in ("approve", "edit") and "final_text" in request.POST:
+                # What the agent sees in the box is what is sent (the service decides approve or edit).
+                action = draft_approve_text(draft_id=draft_id, acting_user=request.user, final_text=text).action
+            elif action == "approve":
                 draft_approve(draft_id=draft_id, acting_user=request.user)
-            elif action == "edit":
-                draft_edit_and_approve(draft_id=draft_id, acting_user=request.user, final_text=text)
             elif action == "reject" and request.POST.get("redraft"):
                 action = "redraft"
                 draft_reject_and_redraft(draft_id=draft_id, acting_user=request.user,
@@ -314,7 +310,8 @@ class DraftAdmin(admin.ModelAdmin):
                 raise ApplicationError(f"unknown action {action!r}")
         except ApplicationError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
-            if action in ("edit", "write"):
+            drafted = Draft.objects.filter(pk=draft_id).values_list("body", flat=True).first() or ""
+            if action in ("approve", "edit", "write") and text.strip() and text.strip() != drafted.strip():
                 # Lost a race (or the text was refused): the agent's words stay on the page.
                 response = self.change_view(request, str(draft_id), extra_context={"lost_text": text})
                 response.status_code = 409

@@ -10,7 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from conversations.models import Approval, Conversation, Draft, Message
-from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject, draft_undo
+from conversations.services.approvals import draft_approve, draft_approve_text, draft_reject, draft_undo
 from omnichannel.api_common import GroupModelPermissions, MethodCheckedFirst
 
 
@@ -85,8 +85,9 @@ class DraftViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     def edit(self, request, pk=None):
         data = EditIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._decided(draft_edit_and_approve(draft_id=self.get_object().pk, acting_user=request.user,
-                                                    final_text=data.validated_data["final_text"]))
+        # Unchanged text is an approval as drafted (action "approve", no empty diff), as in the admin.
+        return self._decided(draft_approve_text(draft_id=self.get_object().pk, acting_user=request.user,
+                                                final_text=data.validated_data["final_text"]))
 
     @extend_schema(request=RejectIn, responses={200: ApprovalOut})
     @action(detail=True, methods=["post"], permission_classes=[CanDecideDrafts])

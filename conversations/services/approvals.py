@@ -81,6 +81,19 @@ def draft_edit_and_approve(*, draft_id: int, final_text: str, acting_user) -> Ap
 
 
 @transaction.atomic
+def draft_approve_text(*, draft_id: int, final_text: str, acting_user) -> Approval:
+    """Approve what the agent has in front of them: the draft as is when the text is unchanged
+    (no empty diff), an edit with its diff otherwise. The rule for the admin and the API alike."""
+    drafted = Draft.objects.filter(pk=draft_id).values_list("body", flat=True).first()
+    if drafted is None:
+        raise ApplicationError(f"Draft {draft_id} does not exist.")
+    final_text = final_text.replace("\r\n", "\n")
+    if final_text.strip() == drafted.strip():
+        return draft_approve(draft_id=draft_id, acting_user=acting_user)
+    return draft_edit_and_approve(draft_id=draft_id, final_text=final_text, acting_user=acting_user)
+
+
+@transaction.atomic
 def draft_reject(*, draft_id: int, reason: str, acting_user) -> Approval:
     if not reason or not reason.strip():
         raise ApplicationError("Say why the draft is rejected (a reason is required).")

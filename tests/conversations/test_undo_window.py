@@ -132,3 +132,11 @@ def test_after_a_reject_the_agent_can_still_write_the_reply(settings, agent):
     assert approval.draft.status in (Draft.Status.APPROVED, Draft.Status.SENT)
     with pytest.raises(StateConflict):
         draft_write_own(draft_id=approval.draft_id, acting_user=agent, text="again")
+
+
+def test_saving_unchanged_text_is_an_approval_as_drafted_in_the_api_as_in_the_admin(agent, client):
+    client.force_login(agent)
+    draft = make_draft(body="Hello Ada,\nYour order shipped.\nBest")
+    response = client.post(f"/api/drafts/{draft.pk}/edit/", {"final_text": "Hello Ada,\r\nYour order shipped.\r\nBest\n"},
+                           content_type="application/json")
+    assert response.status_code == 200 and response.json()["action"] == "approve" and response.json()["diff"] == ""

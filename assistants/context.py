@@ -23,8 +23,9 @@ from assistants.models import StyleProfile
 from assistants.requests import order_refs_find
 from catalog.models import InventoryItem
 from customers.models import Customer, Order
-from customers.selectors import CustomerSummary, customer_find, customer_summary_get
+from customers.selectors import CustomerSummary, customer_find, customer_summary_get, customers_known_facts
 from faq.models import Correction, FaqEntry
+from omnichannel.pii_scrub import pii_scrub
 
 _TOKEN = re.compile(r"[\w-]+", re.UNICODE)
 _STOPWORDS = {"the", "and", "for", "with", "size", "pair", "your", "you", "our", "a", "an", "of", "in", "to"}
@@ -268,8 +269,12 @@ def _site_and_replies(ctx: DraftContext) -> None:
     replies = [hit for hit in reply_hits if hit.score >= settings.ASSISTANT_REPLY_MIN_SCORE]
     # Replies agents edited teach more than ones approved as drafted: they come first.
     replies.sort(key=lambda h: (not h.metadata.get("edited", False), -h.score))
+    # Examples were written to OTHER customers: scrubbed when indexed (indexing.py), and scrubbed again
+    # here, for examples indexed before that and in case a customer's facts changed since.
+    known = customers_known_facts() if replies else None
     ctx.replies = [Source("reply", str(h.metadata.get("approval_id", h.id)), h.score, "approved reply",
-                          {"text": str(h.metadata.get("reply", ""))[:800], "question": h.text[:300],
+                          {"text": pii_scrub(str(h.metadata.get("reply", "")), known=known)[:800],
+                           "question": pii_scrub(h.text, known=known)[:300],
                            "edited": bool(h.metadata.get("edited"))}) for h in replies[:2]]
 
 

@@ -46,6 +46,7 @@ from omnichannel.metrics import draft_latency_seconds
 
 logger = logging.getLogger(__name__)
 _FACT_TOKEN = re.compile(r"[\w-]*\d[\w.-]*")
+_CITATION = re.compile(r"\[\d{1,3}\]")
 # A draft made without a provider or without retrieval is a starting point the agent must check.
 DEGRADED_CONFIDENCE = 0.3
 
@@ -84,9 +85,14 @@ class DraftOutcome:
 
 def unsupported_facts(body: str, ctx: DraftContext, result: ProviderResult) -> list[str]:
     """Numbers in the draft (tracking numbers, quantities, prices, dates) found in no source it lists
-    and not in the customer's own email. The grounded drafter should always return []."""
-    evidence = json.dumps([s.as_json() for s in result.used], default=str) + ctx.email.subject + ctx.email.body
+    and not in the customer's own email. The grounded drafter should always return [].
+
+    Past replies (`reply` sources) are examples of tone, written to other customers: a number found
+    only in one is another customer's fact, never evidence, even when the draft cites it."""
+    evidence = (json.dumps([s.as_json() for s in result.used if s.kind != "reply"], default=str)
+                + ctx.email.subject + ctx.email.body)
     style = json.dumps(ctx.style)
+    body = _CITATION.sub(" ", body)  # "[2]" names a source; it is not a fact
     return sorted({tok.strip(".-") for tok in _FACT_TOKEN.findall(body)
                    if tok.strip(".-") and tok.strip(".-") not in evidence and tok.strip(".-") not in style})
 

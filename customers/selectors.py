@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import connection
 
 from customers.models import Customer, Order
+from omnichannel.pii_scrub import KnownFacts, known_facts
 
 
 @dataclass(frozen=True)
@@ -115,3 +116,96 @@ def customer_summary_refresh() -> None:
 
 def customer_find(*, email: str) -> Customer | None:
     return Customer.objects.filter(email__iexact=email.strip()).first() if email else None
+
+
+# --- what we know of customers, for keeping one customer's facts out of text others see ----------------
+
+def _address_terms(address: dict) -> tuple[list[str], list[str], list[str]]:
+    """(lines, names, phones) of a shipping address: the street lines and postcode point at a person,
+    as do who lives there and their phone; a city or a country alone does not."""
+    if not isinstance(address, dict):
+        return [], [], []
+    name = address.get("name") or " ".join(filter(None, [address.get("first_name"), address.get("last_name")]))
+    lines = [str(address.get(key) or "") for key in ("address1", "address2", "zip")]
+    return lines, [str(name or "")], [str(address.get("phone") or "")]
+
+
+class _Collected:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.emails: list[str] = []
+        self.phones: list[str] = []
+        self.addresses: list[str] = []
+
+    def address(self, address: dict) -> None:
+        lines, names, phones = _address_terms(address)
+        self.addresses += lines
+        self.names += names
+        self.phones += phones
+
+
+def customer_known_facts(*, customer_id: int | None = None, email: str = "", name: str = "") -> KnownFacts:
+    """Everything we hold that identifies one customer (their first name too, which `customers_known_facts`
+    leaves out): to scrub a reply written to them, or a question they asked, before others see it."""
+    customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+    if customer is None and email:
+        customer = customer_find(email=email)
+    found = _Collected()
+    found.names.append(name)
+    found.emails.append(email)
+    orders = Order.objects.none()
+    if customer is not None:
+        found.names.append(customer.name)
+        found.emails.append(customer.email)
+        found.phones.append(customer.phone)
+        for address in customer.shipping_addresses or []:
+            found.address(address)
+        orders = Order.objects.filter(customer=customer)
+    if email:
+        orders = orders | Order.objects.filter(email__iexact=email)
+    order_names, tracking = [], []
+    for order_name, order_email, address, numbers, shipments in orders.values_list(
+            "name", "email", "shipping_address", "tracking_numbers", "tracking")[:200]:
+        order_names.append(order_name)
+        found.emails.append(order_email)
+        found.address(address)
+        tracking += [str(n) for n in numbers or []] + [str(t.get("number") or "") for t in shipments or []
+                                                      if isinstance(t, dict)]
+    return known_facts(names=found.names, first_names=[n.split()[0] for n in found.names if n and n.split()],
+                       emails=found.emails, phones=found.phones, addresses=found.addresses,
+                       order_numbers=order_names, tracking_numbers=tracking)
+
+
+_KNOWN_CACHE: dict[tuple, KnownFacts] = {}
+
+
+def customers_known_facts() -> KnownFacts:
+    """Full names, emails, phones and address lines of every customer (and of guest checkouts).
+
+    Held in memory and reloaded only when a customer or guest order changed (two aggregate reads per
+    call): a shop of 100k customers is a few MB of strings, read once per change rather than once
+    per reply indexed. Single first names are left out (see KnownFacts)."""
+    from django.db.models import Count, Max
+
+    guests = Order.objects.filter(customer__isnull=True)
+    fingerprint = (connection.settings_dict.get("NAME"),
+                   tuple(Customer.objects.aggregate(n=Count("id"), at=Max("updated_at")).values()),
+                   tuple(guests.aggregate(n=Count("id"), at=Max("updated_at")).values()))
+    if fingerprint in _KNOWN_CACHE:
+        return _KNOWN_CACHE[fingerprint]
+    found = _Collected()
+    for name, email, phone, shipping in Customer.objects.filter(is_erased=False).values_list(
+            "name", "email", "phone", "shipping_addresses").iterator(chunk_size=2000):
+        found.names.append(name)
+        found.emails.append(email)
+        found.phones.append(phone)
+        for address in shipping or []:
+            found.address(address)
+    for email, address in guests.filter(is_erased=False).values_list("email", "shipping_address").iterator(
+            chunk_size=2000):
+        found.emails.append(email)
+        found.address(address)
+    known = known_facts(names=found.names, emails=found.emails, phones=found.phones, addresses=found.addresses)
+    _KNOWN_CACHE.clear()
+    _KNOWN_CACHE[fingerprint] = known
+    return known

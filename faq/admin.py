@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from faq.correction_candidates import correction_candidates
 from faq.models import Correction, FaqEntry, FaqPublication
 from faq.services import faq_entry_edit, faq_entry_publish, faq_entry_unpublish
+from omnichannel.errors import ApplicationError
 
 PUBLISH_PERMISSION = "faq.publish_faqentry"
 
@@ -39,7 +40,11 @@ class FaqEntryAdmin(admin.ModelAdmin):
             if status == FaqEntry.Status.PUBLISHED:
                 already += 1
                 continue
-            faq_entry_publish(entry_id=entry_id, acting_user=request.user)
+            try:
+                faq_entry_publish(entry_id=entry_id, acting_user=request.user)
+            except ApplicationError as exc:  # it holds a customer's facts: the others still go out
+                self.message_user(request, f"Entry {entry_id} not published: {exc.message}", level=messages.ERROR)
+                continue
             published += 1
         note = f" ({already} already published)" if already else ""
         self.message_user(request, f"Published {published} FAQ entr{'y' if published == 1 else 'ies'}{note}; "
@@ -50,17 +55,21 @@ class FaqEntryAdmin(admin.ModelAdmin):
         wanted = obj.status
         if "status" in form.changed_data:
             obj.status = FaqEntry.objects.get(pk=obj.pk).status if change else FaqEntry.Status.DRAFT
-        if change:  # through the service: an edit of a published entry rebuilds the shop's page
-            faq_entry_edit(entry_id=obj.pk, question=obj.question, answer=obj.answer,
-                           source_intent=obj.source_intent, position=obj.position, acting_user=request.user)
-        else:
-            super().save_model(request, obj, form, change)
-        if wanted == obj.status:
+        try:
+            if change:  # through the service: an edit of a published entry rebuilds the shop's page
+                faq_entry_edit(entry_id=obj.pk, question=obj.question, answer=obj.answer,
+                               source_intent=obj.source_intent, position=obj.position, acting_user=request.user)
+            else:
+                super().save_model(request, obj, form, change)
+            if wanted == obj.status:
+                return
+            if wanted == FaqEntry.Status.PUBLISHED:
+                entry = faq_entry_publish(entry_id=obj.pk, acting_user=request.user)
+            else:
+                entry = faq_entry_unpublish(entry_id=obj.pk, status=wanted, acting_user=request.user)
+        except ApplicationError as exc:  # customer data in text for the public page: nothing of it was saved
+            self.message_user(request, exc.message, level=messages.ERROR)
             return
-        if wanted == FaqEntry.Status.PUBLISHED:
-            entry = faq_entry_publish(entry_id=obj.pk, acting_user=request.user)
-        else:
-            entry = faq_entry_unpublish(entry_id=obj.pk, status=wanted, acting_user=request.user)
         obj.status, obj.published_at = entry.status, entry.published_at
 
 

@@ -9,7 +9,9 @@ from datetime import datetime
 
 from django.template.loader import render_to_string
 
+from customers.selectors import customer_known_facts, customers_known_facts
 from faq.models import FaqEntry
+from omnichannel.pii_scrub import pii_scrub
 
 
 def faq_published() -> list[FaqEntry]:
@@ -71,7 +73,8 @@ def faq_candidates(*, limit: int = 10, similarity: float = 0.4, min_frequency: i
     from conversations.models import Approval  # read-only: what agents sent
 
     approvals = (Approval.objects.filter(action__in=["approve", "edit"], draft__reply_to__isnull=False)
-                 .exclude(final_text="").select_related("draft__reply_to").order_by("-taken_at")[:5000])
+                 .exclude(final_text="").select_related("draft__reply_to__conversation", "draft__conversation")
+                 .order_by("-taken_at")[:5000])
     clusters: list[dict] = []
     for approval in approvals:
         message = approval.draft.reply_to
@@ -84,7 +87,7 @@ def faq_candidates(*, limit: int = 10, similarity: float = 0.4, min_frequency: i
         home["items"].append((approval, message))
     covered = [_words(q) for q in FaqEntry.objects.exclude(status=FaqEntry.Status.ARCHIVED)
                .values_list("question", flat=True)]
-    candidates = []
+    candidates, everyone = [], customers_known_facts()
     for cluster in clusters:
         if len(cluster["items"]) < min_frequency:
             continue
@@ -94,8 +97,16 @@ def faq_candidates(*, limit: int = 10, similarity: float = 0.4, min_frequency: i
         question = _question_of(newest_message.subject, newest_message.body)
         if any(_similar(_words(question), faq) >= similarity for faq in covered):
             continue
+        # One customer's question and the reply written to them: their facts become placeholders
+        # ([tracking number], [address]...) before anyone sees them as a proposal for a public page.
+        known = everyone | customer_known_facts(
+            customer_id=newest_message.conversation.customer_id, email=newest_message.from_address,
+            name=newest_message.from_name) | customer_known_facts(
+            customer_id=best_approval.draft.conversation.customer_id, email=best_approval.draft.reply_to.from_address,
+            name=best_approval.draft.reply_to.from_name)
         candidates.append(FaqCandidate(
-            intent=cluster["intent"], question=question, answer=_answer_of(best_approval.final_text),
+            intent=cluster["intent"], question=pii_scrub(question, known=known),
+            answer=pii_scrub(_answer_of(best_approval.final_text), known=known),
             frequency=len(cluster["items"]), last_asked=newest_message.sent_at,
             approval_ids=[a.pk for a, _ in cluster["items"]]))
     candidates.sort(key=lambda c: (-c.frequency, -c.last_asked.timestamp()))

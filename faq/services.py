@@ -5,10 +5,21 @@ from __future__ import annotations
 from django.db import models, transaction
 from django.utils import timezone
 
+from customers.selectors import customers_known_facts
 from faq.models import Correction, FaqEntry
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError
 from omnichannel.jobs import enqueue
+from omnichannel.pii_scrub import pii_found
+
+
+def faq_entry_check_public(*, question: str, answer: str) -> None:
+    """Refuse text for the shop's public FAQ page that holds a customer's facts (a tracking number, a
+    street address, an order number, a name we hold...): Ops edit them out, then publish."""
+    found = pii_found(f"{question}\n\n{answer}", known=customers_known_facts())
+    if found:
+        raise ApplicationError(f"This FAQ entry holds customer data ({', '.join(found)}); edit it out before "
+                               "it goes on the shop's public FAQ page.", extra={"found": found})
 
 
 @transaction.atomic
@@ -17,6 +28,8 @@ def faq_entry_create(*, question: str, answer: str, source_intent: str = "", act
     entry = FaqEntry(question=question.strip(), answer=answer.strip(), source_intent=source_intent, status=status,
                      created_by=acting_user if getattr(acting_user, "pk", None) else None,
                      published_at=timezone.now() if status == FaqEntry.Status.PUBLISHED else None)
+    if status == FaqEntry.Status.PUBLISHED:
+        faq_entry_check_public(question=entry.question, answer=entry.answer)
     entry.full_clean()
     entry.save()
     audit_log_write(event_type="faq.created", payload={"status": status, "source_intent": source_intent},
@@ -28,6 +41,7 @@ def faq_entry_create(*, question: str, answer: str, source_intent: str = "", act
 def faq_entry_publish(*, entry_id: int, acting_user=None) -> FaqEntry:
     entry = FaqEntry.objects.select_for_update().get(pk=entry_id)
     if entry.status != FaqEntry.Status.PUBLISHED:
+        faq_entry_check_public(question=entry.question, answer=entry.answer)
         entry.status = FaqEntry.Status.PUBLISHED
         entry.published_at = timezone.now()
         entry.save(update_fields=["status", "published_at", "updated_at"])
@@ -51,6 +65,8 @@ def faq_entry_edit(*, entry_id: int, question: str, answer: str, source_intent: 
     changed = [name for name, value in wanted.items() if getattr(entry, name) != value]
     if not changed:
         return entry
+    if entry.status == FaqEntry.Status.PUBLISHED and {"question", "answer"} & set(changed):
+        faq_entry_check_public(question=wanted["question"], answer=wanted["answer"])
     for name in changed:
         setattr(entry, name, wanted[name])
     entry.full_clean()
@@ -118,7 +134,9 @@ def correction_affected_messages(*, correction_id: int) -> list[int]:
 
 
 def faq_entries_propose(*, limit: int = 5) -> list[FaqEntry]:
-    """The top candidates become draft FAQ entries for Ops to review, edit and publish."""
+    """The top candidates become draft FAQ entries for Ops to review, edit and publish. Candidates come
+    scrubbed of the customers' facts (`faq_candidates`): a proposal never stores one customer's
+    tracking number or address."""
     from faq.selectors import faq_candidates
 
     created = []

@@ -22,13 +22,14 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import JsonResponse
 
 from omnichannel.errors import ApplicationError
+from omnichannel.log_redaction import signature_header
 from omnichannel.metrics import webhook_deliveries_total
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_finish, webhook_delivery_store
 from omnichannel.upserts import unique_violation
 
 logger = logging.getLogger(__name__)
-_KEPT_HEADERS = ("content-type", "user-agent", "x-hook-signature", "x-request-id")
+_KEPT_HEADERS = ("content-type", "user-agent", "x-request-id")
 OVERSIZED_KEEP_FACTOR = 4
 _READ_CHUNK = 64 * 1024
 # The database went away or timed out mid-processing, or gave up on a transaction that collided
@@ -56,9 +57,10 @@ def signature_matches(expected: str, given: str) -> bool:
 
 
 def kept_headers(request, extra_prefixes: tuple[str, ...] = ()) -> dict:
-    """The headers worth keeping with a delivery (never cookies or authorization)."""
+    """The headers worth keeping with a delivery (never cookies, authorization or the signature: a body
+    kept with its signature is a delivery anyone who can read it could send again)."""
     return {k.lower(): v for k, v in request.headers.items()
-            if k.lower() in _KEPT_HEADERS or k.lower().startswith(extra_prefixes)}
+            if (k.lower() in _KEPT_HEADERS or k.lower().startswith(extra_prefixes)) and not signature_header(k)}
 
 
 def body_too_big(request) -> int | None:

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from omnichannel.errors import ApplicationError
 from omnichannel.jobs import dead_letter_requeue
+from omnichannel.log_redaction import signature_header
 from omnichannel.models import AuditLog, DeadLetter, WebhookDelivery
 
 # "View site" leads to the one public page we serve (the shop's FAQ), not to a 404 at "/".
@@ -39,9 +40,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_at", "source", "topic", "external_id", "status", "attempts", "short_error"]
     list_filter = ["source", "status", "topic"]
     search_fields = ["=external_id", "topic", "=correlation_id"]
-    readonly_fields = ["body_text"]
-    exclude = ["body"]
+    readonly_fields = ["headers_shown", "body_text"]
+    exclude = ["body", "headers"]
     show_full_result_count = False
+
+    @admin.display(description="headers")
+    def headers_shown(self, obj):
+        # Deliveries stored before signatures were dropped still hold them: never shown beside the body.
+        return {name: value for name, value in (obj.headers or {}).items() if not signature_header(name)}
 
     @admin.display(description="last error")
     def short_error(self, obj):

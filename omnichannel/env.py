@@ -8,6 +8,7 @@ stops the start with one readable line instead of a traceback from deep inside a
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import environ
@@ -92,6 +93,22 @@ def env_domains(name: str) -> list[str]:
         if len(labels) < 2 or not all(label and label.replace("-", "").isalnum() and label.isascii() for label in labels):
             raise ImproperlyConfigured(f"{name}: {domain!r} is not a domain name (expected e.g. example.com).")
     return domains
+
+
+def env_datetime(name: str) -> datetime | None:
+    """An ISO 8601 date and time with its offset ("2026-12-01T12:00:00Z", "…+01:00"), or None when unset.
+    A time without an offset is refused: on which clock it ends would be a guess."""
+    value = _raw(name)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an ISO 8601 date and time "
+                                   "(expected e.g. 2026-12-01T12:00:00Z).") from None
+    if moment.tzinfo is None:
+        raise ImproperlyConfigured(f"{name}={value!r} has no time zone: add Z or an offset such as +01:00.")
+    return moment
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -31,6 +31,13 @@ REDACTED = "[redacted]"
 _PAIR = re.compile(r"(?i)(^|[?&;\s\"'(<,])(" + "|".join(re.escape(n) for n in SENSITIVE_NAMES) + r")(=)[^&;\s\"'#<>)]*")
 
 
+def signature_header(name: str) -> bool:
+    """A request header that carries a signature (X-Shopify-Hmac-Sha256, X-Hook-Signature): never kept
+    or shown beside the body it signs, since the two together are a delivery anyone could send again."""
+    lowered = name.lower()
+    return "hmac" in lowered or "signature" in lowered
+
+
 def redact(text: str) -> str:
     """The text with the value of every sensitive `name=value` pair replaced by [redacted]."""
     if "=" not in text:

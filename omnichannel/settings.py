@@ -17,6 +17,7 @@ from omnichannel.env import (
     env_bool,
     env_choice,
     env_database,
+    env_datetime,
     env_domains,
     env_float,
     env_int,
@@ -263,6 +264,11 @@ SHOPIFY_ACCESS_TOKEN = env_str("SHOPIFY_ACCESS_TOKEN", "")
 SHOPIFY_API_VERSION = env_str("SHOPIFY_API_VERSION", "2025-01")
 SHOPIFY_WEBHOOK_SECRET = env_str("SHOPIFY_WEBHOOK_SECRET", "dev-shopify-webhook-secret")
 SHOPIFY_WEBHOOK_SECRET_PREVIOUS = env_str("SHOPIFY_WEBHOOK_SECRET_PREVIOUS", "")
+# The previous secret signs nothing after this moment (ISO 8601 with an offset): a rotation has an end.
+SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL = env_datetime("SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL")
+if SHOPIFY_WEBHOOK_SECRET_PREVIOUS and SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL is None:
+    raise ImproperlyConfigured("SHOPIFY_WEBHOOK_SECRET_PREVIOUS needs SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL (when the "
+                               "rotation ends, e.g. 2026-12-01T12:00:00Z): an old secret is never trusted for good.")
 SHOPIFY_BASE_URL = env_str("SHOPIFY_BASE_URL", "")  # overrides https://<shop domain> (the fake server's URL)
 SHOPIFY_TIMEOUT_SECONDS = env_float("SHOPIFY_TIMEOUT_SECONDS", 30.0)
 SHOPIFY_MAX_ATTEMPTS = env_int("SHOPIFY_MAX_ATTEMPTS", 6, minimum=1)

@@ -23,7 +23,8 @@ SYSTEM_PROMPT = (
     "You draft replies for a shop's customer support team. Use ONLY the numbered sources for facts "
     "(order status, tracking numbers, quantities, lead times, prices, dates, policies). Cite each fact "
     "as [n]. If a fact is missing, say what the team will check; never guess. Write plain text, no "
-    "greeting and no sign-off (they are added by the style profile)."
+    "greeting and no sign-off (they are added by the style profile). Sources of kind 'example' are past "
+    "replies to OTHER customers, shown for tone only: never take a fact, name, address or number from them."
 )
 
 
@@ -39,7 +40,10 @@ def build_messages(ctx: DraftContext, intent: IntentResult) -> list[dict]:
     lines = []
     for n, source in numbered_sources(ctx):
         facts = json.dumps(source.facts, ensure_ascii=False, default=str)[:1500]
-        lines.append(f"[{n}] {source.kind} {source.label}: {facts}")
+        if source.kind == "reply":  # scrubbed (context.py), and marked as what it is: someone else's reply
+            lines.append(f"[{n}] example (a past reply to another customer, tone only): {facts}")
+        else:
+            lines.append(f"[{n}] {source.kind} {source.label}: {facts}")
     user = (f"Detected intent: {intent.intent}.\nSources:\n" + ("\n".join(lines) or "(none)")
             + f"\n\nCustomer email\nSubject: {ctx.email.subject}\n\n{ctx.email.body}")
     if ctx.instruction:  # from our own agent, not the customer: it may change the answer, never the facts

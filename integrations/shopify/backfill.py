@@ -261,8 +261,9 @@ def backfill_run(*, resources: list[str] | None = None, since: datetime | None =
         raise ValueError(f"via must be one of {', '.join(VIAS)}, not {via!r}")
     from integrations.shopify.events import shopify_app_installed_check
 
-    shopify_app_installed_check()  # an uninstalled app's token is dead: refuse rather than hammer the shop
     client = client or ShopifyClient.from_settings()
+    # An uninstalled app's token is dead: refuse rather than hammer the shop (one GET shop.json tells).
+    shopify_app_installed_check(client=client)
     run = backfill_resource_bulk if via == "bulk" else backfill_resource
     reports = {}
     for resource in [r for r in ORDER if resources is None or r in resources]:

@@ -184,5 +184,13 @@ class ShopifyClient:
             page["title"] = title
         return self.rest("PUT", f"pages/{page_id}.json", json={"page": page}).json()["page"]
 
+    def shop_get(self) -> dict:
+        """GET shop.json (https://shopify.dev/docs/api/admin-rest/latest/resources/shop#get-shop): the shop, if
+        our token still works. After an uninstall Shopify revokes the token: 401 (or 404 for a closed shop)."""
+        shop = self.get_json("shop.json").get("shop")
+        if not isinstance(shop, dict):
+            raise ShopifyError("Shopify answered shop.json without a shop object", status=200)
+        return shop
+
     def page_get(self, page_id: str) -> dict:
         return self.get_json(f"pages/{page_id}.json")["page"]

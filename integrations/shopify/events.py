@@ -22,6 +22,7 @@ from customers.services import customer_mark_deleted_in_shop, customer_upsert, o
 from integrations.models import ShopifyCursor
 from integrations.shopify import ingest
 from integrations.shopify.client import ShopifyClient, ShopifyError
+from integrations.shopify.topics import topic_mismatch
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient, delivery_failed
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload, StateConflict
@@ -91,6 +92,13 @@ def _inventory_level(data: dict, client: ShopifyClient, at: datetime) -> str:
 
 def _uninstalled(data: dict, client: ShopifyClient, at: datetime) -> str:
     shop = str(data.get("myshopify_domain") or data.get("domain") or "")
+    # The topic header is not signed: the shop itself confirms it (our token is revoked) before the backfill stops.
+    if shop_answers(client):
+        audit_log_write(event_type="shopify.app_uninstall_unconfirmed", integration="shopify",
+                        payload={"shop": shop, "triggered_at": at.isoformat()})
+        logger.warning("an app/uninstalled delivery for %s was not applied: the shop still answers the Admin API",
+                       shop or "the shop")
+        return "unconfirmed"
     shopify_app_uninstalled_mark(shop=shop, uninstalled_at=at)
     logger.warning("the Shopify app was uninstalled from %s at %s: the backfill refuses to run until it is "
                    "reinstalled or an operator calls shopify_app_install_reset", shop or "the shop", at.isoformat())
@@ -126,6 +134,8 @@ def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = No
         data = json.loads(bytes(delivery.body))
         if not isinstance(data, dict):
             raise InvalidPayload("body must be a JSON object")
+        if mismatch := topic_mismatch(delivery.topic, data):  # stored before the view checked it, or replayed
+            raise InvalidPayload(mismatch)
         outcome = handler(data, client or ShopifyClient.from_settings(), _triggered_at(delivery))
     except (InvalidPayload, json.JSONDecodeError, UnicodeDecodeError) as exc:
         delivery_failed(delivery_id=delivery_id, exc=exc)
@@ -162,7 +172,10 @@ def _header_time(delivery: WebhookDelivery) -> datetime | None:
         parsed = parse_datetime(value) if isinstance(value, str) else None
     except ValueError:
         parsed = None
-    return parsed if parsed is not None and parsed.tzinfo is not None else None
+    if parsed is None or parsed.tzinfo is None:
+        return None
+    # The header is not signed: a time after we received the delivery is a lie (a replay "dated 2099").
+    return min(parsed, delivery.received_at)
 
 
 # The app's install state lives in a ShopifyCursor row named "app" (the table operators already
@@ -200,9 +213,26 @@ def shopify_app_install_reset(*, acting_user=None, reason: str = "manual reset")
     return True
 
 
-def shopify_app_installed_check() -> None:
-    """Raise StateConflict while the app is marked uninstalled (the backfill calls this first)."""
+def shop_answers(client: ShopifyClient) -> bool:
+    """True when our token still reads the shop (GET shop.json); False when Shopify says it is revoked
+    (401, 403) or the shop is gone (404, 402 for a frozen one). A 5xx or a network error is raised: it
+    proves nothing either way, and the caller retries."""
+    try:
+        client.shop_get()
+    except ShopifyError as exc:
+        if exc.permanent and exc.status in (401, 402, 403, 404):
+            return False
+        raise
+    return True
+
+
+def shopify_app_installed_check(*, client: ShopifyClient | None = None) -> None:
+    """Raise StateConflict while the app is marked uninstalled (the backfill calls this first). With a
+    client, the shop is asked first: once it answers again (reinstalled), the mark clears itself."""
     state = ShopifyCursor.objects.filter(resource=APP_STATE, last_run_status=UNINSTALLED).first()
+    if state is not None and client is not None and shop_answers(client):
+        shopify_app_install_reset(reason="the shop answers the Admin API again (GET shop.json)")
+        return
     if state is not None:
         raise StateConflict(
             f"the Shopify app was uninstalled at {state.last_run_at.isoformat() if state.last_run_at else '?'} "

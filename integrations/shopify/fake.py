@@ -181,6 +181,8 @@ class FakeShop:
         self._lock = threading.Lock()
         self._sorted: dict[str, tuple] = {}  # resource -> ((id, len) of its list, rows in updated_at order)
         self._next_page_id = 131092082
+        # False after the app is uninstalled: Shopify has revoked the token, every Admin API call answers 401.
+        self.installed = True
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -339,7 +341,7 @@ class FakeShop:
                     return self._send(status, {"errors": "Exceeded 2 calls per second for api client."
                                                if status == 429 else "Internal Server Error"},
                                       {"Retry-After": str(retry_after)} if retry_after is not None else None)
-                if not self.headers.get("X-Shopify-Access-Token"):
+                if not self.headers.get("X-Shopify-Access-Token") or not shop.installed:
                     return self._send(401, {"errors": "[API] Invalid API key or access token"})
                 m = re.match(r"^/admin/api/[^/]+/(.+)\.json$", url.path)
                 if not m:
@@ -358,6 +360,11 @@ class FakeShop:
                 return self._send(status, payload, headers, call_limit=self.call_limit)
 
             def _resource(self, method, path, query, body, full_path):
+                if method == "GET" and path == "shop":
+                    return self._ok(200, {"shop": {
+                        "id": 548380009, "name": "Demo Shop", "email": "owner@demo-shop.example",
+                        "domain": "demo-shop.example", "myshopify_domain": "demo-shop.myshopify.com",
+                        "plan_name": "basic", "currency": "USD"}})
                 if method == "GET" and path in ("customers", "orders", "products", "pages"):
                     return self._list(path, query, full_path)
                 m = re.match(r"^orders/(\d+)$", path)

@@ -2,8 +2,9 @@
 
 `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body keyed with the app's client
 secret; after a rotation Shopify may sign with the previous secret for up to an hour, so both
-are tried, in constant time. Header names are case-insensitive and newer deliveries may drop
-the `X-` prefix. https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-2-validate-the-origin-of-your-webhook
+are tried, in constant time, the previous one only until SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL.
+Header names are case-insensitive and newer deliveries may drop the `X-` prefix.
+https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-2-validate-the-origin-of-your-webhook
 A body over the limit is verified the same way, then kept as a failed delivery and answered 413
 (see integrations/webhooks_common.py).
 """
@@ -16,10 +17,12 @@ import hmac
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from integrations.intake import delivery_wake
+from integrations.shopify.topics import topic_mismatch
 from integrations.webhooks_common import (
     body_too_big,
     body_too_big_to_keep,
@@ -40,10 +43,18 @@ def shopify_header(request, name: str) -> str:
     return request.headers.get(f"X-Shopify-{name}") or request.headers.get(f"Shopify-{name}") or ""
 
 
+def _secrets() -> list[str]:
+    """The current secret, and the previous one until SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL (never without it)."""
+    until = settings.SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL
+    rotating = until is not None and timezone.now() < until
+    return [s for s in (settings.SHOPIFY_WEBHOOK_SECRET, settings.SHOPIFY_WEBHOOK_SECRET_PREVIOUS if rotating else "")
+            if s]
+
+
 def hmac_valid(body: bytes, signature: str) -> bool:
     if not signature:
         return False
-    secrets = [s for s in (settings.SHOPIFY_WEBHOOK_SECRET, settings.SHOPIFY_WEBHOOK_SECRET_PREVIOUS) if s]
+    secrets = _secrets()
     valid = False
     for secret in secrets:  # check every secret, so the time taken does not say which one matched
         expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
@@ -68,8 +79,9 @@ def shopify_webhook(request):
         return oversized_store(source="shopify", topic=topic, external_id=webhook_id, headers=headers, body=body)
     invalid = ""
     try:
-        if not isinstance(json_parse(body), dict):
-            invalid = "body must be a JSON object"
+        data = json_parse(body)
+        # Only the body is signed: a genuine body sent again under another topic header is refused here.
+        invalid = topic_mismatch(topic, data) if isinstance(data, dict) else "body must be a JSON object"
     except InvalidPayload as exc:  # not JSON, or nested too deep
         invalid = exc.message
     delivery, created, unavailable = store_or_503(

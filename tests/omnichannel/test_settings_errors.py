@@ -44,6 +44,12 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
      "ZOHO_MODE=live needs ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, ZOHO_ACCOUNT_ID"),
     ({"SHOPIFY_MODE": "live"}, "SHOPIFY_MODE=live needs SHOPIFY_ACCESS_TOKEN"),
     ({"DJANGO_PRODUCTION": "1", "DJANGO_SECRET_KEY": "k" * 60}, "ZOHO_WEBHOOK_SECRET must be set to the real secret"),
+    ({"SHOPIFY_WEBHOOK_SECRET_PREVIOUS": "shpss_old"}, "SHOPIFY_WEBHOOK_SECRET_PREVIOUS needs "
+                                                       "SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL"),
+    ({"SHOPIFY_WEBHOOK_SECRET_PREVIOUS": "shpss_old", "SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL": "next tuesday"},
+     "SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL='next tuesday' is not an ISO 8601 date and time"),
+    ({"SHOPIFY_WEBHOOK_SECRET_PREVIOUS": "shpss_old", "SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL": "2026-12-01T12:00:00"},
+     "SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL='2026-12-01T12:00:00' has no time zone"),
 ])
 def test_combinations_that_cannot_work_are_refused_at_start(overrides, expected, tmp_path):
     result = _check(VAR_DIR=str(tmp_path), **overrides)

@@ -161,6 +161,7 @@ def _uninstall(deliver, at="2026-11-20T10:00:00Z"):
 
 
 def test_an_uninstall_is_recorded_and_refuses_the_backfill_until_reset(deliver, fake_shop, caplog):
+    fake_shop.installed = False  # the uninstall is confirmed: our token is revoked (shop.json answers 401)
     with caplog.at_level(logging.WARNING, logger="integrations.shopify.events"):
         assert _uninstall(deliver).status == "processed"
     assert any("uninstalled from demo-shop.myshopify.com" in r.getMessage() for r in caplog.records)
@@ -172,14 +173,17 @@ def test_an_uninstall_is_recorded_and_refuses_the_backfill_until_reset(deliver, 
         backfill_run(resources=["customers"], client=ShopifyClient.from_settings())
     with pytest.raises(CommandError, match="shopify_app_install_reset"):  # one clear line, no traceback
         call_command("shopify_backfill", "--resource", "customers")
-    assert fake_shop.requests == []  # the shop was not called at all
+    # The shop was asked once per refusal whether the token works again (GET shop.json), nothing else.
+    assert {path for _, path in fake_shop.requests} == {"/admin/api/2025-01/shop.json"}
 
+    fake_shop.installed = True
     assert shopify_app_install_reset(reason="reinstalled by hand") is True
     assert backfill_run(resources=["customers"], client=ShopifyClient.from_settings())["customers"]["pages"] >= 1
     assert AuditLog.objects.get(event_type="shopify.app_install_reset").payload["reason"] == "reinstalled by hand"
 
 
-def test_a_delivery_triggered_after_the_uninstall_means_a_reinstall(deliver):
+def test_a_delivery_triggered_after_the_uninstall_means_a_reinstall(deliver, fake_shop):
+    fake_shop.installed = False
     _uninstall(deliver, at="2026-11-20T10:00:00Z")
     # A late retry of an event from before the uninstall proves nothing.
     deliver("customers/update", fixture("customer.json")["customer"], triggered_at="2026-11-20T09:59:00Z")

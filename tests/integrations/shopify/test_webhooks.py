@@ -7,9 +7,11 @@ import hashlib
 import hmac
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from catalog.models import InventoryItem
 from customers.models import Customer, Order
@@ -24,6 +26,7 @@ SECRET, OLD_SECRET = "shpss_new_secret", "shpss_old_secret"
 def _secrets(settings):
     settings.SHOPIFY_WEBHOOK_SECRET = SECRET
     settings.SHOPIFY_WEBHOOK_SECRET_PREVIOUS = OLD_SECRET
+    settings.SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL = timezone.now() + timedelta(hours=1)  # a rotation under way
 
 
 def deliver(client, topic: str, payload, *, secret=SECRET, webhook_id=None, prefix="X-Shopify-", signature=None,

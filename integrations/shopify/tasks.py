@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import requests
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
@@ -10,6 +12,7 @@ from django.db import IntegrityError
 from integrations.shopify.client import ShopifyError
 from integrations.shopify.events import process_shopify_event
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient
+from omnichannel.single_flight import single_flight
 
 
 @shared_task(bind=True, name="process_shopify_event_task", acks_late=True, max_retries=5)
@@ -28,13 +31,24 @@ def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> 
 
 @shared_task(name="shopify_backfill", acks_late=True)
 def shopify_backfill(resource: str = "all", full: bool = False) -> dict:
-    from integrations.shopify.backfill import backfill_run
+    from integrations.shopify.backfill import RESOURCES, backfill_run
 
-    return backfill_run(resources=None if resource == "all" else [resource], full=full)
+    # One run per resource at a time: two would page the same cursor and fight over it.
+    wanted = list(RESOURCES) if resource == "all" else [resource]
+    with ExitStack() as stack:
+        held = [r for r in wanted if stack.enter_context(single_flight(f"shopify_backfill:{r}"))]
+        busy = sorted(set(wanted) - set(held))
+        if not held:
+            return {"skipped": f"a backfill of {', '.join(busy)} is running"}
+        outcome = backfill_run(resources=held, full=full)
+    return {**outcome, "skipped_busy": busy} if busy and isinstance(outcome, dict) else outcome
 
 
 @shared_task(name="rebuild_faq_page", acks_late=True)
 def rebuild_faq_page() -> str:
     from integrations.shopify.faq_page import faq_page_publish
 
-    return faq_page_publish().status
+    # "Publish N entries" queues N rebuilds: one at a time (two first publishes would create two
+    # pages), each after the one before, so none renders the entries as they were before its change.
+    with single_flight("rebuild_faq_page", wait=True):
+        return faq_page_publish().status

@@ -14,6 +14,7 @@ from integrations.zoho.ingest import zoho_message_ingest, zoho_payload_parse
 from omnichannel.errors import InvalidPayload
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish
+from omnichannel.single_flight import single_flight
 
 logger = logging.getLogger(__name__)
 
@@ -63,4 +64,8 @@ def zoho_sync(folder: str = "") -> dict:
 
     from integrations.zoho.sync import zoho_sync_folder
 
-    return zoho_sync_folder(client=ZohoClient.from_settings(), folder=folder or settings.ZOHO_INBOX_FOLDER_ID)
+    # Two overlapping runs (every 300 s, up to 1,800 s each) would double the calls against Zoho's limit.
+    with single_flight("zoho_sync") as mine:
+        if not mine:
+            return {"skipped": "another zoho_sync is running"}
+        return zoho_sync_folder(client=ZohoClient.from_settings(), folder=folder or settings.ZOHO_INBOX_FOLDER_ID)

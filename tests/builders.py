@@ -5,6 +5,10 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+
 from conversations.models import Message
 from conversations.services.drafts import draft_create
 from conversations.services.threads import MessageFacts, message_ingest
@@ -36,3 +40,17 @@ def make_draft(*, body: str = "Hello Ada,\nYour order #1001 shipped.\nBest,\nDem
     # A refresh: where the ingest's own generate_draft already ran (a transactional test), this one replaces it.
     return draft_create(conversation_id=message.conversation_id, body=body, confidence=confidence, intent=intent,
                         reply_to_id=message.pk, refresh=True)
+
+
+def make_staff(group: str = "Agents", username: str | None = None, password: str = "pw"):  # noqa: S107 - test users
+    """A staff user in one of the two roles (Agents, Ops), as `roles_sync` grants them."""
+    user = get_user_model().objects.create_user(username=username or f"{group.lower()}-user", password=password,
+                                                is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def logged_in_client(group: str = "Agents", username: str | None = None) -> Client:
+    client = Client()
+    client.force_login(make_staff(group, username))
+    return client

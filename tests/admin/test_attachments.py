@@ -7,8 +7,6 @@ also an HTML page, a name with a path and a header break in it.
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +14,7 @@ from conversations.services.drafts import draft_create
 from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
 from omnichannel.blobstore import blob_put
+from tests.builders import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +43,7 @@ def _draft_with(attachments: list[tuple[str, bytes]], *, thread: str = "att-thre
 
 @pytest.fixture
 def agent_client(client):
-    user = get_user_model().objects.create_user(username="grace", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Agents"))
-    client.force_login(user)
+    client.force_login(make_staff("Agents", "grace"))
     return client
 
 

@@ -11,7 +11,6 @@ import os
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from conversations.models import Approval, Draft
@@ -21,7 +20,7 @@ from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
 from omnichannel.blobstore import blob_put
 from tests.admin.browser import ARTIFACTS, CHROMIUM, login
-from tests.builders import make_draft, make_inbound_message
+from tests.builders import make_draft, make_inbound_message, make_staff
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,9 +30,7 @@ pytestmark = [
 
 
 def _agent(name: str = "grace"):
-    user = get_user_model().objects.create_user(username=name, password="grace-pass-2026", is_staff=True)
-    user.groups.add(Group.objects.get(name="Agents"))
-    return user
+    return make_staff("Agents", name, password="grace-pass-2026")
 
 
 def _review(page, live_server, draft) -> None:

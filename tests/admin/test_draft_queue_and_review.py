@@ -13,15 +13,13 @@ from conversations.models import Approval, Draft
 from conversations.services.approvals import draft_approve
 from integrations.demo import seed_demo
 from omnichannel.errors import StateConflict
-from tests.builders import make_draft, make_inbound_message
+from tests.builders import make_draft, make_inbound_message, make_staff
 
 pytestmark = pytest.mark.django_db
 
 
 def _user(group: str, name: str | None = None):
-    user = get_user_model().objects.create_user(username=name or f"{group.lower()}-user", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
+    return make_staff(group, name)
 
 
 @pytest.fixture

@@ -5,23 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
 from conversations.models import Draft
-from tests.builders import make_draft, make_inbound_message
+from tests.builders import logged_in_client, make_draft, make_inbound_message
 
 pytestmark = pytest.mark.django_db
 
 
 def _client(group: str, name: str) -> Client:
-    user = get_user_model().objects.create_user(username=name, password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    client = Client()
-    client.force_login(user)
-    return client
+    return logged_in_client(group, name)
 
 
 def test_an_agent_lands_on_their_counts_with_links_to_each_list():

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from customers.models import Customer, Order
+from tests.builders import make_staff
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def agent_client(client):
-    user = get_user_model().objects.create_user(username="grace", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Agents"))
-    client.force_login(user)
+    client.force_login(make_staff("Agents", "grace"))
     return client
 
 

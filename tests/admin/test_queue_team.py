@@ -5,22 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
 from conversations.models import Draft
 from conversations.services.approvals import draft_approve, draft_reject
 from conversations.services.threads import MessageFacts, message_ingest
-from tests.builders import make_draft, make_inbound_message
+from tests.builders import make_draft, make_inbound_message, make_staff
 
 pytestmark = pytest.mark.django_db
 
 
 def _agent_client(name: str) -> tuple[Client, object]:
-    user = get_user_model().objects.create_user(username=name, password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Agents"))
+    user = make_staff("Agents", name)
     client = Client()
     client.force_login(user)
     return client, user

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.utils.html import escape
 
@@ -13,7 +13,7 @@ from assistants.services import draft_generate
 from conversations.models import Conversation, Draft, Message
 from customers.models import Customer
 from omnichannel.models import AuditLog
-from tests.builders import make_inbound_message
+from tests.builders import make_inbound_message, make_staff
 
 pytestmark = pytest.mark.django_db
 TRIAGED = "/admin/conversations/triagedmessage/"
@@ -21,9 +21,7 @@ PRIVACY = "/admin/conversations/privacyrequest/"
 
 
 def _user(group: str):
-    user = get_user_model().objects.create_user(username=f"{group.lower()}-triage", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
+    return make_staff(group, f"{group.lower()}-triage")
 
 
 @pytest.fixture

@@ -10,6 +10,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-test.txt | sha256sum | cut -c1-16)
 
+# Celery queues a `make worker` consumes (default: all of them, as one process on one machine).
+ALL_QUEUES := intake,drafts,send,long,celery
+QUEUES ?= $(ALL_QUEUES)
+CONCURRENCY ?= 2
+comma := ,
+WORKER_NAME = $(if $(filter $(ALL_QUEUES),$(QUEUES)),all,$(subst $(comma),-,$(QUEUES)))
+
 # The suite runs on real services; override these to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/omnichannel
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
@@ -50,8 +57,9 @@ test: install
 lint: install
 	$(PY) -m ruff check .
 
+# make worker QUEUES=drafts CONCURRENCY=4 : a worker for one workload (queues in omnichannel/celery.py)
 worker: install
-	$(VENV)/bin/celery -A omnichannel worker --loglevel=INFO --concurrency=2
+	$(VENV)/bin/celery -A omnichannel worker --loglevel=INFO --queues=$(QUEUES) --concurrency=$(CONCURRENCY) --hostname=$(WORKER_NAME)-$$$$@%h
 
 beat: install
 	$(VENV)/bin/celery -A omnichannel beat --loglevel=INFO

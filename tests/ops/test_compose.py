@@ -34,3 +34,18 @@ def test_minio_runs_and_every_web_and_worker_container_points_at_its_bucket():
         # No blob volume on an app container: a replica's disk holds nothing another needs.
         assert not service.get("volumes"), name
     assert "mc mb --ignore-existing local/omnichannel" in " ".join(compose["services"]["minio-init"]["command"])
+
+
+def test_prometheus_and_grafana_are_provisioned_with_the_rules_and_the_dashboard():
+    compose = _compose()
+    prometheus, grafana = compose["services"]["prometheus"], compose["services"]["grafana"]
+    assert "./deploy/prometheus:/etc/prometheus/omnichannel:ro" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/omnichannel/prometheus.yml" in prometheus["command"]
+    assert prometheus["configs"][0]["target"] == "/etc/prometheus/metrics_password"  # prometheus.yml's password_file
+    assert "metrics_password" in (ROOT / "deploy/prometheus/prometheus.yml").read_text()
+    assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
+    assert "./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro" in grafana["volumes"]
+    provider = yaml.safe_load((ROOT / "deploy/grafana/provisioning/dashboards/omnichannel.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    source = yaml.safe_load((ROOT / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text())
+    assert source["datasources"][0]["url"] == "http://prometheus:9090"

@@ -85,8 +85,9 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A omnichannel beat --loglevel=INFO
 
+# Every benchmark 3 times, interleaved; the summary gives each figure's median and range (bench/run_all.py).
 bench: install
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py --runs 3
 
 bench-quick: install
 	$(PY) bench/run_all.py --quick

@@ -7,6 +7,7 @@ database, created if missing) keeps them away from development data.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import sys
@@ -73,3 +74,11 @@ def table(title: str, rows: list[tuple], headers: tuple) -> None:
 
 def summary(values: list[float]) -> tuple[str, str, str]:
     return f"{statistics.median(values):.2f}", f"{pct(values, 95):.2f}", f"{pct(values, 99):.2f}"
+
+
+def figure(name: str, value: float, *, unit: str = "", target: str = "", better: str = "") -> None:
+    """One figure for `make bench`'s summary (bench/run_all.py collects these lines over its runs and
+    prints each figure's median and range). `target` is a comparison such as ">= 0.7" or "< 50", judged
+    on the median; `better` ("higher"/"lower") only labels figures that have no target."""
+    print("FIGURE " + json.dumps({"name": name, "value": round(float(value), 4), "unit": unit, "target": target,
+                                  "better": better}), flush=True)

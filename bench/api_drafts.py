@@ -24,7 +24,7 @@ os.environ["BENCH_DATABASE_URL"] = os.environ.get("BENCH_API_DATABASE_URL",
                                                   "postgres://postgres@127.0.0.1:5432/omni_bench_api")
 
 import _common  # noqa: E402  (reads BENCH_DATABASE_URL at import)
-from _common import setup, summary, table  # noqa: E402
+from _common import figure, setup, summary, table  # noqa: E402
 
 SMALL = 60  # more than one page of 50, so the first page is a full one
 PAGE = 50
@@ -120,6 +120,8 @@ def run(drafts: int, repeat: int) -> None:
         ("baseline: same page via .values() + json", *base)], ("what", "p50", "p95", "p99"))
     print(f"\nAPI p95 / 100 ms target = {float(api[1]) / 100:.2f};  API p95 / baseline p95 = "
           f"{float(api[1]) / float(base[1]):.1f}x")
+    figure("api_drafts: API p95", float(api[1]), unit="ms", target="< 100")
+    figure("api_drafts: queries per page", full_queries, target=f"== {small_queries}")
     if small_queries != full_queries:
         sys.exit(f"query count grows with the table: {small_queries} -> {full_queries}")
 

@@ -13,7 +13,7 @@ import argparse
 import random
 import time
 
-from _common import setup, summary, table
+from _common import figure, setup, summary, table
 
 
 def main() -> None:
@@ -66,6 +66,9 @@ def main() -> None:
           ("what", "p50", "p95", "p99"))
     p95 = float(summary(results["by_id"])[1])
     print(f"\nREFRESH MATERIALIZED VIEW CONCURRENTLY: {refresh:.2f} s;  API p95 / 20 ms target = {p95 / 20:.2f}")
+    figure("customer_summary: API p95", p95, unit="ms", target="< 20")
+    figure("customer_summary: bare pk SELECT p95", float(summary(results["bare"])[1]), unit="ms", better="lower")
+    figure("customer_summary: REFRESH CONCURRENTLY", refresh, unit="s", better="lower")
     started = time.perf_counter()
     customer_summary_refresh()
     print(f"second refresh (nothing changed): {time.perf_counter() - started:.2f} s")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import random
 
-from _common import setup, summary, table, timed
+from _common import figure, setup, summary, table, timed
 
 
 def main() -> None:
@@ -70,6 +70,8 @@ def main() -> None:
     p95 = float(summary(draft)[1])
     print(f"\ndraft p95 / target 300 ms = {p95 / 300:.2f}   draft p95 / retrieval p95 = "
           f"{p95 / float(summary(retr)[1]):.1f}x")
+    figure("drafts: draft p95", p95, unit="ms", target="< 300")
+    figure("drafts: retrieval p95", float(summary(retr)[1]), unit="ms", better="lower")
 
 
 if __name__ == "__main__":

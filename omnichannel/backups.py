@@ -1,7 +1,9 @@
 """Database backups into the blob store (pg_dump custom format) and restores from them.
 
 `backup_db` writes `backups/db-<UTC timestamp>.dump` and keeps the newest BACKUP_KEEP; restoring
-goes into a database named explicitly (never silently over the live one).
+goes into a database named explicitly (never silently over the live one). With BLOB_BUCKET set the
+dumps go to the bucket (the seed's "nightly pg_dump to S3"): the dump is written to the system's
+temporary directory, checked, then streamed up, so a failed pg_dump never replaces a good backup.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from omnichannel.audit import audit_log_write
-from omnichannel.blobstore import blob_delete, blob_get, blob_list, blob_put_named
+from omnichannel.blobstore import blob_delete, blob_get_to_file, blob_list, blob_put_file
 from omnichannel.errors import ApplicationError
 
 PREFIX = "backups"
@@ -37,10 +39,12 @@ def backup_create(*, keep: int | None = None) -> str:
                                 capture_output=True, text=True, timeout=3600)
         if result.returncode != 0:
             raise ApplicationError(f"pg_dump failed: {result.stderr.strip()[:500]}")
-        key = blob_put_named(f"{PREFIX}/db-{timezone.now():%Y%m%dT%H%M%S%fZ}.dump", path.read_bytes())
-    for old in sorted(blob_list(PREFIX))[:-keep]:
+        key = blob_put_file(f"{PREFIX}/db-{timezone.now():%Y%m%dT%H%M%S%fZ}.dump", path)
+    # The timestamped names sort in time order: everything but the newest `keep` goes.
+    pruned = sorted(blob_list(PREFIX))[:-keep]
+    for old in pruned:
         blob_delete(old)
-    audit_log_write(event_type="backup.created", integration="backup_db", payload={"key": key})
+    audit_log_write(event_type="backup.created", integration="backup_db", payload={"key": key, "pruned": len(pruned)})
     return key
 
 
@@ -49,7 +53,10 @@ def backup_restore(*, key: str, into_url: str) -> None:
         raise ApplicationError(f"--into must be a postgres:// URL, not {into_url!r}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "db.dump"
-        path.write_bytes(blob_get(key))
+        try:
+            blob_get_to_file(key, path)
+        except FileNotFoundError:
+            raise ApplicationError(f"no backup {key!r} in the blob store") from None
         url = into_url.replace("postgres://", "postgresql://", 1)
         result = subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={url}", str(path)],
                                 capture_output=True, text=True, timeout=3600)

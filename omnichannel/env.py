@@ -8,8 +8,10 @@ stops the start with one readable line instead of a traceback from deep inside a
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -136,6 +138,28 @@ def env_database(name: str, default: str) -> dict:
         config["CONN_HEALTH_CHECKS"] = True
         config.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 3, minimum=1)
     return config
+
+
+def env_bucket_name(name: str) -> str:
+    """An S3 bucket name (3-63 lowercase letters, digits, dots, hyphens; a letter or digit at each end), or ""."""
+    value = _raw(name)
+    if value is None:
+        return ""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value) or ".." in value:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens.")
+    return value
+
+
+def env_http_url(name: str) -> str:
+    """An http(s)://host[:port] URL, or ""."""
+    value = _raw(name)
+    if value is None:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an http(s):// URL (expected e.g. http://minio:9000).")
+    return value.rstrip("/")
 
 
 def env_redis_url(name: str) -> str:

@@ -15,11 +15,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 from omnichannel.env import (
     env_bool,
+    env_bucket_name,
     env_choice,
     env_database,
     env_datetime,
     env_domains,
     env_float,
+    env_http_url,
     env_int,
     env_list,
     env_redis_url,
@@ -225,8 +227,24 @@ STORAGES = {
 LOGIN_URL = "/admin/login/"
 
 # --- Blob store (raw HTML snapshots, attachments, archives, CSVs, backups) -----------------
+# One machine: the filesystem under BLOB_ROOT. Several web and worker machines: an S3-compatible bucket
+# (AWS S3, MinIO, ...) through django-storages, chosen by setting BLOB_BUCKET (omnichannel/blobstore.py).
 BLOB_ROOT = Path(env_str("BLOB_ROOT", str(VAR_DIR / "blobs")))
-BLOB_BUCKET = env_str("BLOB_BUCKET", "")  # an S3 bucket name once a django-storages backend is wired
+BLOB_BUCKET = env_bucket_name("BLOB_BUCKET")
+BLOB_ENDPOINT_URL = env_http_url("BLOB_ENDPOINT_URL")  # empty = AWS S3 itself; http://minio:9000 for MinIO
+BLOB_REGION = env_str("BLOB_REGION", "us-east-1")
+BLOB_PREFIX = env_str("BLOB_PREFIX", "").strip("/")  # keys live under this prefix inside the bucket
+# Our own names first, then the AWS ones boto3 knows; neither = boto3's chain (instance role, ~/.aws).
+BLOB_ACCESS_KEY_ID = env_str("BLOB_ACCESS_KEY_ID", "") or env_str("AWS_ACCESS_KEY_ID", "")
+BLOB_SECRET_ACCESS_KEY = env_str("BLOB_SECRET_ACCESS_KEY", "") or env_str("AWS_SECRET_ACCESS_KEY", "")
+if bool(BLOB_ACCESS_KEY_ID) != bool(BLOB_SECRET_ACCESS_KEY):
+    raise ImproperlyConfigured(
+        "BLOB_ACCESS_KEY_ID and BLOB_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) go together: "
+        "set both, or neither to use boto3's own credential chain.")
+if not BLOB_BUCKET and (BLOB_ENDPOINT_URL or env_str("BLOB_ACCESS_KEY_ID", "") or BLOB_PREFIX):
+    # Each machine would keep its blobs on its own disk, and the others would not find them.
+    raise ImproperlyConfigured("BLOB_ENDPOINT_URL, BLOB_ACCESS_KEY_ID or BLOB_PREFIX is set but BLOB_BUCKET is not: "
+                               "set BLOB_BUCKET to use object storage, or unset them for the filesystem store.")
 
 # --- Chroma and embeddings ---------------------------------------------------------------
 CHROMA_PATH = env_str("CHROMA_PATH", str(VAR_DIR / "chroma"))

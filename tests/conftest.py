@@ -24,6 +24,31 @@ def _isolated_chroma(settings, tmp_path):
     yield
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's standalone S3 server in its own process, one per session (tests/s3_server.py)."""
+    from tests.s3_server import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3") / "moto_server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_blob_store(settings, s3_server):
+    """The blob store on a fresh bucket of the real S3 server, configured as production configures it."""
+    bucket = s3_server.new_bucket()
+    settings.BLOB_BUCKET = bucket
+    settings.BLOB_ENDPOINT_URL = s3_server.endpoint_url
+    settings.BLOB_REGION = "us-east-1"
+    settings.BLOB_ACCESS_KEY_ID = "test-access-key"
+    settings.BLOB_SECRET_ACCESS_KEY = "test-secret-key"
+    settings.BLOB_PREFIX = ""
+    blobstore.get_storage.cache_clear()
+    yield bucket
+    blobstore.get_storage.cache_clear()
+
+
 @pytest.fixture
 def agent_user(django_user_model):
     from django.contrib.auth.models import Group

@@ -24,10 +24,12 @@ def test_every_benchmark_runs_at_smoke_size_and_prints_its_targets(settings):
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         pytest.skip("the benchmarks run on Postgres and Redis")
     database = connection.settings_dict
-    env = {**os.environ,
-           "BENCH_DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/omnichannel_bench_smoke",
-           "BENCH_API_DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/omni_bench_api_smoke",
-           "REDIS_URL": re.sub(r"/\d+$", "/13", settings.REDIS_URL), "VAR_DIR": str(ROOT / "var" / "bench-smoke")}
+    # Databases named after the test database, so two checkouts running the suite at once never share one.
+    server = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
+    env = {**os.environ, "BENCH_DATABASE_URL": f"{server}/{database['NAME']}_bench_smoke",
+           "BENCH_API_DATABASE_URL": f"{server}/{database['NAME']}_bench_api_smoke",
+           "REDIS_URL": re.sub(r"/\d+$", "/13", settings.REDIS_URL),
+           "VAR_DIR": str(ROOT / "var" / f"bench-smoke-{database['NAME']}")}
     env.pop("DATABASE_URL", None)
     run = subprocess.run([sys.executable, "bench/run_all.py", "--quick"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=900)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from omnichannel.celery import app
+from omnichannel.celery import ALL_QUEUES, app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,14 +25,19 @@ def _database_url() -> str:
 
 
 class Worker:
-    def __init__(self, env: dict, log_path: Path):
+    def __init__(self, env: dict, log_path: Path, *, queues: tuple[str, ...] = ALL_QUEUES, concurrency: int = 2):
         self.log_path = log_path
+        self.name = f"test-{'-'.join(queues)}-{time.monotonic_ns()}@{socket.gethostname()}"
         with open(log_path, "ab") as log:  # the worker's own output, for the failure message
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "omnichannel", "worker", "--loglevel=WARNING",
-                 "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                 "-n", f"test-{time.monotonic_ns()}@%h"],
+                 f"--concurrency={concurrency}", f"--queues={','.join(queues)}", "--without-gossip",
+                 "--without-mingle", "--without-heartbeat", "-n", self.name],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 90.0) -> bool:
+        """True once the worker answers a broadcast ping (it then consumes its queues)."""
+        return wait_for(lambda: bool(app.control.ping(destination=[self.name], timeout=1.0)), timeout=timeout, every=0.5)
 
     def log_tail(self, chars: int = 3000) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -55,11 +61,14 @@ def celery_worker_process(tmp_path):
            "ZOHO_MODE": "fake", "LOG_LEVEL": "WARNING",
            "VAR_DIR": str(settings.VAR_DIR), "BLOB_ROOT": str(settings.BLOB_ROOT), "CHROMA_PATH": settings.CHROMA_PATH}
     with app.connection_for_write() as conn:  # leftovers of an earlier run must not leak into this one
-        conn.default_channel.queue_purge("celery")
+        for queue in ALL_QUEUES:
+            conn.default_channel.queue_purge(queue)
     workers: list[Worker] = []
 
-    def start(**extra_env) -> Worker:
-        worker = Worker({**env, **extra_env}, tmp_path / f"worker-{len(workers)}.log")
+    def start(*, queues: tuple[str, ...] = ALL_QUEUES, concurrency: int = 2, **extra_env) -> Worker:
+        """A worker consuming `queues` (all of them by default, as `make worker`)."""
+        worker = Worker({**env, **extra_env}, tmp_path / f"worker-{len(workers)}.log", queues=queues,
+                        concurrency=concurrency)
         workers.append(worker)
         return worker
 

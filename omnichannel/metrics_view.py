@@ -49,21 +49,23 @@ class DatabaseStateCollector:
     """
 
     def collect(self):
-        from django.db.models import Min
+        from django.db.models import Min, Q
 
         from conversations.models import Draft
         from integrations.models import ShopifyCursor
         from omnichannel.models import WebhookDelivery
+        from omnichannel.services import webhook_delivery_lease_expired
 
         now = timezone.now()
         try:
             pending = Draft.objects.filter(status=Draft.Status.PENDING).count()
             cursors = list(ShopifyCursor.objects.exclude(last_delta_at__isnull=True)
                            .order_by("resource").values_list("resource", "last_delta_at"))
-            # Stored but not yet taken by a worker (the drain, then the processing task): the index on
-            # (status, received_at) answers it.
+            # Stored but no live worker on it: not yet taken (the drain, then the processing task), or
+            # `processing` by a worker whose lease expired (killed). The index on (status, received_at) answers it.
             waiting = list(WebhookDelivery.objects.filter(
-                status__in=[WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.QUEUED], is_erased=False)
+                Q(status__in=[WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.QUEUED])
+                | webhook_delivery_lease_expired(now=now), is_erased=False)
                 .values("source").annotate(oldest=Min("received_at")).order_by("source")
                 .values_list("source", "oldest"))
         except DatabaseError:
@@ -79,7 +81,7 @@ class DatabaseStateCollector:
             lag.add_metric([resource], max(0.0, (now - last_delta_at).total_seconds()))
         yield lag
         backlog = GaugeMetricFamily("webhook_intake_oldest_waiting_seconds",
-                                    "Age of the oldest stored webhook delivery no worker has started on, per source",
+                                    "Age of the oldest stored webhook delivery no live worker is on, per source",
                                     labels=["source"])
         for source, oldest in waiting:
             backlog.add_metric([source], max(0.0, (now - oldest).total_seconds()))

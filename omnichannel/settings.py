@@ -182,6 +182,10 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _longest_limit:
         f"longest task time limit ({_longest_limit} s, {_longest_task}): Redis would hand a task that is still "
         "running to a second worker. Raise CELERY_VISIBILITY_TIMEOUT or lower CELERY_LONG_TASK_TIME_LIMIT / "
         "CELERY_TASK_TIME_LIMIT.")
+# Claimed work (a webhook delivery being processed, a reply being sent) holds a lease this long, renewed
+# every third of it while its worker lives (omnichannel/leases.py). A worker killed with SIGKILL stops
+# renewing: within this time plus a minute (the sweeps' schedule) its delivery is handed on, its send flagged.
+WORK_LEASE_SECONDS = env_int("WORK_LEASE_SECONDS", 30, minimum=3)
 # A worker's own Prometheus endpoint (docker-compose.yml); 0 = none (one host: the web's /metrics reads the files).
 WORKER_METRICS_PORT = env_int("CELERY_WORKER_METRICS_PORT", 0, minimum=0)
 WORKER_METRICS_ADDR = env_str("CELERY_WORKER_METRICS_ADDR", "127.0.0.1")

@@ -27,7 +27,7 @@ from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload, StateConflict
 from omnichannel.metrics import records_ingested_total
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish
+from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish, webhook_delivery_lease_kept
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,12 @@ def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = No
     if not webhook_delivery_claim(delivery_id=delivery_id, retry_failed=replay):
         return "skipped"
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    with webhook_delivery_lease_kept(delivery=delivery):  # never two workers (omnichannel/leases.py)
+        return _apply_claimed(delivery, client=client)
+
+
+def _apply_claimed(delivery: WebhookDelivery, *, client: ShopifyClient | None) -> str:
+    delivery_id = delivery.pk
     handler = HANDLERS.get(delivery.topic)
     if handler is None:
         logger.info("shopify topic %r is not handled; stored and acknowledged", delivery.topic)

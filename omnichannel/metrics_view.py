@@ -3,8 +3,9 @@
 With several gunicorn or Celery processes, PROMETHEUS_MULTIPROC_DIR makes prometheus_client
 write per-process files; the view then aggregates them with a MultiProcessCollector built per
 scrape. Without it, the process's own registry is served (one process: runserver, tests).
-Metrics that describe the database's state (drafts_pending, shopify_cursor_lag_seconds,
-webhook_intake_oldest_waiting_seconds) are read from it per scrape, by DatabaseStateCollector.
+Metrics that describe the database's state (drafts_pending, drafts_send_failed,
+shopify_cursor_lag_seconds, webhook_intake_oldest_waiting_seconds) are read from it per scrape, by
+DatabaseStateCollector.
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ def allowed_to_scrape(request) -> bool:
 
 
 class DatabaseStateCollector:
-    """drafts_pending, shopify_cursor_lag_seconds{resource} and
+    """drafts_pending, drafts_send_failed, shopify_cursor_lag_seconds{resource} and
     webhook_intake_oldest_waiting_seconds{source}, as the database has them now.
 
     A gauge set when a delta arrives stays at its last value while nothing arrives, which is
     exactly when the stale-cursor alert must fire; a count kept per process is wrong as soon as
-    another process changes a draft. Three small queries per scrape (an index on drafts.status,
+    another process changes a draft. Four small queries per scrape (two on the drafts.status index,
     a handful of cursor rows, the webhook status index).
     """
 
@@ -52,6 +53,7 @@ class DatabaseStateCollector:
         from django.db.models import Min, Q
 
         from conversations.models import Draft
+        from conversations.services.sending import drafts_failing_to_send
         from integrations.models import ShopifyCursor
         from omnichannel.models import WebhookDelivery
         from omnichannel.services import webhook_delivery_lease_expired
@@ -59,6 +61,7 @@ class DatabaseStateCollector:
         now = timezone.now()
         try:
             pending = Draft.objects.filter(status=Draft.Status.PENDING).count()
+            send_failed = drafts_failing_to_send().count()
             cursors = list(ShopifyCursor.objects.exclude(last_delta_at__isnull=True)
                            .order_by("resource").values_list("resource", "last_delta_at"))
             # Stored but no live worker on it: not yet taken (the drain, then the processing task), or
@@ -75,6 +78,10 @@ class DatabaseStateCollector:
         drafts = GaugeMetricFamily("drafts_pending", "Drafts waiting for an agent")
         drafts.add_metric([], pending)
         yield drafts
+        failing = GaugeMetricFamily("drafts_send_failed",
+                                    "Approved replies not sent whose last send failed (retrying, interrupted or for good)")
+        failing.add_metric([], send_failed)
+        yield failing
         lag = GaugeMetricFamily("shopify_cursor_lag_seconds", "Seconds since the last delta per Shopify resource",
                                 labels=["resource"])
         for resource, last_delta_at in cursors:

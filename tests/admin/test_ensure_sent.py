@@ -34,7 +34,7 @@ def _age(draft: Draft, seconds: int = SWEEP_GRACE_SECONDS + 60, **fields) -> Non
 
 
 def test_it_is_scheduled():
-    assert SCHEDULES["ensure_sent"] == ("every", 600)
+    assert SCHEDULES["ensure_sent"] == ("every", 60)
 
 
 def test_a_draft_whose_task_was_lost_is_sent_by_the_sweep(fake_zoho, approved):  # noqa: F811
@@ -70,7 +70,7 @@ def test_an_interrupted_send_is_flagged_for_an_agent_and_not_sent_again(
         fake_zoho, approved, agent_user, client, django_capture_on_commit_callbacks):  # noqa: F811
     assert draft_send_claim(draft_id=approved.pk) is not None  # a worker claimed it, called Zoho, then died
     long_ago = timezone.now() - timedelta(hours=1)
-    _age(approved, sending_started_at=long_ago)
+    _age(approved, sending_started_at=long_ago, send_lease_expires_at=long_ago)  # no heartbeat since
     assert send_draft.apply(args=[approved.pk]).get() == "nothing to send"  # a redelivered task does not re-send
     assert ensure_sent.apply().get() == {"requeued": [], "interrupted": [approved.pk]}
     assert ensure_sent.apply().get() == {"requeued": [], "interrupted": []}  # flagged once

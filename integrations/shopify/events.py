@@ -23,6 +23,7 @@ from integrations.models import ShopifyCursor
 from integrations.shopify import ingest
 from integrations.shopify.client import ShopifyClient, ShopifyError
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient, delivery_failed
+from omnichannel import correlation
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload, StateConflict
 from omnichannel.metrics import records_ingested_total
@@ -117,7 +118,10 @@ def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = No
     if not webhook_delivery_claim(delivery_id=delivery_id, retry_failed=replay):
         return "skipped"
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
-    with webhook_delivery_lease_kept(delivery=delivery):  # never two workers (omnichannel/leases.py)
+    # Under the id of the request that brought it (kept on the row at intake), whoever queued it: its
+    # messages, drafts and audit rows are found by that request's X-Correlation-ID.
+    with (correlation.use(delivery.correlation_id or correlation.ensure()),
+          webhook_delivery_lease_kept(delivery=delivery)):  # never two workers (omnichannel/leases.py)
         return _apply_claimed(delivery, client=client)
 
 

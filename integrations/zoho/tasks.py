@@ -11,6 +11,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, delivery_failed
 from integrations.zoho.client import ZohoClient, ZohoError
 from integrations.zoho.ingest import zoho_message_ingest, zoho_payload_parse
+from omnichannel import correlation
 from omnichannel.errors import InvalidPayload
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish, webhook_delivery_lease_kept
@@ -28,7 +29,10 @@ def process_incoming_email(delivery_id: int, *, client: ZohoClient | None = None
     if not webhook_delivery_claim(delivery_id=delivery_id, retry_failed=replay):
         return "skipped"
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
-    with webhook_delivery_lease_kept(delivery=delivery):
+    # Under the id of the request that brought it (kept on the row at intake), whoever queued it: its
+    # messages, drafts and audit rows are found by that request's X-Correlation-ID.
+    with (correlation.use(delivery.correlation_id or correlation.ensure()),
+          webhook_delivery_lease_kept(delivery=delivery)):
         return _ingest_claimed(delivery, client=client)
 
 

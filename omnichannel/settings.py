@@ -235,6 +235,10 @@ BLOB_BUCKET = env_str("BLOB_BUCKET", "")  # an S3 bucket name once a django-stor
 CHROMA_PATH = env_str("CHROMA_PATH", str(VAR_DIR / "chroma"))
 CHROMA_HOST = env_str("CHROMA_HOST", "")
 CHROMA_PORT = env_int("CHROMA_PORT", 8000, minimum=1)
+# Embedded Chroma is files one process owns (it is not process-safe: another process's writes are not
+# seen, or corrupt the index). With workers (SYNC_USE_CELERY=1) web and workers are separate processes,
+# so CHROMA_HOST is required; this flag accepts an embedded store anyway, for tests and development only.
+CHROMA_ALLOW_EMBEDDED_MULTIPROCESS = env_bool("CHROMA_ALLOW_EMBEDDED_MULTIPROCESS", False)
 EMBEDDING_BACKEND = env_choice("EMBEDDING_BACKEND", "lexical", ("lexical", "minilm", "chroma-default"))
 EMBEDDING_MODEL_PATH = env_str("EMBEDDING_MODEL_PATH", "")
 
@@ -379,6 +383,12 @@ LOGGING = {
 if SYNC_USE_CELERY and CELERY_BROKER_URL.startswith("memory://"):
     raise ImproperlyConfigured(
         "SYNC_USE_CELERY=1 needs a broker: set REDIS_URL (or CELERY_BROKER_URL); without one, queued tasks would be lost.")
+if SYNC_USE_CELERY and not CHROMA_HOST and not CHROMA_ALLOW_EMBEDDED_MULTIPROCESS:
+    raise ImproperlyConfigured(
+        f"SYNC_USE_CELERY=1 runs the web and Celery workers as separate processes, and embedded Chroma "
+        f"(CHROMA_PATH={CHROMA_PATH}) belongs to one process: set CHROMA_HOST to a Chroma server (e.g. `chroma run "
+        "--path var/chroma-server --port 8001`, then CHROMA_HOST=127.0.0.1 CHROMA_PORT=8001), or SYNC_USE_CELERY=0 "
+        "for one process. CHROMA_ALLOW_EMBEDDED_MULTIPROCESS=1 accepts it anyway, for tests and development only.")
 for _mode, _needed in (
     (ZOHO_MODE, ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "ZOHO_ACCOUNT_ID")),
     (SHOPIFY_MODE, ("SHOPIFY_ACCESS_TOKEN",)),

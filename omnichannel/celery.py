@@ -20,3 +20,8 @@ def _refuse_a_bad_environment(**_kwargs):
 
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A worker or beat refuses to start without a broker; a worker's metrics get their own directory.
+from omnichannel.worker_setup import worker_process_prepare  # noqa: E402 - also connects its signal handlers
+
+worker_process_prepare()

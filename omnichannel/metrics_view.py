@@ -111,8 +111,11 @@ def _registry(*, database_state: bool = True) -> CollectorRegistry:
 def worker_metrics_serve(*, port: int, addr: str):
     """A Celery worker's own scrape endpoint (its processes' counters; the database state is the web's).
 
-    Each worker container keeps its own PROMETHEUS_MULTIPROC_DIR: containers have separate pid
-    namespaces, so two replicas sharing one directory would write the same `counter_<pid>.db` files.
+    The worker writes into a multiprocess directory of its own (omnichannel/worker_setup.py: a fresh
+    one inside PROMETHEUS_MULTIPROC_DIR, or a temporary one), so this serves its pool processes'
+    counters and nobody else's: scraping the web and every worker counts each event once, on one
+    host as in containers (where two replicas sharing a directory would also write the same
+    `counter_<pid>.db` files, having separate pid namespaces).
     prometheus_client's server has no auth: bind it to an address only Prometheus reaches.
     """
     from prometheus_client import start_http_server

@@ -13,8 +13,9 @@ cannot be matched back reliably, so such a draft is never re-sent automatically:
 `drafts_send_sweep` (every minute) flags it on the draft (the review page shows it) and an agent
 who has checked the thread re-sends it with `draft_send_retry`. So an interrupted send is flagged
 within WORK_LEASE_SECONDS plus a minute, and a slow one (a provider taking minutes) never is.
-Drafts whose task was lost before any attempt, or whose transient failures exhausted the task's
-retries, are safe to re-queue, and the sweep does, up to SWEEP_MAX_ATTEMPTS tries.
+Drafts whose task was lost before any attempt (re-queued a minute after they were due), or whose
+transient failures exhausted the task's retries (after SWEEP_GRACE_SECONDS), are safe to re-queue,
+and the sweep does, up to SWEEP_MAX_ATTEMPTS tries.
 
 A send has failed for good when retrying cannot help (a permanent refusal, an empty reply), when
 it was interrupted, or after SWEEP_MAX_ATTEMPTS tries: `drafts_send_failed_for_good` lists them
@@ -44,6 +45,9 @@ from omnichannel.models import AuditLog
 SEND_CLAIM_SECONDS = 600
 # The sweep leaves alone what send_draft's own retries still cover (their backoff reaches 30 minutes).
 SWEEP_GRACE_SECONDS = 2400
+# A draft never tried whose send was due this long ago lost its task (a killed worker, a Redis restart):
+# re-queued at once, not after the retries' grace. A duplicate queue entry is harmless (the claim).
+LOST_SEND_GRACE_SECONDS = 60
 SWEEP_MAX_ATTEMPTS = 12  # after this many failed tries a draft waits for an agent
 EMPTY_REPLY_ERROR = ("The reply is empty (the customer's data was erased, or the draft was blank), so it is never "
                      "sent. Reply from Zoho Mail if the customer still needs an answer.")
@@ -196,8 +200,11 @@ def drafts_send_sweep(*, now=None, limit: int = 500) -> SendSweep:
     the first list). Two queries and one update per newly interrupted draft; `limit` bounds a run."""
     now = now or timezone.now()
     unsent = Draft.objects.filter(status=Draft.Status.APPROVED, sent_message__isnull=True)
-    requeued = list(unsent.filter(sending_started_at__isnull=True, send_attempts__lt=SWEEP_MAX_ATTEMPTS,
-                                  updated_at__lt=now - timedelta(seconds=SWEEP_GRACE_SECONDS))
+    lost_before = now - timedelta(seconds=LOST_SEND_GRACE_SECONDS)
+    never_tried = Q(send_attempts=0) & (Q(send_after__lt=lost_before)
+                                        | Q(send_after__isnull=True, updated_at__lt=lost_before))
+    requeued = list(unsent.filter(never_tried | Q(updated_at__lt=now - timedelta(seconds=SWEEP_GRACE_SECONDS)),
+                                  sending_started_at__isnull=True, send_attempts__lt=SWEEP_MAX_ATTEMPTS)
                     .exclude(_refused_for_good()).order_by("pk").values_list("pk", flat=True)[:limit])
     interrupted = []
     stale = (unsent.filter(_send_abandoned(now))

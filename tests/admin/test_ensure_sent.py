@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from conversations.models import Draft
 from conversations.services.approvals import draft_approve
-from conversations.services.sending import INTERRUPTED_ERROR, SWEEP_GRACE_SECONDS, draft_send_claim
+from conversations.services.sending import (
+    INTERRUPTED_ERROR,
+    LOST_SEND_GRACE_SECONDS,
+    SWEEP_GRACE_SECONDS,
+    draft_send_claim,
+)
 from integrations.outbound import ensure_sent, send_draft
 from integrations.zoho.ingest import zoho_message_ingest
 from omnichannel.models import AuditLog
@@ -44,6 +49,17 @@ def test_a_draft_whose_task_was_lost_is_sent_by_the_sweep(fake_zoho, approved): 
     approved.refresh_from_db()
     assert approved.status == Draft.Status.SENT and len(fake_zoho.sent) == 1
     assert ensure_sent.apply().get() == {"requeued": [], "interrupted": []}  # sent: nothing more to do
+
+
+def test_a_draft_whose_send_was_lost_before_any_try_is_requeued_a_minute_after_it_was_due(fake_zoho,  # noqa: F811
+                                                                                           approved):
+    """Its send_draft task went with a killed worker or a Redis restart: it waits a minute, not 40."""
+    Draft.objects.filter(pk=approved.pk).update(send_after=timezone.now() - timedelta(seconds=30))
+    assert ensure_sent.apply().get()["requeued"] == []  # its task may still be on its way
+    Draft.objects.filter(pk=approved.pk).update(send_after=timezone.now() - timedelta(seconds=LOST_SEND_GRACE_SECONDS + 5))
+    assert ensure_sent.apply().get()["requeued"] == [approved.pk]
+    approved.refresh_from_db()
+    assert approved.status == Draft.Status.SENT and len(fake_zoho.sent) == 1
 
 
 def test_a_draft_out_of_retries_after_transient_failures_is_requeued(fake_zoho, approved, settings):  # noqa: F811

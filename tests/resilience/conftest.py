@@ -24,12 +24,12 @@ def _database_url() -> str:
 
 
 class Worker:
-    def __init__(self, env: dict, log_path: Path):
+    def __init__(self, env: dict, log_path: Path, concurrency: int = 2):
         self.log_path = log_path
         with open(log_path, "ab") as log:  # the worker's own output, for the failure message
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "omnichannel", "worker", "--loglevel=WARNING",
-                 "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                 f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
                  "-n", f"test-{time.monotonic_ns()}@%h"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -60,8 +60,8 @@ def celery_worker_process(tmp_path):
         conn.default_channel.queue_purge("celery")
     workers: list[Worker] = []
 
-    def start(**extra_env) -> Worker:
-        worker = Worker({**env, **extra_env}, tmp_path / f"worker-{len(workers)}.log")
+    def start(concurrency: int = 2, **extra_env) -> Worker:
+        worker = Worker({**env, **extra_env}, tmp_path / f"worker-{len(workers)}.log", concurrency)
         workers.append(worker)
         return worker
 

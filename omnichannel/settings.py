@@ -387,7 +387,7 @@ if SYNC_USE_CELERY and not CHROMA_HOST and not CHROMA_ALLOW_EMBEDDED_MULTIPROCES
     raise ImproperlyConfigured(
         f"SYNC_USE_CELERY=1 runs the web and Celery workers as separate processes, and embedded Chroma "
         f"(CHROMA_PATH={CHROMA_PATH}) belongs to one process: set CHROMA_HOST to a Chroma server (e.g. `chroma run "
-        "--path var/chroma-server --port 8001`, then CHROMA_HOST=127.0.0.1 CHROMA_PORT=8001), or SYNC_USE_CELERY=0 "
+        "--path var/chroma-server --port 8001`, then CHROMA_HOST=localhost CHROMA_PORT=8001), or SYNC_USE_CELERY=0 "
         "for one process. CHROMA_ALLOW_EMBEDDED_MULTIPROCESS=1 accepts it anyway, for tests and development only.")
 for _mode, _needed in (
     (ZOHO_MODE, ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "ZOHO_ACCOUNT_ID")),

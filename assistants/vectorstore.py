@@ -266,6 +266,20 @@ def index_reset(collection: str) -> None:
         _collection(collection)
 
 
+READINESS_PROBE = "where is my order"
+
+
 def vectorstore_check() -> dict[str, Any]:
-    """For /readyz: is the index reachable, and how big is each collection."""
-    return {"backend": settings.EMBEDDING_BACKEND, **{name: index_count(name) for name in COLLECTIONS}}
+    """For /readyz: every collection answers a real query, and how big each is.
+
+    A count reads only Chroma's metadata store; drafting needs the whole query path: the embedding
+    function, the vector index, and vectors of the embedding's dimension (a collection filled by
+    another model or version answers its count and fails every query). One nearest-neighbour
+    query per collection, a few milliseconds each."""
+    sizes = {}
+    for name in COLLECTIONS:
+        with _chroma_errors(f"readiness query on {name}"):
+            target = _collection(name)
+            sizes[name] = target.count()
+            target.query(query_texts=[READINESS_PROBE], n_results=1, include=["distances"])
+    return {"backend": settings.EMBEDDING_BACKEND, **sizes}

@@ -117,6 +117,7 @@ def _gunicorn(port: int) -> subprocess.Popen:
     """The production web config (deploy/gunicorn.conf.py, 2 workers), access log off as in the others."""
     env = {**os.environ, "DATABASE_URL": BENCH_DB, "SYNC_USE_CELERY": "1", "SHOPIFY_WEBHOOK_SECRET": SECRET,
            "ZOHO_WEBHOOK_SECRET": SECRET, "LOG_LEVEL": "ERROR", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+           "CHROMA_ALLOW_EMBEDDED_MULTIPROCESS": "1",  # intake only: nothing here opens Chroma
            "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "omnichannel.wsgi", "--config", "deploy/gunicorn.conf.py",
                                "--access-logfile", "/dev/null", "--log-level", "error"], cwd=ROOT, env=env)

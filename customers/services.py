@@ -41,6 +41,7 @@ def customer_get_or_create_lead(*, email: str, name: str = "", integration: str 
         return Customer.objects.get(email__iexact=email), False
     audit_log_write(event_type="customer.lead_created", payload={"source": integration},
                     integration=integration, obj=customer)
+    enqueue("refresh_customer_summary")  # the lead is a customer the summary (and its API) must know now
     return customer, True
 
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
+from omnichannel import correlation
 from omnichannel.jobs import enqueue
 from omnichannel.models import WebhookDelivery
 
@@ -96,23 +97,27 @@ def _wait_for_the_window_to_close() -> None:
         time.sleep(ttl_ms / 1000)
 
 
-def deliveries_enqueue(rows: list[tuple[int, str]], *, replay: bool = True) -> int:
-    unknown = {src for _, src in rows if src not in PROCESSORS}
+def deliveries_enqueue(rows: list[tuple[int, str, str]], *, replay: bool = True) -> int:
+    """Send each (id, source, correlation id) to its source's processing task. Each task carries the
+    id of the request that brought its delivery, not the drain's or the sweep's: a drain queues a
+    whole window of requests, and tracing one email's X-Correlation-ID must find only its rows."""
+    unknown = {src for _, src, _ in rows if src not in PROCESSORS}
     if unknown:
         raise ValueError(f"no processor for source(s) {', '.join(sorted(unknown))}")
-    for pk, src in rows:
-        enqueue(PROCESSORS[src], pk, replay=replay)
+    for pk, src, correlation_id in rows:
+        with correlation.use(correlation_id or correlation.ensure()):
+            enqueue(PROCESSORS[src], pk, replay=replay)
     return len(rows)
 
 
-def deliveries_take(queryset, *, limit: int = DRAIN_BATCH) -> list[tuple[int, str]]:
-    """Move up to `limit` deliveries of `queryset` to `queued` and return (id, source) of each.
-    Locked rows are skipped: another drain or sweep has them."""
+def deliveries_take(queryset, *, limit: int = DRAIN_BATCH) -> list[tuple[int, str, str]]:
+    """Move up to `limit` deliveries of `queryset` to `queued` and return (id, source, correlation id)
+    of each. Locked rows are skipped: another drain or sweep has them."""
     with transaction.atomic():
         rows = list(queryset.select_for_update(skip_locked=True).order_by("received_at", "pk")
-                    .values_list("pk", "source")[:limit])
+                    .values_list("pk", "source", "correlation_id")[:limit])
         if rows:
-            WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            WebhookDelivery.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
                 status=WebhookDelivery.Status.QUEUED, updated_at=timezone.now())
     return rows
 

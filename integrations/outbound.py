@@ -7,17 +7,25 @@ import requests
 from celery import shared_task
 
 from conversations.services.sending import (
+    SWEEP_MAX_ATTEMPTS,
     draft_mark_send_failed,
     draft_mark_sent,
     draft_send_claim,
+    draft_send_lease_kept,
     draft_send_wait_seconds,
     drafts_send_sweep,
 )
 from integrations.zoho.client import ZohoError
 from integrations.zoho.sending import zoho_reply_send
 from omnichannel.errors import ApplicationError
+from omnichannel.metrics import sends_failed_total
 
 CHANNEL_SENDERS = {"email": zoho_reply_send}
+
+
+def _failed_for_good(draft_id: int, *, error: str, reason: str) -> None:
+    draft_mark_send_failed(draft_id=draft_id, error=error, permanent=True)
+    sends_failed_total.labels(reason=reason).inc()
 
 
 @shared_task(bind=True, name="send_draft", acks_late=True, max_retries=6)
@@ -25,7 +33,9 @@ def send_draft(self, draft_id: int) -> str:
     try:
         reply = draft_send_claim(draft_id=draft_id)
     except ApplicationError as exc:
-        return f"refused: {exc.message}"  # an empty reply; recorded on the draft as a permanent failure
+        # An empty reply: recorded on the draft as a permanent failure by the claim.
+        sends_failed_total.labels(reason="refused").inc()
+        return f"refused: {exc.message}"
     if reply is None:
         wait = draft_send_wait_seconds(draft_id=draft_id)
         if wait is not None and not self.request.is_eager:
@@ -35,14 +45,25 @@ def send_draft(self, draft_id: int) -> str:
         return "nothing to send"  # already sent, not approved, undone, or another worker has it
     sender = CHANNEL_SENDERS.get(reply.channel)
     if sender is None:
-        draft_mark_send_failed(draft_id=draft_id, error=f"no sender for channel {reply.channel!r}", permanent=True)
+        _failed_for_good(draft_id, error=f"no sender for channel {reply.channel!r}", reason="refused")
         return "no sender"
     try:
-        external_id, from_address = sender(reply)
+        # The claim's lease is renewed while the channel call runs: a killed worker's send is flagged
+        # within a minute or two, a slow one never (conversations/services/sending.py).
+        with draft_send_lease_kept(reply=reply):
+            external_id, from_address = sender(reply)
     except (ZohoError, requests.RequestException) as exc:
-        permanent = isinstance(exc, ZohoError) and exc.permanent
-        draft_mark_send_failed(draft_id=draft_id, error=f"{type(exc).__name__}: {exc}", permanent=permanent)
-        if not permanent and not self.request.is_eager:
+        error = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, ZohoError) and exc.permanent:
+            _failed_for_good(draft_id, error=error, reason="refused")
+            return "failed"
+        if reply.attempt >= SWEEP_MAX_ATTEMPTS:
+            # Out of tries: the ensure_sent sweep will not re-queue it either; an agent decides.
+            draft_mark_send_failed(draft_id=draft_id, error=error, permanent=False)
+            sends_failed_total.labels(reason="out_of_tries").inc()
+            return "failed"
+        draft_mark_send_failed(draft_id=draft_id, error=error, permanent=False)
+        if not self.request.is_eager:
             # Backoff between tries; each try is a new claim, so a slow earlier try cannot double-send.
             raise self.retry(countdown=min(1800, 60 * 2 ** self.request.retries)) from exc
         return "failed"
@@ -52,9 +73,11 @@ def send_draft(self, draft_id: int) -> str:
 
 @shared_task(name="ensure_sent", acks_late=True)
 def ensure_sent() -> dict[str, list[int]]:
-    """Beat, every 10 minutes. Interrupted sends are only flagged for an agent, never re-sent here:
-    Zoho may already have delivered them (conversations/services/sending.py says why)."""
+    """Beat, every minute. Interrupted sends are only flagged for an agent (and counted as failed for
+    good), never re-sent here: Zoho may already have delivered them (conversations/services/sending.py)."""
     sweep = drafts_send_sweep()
     for draft_id in sweep.requeued:
         send_draft.delay(draft_id)  # the claim inside send_draft keeps a duplicate queue entry harmless
+    if sweep.interrupted:
+        sends_failed_total.labels(reason="interrupted").inc(len(sweep.interrupted))
     return {"requeued": sweep.requeued, "interrupted": sweep.interrupted}

@@ -1,7 +1,9 @@
-"""The seed's three alerts, evaluated from the database (for setups without Prometheus).
+"""The alerts, evaluated from the database (for setups without Prometheus).
 
-The same conditions are Prometheus rules in deploy/prometheus/alerts.yml; this is the
-fallback that `check_alerts` (task every 5 minutes, and command) runs.
+The seed's three (a stale Shopify cursor, failing webhook deliveries, too many pending drafts)
+and a reply that failed to send for good. The same conditions are Prometheus rules in
+deploy/prometheus/alerts.yml; this is the fallback that `check_alerts` (task every 5 minutes,
+and command) runs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Count
 from django.utils import timezone
 
 from omnichannel.audit import audit_log_write
@@ -27,6 +30,7 @@ class Alert:
 
 def alerts_evaluate() -> list[Alert]:
     from conversations.models import Draft
+    from conversations.services.sending import drafts_send_failed_for_good
     from integrations.models import ShopifyCursor
     from omnichannel.models import WebhookDelivery
 
@@ -37,12 +41,20 @@ def alerts_evaluate() -> list[Alert]:
         minutes = (now - cursor.last_delta_at).total_seconds() / 60
         firing.append(Alert("ShopifyCursorStale", f"Shopify {cursor.resource}: no delta for {minutes:.0f} minutes",
                             round(minutes, 1)))
-    failed = WebhookDelivery.objects.filter(
-        source="zoho", status=WebhookDelivery.Status.FAILED, attempts__gte=2,
-        updated_at__gte=now - timedelta(hours=settings.ALERT_FAILED_WEBHOOKS_WINDOW_HOURS)).count()
-    if failed:
-        firing.append(Alert("ZohoWebhookRetriesFailing", f"{failed} Zoho deliveries still failing after retries",
-                            failed))
+    window = now - timedelta(hours=settings.ALERT_FAILED_WEBHOOKS_WINDOW_HOURS)
+    # Every source: a Shopify delivery that failed is an order or a customer we do not hold right. Only
+    # deliveries whose processing was tried (attempts >= 1): a body refused at the door was answered 400,
+    # so its sender already knows. Failed and still failed: a retry that succeeded made it processed.
+    failed = (WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED, attempts__gte=1, updated_at__gte=window)
+              .values("source").annotate(count=Count("pk")).order_by("source").values_list("source", "count"))
+    for source, count in failed:
+        firing.append(Alert("WebhookDeliveriesFailing",
+                            f"{count} {source} deliveries failed processing; replay with manage.py replay_webhooks "
+                            f"--source {source} --failed once the cause is fixed", count))
+    unsent = drafts_send_failed_for_good().filter(updated_at__gte=window).count()
+    if unsent:
+        firing.append(Alert("ReplySendFailed", f"{unsent} approved replies failed to send for good (refused, "
+                            "interrupted or out of tries): see the failed sends on the agents' home", unsent))
     pending = Draft.objects.filter(status=Draft.Status.PENDING).count()
     if pending > settings.ALERT_PENDING_DRAFTS_MAX:
         firing.append(Alert("TooManyPendingDrafts",

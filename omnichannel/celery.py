@@ -41,3 +41,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_default_queue = DEFAULT_QUEUE
 app.conf.task_routes = {name: {"queue": queue} for queue, names in TASK_QUEUES.items() for name in names}
 app.autodiscover_tasks()
+
+# A worker or beat refuses to start without a broker; a worker's metrics get their own directory.
+from omnichannel.worker_setup import worker_process_prepare  # noqa: E402 - also connects its signal handlers
+
+worker_process_prepare()

@@ -39,12 +39,18 @@ def enqueue(task_name: str, *args, **kwargs) -> None:
 
 
 def enqueue_later(task_name: str, *args, countdown: float, **kwargs) -> None:
-    """`enqueue`, with the task held back `countdown` seconds by the broker (inline: runs at once)."""
+    """`enqueue`, with the task held back `countdown` seconds by the broker (inline: runs at once).
+
+    The task carries the correlation id current when this is called, not when the transaction
+    commits: an on-commit callback may run after the flow that set it off has left its context."""
+    correlation_id = correlation.get()
+
     def _send() -> None:
         if not task_registered(task_name):
             logger.warning("task %s is not registered; nothing enqueued", task_name)
             return
-        app.tasks[task_name].apply_async(args=args, kwargs=kwargs, countdown=countdown or None)
+        with correlation.use(correlation_id or correlation.ensure()):
+            app.tasks[task_name].apply_async(args=args, kwargs=kwargs, countdown=countdown or None)
 
     transaction.on_commit(_send)
 

@@ -3,8 +3,9 @@
 With several gunicorn or Celery processes, PROMETHEUS_MULTIPROC_DIR makes prometheus_client
 write per-process files; the view then aggregates them with a MultiProcessCollector built per
 scrape. Without it, the process's own registry is served (one process: runserver, tests).
-Metrics that describe the database's state (drafts_pending, shopify_cursor_lag_seconds,
-webhook_intake_oldest_waiting_seconds) are read from it per scrape, by DatabaseStateCollector.
+Metrics that describe the database's state (drafts_pending, drafts_send_failed,
+shopify_cursor_lag_seconds, webhook_intake_oldest_waiting_seconds) are read from it per scrape, by
+DatabaseStateCollector.
 """
 
 from __future__ import annotations
@@ -39,31 +40,35 @@ def allowed_to_scrape(request) -> bool:
 
 
 class DatabaseStateCollector:
-    """drafts_pending, shopify_cursor_lag_seconds{resource} and
+    """drafts_pending, drafts_send_failed, shopify_cursor_lag_seconds{resource} and
     webhook_intake_oldest_waiting_seconds{source}, as the database has them now.
 
     A gauge set when a delta arrives stays at its last value while nothing arrives, which is
     exactly when the stale-cursor alert must fire; a count kept per process is wrong as soon as
-    another process changes a draft. Three small queries per scrape (an index on drafts.status,
+    another process changes a draft. Four small queries per scrape (two on the drafts.status index,
     a handful of cursor rows, the webhook status index).
     """
 
     def collect(self):
-        from django.db.models import Min
+        from django.db.models import Min, Q
 
         from conversations.models import Draft
+        from conversations.services.sending import drafts_failing_to_send
         from integrations.models import ShopifyCursor
         from omnichannel.models import WebhookDelivery
+        from omnichannel.services import webhook_delivery_lease_expired
 
         now = timezone.now()
         try:
             pending = Draft.objects.filter(status=Draft.Status.PENDING).count()
+            send_failed = drafts_failing_to_send().count()
             cursors = list(ShopifyCursor.objects.exclude(last_delta_at__isnull=True)
                            .order_by("resource").values_list("resource", "last_delta_at"))
-            # Stored but not yet taken by a worker (the drain, then the processing task): the index on
-            # (status, received_at) answers it.
+            # Stored but no live worker on it: not yet taken (the drain, then the processing task), or
+            # `processing` by a worker whose lease expired (killed). The index on (status, received_at) answers it.
             waiting = list(WebhookDelivery.objects.filter(
-                status__in=[WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.QUEUED], is_erased=False)
+                Q(status__in=[WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.QUEUED])
+                | webhook_delivery_lease_expired(now=now), is_erased=False)
                 .values("source").annotate(oldest=Min("received_at")).order_by("source")
                 .values_list("source", "oldest"))
         except DatabaseError:
@@ -73,13 +78,17 @@ class DatabaseStateCollector:
         drafts = GaugeMetricFamily("drafts_pending", "Drafts waiting for an agent")
         drafts.add_metric([], pending)
         yield drafts
+        failing = GaugeMetricFamily("drafts_send_failed",
+                                    "Approved replies not sent whose last send failed (retrying, interrupted or for good)")
+        failing.add_metric([], send_failed)
+        yield failing
         lag = GaugeMetricFamily("shopify_cursor_lag_seconds", "Seconds since the last delta per Shopify resource",
                                 labels=["resource"])
         for resource, last_delta_at in cursors:
             lag.add_metric([resource], max(0.0, (now - last_delta_at).total_seconds()))
         yield lag
         backlog = GaugeMetricFamily("webhook_intake_oldest_waiting_seconds",
-                                    "Age of the oldest stored webhook delivery no worker has started on, per source",
+                                    "Age of the oldest stored webhook delivery no live worker is on, per source",
                                     labels=["source"])
         for source, oldest in waiting:
             backlog.add_metric([source], max(0.0, (now - oldest).total_seconds()))
@@ -102,8 +111,11 @@ def _registry(*, database_state: bool = True) -> CollectorRegistry:
 def worker_metrics_serve(*, port: int, addr: str):
     """A Celery worker's own scrape endpoint (its processes' counters; the database state is the web's).
 
-    Each worker container keeps its own PROMETHEUS_MULTIPROC_DIR: containers have separate pid
-    namespaces, so two replicas sharing one directory would write the same `counter_<pid>.db` files.
+    The worker writes into a multiprocess directory of its own (omnichannel/worker_setup.py: a fresh
+    one inside PROMETHEUS_MULTIPROC_DIR, or a temporary one), so this serves its pool processes'
+    counters and nobody else's: scraping the web and every worker counts each event once, on one
+    host as in containers (where two replicas sharing a directory would also write the same
+    `counter_<pid>.db` files, having separate pid namespaces).
     prometheus_client's server has no auth: bind it to an address only Prometheus reaches.
     """
     from prometheus_client import start_http_server

@@ -57,6 +57,8 @@ class WebhookDelivery(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="While processing: until when its worker is known alive (renewed by heartbeat)")
 
     class Meta:
         db_table = "webhook_deliveries"

@@ -9,8 +9,12 @@ from django.db import transaction
 SCHEDULES = {
     "check_alerts": ("every", 300),  # the seed's alerts, every 5 minutes
     "ensure_drafts": ("every", 600),  # re-request drafts whose generate_draft task was lost
-    "ensure_sent": ("every", 600),  # re-queue approved drafts whose send_draft task was lost or ran out of retries
-    "replay_stalled_deliveries": ("every", 600),  # re-queue stored webhooks whose processing task was lost
+    # every minute: flag sends whose worker died (lease expired) within WORK_LEASE_SECONDS + 60 s; re-queue
+    # approved drafts whose send_draft task was lost or ran out of retries (after SWEEP_GRACE_SECONDS)
+    "ensure_sent": ("every", 60),
+    # every minute: hand on deliveries whose worker died (lease expired) or whose task was lost; a killed
+    # worker's delivery is processed again within WORK_LEASE_SECONDS + 60 s (integrations/replay.py)
+    "replay_stalled_deliveries": ("every", 60),
     "zoho_sync": ("every", 300),  # Zoho does not promise webhook delivery: poll as the fallback
     "shopify_backfill": ("30", "2", "*"),  # nightly reconciliation at 02:30 UTC
     "refresh_customer_summary": ("every", 900),  # the read model, in case a debounced refresh was lost

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import F, Q
 from django.utils import timezone
 
 from omnichannel import correlation
+from omnichannel.leases import lease_kept, lease_until
 from omnichannel.metrics import webhook_deliveries_total
 from omnichannel.models import WebhookDelivery
 
@@ -68,18 +71,46 @@ def _intake_cursor(db):
     return db.make_cursor(psycopg.Cursor(db.connection))
 
 
-def webhook_delivery_claim(*, delivery_id: int, retry_failed: bool = False) -> bool:
-    """Move a delivery to `processing`; False when another worker got there first or it is done.
-
-    A conditional UPDATE that must touch exactly one row: the claim is atomic without locks.
-    """
-    allowed = [WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.QUEUED, WebhookDelivery.Status.PROCESSING]
+def webhook_delivery_takeable(*, now, retry_failed: bool = False) -> Q:
+    """Deliveries a worker may claim now: not yet started, or `processing` by a worker whose lease ran
+    out (killed: omnichannel/leases.py). A live lease is a worker still on it: never two workers."""
+    allowed = [WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.QUEUED]
     if retry_failed:
         allowed.append(WebhookDelivery.Status.FAILED)
-    claimed = WebhookDelivery.objects.filter(Q(pk=delivery_id) & Q(status__in=allowed)).update(
-        status=WebhookDelivery.Status.PROCESSING, attempts=F("attempts") + 1, updated_at=timezone.now()
-    )
+    return Q(status__in=allowed) | webhook_delivery_lease_expired(now=now)
+
+
+def webhook_delivery_lease_expired(*, now) -> Q:
+    """`processing` with an expired lease. A row claimed before leases existed has none: its worker
+    is gone once the hard task time limit has passed since it was last touched."""
+    legacy = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return Q(status=WebhookDelivery.Status.PROCESSING) & (
+        Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, updated_at__lt=legacy))
+
+
+def webhook_delivery_claim(*, delivery_id: int, retry_failed: bool = False) -> bool:
+    """Move a delivery to `processing` under a lease; False when another worker has it or it is done.
+
+    A conditional UPDATE that must touch exactly one row: the claim is atomic without locks. The
+    caller keeps the lease alive while it works (`webhook_delivery_lease_kept`).
+    """
+    now = timezone.now()
+    claimed = WebhookDelivery.objects.filter(
+        Q(pk=delivery_id) & webhook_delivery_takeable(now=now, retry_failed=retry_failed)).update(
+        status=WebhookDelivery.Status.PROCESSING, attempts=F("attempts") + 1, lease_expires_at=lease_until(now),
+        updated_at=now)
     return claimed == 1
+
+
+def webhook_delivery_lease_kept(*, delivery: WebhookDelivery):
+    """The heartbeat of a claimed delivery (`delivery` as loaded right after the claim: its attempt
+    number fences the renewal, so a worker whose lease expired cannot extend its successor's)."""
+    def renew() -> bool:
+        return WebhookDelivery.objects.filter(
+            pk=delivery.pk, status=WebhookDelivery.Status.PROCESSING, attempts=delivery.attempts,
+        ).update(lease_expires_at=lease_until()) == 1
+
+    return lease_kept(renew, name=f"webhook delivery {delivery.pk}")
 
 
 def webhook_delivery_finish(*, delivery_id: int, status: str, error: str = "") -> None:
@@ -91,4 +122,5 @@ def webhook_delivery_finish(*, delivery_id: int, status: str, error: str = "") -
         last_error=error[:5000],
         processed_at=timezone.now(),
         updated_at=timezone.now(),
+        lease_expires_at=None,
     )

@@ -185,6 +185,10 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _longest_limit:
         f"longest task time limit ({_longest_limit} s, {_longest_task}): Redis would hand a task that is still "
         "running to a second worker. Raise CELERY_VISIBILITY_TIMEOUT or lower CELERY_LONG_TASK_TIME_LIMIT / "
         "CELERY_TASK_TIME_LIMIT.")
+# Claimed work (a webhook delivery being processed, a reply being sent) holds a lease this long, renewed
+# every third of it while its worker lives (omnichannel/leases.py). A worker killed with SIGKILL stops
+# renewing: within this time plus a minute (the sweeps' schedule) its delivery is handed on, its send flagged.
+WORK_LEASE_SECONDS = env_int("WORK_LEASE_SECONDS", 30, minimum=3)
 # A worker's own Prometheus endpoint (docker-compose.yml); 0 = none (one host: the web's /metrics reads the files).
 WORKER_METRICS_PORT = env_int("CELERY_WORKER_METRICS_PORT", 0, minimum=0)
 WORKER_METRICS_ADDR = env_str("CELERY_WORKER_METRICS_ADDR", "127.0.0.1")
@@ -250,6 +254,10 @@ if not BLOB_BUCKET and (BLOB_ENDPOINT_URL or env_str("BLOB_ACCESS_KEY_ID", "") o
 CHROMA_PATH = env_str("CHROMA_PATH", str(VAR_DIR / "chroma"))
 CHROMA_HOST = env_str("CHROMA_HOST", "")
 CHROMA_PORT = env_int("CHROMA_PORT", 8000, minimum=1)
+# Embedded Chroma is files one process owns (it is not process-safe: another process's writes are not
+# seen, or corrupt the index). With workers (SYNC_USE_CELERY=1) web and workers are separate processes,
+# so CHROMA_HOST is required; this flag accepts an embedded store anyway, for tests and development only.
+CHROMA_ALLOW_EMBEDDED_MULTIPROCESS = env_bool("CHROMA_ALLOW_EMBEDDED_MULTIPROCESS", False)
 EMBEDDING_BACKEND = env_choice("EMBEDDING_BACKEND", "lexical", ("lexical", "minilm", "chroma-default"))
 EMBEDDING_MODEL_PATH = env_str("EMBEDDING_MODEL_PATH", "")
 
@@ -400,6 +408,12 @@ LOGGING = {
 if SYNC_USE_CELERY and CELERY_BROKER_URL.startswith("memory://"):
     raise ImproperlyConfigured(
         "SYNC_USE_CELERY=1 needs a broker: set REDIS_URL (or CELERY_BROKER_URL); without one, queued tasks would be lost.")
+if SYNC_USE_CELERY and not CHROMA_HOST and not CHROMA_ALLOW_EMBEDDED_MULTIPROCESS:
+    raise ImproperlyConfigured(
+        f"SYNC_USE_CELERY=1 runs the web and Celery workers as separate processes, and embedded Chroma "
+        f"(CHROMA_PATH={CHROMA_PATH}) belongs to one process: set CHROMA_HOST to a Chroma server (e.g. `chroma run "
+        "--path var/chroma-server --port 8001`, then CHROMA_HOST=localhost CHROMA_PORT=8001), or SYNC_USE_CELERY=0 "
+        "for one process. CHROMA_ALLOW_EMBEDDED_MULTIPROCESS=1 accepts it anyway, for tests and development only.")
 for _mode, _needed in (
     (ZOHO_MODE, ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "ZOHO_ACCOUNT_ID")),
     (SHOPIFY_MODE, ("SHOPIFY_ACCESS_TOKEN",)),

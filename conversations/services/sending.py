@@ -5,13 +5,21 @@ transaction. The claim is a conditional UPDATE that must touch one row, so two w
 retry racing a slow first try) never send the same draft.
 
 `sending_started_at` doubles as the "send attempted at" marker: it is set just before the
-channel call and cleared only once the outcome is known (sent, or a failure recorded). A claim
-left set longer than SEND_CLAIM_SECONDS means a worker died mid-send, possibly after Zoho had
-accepted the reply. Zoho's send API has no idempotency key and the reply cannot be matched back
-reliably, so such a draft is never re-sent automatically: `drafts_send_sweep` flags it on the
-draft (the review page shows it) and an agent who has checked the thread re-sends it with
-`draft_send_retry`. Drafts whose task was lost before any attempt, or whose transient failures
-exhausted the task's retries, are safe to re-queue, and the sweep does.
+channel call and cleared only once the outcome is known (sent, or a failure recorded). While the
+call runs, the sending worker keeps a lease on the claim (`send_lease_expires_at`, renewed by a
+heartbeat: omnichannel/leases.py). A claim whose lease has expired means a worker died mid-send,
+possibly after Zoho had accepted the reply. Zoho's send API has no idempotency key and the reply
+cannot be matched back reliably, so such a draft is never re-sent automatically:
+`drafts_send_sweep` (every minute) flags it on the draft (the review page shows it) and an agent
+who has checked the thread re-sends it with `draft_send_retry`. So an interrupted send is flagged
+within WORK_LEASE_SECONDS plus a minute, and a slow one (a provider taking minutes) never is.
+Drafts whose task was lost before any attempt (re-queued a minute after they were due), or whose
+transient failures exhausted the task's retries (after SWEEP_GRACE_SECONDS), are safe to re-queue,
+and the sweep does, up to SWEEP_MAX_ATTEMPTS tries.
+
+A send has failed for good when retrying cannot help (a permanent refusal, an empty reply), when
+it was interrupted, or after SWEEP_MAX_ATTEMPTS tries: `drafts_send_failed_for_good` lists them
+for `check_alerts`, and the send_draft task counts each in `sends_failed_total`.
 """
 
 from __future__ import annotations
@@ -29,11 +37,17 @@ from conversations.services.threads import MessageFacts, message_ingest
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError, StateConflict
 from omnichannel.jobs import enqueue
+from omnichannel.leases import lease_kept, lease_until
 from omnichannel.models import AuditLog
 
-SEND_CLAIM_SECONDS = 600  # longer than the task's hard time limit: a claim this old has no live worker
+# A claim without a lease (made before leases existed) is abandoned once this old: longer than the
+# task's hard time limit, so it has no live worker.
+SEND_CLAIM_SECONDS = 600
 # The sweep leaves alone what send_draft's own retries still cover (their backoff reaches 30 minutes).
 SWEEP_GRACE_SECONDS = 2400
+# A draft never tried whose send was due this long ago lost its task (a killed worker, a Redis restart):
+# re-queued at once, not after the retries' grace. A duplicate queue entry is harmless (the claim).
+LOST_SEND_GRACE_SECONDS = 60
 SWEEP_MAX_ATTEMPTS = 12  # after this many failed tries a draft waits for an agent
 EMPTY_REPLY_ERROR = ("The reply is empty (the customer's data was erased, or the draft was blank), so it is never "
                      "sent. Reply from Zoho Mail if the customer still needs an answer.")
@@ -52,6 +66,7 @@ class OutboundReply:
     thread_id: str
     rfc_message_id: str
     references: str
+    attempt: int = 0  # the claim's send_attempts: fences its lease renewals
 
 
 def draft_reply_recipient(draft: Draft) -> str:
@@ -70,7 +85,8 @@ def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
     claimed = Draft.objects.filter(
         Q(send_after__isnull=True) | Q(send_after__lte=now),
         pk=draft_id, status=Draft.Status.APPROVED, sent_message__isnull=True, sending_started_at__isnull=True,
-    ).update(sending_started_at=now, send_attempts=F("send_attempts") + 1, updated_at=now)
+    ).update(sending_started_at=now, send_lease_expires_at=lease_until(now), send_attempts=F("send_attempts") + 1,
+             updated_at=now)
     if claimed != 1:
         return None
     draft = Draft.objects.select_related("conversation", "reply_to").get(pk=draft_id)
@@ -90,7 +106,26 @@ def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
         to_address=draft_reply_recipient(draft), thread_id=draft.conversation.external_thread_id,
         rfc_message_id=original.rfc_message_id if original else "",
         references=" ".join(filter(None, [original.references, original.rfc_message_id])) if original else "",
+        attempt=draft.send_attempts,
     )
+
+
+def draft_send_lease_kept(*, reply: OutboundReply):
+    """Keep the claim's lease alive while the channel call runs (a heartbeat thread), so the sweep
+    flags the send as interrupted only once its worker has died."""
+    def renew() -> bool:
+        return Draft.objects.filter(pk=reply.draft_id, sent_message__isnull=True, sending_started_at__isnull=False,
+                                    send_attempts=reply.attempt).update(send_lease_expires_at=lease_until()) == 1
+
+    return lease_kept(renew, name=f"sending draft {reply.draft_id}")
+
+
+def _send_abandoned(now) -> Q:
+    """A claim whose worker is gone: its lease expired (or, from before leases, it is older than
+    SEND_CLAIM_SECONDS)."""
+    return Q(sending_started_at__isnull=False) & (
+        Q(send_lease_expires_at__lt=now)
+        | Q(send_lease_expires_at__isnull=True, sending_started_at__lt=now - timedelta(seconds=SEND_CLAIM_SECONDS)))
 
 
 def draft_send_wait_seconds(*, draft_id: int) -> float | None:
@@ -114,8 +149,10 @@ def draft_mark_sent(*, reply: OutboundReply, external_msg_id: str, from_address:
     draft.status = Draft.Status.SENT
     draft.sent_message = message
     draft.sending_started_at = None
+    draft.send_lease_expires_at = None
     draft.last_send_error = ""
-    draft.save(update_fields=["status", "sent_message", "sending_started_at", "last_send_error", "updated_at"])
+    draft.save(update_fields=["status", "sent_message", "sending_started_at", "send_lease_expires_at",
+                              "last_send_error", "updated_at"])
     audit_log_write(event_type="draft.sent", payload={"draft_id": draft.pk, "message_id": message.pk,
                                                       "external_msg_id": external_msg_id,
                                                       "attempts": draft.send_attempts},
@@ -126,8 +163,8 @@ def draft_mark_sent(*, reply: OutboundReply, external_msg_id: str, from_address:
 @transaction.atomic
 def draft_mark_send_failed(*, draft_id: int, error: str, permanent: bool) -> None:
     """Release the claim and keep the error visible on the draft (the review page shows it)."""
-    Draft.objects.filter(pk=draft_id).update(sending_started_at=None, last_send_error=error[:2000],
-                                             updated_at=timezone.now())
+    Draft.objects.filter(pk=draft_id).update(sending_started_at=None, send_lease_expires_at=None,
+                                             last_send_error=error[:2000], updated_at=timezone.now())
     audit_log_write(event_type="draft.send_failed", payload={"draft_id": draft_id, "error": error[:500],
                                                              "permanent": permanent},
                     integration="send_draft", obj=Draft.objects.get(pk=draft_id))
@@ -139,23 +176,44 @@ class SendSweep:
     interrupted: list[int]  # newly flagged: a send was attempted and its outcome is unknown
 
 
+def _refused_for_good():
+    """An Exists() over the draft's `draft.send_failed` audit rows that say retrying cannot help."""
+    return Exists(AuditLog.objects.filter(event_type="draft.send_failed", object_type=Draft._meta.label_lower,
+                                          object_id=Cast(OuterRef("pk"), CharField()), payload__permanent=True))
+
+
+def drafts_failing_to_send():
+    """Approved drafts not sent whose last try failed (retrying, interrupted or failed for good): the
+    `drafts_send_failed` gauge and the agents' home count them."""
+    return Draft.objects.filter(status=Draft.Status.APPROVED, sent_message__isnull=True).exclude(last_send_error="")
+
+
+def drafts_send_failed_for_good():
+    """Those of `drafts_failing_to_send` that no machine will try again: refused for good, interrupted
+    (an agent must check Zoho), or out of tries. Each waits for an agent (`check_alerts` fires)."""
+    return drafts_failing_to_send().filter(
+        _refused_for_good() | Q(last_send_error=INTERRUPTED_ERROR) | Q(send_attempts__gte=SWEEP_MAX_ATTEMPTS))
+
+
 def drafts_send_sweep(*, now=None, limit: int = 500) -> SendSweep:
     """Find approved drafts that are not sent and nobody is sending (the `ensure_sent` task re-queues
     the first list). Two queries and one update per newly interrupted draft; `limit` bounds a run."""
     now = now or timezone.now()
     unsent = Draft.objects.filter(status=Draft.Status.APPROVED, sent_message__isnull=True)
-    permanent = AuditLog.objects.filter(event_type="draft.send_failed", object_type=Draft._meta.label_lower,
-                                        object_id=Cast(OuterRef("pk"), CharField()), payload__permanent=True)
-    requeued = list(unsent.filter(sending_started_at__isnull=True, send_attempts__lt=SWEEP_MAX_ATTEMPTS,
-                                  updated_at__lt=now - timedelta(seconds=SWEEP_GRACE_SECONDS))
-                    .exclude(Exists(permanent)).order_by("pk").values_list("pk", flat=True)[:limit])
+    lost_before = now - timedelta(seconds=LOST_SEND_GRACE_SECONDS)
+    never_tried = Q(send_attempts=0) & (Q(send_after__lt=lost_before)
+                                        | Q(send_after__isnull=True, updated_at__lt=lost_before))
+    requeued = list(unsent.filter(never_tried | Q(updated_at__lt=now - timedelta(seconds=SWEEP_GRACE_SECONDS)),
+                                  sending_started_at__isnull=True, send_attempts__lt=SWEEP_MAX_ATTEMPTS)
+                    .exclude(_refused_for_good()).order_by("pk").values_list("pk", flat=True)[:limit])
     interrupted = []
-    stale = (unsent.filter(sending_started_at__lt=now - timedelta(seconds=SEND_CLAIM_SECONDS))
+    stale = (unsent.filter(_send_abandoned(now))
              .exclude(last_send_error=INTERRUPTED_ERROR).order_by("pk").values_list("pk", flat=True)[:limit])
     for draft_id in stale:
         with transaction.atomic():
-            # The claim stays set, so send_draft keeps refusing it until an agent decides.
-            if Draft.objects.filter(pk=draft_id, sent_message__isnull=True, sending_started_at__isnull=False).update(
+            # The claim stays set, so send_draft keeps refusing it until an agent decides. Conditional on the
+            # lease being expired still: a heartbeat that renewed it meanwhile belongs to a live worker.
+            if Draft.objects.filter(_send_abandoned(now), pk=draft_id, sent_message__isnull=True).update(
                     last_send_error=INTERRUPTED_ERROR, updated_at=now) == 1:
                 audit_log_write(event_type="draft.send_interrupted", payload={"draft_id": draft_id},
                                 integration="ensure_sent", obj=Draft.objects.get(pk=draft_id))
@@ -168,8 +226,8 @@ def draft_send_retry(*, draft_id: int, acting_user) -> None:
     """An agent re-sends an approved draft whose send failed or was interrupted (having checked Zoho)."""
     now = timezone.now()
     released = Draft.objects.filter(pk=draft_id, status=Draft.Status.APPROVED, sent_message__isnull=True).filter(
-        Q(sending_started_at__isnull=True) | Q(sending_started_at__lt=now - timedelta(seconds=SEND_CLAIM_SECONDS))
-    ).update(sending_started_at=None, updated_at=now)
+        Q(sending_started_at__isnull=True) | _send_abandoned(now)
+    ).update(sending_started_at=None, send_lease_expires_at=None, updated_at=now)
     if released != 1:
         raise StateConflict(f"Draft {draft_id} is sent, not approved, or being sent right now; nothing to send again.")
     if not Approval.objects.get(draft_id=draft_id).final_text.strip():

@@ -24,11 +24,12 @@ from integrations.shopify import ingest
 from integrations.shopify.client import ShopifyClient, ShopifyError
 from integrations.shopify.topics import topic_mismatch
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient, delivery_failed
+from omnichannel import correlation
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload, StateConflict
 from omnichannel.metrics import records_ingested_total
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish
+from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish, webhook_delivery_lease_kept
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,15 @@ def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = No
     if not webhook_delivery_claim(delivery_id=delivery_id, retry_failed=replay):
         return "skipped"
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    # Under the id of the request that brought it (kept on the row at intake), whoever queued it: its
+    # messages, drafts and audit rows are found by that request's X-Correlation-ID.
+    with (correlation.use(delivery.correlation_id or correlation.ensure()),
+          webhook_delivery_lease_kept(delivery=delivery)):  # never two workers (omnichannel/leases.py)
+        return _apply_claimed(delivery, client=client)
+
+
+def _apply_claimed(delivery: WebhookDelivery, *, client: ShopifyClient | None) -> str:
+    delivery_id = delivery.pk
     handler = HANDLERS.get(delivery.topic)
     if handler is None:
         logger.info("shopify topic %r is not handled; stored and acknowledged", delivery.topic)

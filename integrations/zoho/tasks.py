@@ -11,22 +11,34 @@ from celery.utils.time import get_exponential_backoff_interval
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, delivery_failed
 from integrations.zoho.client import ZohoClient, ZohoError
 from integrations.zoho.ingest import zoho_message_ingest, zoho_payload_parse
+from omnichannel import correlation
 from omnichannel.errors import InvalidPayload
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish
+from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish, webhook_delivery_lease_kept
 from omnichannel.single_flight import single_flight
 
 logger = logging.getLogger(__name__)
 
 
 def process_incoming_email(delivery_id: int, *, client: ZohoClient | None = None, replay: bool = False) -> str:
-    """Ingest one stored Zoho delivery. Claimed with a conditional update, so two workers never
-    process the same delivery. Whatever goes wrong is recorded on the delivery (failed, with the
-    reason) so it can be replayed; transient provider and database errors then propagate, for the
-    caller to retry, and nothing else does: an unexpected error must not leave it `processing`."""
+    """Ingest one stored Zoho delivery. Claimed with a conditional update under a lease that a
+    heartbeat keeps alive while this runs, so two workers never process the same delivery (a
+    killed worker's lease runs out and the stalled-delivery sweep hands it on). Whatever goes
+    wrong is recorded on the delivery (failed, with the reason) so it can be replayed; transient
+    provider and database errors then propagate, for the caller to retry, and nothing else does:
+    an unexpected error must not leave it `processing`."""
     if not webhook_delivery_claim(delivery_id=delivery_id, retry_failed=replay):
         return "skipped"
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    # Under the id of the request that brought it (kept on the row at intake), whoever queued it: its
+    # messages, drafts and audit rows are found by that request's X-Correlation-ID.
+    with (correlation.use(delivery.correlation_id or correlation.ensure()),
+          webhook_delivery_lease_kept(delivery=delivery)):
+        return _ingest_claimed(delivery, client=client)
+
+
+def _ingest_claimed(delivery: WebhookDelivery, *, client: ZohoClient | None) -> str:
+    delivery_id = delivery.pk
     try:
         message, created = zoho_message_ingest(zoho_payload_parse(delivery.body),
                                                client=client or ZohoClient.from_settings())

@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from conversations.models import Draft
 from conversations.services.approvals import draft_approve
-from conversations.services.sending import INTERRUPTED_ERROR, SWEEP_GRACE_SECONDS, draft_send_claim
+from conversations.services.sending import (
+    INTERRUPTED_ERROR,
+    LOST_SEND_GRACE_SECONDS,
+    SWEEP_GRACE_SECONDS,
+    draft_send_claim,
+)
 from integrations.outbound import ensure_sent, send_draft
 from integrations.zoho.ingest import zoho_message_ingest
 from omnichannel.models import AuditLog
@@ -34,7 +39,7 @@ def _age(draft: Draft, seconds: int = SWEEP_GRACE_SECONDS + 60, **fields) -> Non
 
 
 def test_it_is_scheduled():
-    assert SCHEDULES["ensure_sent"] == ("every", 600)
+    assert SCHEDULES["ensure_sent"] == ("every", 60)
 
 
 def test_a_draft_whose_task_was_lost_is_sent_by_the_sweep(fake_zoho, approved):  # noqa: F811
@@ -44,6 +49,17 @@ def test_a_draft_whose_task_was_lost_is_sent_by_the_sweep(fake_zoho, approved): 
     approved.refresh_from_db()
     assert approved.status == Draft.Status.SENT and len(fake_zoho.sent) == 1
     assert ensure_sent.apply().get() == {"requeued": [], "interrupted": []}  # sent: nothing more to do
+
+
+def test_a_draft_whose_send_was_lost_before_any_try_is_requeued_a_minute_after_it_was_due(fake_zoho,  # noqa: F811
+                                                                                           approved):
+    """Its send_draft task went with a killed worker or a Redis restart: it waits a minute, not 40."""
+    Draft.objects.filter(pk=approved.pk).update(send_after=timezone.now() - timedelta(seconds=30))
+    assert ensure_sent.apply().get()["requeued"] == []  # its task may still be on its way
+    Draft.objects.filter(pk=approved.pk).update(send_after=timezone.now() - timedelta(seconds=LOST_SEND_GRACE_SECONDS + 5))
+    assert ensure_sent.apply().get()["requeued"] == [approved.pk]
+    approved.refresh_from_db()
+    assert approved.status == Draft.Status.SENT and len(fake_zoho.sent) == 1
 
 
 def test_a_draft_out_of_retries_after_transient_failures_is_requeued(fake_zoho, approved, settings):  # noqa: F811
@@ -70,7 +86,7 @@ def test_an_interrupted_send_is_flagged_for_an_agent_and_not_sent_again(
         fake_zoho, approved, agent_user, client, django_capture_on_commit_callbacks):  # noqa: F811
     assert draft_send_claim(draft_id=approved.pk) is not None  # a worker claimed it, called Zoho, then died
     long_ago = timezone.now() - timedelta(hours=1)
-    _age(approved, sending_started_at=long_ago)
+    _age(approved, sending_started_at=long_ago, send_lease_expires_at=long_ago)  # no heartbeat since
     assert send_draft.apply(args=[approved.pk]).get() == "nothing to send"  # a redelivered task does not re-send
     assert ensure_sent.apply().get() == {"requeued": [], "interrupted": [approved.pk]}
     assert ensure_sent.apply().get() == {"requeued": [], "interrupted": []}  # flagged once

@@ -65,6 +65,19 @@ def test_readyz_reports_the_index_and_its_collections(client, db):
     assert body["checks"]["chroma"]["detail"][SITE] == 1
 
 
+def test_readyz_is_not_ready_when_a_collection_answers_its_count_but_not_a_query(client, db, settings):
+    """A collection holding vectors of another dimension (filled by another model or version): its
+    count works, every query of the drafter fails. /readyz runs a real query on each collection."""
+    client_ = vectorstore._client()
+    stale = client_.get_or_create_collection(name=f"{FAQ}__{settings.EMBEDDING_BACKEND}", embedding_function=None,
+                                             configuration={"hnsw": {"space": "cosine"}})
+    stale.add(ids=["old-1"], embeddings=[[0.1, 0.2, 0.3]], documents=["an answer embedded by another model"])
+    vectorstore._state["collections"].clear()
+    body = client.get("/readyz").json()
+    assert body["status"] == "not ready"
+    assert body["checks"]["chroma"]["ok"] is False and FAQ in body["checks"]["chroma"]["error"]
+
+
 def _minilm_model_path() -> str:
     import os
 

@@ -56,3 +56,18 @@ def test_a_guest_checkout_gets_its_orders_and_the_drafts_of_the_threads_it_wrote
                                                total_price_cents=4500)]
     assert [d.id for d in summary.open_drafts] == [draft.pk]
     assert customer_summary_get(email="nobody.at.all@example.net") is None
+
+
+def test_a_lead_created_by_an_email_is_in_the_summary_at_once_not_only_after_the_schedule(
+        django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from integrations.zoho.ingest import zoho_message_ingest
+
+    cache.delete("debounce:refresh_customer_summary")  # no refresh of another test's within the window
+    with django_capture_on_commit_callbacks(execute=True):
+        zoho_message_ingest({"messageId": "1766000000000000001", "threadId": "lead-1", "subject": "Hello",
+                             "fromAddress": "First Time <first.time@example.org>", "html": "<p>Do you ship to Oslo?</p>",
+                             "receivedTime": "1764000000000"})
+    summary = customer_summary_get(email="first.time@example.org")
+    assert summary is not None and summary.segment == "lead" and summary.name == "First Time"

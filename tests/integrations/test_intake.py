@@ -96,7 +96,8 @@ def test_a_delivery_locked_by_another_drain_is_skipped_not_taken_twice(windows, 
     # Another drain, mid-way through taking `first`:
     with psycopg.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"]) as other:
         other.execute("SELECT id FROM webhook_deliveries WHERE id = %s FOR UPDATE", [first.pk])
-        assert intake.deliveries_take(WebhookDelivery.objects.filter(status="received")) == [(second.pk, "zoho")]
+        taken = intake.deliveries_take(WebhookDelivery.objects.filter(status="received"))
+        assert taken == [(second.pk, "zoho", second.correlation_id)]
     assert dict(WebhookDelivery.objects.values_list("pk", "status")) == {first.pk: "received", second.pk: "queued"}
 
 

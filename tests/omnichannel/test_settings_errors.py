@@ -40,6 +40,9 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 @pytest.mark.parametrize(("overrides", "expected"), [
     ({"SYNC_USE_CELERY": "1"}, "SYNC_USE_CELERY=1 needs a broker"),
+    # Workers and web are separate processes: one embedded Chroma on disk cannot serve them all.
+    ({"SYNC_USE_CELERY": "1", "REDIS_URL": "redis://127.0.0.1:6379/15"},
+     "SYNC_USE_CELERY=1 runs the web and Celery workers as separate processes, and embedded Chroma"),
     ({"ZOHO_MODE": "live", "ZOHO_CLIENT_ID": "id"},
      "ZOHO_MODE=live needs ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, ZOHO_ACCOUNT_ID"),
     ({"SHOPIFY_MODE": "live"}, "SHOPIFY_MODE=live needs SHOPIFY_ACCESS_TOKEN"),
@@ -55,6 +58,17 @@ def test_combinations_that_cannot_work_are_refused_at_start(overrides, expected,
     result = _check(VAR_DIR=str(tmp_path), **overrides)
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("overrides", [
+    {"SYNC_USE_CELERY": "1", "REDIS_URL": "redis://127.0.0.1:6379/15", "CHROMA_HOST": "127.0.0.1"},
+    {"SYNC_USE_CELERY": "1", "REDIS_URL": "redis://127.0.0.1:6379/15", "CHROMA_ALLOW_EMBEDDED_MULTIPROCESS": "1"},
+    {"SYNC_USE_CELERY": "0", "REDIS_URL": "redis://127.0.0.1:6379/15"},  # one process: embedded is fine
+    {},  # `make run`: embedded everything
+], ids=["chroma server", "embedded allowed for tests", "inline", "embedded"])
+def test_chroma_with_workers_starts_with_a_server_or_when_explicitly_allowed(overrides, tmp_path):
+    result = _check(VAR_DIR=str(tmp_path), **overrides)
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("argv", [

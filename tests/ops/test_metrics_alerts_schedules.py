@@ -49,7 +49,7 @@ def test_each_alert_fires_on_a_fixture_built_to_trip_it(settings):
     for _ in range(3):
         make_draft()
     names = {a.name for a in alerts_evaluate()}
-    assert names == {"ShopifyCursorStale", "ZohoWebhookRetriesFailing", "TooManyPendingDrafts"}
+    assert names == {"ShopifyCursorStale", "WebhookDeliveriesFailing", "TooManyPendingDrafts"}
     with pytest.raises(CommandError, match="3 alert"):
         call_command("check_alerts")
     assert AuditLog.objects.filter(event_type="alert.firing").count() == 3
@@ -58,11 +58,15 @@ def test_each_alert_fires_on_a_fixture_built_to_trip_it(settings):
 def test_the_prometheus_rules_parse_and_name_real_metrics():
     rules = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml").read_text())
     alerts = {rule["alert"]: rule for group in rules["groups"] for rule in group["rules"]}
-    assert set(alerts) == {"ShopifyCursorStale", "ZohoWebhookRetriesFailing", "TooManyPendingDrafts",
-                           "WebhookIntakeStalled"}
+    assert set(alerts) == {"ShopifyCursorStale", "WebhookDeliveriesFailing", "TooManyPendingDrafts",
+                           "WebhookIntakeStalled", "ReplySendFailed", "DraftsFailingToSend"}
     assert "webhook_intake_oldest_waiting_seconds" in alerts["WebhookIntakeStalled"]["expr"]
     assert "shopify_cursor_lag_seconds" in alerts["ShopifyCursorStale"]["expr"]
-    assert "webhook_deliveries_total" in alerts["ZohoWebhookRetriesFailing"]["expr"]
+    # Every source's failures: no source="zoho" filter left.
+    assert "webhook_deliveries_total" in alerts["WebhookDeliveriesFailing"]["expr"]
+    assert "source=" not in alerts["WebhookDeliveriesFailing"]["expr"]
+    assert "sends_failed_total" in alerts["ReplySendFailed"]["expr"]
+    assert "drafts_send_failed" in alerts["DraftsFailingToSend"]["expr"]
     assert "drafts_pending" in alerts["TooManyPendingDrafts"]["expr"]
     for rule in alerts.values():
         assert rule["labels"]["severity"] and rule["annotations"]["summary"]

@@ -59,6 +59,8 @@ def celery_worker_process(tmp_path):
            # The visibility timeout must outlast every task's hard limit (settings refuse it otherwise).
            "CELERY_TASK_TIME_LIMIT": "25", "CELERY_TASK_SOFT_TIME_LIMIT": "20", "CELERY_LONG_TASK_TIME_LIMIT": "25",
            "ZOHO_MODE": "fake", "LOG_LEVEL": "WARNING",
+           # The worker shares the test's embedded Chroma directory: refused in production (settings), fine here.
+           "CHROMA_ALLOW_EMBEDDED_MULTIPROCESS": "1",
            "VAR_DIR": str(settings.VAR_DIR), "BLOB_ROOT": str(settings.BLOB_ROOT), "CHROMA_PATH": settings.CHROMA_PATH}
     with app.connection_for_write() as conn:  # leftovers of an earlier run must not leak into this one
         for queue in ALL_QUEUES:

@@ -93,3 +93,22 @@ def test_a_worker_killed_mid_way_loses_nothing_and_duplicates_nothing(celery_wor
         Draft.objects.filter(status="pending").count(), lost)
     per_conversation = Draft.objects.filter(status="pending").values("conversation").distinct().count()
     assert per_conversation == Conversation.objects.count() == total
+
+
+def test_in_fake_mode_a_worker_sends_an_approved_reply_through_its_own_fake_zoho(celery_worker_process,
+                                                                                  agent_user):
+    """ZOHO_MODE=fake with no ZOHO_BASE_URL: the worker's process-wide fake Zoho finds the email in our
+    database, so `make run`'s fake sending works with workers too (the README's worker section)."""
+    from conversations.services.approvals import draft_approve
+    from tests.builders import make_inbound_message
+
+    worker = celery_worker_process()  # ZOHO_MODE=fake, no ZOHO_BASE_URL (tests/resilience/conftest.py)
+    message = make_inbound_message(email="fake.mode@example.com")
+    assert wait_for(lambda: Draft.objects.filter(reply_to=message, status="pending").exists(), timeout=120), \
+        worker.log_tail()
+    draft = Draft.objects.get(reply_to=message, status="pending")
+    draft_approve(draft_id=draft.pk, acting_user=agent_user)
+    assert wait_for(lambda: Draft.objects.get(pk=draft.pk).status == "sent", timeout=120), (
+        Draft.objects.filter(pk=draft.pk).values_list("status", "last_send_error").get(), worker.log_tail())
+    sent = Draft.objects.select_related("sent_message").get(pk=draft.pk).sent_message
+    assert sent.direction == "outbound" and sent.to_addresses == ["fake.mode@example.com"]

@@ -25,7 +25,7 @@ class Command(BaseCommand):
             statuses = [WebhookDelivery.Status.FAILED] if failed else [WebhookDelivery.Status.RECEIVED,
                                                                        WebhookDelivery.Status.QUEUED]
             deliveries = deliveries.filter(status__in=statuses)
-        rows = list(deliveries.order_by("received_at", "pk").values_list("pk", "source")[:limit])
+        rows = list(deliveries.order_by("received_at", "pk").values_list("pk", "source", "correlation_id")[:limit])
         try:
             queued = deliveries_enqueue(rows)
         except ValueError as exc:

@@ -17,7 +17,6 @@ Backups (pg_dump) are not rewritten: they age out after BACKUP_KEEP nights.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -25,9 +24,10 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from conversations.services.retention import archive_document
 from customers.models import Customer, Order
 from omnichannel.audit import audit_log_write
-from omnichannel.blobstore import blob_delete, blob_get
+from omnichannel.blobstore import blob_delete
 from omnichannel.errors import ApplicationError
 from omnichannel.jobs import enqueue
 from omnichannel.pii import approvals_blank, deliveries_mentioning, pii_hash
@@ -132,9 +132,9 @@ def _delete_conversation_blobs(*, archive_keys: list[str], attachment_keys: set[
     keys = set(attachment_keys)
     for key in archive_keys:
         try:
-            document = json.loads(blob_get(key))
-        except FileNotFoundError:
-            continue
+            document = archive_document(key)
+        except (FileNotFoundError, ApplicationError):
+            continue  # gone already, or under a key rotated out: deleted below all the same
         for message in document.get("messages", []):
             keys |= {a["blob_key"] for a in (message.get("attachments") or []) if isinstance(a, dict) and a.get("blob_key")}
     for key in sorted(keys - _blob_keys_still_used(keys, erased_conversations)):

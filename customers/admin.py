@@ -4,7 +4,7 @@ the admin shows them and never edits them: an edit here would be overwritten by 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from customers.models import Customer, Order
+from customers.models import Customer, ErasureTombstone, Order
 from omnichannel.admin import ReadOnlyAdminMixin
 from omnichannel.formatting import money
 
@@ -83,3 +83,13 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="ship to")
     def ship_to(self, obj):
         return _address(obj.shipping_address) if isinstance(obj.shipping_address, dict) else "-"
+
+
+@admin.register(ErasureTombstone)
+class ErasureTombstoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What erasures leave behind: keyed hashes only (no address or id can be read back from them)."""
+
+    list_display = ["erased_at", "kind", "key"]
+    list_filter = ["kind"]
+    search_fields = ["=key"]
+    show_full_result_count = False

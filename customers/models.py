@@ -116,3 +116,30 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"order {self.shopify_id}"
+
+
+class ErasureTombstone(models.Model):
+    """What an erasure leaves so that it sticks: a keyed hash (omnichannel.pii.pii_key) of each
+    identifier of the erased person, never the identifier itself. Every ingest path consults these
+    (customers/services.py, conversations' message_ingest) before it writes personal data."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email address"
+        SHOPIFY_CUSTOMER = "shopify_customer", "Shopify customer id"
+        SHOPIFY_ORDER = "shopify_order", "Shopify order id"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=64, unique=True, help_text="HMAC-SHA256 of kind and identifier (PII_HASH_SALT)")
+    erased_at = models.DateTimeField(help_text="The latest erasure of this identifier")
+
+    class Meta:
+        db_table = "erasure_tombstones"
+        ordering = ["-erased_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=["email", "shopify_customer", "shopify_order"]),
+                                   name="erasure_tombstone_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} erased at {self.erased_at:%Y-%m-%d %H:%M}"
+

@@ -32,7 +32,7 @@ _OPS_MANAGE = [  # add, change, delete and view
 _OPS_VIEW = [
     "faq.faqpublication", "omnichannel.auditlog", "omnichannel.webhookdelivery",
     "integrations.shopifycursor", "integrations.zohosyncstate", "integrations.sitesnapshot",
-    "omnichannel.deadletter", "conversations.privacyrequest",
+    "omnichannel.deadletter", "conversations.privacyrequest", "customers.erasuretombstone",
 ]
 _OPS_EXTRA = ["faq.publish_faqentry", "omnichannel.requeue_deadletter", "conversations.erase_sender"]
 

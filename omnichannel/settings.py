@@ -299,7 +299,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024
 RETENTION_MONTHS = env_int("RETENTION_MONTHS", 18, minimum=1)
 METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH", "")  # "user:password"; empty = allow-list only
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
-PII_HASH_SALT = env_str("PII_HASH_SALT", "dev-pii-salt")
+PII_HASH_SALT = env_str("PII_HASH_SALT", "dev-pii-salt")  # keys erased addresses and tombstones: never change it
 BACKUP_KEEP = env_int("BACKUP_KEEP", 14, minimum=1)
 # Archives are kept encrypted, then deleted ARCHIVE_KEEP_DAYS after archiving. ARCHIVE_ENCRYPTION_KEY holds
 # Fernet keys, comma-separated for a rotation (the first encrypts, every one decrypts); without it, dev
@@ -402,7 +402,7 @@ for _key in ARCHIVE_ENCRYPTION_KEYS:
                                    ) from None
 if PRODUCTION:
     # The dev defaults are public (in this repository): a webhook signed with them must never be trusted.
-    for _name in ("ZOHO_WEBHOOK_SECRET", "SHOPIFY_WEBHOOK_SECRET"):
+    for _name in ("ZOHO_WEBHOOK_SECRET", "SHOPIFY_WEBHOOK_SECRET", "PII_HASH_SALT"):
         if globals()[_name].startswith("dev-"):
             raise ImproperlyConfigured(f"{_name} must be set to the real secret when DJANGO_PRODUCTION=1.")
     if not ARCHIVE_ENCRYPTION_KEYS:

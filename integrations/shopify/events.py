@@ -3,6 +3,8 @@
 Handlers are keyed on the resource's own id and compare its `updated_at`, so a redelivery or an
 older event arriving late changes nothing. Events that carry only part of an order
 (fulfillments, refunds) fetch the whole order, the simplest way to never merge stale pieces.
+
+A processed delivery about an erased customer keeps its row but not its bytes (`_erase_if_about_erased`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.services import inventory_item_upsert, inventory_items_product_deleted, inventory_quantity_set
+from customers.selectors import tombstones_covering
 from customers.services import customer_mark_deleted_in_shop, customer_upsert, order_upsert
 from integrations.models import ShopifyCursor
 from integrations.shopify import ingest
@@ -27,7 +30,7 @@ from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload, StateConflict
 from omnichannel.metrics import records_ingested_total
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish
+from omnichannel.services import webhook_delivery_claim, webhook_delivery_erase, webhook_delivery_finish
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +148,17 @@ def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = No
     _note_delta(delivery.topic)
     if delivery.topic != "app/uninstalled":
         _note_installed(delivery)
+    _erase_if_about_erased(delivery, data)
     return outcome
+
+
+def _erase_if_about_erased(delivery: WebhookDelivery, data: dict) -> None:
+    """The customer this delivery names was erased (before it came, or by it: customers/redact):
+    what we kept of it went through the erasure-aware services, and its raw bytes must not keep the rest."""
+    emails, customer_ids, order_ids = ingest.privacy_subjects(delivery.topic, data)
+    erased = tombstones_covering(emails=emails, shopify_customer_ids=customer_ids, shopify_order_ids=order_ids)
+    if erased:
+        webhook_delivery_erase(delivery_id=delivery.pk, reason=f"{delivery.topic} about an erased customer")
 
 
 def _triggered_at(delivery: WebhookDelivery) -> datetime:

@@ -115,6 +115,21 @@ def customer_facts(data: dict) -> CustomerFacts:
     )
 
 
+def privacy_subjects(topic: str, data: dict) -> tuple[list[str], list[str], list[str]]:
+    """(emails, Shopify customer ids, Shopify order ids) a delivery names, whatever its topic: what the
+    erasure tombstones are asked about once it is processed."""
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    emails = [data.get("email"), data.get("contact_email"), customer.get("email")]
+    customer_ids = [customer.get("id"), data.get("customer_id")]
+    order_ids = [data.get("order_id"), *(data.get("orders_to_redact") or []), *(data.get("orders_requested") or [])]
+    if topic.startswith("customers/"):
+        customer_ids.append(data.get("id"))
+    elif topic.startswith("orders/"):
+        order_ids.append(data.get("id"))
+    keep = lambda values: [str(v).strip().lower() for v in values if isinstance(v, (str, int)) and str(v).strip()]  # noqa: E731
+    return keep(emails), keep(customer_ids), keep(order_ids)
+
+
 # Fulfillments that shipped nothing: cancelled, or a request that failed ("failure") or erred
 # ("error"). Their tracking numbers lead nowhere and must not reach a reply to the customer.
 # https://shopify.dev/docs/api/admin-rest/2025-01/resources/fulfillment (status)

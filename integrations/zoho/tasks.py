@@ -13,7 +13,7 @@ from integrations.zoho.client import ZohoClient, ZohoError
 from integrations.zoho.ingest import zoho_message_ingest, zoho_payload_parse
 from omnichannel.errors import InvalidPayload
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish
+from omnichannel.services import webhook_delivery_claim, webhook_delivery_erase, webhook_delivery_finish
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,12 @@ def process_incoming_email(delivery_id: int, *, client: ZohoClient | None = None
         delivery_failed(delivery_id=delivery_id, exc=exc)
         return "failed"
     webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.PROCESSED)
+    if message is None or message.is_erased:
+        # About an erased customer (sent before the erasure), or a redelivery of an erased or archived
+        # message: the raw bytes would hold what the erasure or the archive took away.
+        webhook_delivery_erase(delivery_id=delivery_id, reason="erased customer" if message is None
+                               else "erased message")
+        return "erased"
     return f"message {message.pk} {'created' if created else 'existing'}"
 
 

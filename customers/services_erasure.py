@@ -4,7 +4,7 @@ a tombstone so that it sticks.
 Customer, their orders (by account, by checkout email, and the ones a request names), their
 conversations' messages, drafts, model runs and approvals, product requests, the raw webhook
 deliveries that mention them (by address, or by Shopify id only), FAQ entries and proposals and
-corrections that name them, the approved replies indexed in Chroma
+corrections that name them, their data-request exports, the approved replies indexed in Chroma
 (deleted, then the collection compacted so nothing stays on disk), the blobs of their
 conversations (archives and attachments) and the customer_summary read model. Their pending
 drafts are superseded, so none can be approved as an empty reply; an approved one not sent yet is
@@ -38,7 +38,7 @@ from catalog.models import ProductRequest
 from conversations.models import Approval, Conversation, Draft, Message
 from conversations.services.drafts import SUPERSEDED_CUSTOMER_ERASED, drafts_supersede
 from conversations.services.retention import archive_document
-from customers.models import Customer, ErasureTombstone, Order
+from customers.models import Customer, DataRequest, ErasureTombstone, Order
 from customers.selectors import tombstone_keys, tombstone_keys_lock
 from customers.signals import customer_erased
 from faq.services_erasure import Mentions, faq_mentions_erase
@@ -153,6 +153,8 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
                                                       order_ids={sid for _, sid, _ in orders} | order_shopify_ids))
     report.counts["webhook_deliveries"] = WebhookDelivery.objects.filter(pk__in=delivery_ids).update(
         body=b"", headers={}, is_erased=True)
+    export_keys = _data_requests_erase(customers=customers, emails=emails, customer_shopify_ids=customer_shopify_ids)
+    report.counts["data_requests"] = len(export_keys)
     report.counts.update(faq_mentions_erase(mentions=mentions, acting_user=acting_user))
     report.counts["archives"] = len(archive_keys)
     # Apps this one must not import (assistants) blank their rows here, in this transaction (customers/signals.py).
@@ -167,6 +169,7 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
     enqueue("forget_approved_replies", approval_ids=approvals, compact=compact_index)
     transaction.on_commit(lambda: _delete_conversation_blobs(
         archive_keys=archive_keys, attachment_keys=attachment_keys, erased_conversations=conversations))
+    transaction.on_commit(lambda: [blob_delete(key) for key in export_keys])
     # The materialized view still holds her email, name and addresses until it is refreshed.
     enqueue("refresh_customer_summary", force=True)
     return report
@@ -198,6 +201,18 @@ def _tombstones_write(*, at, emails: Iterable[str], shopify_customer_ids: Iterab
     # A second erasure of the same person moves the time on: an email she sent in between is erased too.
     ErasureTombstone.objects.bulk_create(rows, update_conflicts=True, unique_fields=["key"], update_fields=["erased_at"])
     return len(rows)
+
+
+def _data_requests_erase(*, customers: list[Customer], emails: list[str], customer_shopify_ids: set[str]) -> list[str]:
+    """Her data requests keep their row (Shopify's request id, the dates) without her address or export."""
+    requests = DataRequest.objects.filter(pk__in=list(DataRequest.objects.filter(
+        Q(customer__in=customers) | _any_of("email__iexact", emails)
+        | Q(shopify_customer_id__in=customer_shopify_ids)).values_list("pk", flat=True)))
+    keys = [key for key in requests.exclude(blob_key="").values_list("blob_key", flat=True)]
+    for address in emails:
+        requests.filter(email__iexact=address).update(email=pii_hash(address))
+    requests.update(blob_key="", counts={}, status=DataRequest.Status.ERASED, updated_at=timezone.now())
+    return keys
 
 
 def _attachment_blob_keys(messages) -> set[str]:
@@ -233,3 +248,35 @@ def _delete_conversation_blobs(*, archive_keys: list[str], attachment_keys: set[
     for key in archive_keys:
         blob_delete(key)
 
+
+@transaction.atomic
+def shop_erasure_request(*, shop_domain: str, integration: str = "shopify") -> None:
+    """Shopify's shop/redact (48 hours after the app was uninstalled): the shop's customers are erased
+    by `erase_shop_customers`, after commit, in a task of their own (one transaction per customer)."""
+    audit_log_write(event_type="shop.erasure_requested", integration=integration, payload={"shop": shop_domain})
+    enqueue("erase_shop_customers")
+
+
+def customers_erase_shop(*, integration: str = "shopify", batch: int = 100) -> dict[str, int]:
+    """Erase every customer the shop gave us: Shopify customers (with their conversations, as any
+    erasure request) and guest checkouts (by their email, or by the order alone). Leads who only ever
+    wrote to the support inbox are not the shop's data and stay. One transaction per customer, so a
+    killed run loses nothing: run again, it goes on with those not erased yet. The index is compacted
+    once at the end."""
+    counts = {"customers": 0, "guests": 0, "orders": 0}
+    while rows := list(Customer.objects.filter(shopify_id__isnull=False, is_erased=False).order_by("pk")
+                       .values_list("email", "shopify_id")[:batch]):
+        for address, shopify_id in rows:
+            customer_erase(email=_real_email(address), shopify_id=shopify_id, integration=integration,
+                           compact_index=False)
+            counts["customers"] += 1
+    guests = Order.objects.filter(customer__isnull=True, is_erased=False)
+    while rows := list(guests.order_by("pk").values_list("email", "shopify_id")[:batch]):
+        for address, order_id in rows:
+            customer_erase(email=_real_email(address), order_shopify_ids=[order_id], integration=integration,
+                           compact_index=False)
+            counts["guests" if _real_email(address) else "orders"] += 1
+    with transaction.atomic():
+        audit_log_write(event_type="shop.erased", integration=integration, payload=counts)
+        enqueue("forget_approved_replies", approval_ids=[], compact=True)
+    return counts

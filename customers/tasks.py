@@ -6,6 +6,8 @@ from celery import shared_task
 from django.core.cache import cache
 
 from customers.selectors import customer_summary_refresh
+from customers.services_data_requests import data_exports_expire, data_request_export
+from customers.services_erasure import customers_erase_shop
 from omnichannel.cache import debounce
 
 REFRESH_DEBOUNCE_SECONDS = 10
@@ -27,3 +29,20 @@ def refresh_customer_summary(self, force: bool = False) -> bool:
         cache.delete(_DIRTY)
     customer_summary_refresh()
     return True
+
+
+@shared_task(name="export_data_request", acks_late=True)
+def export_data_request(data_request_id: int) -> str:
+    return data_request_export(data_request_id=data_request_id)
+
+
+@shared_task(name="expire_data_exports", acks_late=True)
+def expire_data_exports() -> int:
+    """Beat, nightly: data-request exports are deleted DATA_EXPORT_KEEP_DAYS after they were written."""
+    return data_exports_expire()
+
+
+@shared_task(name="erase_shop_customers", acks_late=True)
+def erase_shop_customers() -> dict:
+    """Shopify's shop/redact: every customer the shop gave us, one transaction each (a rerun goes on)."""
+    return customers_erase_shop()

@@ -1,4 +1,4 @@
-"""Encryption of what we keep only for a while (conversation archives).
+"""Encryption of what we keep only for a while (conversation archives, data-request exports).
 
 Fernet (AES-128-CBC with an HMAC-SHA256, from `cryptography`): a token says nothing without the
 key, and a changed byte is refused rather than decrypted into garbage. The keys come from

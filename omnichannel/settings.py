@@ -301,12 +301,13 @@ METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH", "")  # "user:password"; empty
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
 PII_HASH_SALT = env_str("PII_HASH_SALT", "dev-pii-salt")  # keys erased addresses and tombstones: never change it
 BACKUP_KEEP = env_int("BACKUP_KEEP", 14, minimum=1)
-# Archives are kept encrypted, then deleted ARCHIVE_KEEP_DAYS after archiving. ARCHIVE_ENCRYPTION_KEY holds
-# Fernet keys, comma-separated for a rotation (the first encrypts, every one decrypts); without it, dev
-# derives one from the SECRET_KEY.
+# Archives (and data-request exports) are kept encrypted, then deleted: ARCHIVE_KEEP_DAYS after archiving,
+# DATA_EXPORT_KEEP_DAYS after the export was written. ARCHIVE_ENCRYPTION_KEY holds Fernet keys, comma-separated
+# for a rotation (the first encrypts, every one decrypts); without it, dev derives one from the SECRET_KEY.
 ARCHIVE_KEEP_DAYS = env_int("ARCHIVE_KEEP_DAYS", 365, minimum=1)
+DATA_EXPORT_KEEP_DAYS = env_int("DATA_EXPORT_KEEP_DAYS", 30, minimum=1)
 ARCHIVE_ENCRYPTION_KEYS = env_list("ARCHIVE_ENCRYPTION_KEY", [])
-# Blob files hold customer content (attachments, archives): readable by our own user only.
+# Blob files hold customer content (attachments, archives, exports): readable by our own user only.
 # FileSystemStorage applies these to the files and folders it creates; object storage has its own ACLs.
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700

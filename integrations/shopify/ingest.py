@@ -115,6 +115,27 @@ def customer_facts(data: dict) -> CustomerFacts:
     )
 
 
+def privacy_customer(data: dict) -> tuple[str | None, str]:
+    """(Shopify customer id, email) of a privacy request's `customer`: Shopify may send only one of them
+    (https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance)."""
+    customer = data.get("customer")
+    if not isinstance(customer, dict):
+        raise InvalidPayload("field 'customer' must be an object with the customer's id or email")
+    customer_id, email = shopify_id(customer, required=False), _str(customer, "email").strip().lower()
+    if not customer_id and not email:
+        raise InvalidPayload("field 'customer' names neither an id nor an email")
+    if email and "@" not in email:
+        raise InvalidPayload(f"field 'customer.email' is not an email address: {email[:100]!r}")
+    return customer_id, email
+
+
+def privacy_order_ids(data: dict, name: str) -> list[str]:
+    value = data.get(name) or []
+    if not isinstance(value, list):
+        raise InvalidPayload(f"field {name!r} must be a list of order ids")
+    return [shopify_id({"id": item}) for item in value]
+
+
 def privacy_subjects(topic: str, data: dict) -> tuple[list[str], list[str], list[str]]:
     """(emails, Shopify customer ids, Shopify order ids) a delivery names, whatever its topic: what the
     erasure tombstones are asked about once it is processed."""

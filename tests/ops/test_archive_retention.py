@@ -1,5 +1,6 @@
 """Retention removes PII rather than moving it: archives are encrypted files only we can read, deleted
-after ARCHIVE_KEEP_DAYS, and an archived conversation's replies stop reaching other customers' prompts."""
+after ARCHIVE_KEEP_DAYS, and an archived conversation's replies stop reaching other customers' prompts.
+Data-request exports expire the same way."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from conversations.models import Conversation, Message
 from conversations.services.approvals import draft_edit_and_approve
 from conversations.services.retention import conversation_restore
 from conversations.tasks import archive_conversations
+from customers.models import DataRequest
+from customers.services_data_requests import data_request_create
+from customers.tasks import expire_data_exports
 from integrations.demo import seed_demo
 from omnichannel.blobstore import blob_exists
 from omnichannel.errors import ApplicationError
@@ -90,3 +94,17 @@ def test_an_archived_conversations_reply_no_longer_reaches_other_customers_promp
     assert vectorstore.index_query(vectorstore.REPLIES, similar) == []
     assert files_holding(settings.CHROMA_PATH, *ADA) == []  # compacted: not left in Chroma's log either
 
+
+def test_data_request_exports_are_deleted_after_data_export_keep_days(settings, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_demo()
+        request, _ = data_request_create(external_id="31", email="grace.hopper@example.com")
+    request.refresh_from_db()
+    key = request.blob_key
+    assert request.status == "ready" and blob_exists(key)
+    DataRequest.objects.filter(pk=request.pk).update(
+        ready_at=timezone.now() - timedelta(days=settings.DATA_EXPORT_KEEP_DAYS + 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_data_exports.delay().get() == 1
+    request.refresh_from_db()
+    assert request.status == "expired" and request.blob_key == "" and not blob_exists(key)

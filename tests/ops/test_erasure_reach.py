@@ -1,6 +1,6 @@
 """An erasure reaches what names the customer without her address: raw Shopify deliveries that
 carry only her ids, the retrieval index's files on disk, curated knowledge (FAQ entries and draft
-proposals, corrections, the published FAQ pages) and archives."""
+proposals, corrections, the published FAQ pages), archives and data-request exports."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from assistants.services import draft_generate
 from conversations.models import Conversation, Message
 from conversations.services.approvals import draft_edit_and_approve
 from conversations.services.retention import conversation_archive
+from customers.models import DataRequest
 from customers.selectors import customer_summary_refresh
+from customers.services_data_requests import data_request_create
 from customers.services_erasure import customer_erase
 from faq.models import Correction, FaqEntry, FaqPublication
 from faq.services import correction_upsert, faq_entry_create, faq_entry_publish
@@ -42,7 +44,7 @@ def _shopify_delivery(topic: str, body: dict):
 @pytest.fixture
 def ada_everywhere(django_capture_on_commit_callbacks):
     """Ada (demo customer 7001) as the shop ran for a while: a decided reply in the index, an archived
-    conversation, webhooks naming her by id only, knowledge quoting her."""
+    conversation, webhooks naming her by id only, knowledge quoting her, a data-request export."""
     with django_capture_on_commit_callbacks(execute=True):
         seed_demo()
         message = Message.objects.get(subject="Where is my tent?")
@@ -65,6 +67,7 @@ def ada_everywhere(django_capture_on_commit_callbacks):
                                      answer="Yes: our customer Ada Lovelace called us on +44 20 7946 0101 last week.")
         faq_entry_publish(entry_id=published.pk)
         correction_upsert(key="tent-ada", pattern="ridgeline", answer="Ask Mrs Ada Lovelace before promising a date.")
+        data_request_create(external_id="777", shopify_customer_id="7001", email="ada.lovelace@example.com")
     older = make_inbound_message(email="ada.lovelace@example.com", subject="Returning a stove",
                                  body="Please pick it up at 12 St James's Square. Ada Lovelace")
     archived = older.conversation
@@ -74,7 +77,8 @@ def ada_everywhere(django_capture_on_commit_callbacks):
         conversation_archive(conversation_id=archived.pk)
     customer_summary_refresh()
     return {"by_id": by_id, "by_order": by_order, "other": other, "proposal": proposal, "published": published,
-            "archive_key": Conversation.objects.get(pk=archived.pk).archive_blob_key}
+            "archive_key": Conversation.objects.get(pk=archived.pk).archive_blob_key,
+            "export": DataRequest.objects.get(external_id="777")}
 
 
 def test_an_erasure_leaves_her_nowhere_in_the_database_the_blobs_or_the_index_files(
@@ -82,6 +86,7 @@ def test_an_erasure_leaves_her_nowhere_in_the_database_the_blobs_or_the_index_fi
     before = anywhere_holding(*ADA)
     assert any(hit.startswith("chroma ") for hit in before)  # the index's files do hold her
     assert {"faq_entries: Lovelace", "corrections: Lovelace", "webhook_deliveries: 12 St James"} <= set(before)
+    assert ada_everywhere["export"].status == "ready" and blob_exists(ada_everywhere["export"].blob_key)
     page_keys = list(FaqPublication.objects.exclude(blob_key="").values_list("blob_key", flat=True))
     assert any(hit.startswith("blob faq-pages") for hit in before)
 
@@ -101,3 +106,5 @@ def test_an_erasure_leaves_her_nowhere_in_the_database_the_blobs_or_the_index_fi
     assert "ridgeline" == Correction.objects.get(key="tent-ada").pattern
     assert not any(blob_exists(key) for key in page_keys)
     assert not blob_exists(ada_everywhere["archive_key"])
+    export = DataRequest.objects.get(pk=ada_everywhere["export"].pk)
+    assert export.status == "erased" and export.blob_key == "" and not blob_exists(ada_everywhere["export"].blob_key)

@@ -166,7 +166,8 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
     audit_log_write(event_type="customer.erased", acting_user=acting_user, integration=integration,
                     payload={"customer_ids": report.customers, "conversation_ids": conversations, **report.counts})
     # After commit: no I/O inside the transaction, and a rollback must leave the blobs and the index as they were.
-    enqueue("forget_approved_replies", approval_ids=approvals, compact=compact_index)
+    if approvals:  # a compaction rewrites the whole collection: only when something of hers was in it
+        enqueue("forget_approved_replies", approval_ids=approvals, compact=compact_index)
     transaction.on_commit(lambda: _delete_conversation_blobs(
         archive_keys=archive_keys, attachment_keys=attachment_keys, erased_conversations=conversations))
     transaction.on_commit(lambda: [blob_delete(key) for key in export_keys])
@@ -257,26 +258,33 @@ def shop_erasure_request(*, shop_domain: str, integration: str = "shopify") -> N
     enqueue("erase_shop_customers")
 
 
-def customers_erase_shop(*, integration: str = "shopify", batch: int = 100) -> dict[str, int]:
-    """Erase every customer the shop gave us: Shopify customers (with their conversations, as any
-    erasure request) and guest checkouts (by their email, or by the order alone). Leads who only ever
-    wrote to the support inbox are not the shop's data and stay. One transaction per customer, so a
-    killed run loses nothing: run again, it goes on with those not erased yet. The index is compacted
-    once at the end."""
-    counts = {"customers": 0, "guests": 0, "orders": 0}
-    while rows := list(Customer.objects.filter(shopify_id__isnull=False, is_erased=False).order_by("pk")
-                       .values_list("email", "shopify_id")[:batch]):
-        for address, shopify_id in rows:
-            customer_erase(email=_real_email(address), shopify_id=shopify_id, integration=integration,
-                           compact_index=False)
-            counts["customers"] += 1
-    guests = Order.objects.filter(customer__isnull=True, is_erased=False)
-    while rows := list(guests.order_by("pk").values_list("email", "shopify_id")[:batch]):
-        for address, order_id in rows:
+SHOP_ERASURE_BATCH = 50  # erasures per task run: each scans the raw deliveries, FAQ and corrections once
+
+
+def customers_erase_shop(*, counts: dict[str, int] | None = None, integration: str = "shopify",
+                         batch: int | None = None) -> tuple[dict[str, int], bool]:
+    """Erase up to `batch` of the customers the shop gave us: Shopify customers (with their
+    conversations, as any erasure request), then guest checkouts (by their email, or by the order
+    alone). Leads who only ever wrote to the support inbox are not the shop's data and stay. One
+    transaction per customer, so a killed run loses nothing. Returns (running counts, done); once
+    done, the audit event is written and the index compacted once for the whole shop."""
+    counts = dict(counts or {"customers": 0, "guests": 0, "orders": 0})
+    todo = batch or SHOP_ERASURE_BATCH
+    for address, shopify_id in Customer.objects.filter(shopify_id__isnull=False, is_erased=False).order_by("pk") \
+            .values_list("email", "shopify_id")[:todo]:
+        customer_erase(email=_real_email(address), shopify_id=shopify_id, integration=integration, compact_index=False)
+        counts["customers"] += 1
+        todo -= 1
+    if todo:
+        for address, order_id in Order.objects.filter(customer__isnull=True, is_erased=False).order_by("pk") \
+                .values_list("email", "shopify_id")[:todo]:
             customer_erase(email=_real_email(address), order_shopify_ids=[order_id], integration=integration,
                            compact_index=False)
             counts["guests" if _real_email(address) else "orders"] += 1
+            todo -= 1
+    if todo == 0:
+        return counts, False  # a full batch: there may be more
     with transaction.atomic():
         audit_log_write(event_type="shop.erased", integration=integration, payload=counts)
         enqueue("forget_approved_replies", approval_ids=[], compact=True)
-    return counts
+    return counts, True

@@ -9,6 +9,7 @@ from customers.selectors import customer_summary_refresh
 from customers.services_data_requests import data_exports_expire, data_request_export
 from customers.services_erasure import customers_erase_shop
 from omnichannel.cache import debounce
+from omnichannel.jobs import enqueue
 
 REFRESH_DEBOUNCE_SECONDS = 10
 _DIRTY = "customer_summary:dirty"
@@ -43,6 +44,10 @@ def expire_data_exports() -> int:
 
 
 @shared_task(name="erase_shop_customers", acks_late=True)
-def erase_shop_customers() -> dict:
-    """Shopify's shop/redact: every customer the shop gave us, one transaction each (a rerun goes on)."""
-    return customers_erase_shop()
+def erase_shop_customers(counts: dict | None = None) -> dict:
+    """Shopify's shop/redact: the shop's customers, SHOP_ERASURE_BATCH per run, one transaction each; the
+    task queues itself again until none is left (a big shop never runs into the task's time limit)."""
+    counts, done = customers_erase_shop(counts=counts)
+    if not done:
+        enqueue("erase_shop_customers", counts=counts)
+    return counts

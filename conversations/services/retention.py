@@ -83,7 +83,9 @@ def conversation_archive(*, conversation_id: int, compact_index: bool = True) ->
     audit_log_write(event_type="conversation.archived", integration="retention", obj=conversation,
                     payload={"messages": len(document["messages"]), "drafts": len(draft_ids), "blob_key": key})
     # Its approved replies leave the index (after commit): similar-reply retrieval must not quote them.
-    enqueue("forget_approved_replies", approval_ids=[a["id"] for a in document["approvals"]], compact=compact_index)
+    if document["approvals"] or compact_index:
+        enqueue("forget_approved_replies", approval_ids=[a["id"] for a in document["approvals"]],
+                compact=compact_index)
     return key
 
 

@@ -147,8 +147,10 @@ def privacy_subjects(topic: str, data: dict) -> tuple[list[str], list[str], list
         customer_ids.append(data.get("id"))
     elif topic.startswith("orders/"):
         order_ids.append(data.get("id"))
-    keep = lambda values: [str(v).strip().lower() for v in values if isinstance(v, (str, int)) and str(v).strip()]  # noqa: E731
-    return keep(emails), keep(customer_ids), keep(order_ids)
+    def present(values: list) -> list[str]:
+        return [str(v).strip().lower() for v in values if isinstance(v, (str, int)) and str(v).strip()]
+
+    return present(emails), present(customer_ids), present(order_ids)
 
 
 # Fulfillments that shipped nothing: cancelled, or a request that failed ("failure") or erred

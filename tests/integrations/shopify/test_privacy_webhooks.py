@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from conversations.models import Message
+from customers import services_erasure
 from customers.models import Customer, DataRequest, Order
 from customers.services import CustomerFacts, OrderFacts, customer_get_or_create_lead, customer_upsert, order_upsert
 from integrations.shopify.events import shopify_app_uninstalled_mark
@@ -136,7 +137,8 @@ def shop(settings, john, django_capture_on_commit_callbacks):
 
 
 def test_shop_redact_erases_every_customer_the_shop_gave_us_but_not_the_inbox_only_leads(
-        client, shop, django_capture_on_commit_callbacks):
+        client, shop, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(services_erasure, "SHOP_ERASURE_BATCH", 1)  # one per run: the task queues itself again
     shopify_app_uninstalled_mark(shop="{shop}.myshopify.com", uninstalled_at=_at(20))
     with django_capture_on_commit_callbacks(execute=True):
         delivery = deliver(client, "shop/redact", fixture("shop__redact.json"))
@@ -148,6 +150,7 @@ def test_shop_redact_erases_every_customer_the_shop_gave_us_but_not_the_inbox_on
     shop.refresh_from_db()
     assert not shop.is_erased and shop.name == "Ivo Inbox"
     assert AuditLog.objects.get(event_type="shop.erased").payload == {"customers": 2, "guests": 1, "orders": 0}
+    assert AuditLog.objects.filter(event_type="customer.erased").count() == 3
 
 
 @pytest.mark.parametrize("case", ["installed", "another shop"])

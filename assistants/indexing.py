@@ -61,3 +61,10 @@ def approved_replies_reindex(batch_size: int = 500) -> int:
             total += vectorstore.index_upsert(vectorstore.REPLIES, batch)
             batch = []
     return total + vectorstore.index_upsert(vectorstore.REPLIES, batch)
+
+
+def approved_replies_forget(*, approval_ids: list[int], compact: bool = True) -> int:
+    vectorstore.index_delete(vectorstore.REPLIES, [f"approval-{pk}" for pk in approval_ids])
+    if compact:
+        vectorstore.index_compact(vectorstore.REPLIES)
+    return len(approval_ids)

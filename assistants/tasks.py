@@ -6,7 +6,7 @@ import random
 
 from celery import shared_task
 
-from assistants.indexing import approved_reply_index
+from assistants.indexing import approved_replies_forget, approved_reply_index
 from assistants.services import draft_error_is_transient, draft_generate
 
 DRAFT_MAX_RETRIES = 4
@@ -40,3 +40,10 @@ def generate_draft(self, message_id: int, refresh: bool = False, force: bool = F
 @shared_task(name="index_approved_reply", acks_late=True)
 def index_approved_reply(approval_id: int) -> bool:
     return approved_reply_index(approval_id=approval_id)
+
+
+@shared_task(name="forget_approved_replies", acks_late=True)
+def forget_approved_replies(approval_ids: list[int], compact: bool = True) -> int:
+    """Erasure and retention: these approvals' replies leave the index; `compact` rewrites the
+    collection so that nothing of them stays in Chroma's files (assistants/vectorstore.py)."""
+    return approved_replies_forget(approval_ids=approval_ids, compact=compact)

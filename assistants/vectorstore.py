@@ -12,22 +12,36 @@ backend and the collection names are chosen in one place.
   (all-MiniLM-L6-v2 through sentence-transformers from a local directory, EMBEDDING_MODEL_PATH),
   or `chroma-default` (Chroma's own model, which downloads at first use: online installs only).
 - Collection names carry the backend, because vectors of different backends cannot be mixed.
+- Forgetting for good (`index_compact`): Chroma keeps what was written in its own log (the
+  `embeddings_queue` table of chroma.sqlite3) until the collection is flushed, and SQLite keeps
+  deleted rows' bytes in free pages, so a deleted document stays on disk. A compaction rewrites the
+  collection from what it still holds, then VACUUMs the embedded store's file, removes the folders
+  of segments no collection uses, and zeroes the vector files' spare capacity (Chroma writes it
+  from uninitialized memory). A Chroma server's disk is its own: run `chroma vacuum` there (README).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
+import shutil
+import sqlite3
+import struct
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
 
 SITE = "site_chunks"
 FAQ = "faq_entries"
@@ -213,29 +227,49 @@ def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return clean or {"_": ""}
 
 
+def _with_collection(name: str, action):
+    """`action(collection)`, once more with a fresh handle if the one this process cached was dropped:
+    another process reset or compacted the collection, which gives it a new id under the same name."""
+    from chromadb.errors import NotFoundError
+
+    try:
+        return action(_collection(name))
+    except NotFoundError:
+        _state.get("collections", {}).pop(name, None)
+        return action(_collection(name))
+
+
 def index_upsert(collection: str, items: list[IndexItem]) -> int:
     """Insert or replace items by id (stable ids make re-indexing never duplicate)."""
     _known(collection)
     if not items:
         return 0
-    with _chroma_errors("upsert"):
-        target = _collection(collection)
+
+    def upsert(target) -> None:
         batch = _client().get_max_batch_size()
         for start in range(0, len(items), batch):
             chunk = items[start:start + batch]
             target.upsert(ids=[i.id for i in chunk], documents=[i.text for i in chunk],
                           metadatas=[_clean_metadata(i.metadata) for i in chunk])
+
+    with _chroma_errors("upsert"):
+        _with_collection(collection, upsert)
     return len(items)
 
 
 def index_query(collection: str, text: str, *, n: int = 5, where: dict | None = None) -> list[Hit]:
     _known(collection)
-    with _chroma_errors("query"):
-        target = _collection(collection)
+
+    def query(target):
         if n <= 0 or target.count() == 0:
-            return []
-        result = target.query(query_texts=[text or " "], n_results=n, where=where,
-                              include=["documents", "metadatas", "distances"])
+            return None
+        return target.query(query_texts=[text or " "], n_results=n, where=where,
+                            include=["documents", "metadatas", "distances"])
+
+    with _chroma_errors("query"):
+        result = _with_collection(collection, query)
+    if result is None:
+        return []
     hits = []
     for id_, doc, meta, distance in zip(result["ids"][0], result["documents"][0], result["metadatas"][0],
                                         result["distances"][0], strict=False):
@@ -247,23 +281,111 @@ def index_delete(collection: str, ids: list[str]) -> None:
     _known(collection)
     if ids:
         with _chroma_errors("delete"):
-            _collection(collection).delete(ids=list(ids))
+            _with_collection(collection, lambda target: target.delete(ids=list(ids)))
 
 
 def index_count(collection: str) -> int:
     _known(collection)
     with _chroma_errors("count"):
-        return _collection(collection).count()
+        return _with_collection(collection, lambda target: target.count())
 
 
 def index_reset(collection: str) -> None:
-    """Drop and recreate one collection (used by rehydrate_chroma before a rebuild)."""
+    """Drop and recreate one collection (used by rehydrate_chroma before a rebuild). What it held is
+    gone from the embedded store's files too (`_vacuum_embedded_store`)."""
     _known(collection)
     with _chroma_errors("reset"):
-        target = _collection(collection)
-        _client().delete_collection(target.name)
+        _client().delete_collection(_collection(collection).name)
         _state["collections"].pop(collection, None)
         _collection(collection)
+        _vacuum_embedded_store()
+
+
+COMPACT_BATCH = 1000  # items read back per request while a collection is rewritten
+
+
+def index_compact(collection: str) -> int:
+    """Rewrite a collection from what it still holds (documents, metadata and the vectors themselves,
+    so nothing is embedded again), leaving nothing deleted in Chroma's log or files. Returns the
+    items kept. A write another process makes to this collection while it is rewritten may be lost
+    (it lands in the old collection): `rehydrate_chroma` rebuilds from Postgres, the record."""
+    _known(collection)
+    with _chroma_errors("compact"):
+        target = _with_collection(collection, lambda target: target)
+        kept: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+        for offset in range(0, target.count(), COMPACT_BATCH):
+            page = target.get(limit=COMPACT_BATCH, offset=offset, include=["embeddings", "documents", "metadatas"])
+            for key in kept:
+                kept[key].extend(list(page[key]) if page[key] is not None else [])
+        _client().delete_collection(target.name)
+        _state["collections"].pop(collection, None)
+        fresh = _collection(collection)
+        batch = _client().get_max_batch_size()
+        for start in range(0, len(kept["ids"]), batch):
+            fresh.add(**{key: values[start:start + batch] for key, values in kept.items()})
+        _vacuum_embedded_store()
+    return len(kept["ids"])
+
+
+def _vacuum_embedded_store() -> None:
+    """Rewrite the embedded store's SQLite file without its free pages (a deleted row's bytes stay in
+    them until then), remove the folders of segments no collection uses any more (a dropped
+    collection's vectors), and zero the spare capacity of the vector files (`_zero_spare_capacity`).
+    Nothing to do here for a Chroma server."""
+    if settings.CHROMA_HOST:
+        logger.info("Chroma runs as a server (%s): run `chroma vacuum` on its host to drop deleted data", _where())
+        return
+    root = Path(settings.CHROMA_PATH)
+    database = root / "chroma.sqlite3"
+    if not database.exists():
+        return
+    # A connection of our own beside Chroma's: VACUUM waits (timeout) for Chroma's writes to finish.
+    db = sqlite3.connect(database, timeout=30)
+    try:
+        segments = {row[0] for row in db.execute("SELECT id FROM segments")}
+        db.execute("VACUUM")
+    finally:
+        db.close()
+    for folder in root.iterdir():
+        if folder.is_dir() and _is_uuid(folder.name):
+            if folder.name not in segments:
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                _zero_spare_capacity(folder)
+
+
+# hnswlib's header as Chroma (1.x) writes it: format version, then offsetLevel0, max_elements,
+# cur_element_count and size_data_per_element (https://github.com/chroma-core/hnswlib, hnswalg.h).
+_HNSW_HEADER = struct.Struct("<i4Q")
+
+
+def _zero_spare_capacity(folder: Path) -> None:
+    """Chroma writes an HNSW index's whole buffer, sized for `max_elements`, and its unused part is
+    memory that was never initialized: whatever the process freed before (we have seen an erased
+    customer's name there, from text the same process had read). Zero the slots past the elements in
+    use, in the vectors file and in the per-element lengths file. A layout we do not recognize is left
+    alone (logged), never guessed at."""
+    try:
+        version, offset, capacity, used, element_size = _HNSW_HEADER.unpack_from((folder / "header.bin").read_bytes())
+    except (OSError, struct.error):
+        return
+    for name, size in (("data_level0.bin", element_size), ("length.bin", 4)):
+        path = folder / name
+        if version != 1 or offset != 0 or not 0 <= used <= capacity or not path.exists() \
+                or path.stat().st_size != capacity * size:
+            logger.warning("Chroma segment %s: unknown HNSW layout, spare capacity of %s not zeroed", folder.name, name)
+            continue
+        with path.open("r+b") as handle:
+            handle.seek(used * size)
+            handle.write(bytes((capacity - used) * size))
+
+
+def _is_uuid(name: str) -> bool:
+    try:
+        uuid.UUID(name)
+    except ValueError:
+        return False
+    return True
 
 
 READINESS_PROBE = "where is my order"

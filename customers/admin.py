@@ -1,11 +1,18 @@
 """Customers and orders as support reads them. Both mirror Shopify (changed there, synced here), so
 the admin shows them and never edits them: an edit here would be overwritten by the next sync."""
 
-from django.contrib import admin
+import re
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from customers.models import Customer, Order
+from customers.models import Customer, DataRequest, ErasureTombstone, Order
+from customers.services_data_requests import data_request_download
 from omnichannel.admin import ReadOnlyAdminMixin
+from omnichannel.errors import ApplicationError
 from omnichannel.formatting import money
 
 
@@ -83,3 +90,56 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="ship to")
     def ship_to(self, obj):
         return _address(obj.shipping_address) if isinstance(obj.shipping_address, dict) else "-"
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Customers' requests for their data (Shopify's customers/data_request), each export one download
+    away. Only Ops see them (omnichannel/roles.py); every download is an audit event."""
+
+    list_display = ["created_at", "external_id", "customer", "status", "ready_at", "download_link"]
+    list_filter = ["status", "source"]
+    search_fields = ["=external_id", "=shopify_customer_id", "email"]
+    list_select_related = ["customer"]
+    fields = ["source", "external_id", "customer", "shopify_customer_id", "email", "orders_requested", "status",
+              "counts", "created_at", "ready_at", "download_link"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description="export")
+    def download_link(self, obj):
+        if obj.status != DataRequest.Status.READY or not obj.blob_key:
+            return "-"
+        return format_html('<a class="button" href="{}">Download (JSON)</a>',
+                           reverse("admin:customers_datarequest_download", args=[obj.pk]))
+
+    def get_urls(self):
+        return [path("<int:data_request_id>/download/", self.admin_site.admin_view(self.download_view),
+                     name="customers_datarequest_download"), *super().get_urls()]
+
+    def download_view(self, request, data_request_id: int):
+        if not request.user.has_perm("customers.view_datarequest"):
+            raise PermissionDenied
+        try:
+            data_request, data = data_request_download(data_request_id=data_request_id, acting_user=request.user)
+        except DataRequest.DoesNotExist:
+            raise Http404(f"no data request {data_request_id}") from None
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:customers_datarequest_changelist"))
+        response = HttpResponse(data, content_type="application/json")
+        name = f"data-request-{re.sub(r'[^0-9A-Za-z_-]', '', data_request.external_id) or data_request.pk}.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "no-store"  # personal data: never kept by a browser or a proxy
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+@admin.register(ErasureTombstone)
+class ErasureTombstoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What erasures leave behind: keyed hashes only (no address or id can be read back from them)."""
+
+    list_display = ["erased_at", "kind", "key"]
+    list_filter = ["kind"]
+    search_fields = ["=key"]
+    show_full_result_count = False

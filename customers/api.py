@@ -51,7 +51,9 @@ class CustomerViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
     def erase(self, request, pk=None):
         """Blank this customer's personal data in every table (by their email: orders, threads, drafts,
         approvals, raw deliveries); ids, amounts and history stay. The same service as `erase_customer`."""
-        report = customer_erase(email=self.get_object().email, acting_user=request.user)  # refreshes the summary
+        customer = self.get_object()
+        report = customer_erase(email=customer.email, shopify_id=customer.shopify_id or "",  # refreshes the summary
+                                acting_user=request.user)
         return Response(ErasureOut({"customers": report.customers, "counts": report.counts}).data)
 
 

@@ -116,3 +116,66 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"order {self.shopify_id}"
+
+
+class ErasureTombstone(models.Model):
+    """What an erasure leaves so that it sticks: a keyed hash (omnichannel.pii.pii_key) of each
+    identifier of the erased person, never the identifier itself. Every ingest path consults these
+    (customers/services.py, conversations' message_ingest) before it writes personal data."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email address"
+        SHOPIFY_CUSTOMER = "shopify_customer", "Shopify customer id"
+        SHOPIFY_ORDER = "shopify_order", "Shopify order id"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=64, unique=True, help_text="HMAC-SHA256 of kind and identifier (PII_HASH_SALT)")
+    erased_at = models.DateTimeField(help_text="The latest erasure of this identifier")
+
+    class Meta:
+        db_table = "erasure_tombstones"
+        ordering = ["-erased_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=["email", "shopify_customer", "shopify_order"]),
+                                   name="erasure_tombstone_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} erased at {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class DataRequest(models.Model):
+    """A customer's request for the data we hold about them (Shopify's customers/data_request):
+    an export (JSON) written to the blob store for Ops to download and hand to the shop."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being exported"
+        READY = "ready", "Ready to download"
+        EXPIRED = "expired", "Expired (export deleted)"
+        ERASED = "erased", "Erased (the customer was erased)"
+
+    source = models.CharField(max_length=20, default="shopify")
+    external_id = models.CharField(max_length=64, blank=True, help_text="Shopify's data_request id")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    shopify_customer_id = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(max_length=254, blank=True, help_text="The address the request names")
+    orders_requested = models.JSONField(default=list, blank=True, help_text="Shopify order ids the request names")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    blob_key = models.CharField(max_length=300, blank=True, help_text="The encrypted export in the blob store")
+    counts = models.JSONField(default=dict, blank=True, help_text="Records in the export, per kind")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "data_requests"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], condition=~models.Q(external_id=""),
+                                    name="data_request_unique_external_id"),
+            models.CheckConstraint(condition=models.Q(status__in=["pending", "ready", "expired", "erased"]),
+                                   name="data_request_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"data request {self.external_id or self.pk} ({self.get_status_display()})"

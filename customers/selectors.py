@@ -8,7 +8,8 @@ from datetime import datetime
 
 from django.db import connection
 
-from customers.models import Customer, Order
+from customers.models import Customer, ErasureTombstone, Order
+from omnichannel.pii import pii_key
 from omnichannel.pii_scrub import KnownFacts, known_facts
 
 
@@ -209,3 +210,65 @@ def customers_known_facts() -> KnownFacts:
     _KNOWN_CACHE.clear()
     _KNOWN_CACHE[fingerprint] = known
     return known
+@dataclass(frozen=True)
+class Erased:
+    """Which of the identifiers asked about an erasure covers, each with the time of its latest erasure."""
+
+    emails: dict[str, datetime] = field(default_factory=dict)
+    shopify_customers: dict[str, datetime] = field(default_factory=dict)
+    shopify_orders: dict[str, datetime] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.emails or self.shopify_customers or self.shopify_orders)
+
+    def customer(self, *, email: str = "", shopify_id: str | None = None) -> bool:
+        return (email or "").strip().lower() in self.emails or bool(shopify_id) and str(shopify_id) in self.shopify_customers
+
+    def order(self, *, shopify_id: str = "", email: str = "", customer_shopify_id: str | None = None) -> bool:
+        return str(shopify_id) in self.shopify_orders or self.customer(email=email, shopify_id=customer_shopify_id)
+
+
+def tombstone_keys(*, emails=(), shopify_customer_ids=(), shopify_order_ids=()) -> dict[str, tuple[str, str]]:
+    """{tombstone key: (kind, normalized identifier)} of these identifiers."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for kind, values in ((ErasureTombstone.Kind.EMAIL, emails),
+                         (ErasureTombstone.Kind.SHOPIFY_CUSTOMER, shopify_customer_ids),
+                         (ErasureTombstone.Kind.SHOPIFY_ORDER, shopify_order_ids)):
+        for value in values:
+            normalized = str(value or "").strip().lower()
+            if normalized:
+                wanted[pii_key(kind, normalized)] = (kind, normalized)
+    return wanted
+
+
+def tombstone_keys_lock(keys) -> None:
+    """Inside a transaction: wait for an erasure of these identifiers that is under way, and hold a new
+    one off until commit (a Postgres advisory lock per identifier, taken in a fixed order so two
+    writers never wait on each other in a circle). Without it, a write could check the tombstones just
+    before an erasure commits and write the person's data just after the erasure read its rows.
+    SQLite has one writer at a time: nothing to do."""
+    if connection.vendor != "postgresql":
+        return
+    numbers = sorted({int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True) for key in keys})
+    if numbers:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS s",
+                           [numbers])
+
+
+def tombstones_covering(*, emails=(), shopify_customer_ids=(), shopify_order_ids=(), lock: bool = False) -> Erased:
+    """One query for a webhook's or a whole backfill page's identifiers: which of them were erased.
+    `lock=True` (a write about to use them, in its transaction) first serializes with erasures of them."""
+    wanted = tombstone_keys(emails=emails, shopify_customer_ids=shopify_customer_ids,
+                            shopify_order_ids=shopify_order_ids)
+    found = Erased()
+    if not wanted:
+        return found
+    if lock:
+        tombstone_keys_lock(wanted)
+    by_kind = {ErasureTombstone.Kind.EMAIL: found.emails, ErasureTombstone.Kind.SHOPIFY_CUSTOMER: found.shopify_customers,
+               ErasureTombstone.Kind.SHOPIFY_ORDER: found.shopify_orders}
+    for key, erased_at in ErasureTombstone.objects.filter(key__in=list(wanted)).values_list("key", "erased_at"):
+        kind, value = wanted[key]
+        by_kind[kind][value] = erased_at
+    return found

@@ -1,4 +1,12 @@
-"""Writes of customer facts. Integrations call these; they never write the ORM themselves."""
+"""Writes of customer facts. Integrations call these; they never write the ORM themselves.
+
+Erasure sticks: every write of Shopify data or of a lead first asks the erasure tombstones
+(`tombstones_covering`) whether the person it names was erased. Shopify data about an erased
+customer (by Shopify customer id, email, or order id) keeps its non-personal facts (amounts,
+counts, statuses, tracking) and never writes the PII columns: an erased row stays blank, a new
+row is created blank. A lead is created for an erased address only from an email sent after
+the erasure (her writing to us again is a new contact, see `customer_get_or_create_lead`).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,13 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
 
 from customers.models import Customer, Order
+from customers.selectors import tombstones_covering
 from omnichannel.audit import audit_log_write
 from omnichannel.jobs import enqueue
+from omnichannel.pii import pii_hash
 from omnichannel.upserts import row_upsert_newer, rows_upsert_newer
 
 
@@ -26,14 +37,23 @@ def customer_find_by_email(email: str) -> Customer | None:
 
 
 @transaction.atomic
-def customer_get_or_create_lead(*, email: str, name: str = "", integration: str = "zoho") -> tuple[Customer, bool]:
-    """The customer for a sender address, created as a lead (no Shopify account) if unknown."""
+def customer_get_or_create_lead(*, email: str, name: str = "", integration: str = "zoho",
+                                seen_at: datetime | None = None) -> tuple[Customer | None, bool]:
+    """The customer for a sender address, created as a lead (no Shopify account) if unknown.
+
+    (None, False) for an erased address, unless `seen_at` (when the email was sent) is after its
+    erasure: an email she sent before it (a replay, a late poll) must not bring her back, while one
+    she writes afterwards is a new contact, which we must be able to answer. That one gets a fresh
+    lead holding only what she sent then; the erased row and history stay erased and unlinked."""
     email = _normalize_email(email)
     if not email:
         raise ValueError("a lead needs an email address")
     existing = customer_find_by_email(email)
     if existing is not None:
         return existing, False
+    erased_at = tombstones_covering(emails=[email], lock=True).emails.get(email)
+    if erased_at is not None and (seen_at is None or seen_at <= erased_at):
+        return None, False
     try:
         with transaction.atomic():
             customer = Customer.objects.create(email=email, name=name[:200], segment=Customer.Segment.LEAD)
@@ -68,6 +88,25 @@ _ORDER_FIELDS = ["name", "customer", "customer_shopify_id", "email", "status", "
                  "currency", "shipping_address", "placed_at", "cancelled_at", "last_event_at", "source_updated_at"]
 
 
+# The columns that name the person: never written for an erased customer or order (module docstring).
+_CUSTOMER_PII = ("email", "name", "phone", "shipping_addresses", "tags")
+_ORDER_PII = ("email", "shipping_address")
+
+
+def _customer_row(facts: CustomerFacts, *, erased: bool) -> Customer:
+    customer = Customer(**{name: getattr(facts, name) for name in _CUSTOMER_FIELDS})
+    customer.email = _normalize_email(customer.email)
+    if erased:
+        for name in _CUSTOMER_PII:
+            setattr(customer, name, Customer._meta.get_field(name).get_default())
+        customer.is_erased, customer.erased_at = True, timezone.now()
+    return customer
+
+
+def _update_fields(fields: list[str], pii: tuple[str, ...], *, erased: bool) -> list[str]:
+    return [name for name in fields if name != "shopify_id" and not (erased and name in pii)]
+
+
 def _is_stale(current: datetime | None, incoming: datetime | None) -> bool:
     """True when the incoming version is older than what we hold (never overwrite newer data)."""
     return current is not None and incoming is not None and incoming < current
@@ -80,22 +119,24 @@ def customer_upsert(*, facts: CustomerFacts, integration: str = "shopify") -> tu
     The database decides (`row_upsert_newer`): two deliveries about a customer we do not hold yet
     cannot both insert it, and the older one cannot overwrite the newer one."""
     email = _normalize_email(facts.email)
-    if email:
+    erased = tombstones_covering(emails=[email], shopify_customer_ids=[facts.shopify_id], lock=True).customer(
+        email=email, shopify_id=facts.shopify_id)
+    if email and not erased:
         # A lead created from an email becomes the Shopify customer with the same address: one
         # conditional UPDATE. A concurrent delivery waits on the lead's row, then finds it taken
         # (no longer without shopify_id) and goes on to the upsert below, which updates it.
         Customer.objects.filter(shopify_id__isnull=True, email__iexact=email).exclude(
             Exists(Customer.objects.filter(shopify_id=facts.shopify_id))).update(shopify_id=facts.shopify_id)
-    customer = Customer(**{name: getattr(facts, name) for name in _CUSTOMER_FIELDS})
-    customer.email = email
+    customer = _customer_row(facts, erased=erased)
     # Uniqueness is the statement's to decide: a Python check would read before a racing insert commits.
-    customer.full_clean(exclude=["email"] if not email else None, validate_unique=False, validate_constraints=False)
+    customer.full_clean(exclude=["email"] if not customer.email else None, validate_unique=False,
+                        validate_constraints=False)
     customer, outcome = row_upsert_newer(model=Customer, row=customer, unique_field="shopify_id",
-                                         update_fields=[n for n in _CUSTOMER_FIELDS if n != "shopify_id"])
+                                         update_fields=_update_fields(_CUSTOMER_FIELDS, _CUSTOMER_PII, erased=erased))
     if outcome == "stale":
         return customer, outcome
     _orders_link_to_customers([customer.shopify_id])
-    audit_log_write(event_type=f"customer.{outcome}", payload={"shopify_id": facts.shopify_id},
+    audit_log_write(event_type=f"customer.{outcome}", payload={"shopify_id": facts.shopify_id, "erased": erased},
                     integration=integration, obj=customer)
     enqueue("refresh_customer_summary")
     return customer, outcome
@@ -149,27 +190,42 @@ def order_upsert(*, facts: OrderFacts, integration: str = "shopify") -> tuple[Or
     customer_id = None
     if facts.customer_shopify_id:
         customer_id = Customer.objects.filter(shopify_id=facts.customer_shopify_id).values_list("pk", flat=True).first()
-    order = _order_row(facts, customer_id)
+    erased = _order_erased(facts, _tombstones_of_orders([facts]))
+    order = _order_row(facts, customer_id, erased=erased)
     order.full_clean(validate_unique=False, exclude=["customer"])
-    order, outcome = row_upsert_newer(model=Order, row=order, unique_field="shopify_id", update_fields=_ORDER_FIELDS)
+    order, outcome = row_upsert_newer(model=Order, row=order, unique_field="shopify_id",
+                                      update_fields=_update_fields(_ORDER_FIELDS, _ORDER_PII, erased=erased))
     if outcome == "stale":
         return order, outcome
-    audit_log_write(event_type=f"order.{outcome}", payload={"shopify_id": facts.shopify_id, "status": order.status},
-                    integration=integration, obj=order)
+    audit_log_write(event_type=f"order.{outcome}", integration=integration, obj=order,
+                    payload={"shopify_id": facts.shopify_id, "status": order.status, "erased": erased})
     enqueue("refresh_customer_summary")
     return order, outcome
 
 
-def _order_row(f: OrderFacts, customer_id: int | None) -> Order:
+def _order_row(f: OrderFacts, customer_id: int | None, *, erased: bool = False) -> Order:
     # customer_shopify_id is kept even without a customer: it links the order once the customer arrives.
+    email = _normalize_email(f.email)
     return Order(
         shopify_id=f.shopify_id, name=f.name, customer_id=customer_id, customer_shopify_id=f.customer_shopify_id or None,
-        email=_normalize_email(f.email), status=f.status, financial_status=f.financial_status,
-        fulfillment_status=f.fulfillment_status, tracking_numbers=[t["number"] for t in f.tracking if t.get("number")],
-        tracking=f.tracking, line_items=f.line_items, refunds=f.refunds, total_price_cents=f.total_price_cents,
-        currency=f.currency, shipping_address=f.shipping_address, placed_at=f.placed_at,
-        cancelled_at=f.cancelled_at, last_event_at=f.source_updated_at or f.placed_at,
-        source_updated_at=f.source_updated_at)
+        # An erased order holds the address's hash, as the erasure left it (counts by checkout still add up).
+        email=(pii_hash(email) if email else "") if erased else email, status=f.status,
+        financial_status=f.financial_status, fulfillment_status=f.fulfillment_status,
+        tracking_numbers=[t["number"] for t in f.tracking if t.get("number")], tracking=f.tracking,
+        line_items=f.line_items, refunds=f.refunds, total_price_cents=f.total_price_cents, currency=f.currency,
+        shipping_address={} if erased else f.shipping_address, placed_at=f.placed_at, cancelled_at=f.cancelled_at,
+        last_event_at=f.source_updated_at or f.placed_at, source_updated_at=f.source_updated_at, is_erased=erased)
+
+
+def _tombstones_of_orders(facts_list: list[OrderFacts]):
+    return tombstones_covering(emails=[f.email for f in facts_list],
+                               shopify_customer_ids=[f.customer_shopify_id for f in facts_list],
+                               shopify_order_ids=[f.shopify_id for f in facts_list], lock=True)
+
+
+def _order_erased(facts: OrderFacts, erased) -> bool:
+    return erased.order(shopify_id=facts.shopify_id, email=_normalize_email(facts.email),
+                        customer_shopify_id=facts.customer_shopify_id)
 
 
 # --- Bulk upserts for backfills: one INSERT … ON CONFLICT per batch instead of a query per row ----------
@@ -197,16 +253,20 @@ def _orders_link_to_customers(shopify_ids: list[str]) -> int:
 @transaction.atomic
 def customers_bulk_upsert(*, facts_list: list[CustomerFacts], integration: str = "shopify") -> dict[str, int]:
     fresh = _newest_per_id(facts_list)
-    emails = {_normalize_email(f.email): f.shopify_id for f in fresh if f.email}
+    tombstones = tombstones_covering(emails=[_normalize_email(f.email) for f in fresh],
+                                     shopify_customer_ids=[f.shopify_id for f in fresh], lock=True)
+    erased = {f.shopify_id for f in fresh if tombstones.customer(email=_normalize_email(f.email), shopify_id=f.shopify_id)}
+    emails = {_normalize_email(f.email): f.shopify_id for f in fresh if f.email and f.shopify_id not in erased}
     # Leads created from emails become the Shopify customer with the same address (rare: one update each).
     for lead in Customer.objects.filter(shopify_id__isnull=True, email__in=list(emails)):
         Customer.objects.filter(pk=lead.pk).update(shopify_id=emails[lead.email.lower()])
-    rows = [Customer(**{name: getattr(f, name) for name in _CUSTOMER_FIELDS}) for f in fresh]
-    for row in rows:
-        row.email = _normalize_email(row.email)
-    # The database compares source_updated_at: a newer row a webhook committed meanwhile is kept.
-    written = rows_upsert_newer(model=Customer, rows=rows, unique_field="shopify_id",
-                                update_fields=[n for n in _CUSTOMER_FIELDS if n != "shopify_id"])
+    # The database compares source_updated_at: a newer row a webhook committed meanwhile is kept. Erased
+    # customers' rows go in a statement of their own, which leaves their PII columns alone.
+    written = []
+    for is_erased in (False, True):
+        rows = [_customer_row(f, erased=is_erased) for f in fresh if (f.shopify_id in erased) == is_erased]
+        written += rows_upsert_newer(model=Customer, rows=rows, unique_field="shopify_id",
+                                     update_fields=_update_fields(_CUSTOMER_FIELDS, _CUSTOMER_PII, erased=is_erased))
     linked = _orders_link_to_customers(written)
     stale = len(facts_list) - len(written)
     audit_log_write(event_type="customers.bulk_upserted",
@@ -222,8 +282,13 @@ def orders_bulk_upsert(*, facts_list: list[OrderFacts], integration: str = "shop
     fresh = _newest_per_id(facts_list)
     customer_ids = dict(Customer.objects.filter(
         shopify_id__in={f.customer_shopify_id for f in fresh if f.customer_shopify_id}).values_list("shopify_id", "pk"))
-    rows = [_order_row(f, customer_ids.get(f.customer_shopify_id)) for f in fresh]
-    written = rows_upsert_newer(model=Order, rows=rows, unique_field="shopify_id", update_fields=_ORDER_FIELDS)
+    tombstones = _tombstones_of_orders(fresh)
+    written = []
+    for is_erased in (False, True):
+        rows = [_order_row(f, customer_ids.get(f.customer_shopify_id), erased=is_erased) for f in fresh
+                if _order_erased(f, tombstones) == is_erased]
+        written += rows_upsert_newer(model=Order, rows=rows, unique_field="shopify_id",
+                                     update_fields=_update_fields(_ORDER_FIELDS, _ORDER_PII, erased=is_erased))
     stale = len(facts_list) - len(written)
     audit_log_write(event_type="orders.bulk_upserted", payload={"upserted": len(written), "stale": stale},
                     integration=integration)

@@ -6,7 +6,10 @@ from celery import shared_task
 from django.core.cache import cache
 
 from customers.selectors import customer_summary_refresh
+from customers.services_data_requests import data_exports_expire, data_request_export
+from customers.services_erasure import customers_erase_shop
 from omnichannel.cache import debounce
+from omnichannel.jobs import enqueue
 
 REFRESH_DEBOUNCE_SECONDS = 10
 _DIRTY = "customer_summary:dirty"
@@ -27,3 +30,24 @@ def refresh_customer_summary(self, force: bool = False) -> bool:
         cache.delete(_DIRTY)
     customer_summary_refresh()
     return True
+
+
+@shared_task(name="export_data_request", acks_late=True)
+def export_data_request(data_request_id: int) -> str:
+    return data_request_export(data_request_id=data_request_id)
+
+
+@shared_task(name="expire_data_exports", acks_late=True)
+def expire_data_exports() -> int:
+    """Beat, nightly: data-request exports are deleted DATA_EXPORT_KEEP_DAYS after they were written."""
+    return data_exports_expire()
+
+
+@shared_task(name="erase_shop_customers", acks_late=True)
+def erase_shop_customers(counts: dict | None = None) -> dict:
+    """Shopify's shop/redact: the shop's customers, SHOP_ERASURE_BATCH per run, one transaction each; the
+    task queues itself again until none is left (a big shop never runs into the task's time limit)."""
+    counts, done = customers_erase_shop(counts=counts)
+    if not done:
+        enqueue("erase_shop_customers", counts=counts)
+    return counts

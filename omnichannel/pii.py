@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
 from django.conf import settings
 from django.db import connection
@@ -19,6 +20,15 @@ from django.db import connection
 def pii_hash(email: str) -> str:
     digest = hmac.new(settings.PII_HASH_SALT.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
     return f"erased-{digest[:20]}@erased.invalid"
+
+
+def pii_key(kind: str, value: str) -> str:
+    """A keyed hash (HMAC-SHA256 with PII_HASH_SALT) of one identifier, for the erasure tombstones:
+    it answers "was this address (or Shopify id) erased?" without keeping the address. `kind`
+    separates the namespaces, so a Shopify customer id never matches an order id. PII_HASH_SALT must
+    never change once set: every tombstone and every erased address is keyed with it."""
+    normalized = value.strip().lower()
+    return hmac.new(settings.PII_HASH_SALT.encode(), f"{kind}:{normalized}".encode(), hashlib.sha256).hexdigest()
 
 
 def allow_append_only_rewrite() -> None:
@@ -60,3 +70,44 @@ def deliveries_mentioning(email: str) -> list[int]:
             cursor.execute("SELECT id FROM webhook_deliveries WHERE instr(lower(CAST(body AS TEXT)), ?) > 0 "
                            "AND NOT is_erased", [needle.decode()])
         return [row[0] for row in cursor.fetchall()]
+
+
+def deliveries_naming_shopify_ids(*, customer_ids: set[str], order_ids: set[str]) -> list[int]:
+    """Raw Shopify deliveries about these customers or orders by id only: an order webhook names its
+    customer as {"customer": {"id": ...}}, a fulfillment or refund names its order as "order_id", a
+    customer webhook is the customer itself. The SQL finds the bodies holding any of the numbers;
+    each is then read as JSON, so an id that only appears inside another number or field is no match."""
+    # Shopify ids are numbers (the normalizers refuse anything else): only digits reach the pattern below.
+    customer_ids = {str(i) for i in customer_ids if str(i).isdigit()}
+    order_ids = {str(i) for i in order_ids if str(i).isdigit()}
+    needles = sorted(customer_ids | order_ids)
+    if not needles:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT id, topic, body FROM webhook_deliveries WHERE source = 'shopify' AND NOT is_erased "
+                           "AND encode(body, 'escape') ~ %s", ["(" + "|".join(needles) + ")"])
+        else:
+            marks = " OR ".join(["instr(CAST(body AS TEXT), ?) > 0"] * len(needles))
+            cursor.execute(f"SELECT id, topic, body FROM webhook_deliveries WHERE source = 'shopify' "  # noqa: S608
+                           f"AND NOT is_erased AND ({marks})", needles)
+        rows = cursor.fetchall()
+    return [pk for pk, topic, body in rows if _names_shopify_ids(topic, bytes(body), customer_ids, order_ids)]
+
+
+def _names_shopify_ids(topic: str, body: bytes, customer_ids: set[str], order_ids: set[str]) -> bool:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    named_customers = {str(customer.get("id", "")), str(data.get("customer_id", ""))}
+    named_orders = {str(data.get("order_id", ""))} | {str(i) for i in data.get("orders_to_redact") or []
+                                                      if isinstance(i, (int, str))}
+    if topic.startswith("customers/"):
+        named_customers.add(str(data.get("id", "")))
+    if topic.startswith(("orders/", "checkouts/")):
+        named_orders.add(str(data.get("id", "")))
+    return bool(named_customers & customer_ids or named_orders & order_ids)

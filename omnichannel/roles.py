@@ -3,7 +3,8 @@
 Support agents (`Agents`) read conversations, customers and stock and decide drafts; they
 never edit history (approvals, audit rows, raw deliveries). Ops people (`Ops`) additionally
 own the knowledge the assistant uses: corrections, FAQ entries and publishing, style
-profiles and schedules; and privacy requests, with the erasure of their senders.
+profiles and schedules; and privacy requests, with the erasure of their senders, and data
+requests with their exports.
 `roles_sync` runs after every `migrate`, so a new model's permissions reach the groups without
 a hand-written data migration.
 """
@@ -32,7 +33,7 @@ _OPS_MANAGE = [  # add, change, delete and view
 _OPS_VIEW = [
     "faq.faqpublication", "omnichannel.auditlog", "omnichannel.webhookdelivery",
     "integrations.shopifycursor", "integrations.zohosyncstate", "integrations.sitesnapshot",
-    "omnichannel.deadletter", "conversations.privacyrequest",
+    "omnichannel.deadletter", "conversations.privacyrequest", "customers.datarequest", "customers.erasuretombstone",
 ]
 _OPS_EXTRA = ["faq.publish_faqentry", "omnichannel.requeue_deadletter", "conversations.erase_sender",
               "assistants.view_model_quality"]

@@ -19,7 +19,8 @@ SCHEDULES = {
     "shopify_backfill": ("30", "2", "*"),  # nightly reconciliation at 02:30 UTC
     "refresh_customer_summary": ("every", 900),  # the read model, in case a debounced refresh was lost
     "auto_close_conversations": ("15", "*", "*"),  # hourly: conversations quiet on the customer's side for AUTO_CLOSE_DAYS
-    "archive_conversations": ("0", "3", "*"),  # retention, nightly
+    "archive_conversations": ("0", "3", "*"),  # retention, nightly (and archives past ARCHIVE_KEEP_DAYS deleted)
+    "expire_data_exports": ("15", "3", "*"),  # data-request exports past DATA_EXPORT_KEEP_DAYS deleted, nightly
     "backup_db": ("30", "3", "*"),  # nightly pg_dump
     "mine_demand": ("0", "5", "1"),  # weekly demand report, Mondays
     "propose_faq": ("30", "5", "1"),  # weekly FAQ proposals, Mondays

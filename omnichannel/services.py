@@ -6,11 +6,12 @@ import functools
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from omnichannel import correlation
+from omnichannel.audit import audit_log_write
 from omnichannel.leases import lease_kept, lease_until
 from omnichannel.metrics import webhook_deliveries_total
 from omnichannel.models import WebhookDelivery
@@ -124,3 +125,15 @@ def webhook_delivery_finish(*, delivery_id: int, status: str, error: str = "") -
         updated_at=timezone.now(),
         lease_expires_at=None,
     )
+
+
+@transaction.atomic
+def webhook_delivery_erase(*, delivery_id: int, reason: str) -> bool:
+    """Blank a processed delivery's raw bytes and headers (its row, topic and ids stay): what an
+    erased customer's later deliveries keep. Returns False when it was blanked already."""
+    erased = WebhookDelivery.objects.filter(pk=delivery_id, is_erased=False).update(
+        body=b"", headers={}, is_erased=True, updated_at=timezone.now())
+    if erased:
+        audit_log_write(event_type="webhook_delivery.erased", integration="erasure",
+                        payload={"delivery_id": delivery_id, "reason": reason})
+    return bool(erased)

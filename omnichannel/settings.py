@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
@@ -330,8 +331,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024
 RETENTION_MONTHS = env_int("RETENTION_MONTHS", 18, minimum=1)
 METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH", "")  # "user:password"; empty = allow-list only
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
-PII_HASH_SALT = env_str("PII_HASH_SALT", "dev-pii-salt")
+PII_HASH_SALT = env_str("PII_HASH_SALT", "dev-pii-salt")  # keys erased addresses and tombstones: never change it
 BACKUP_KEEP = env_int("BACKUP_KEEP", 14, minimum=1)
+# Archives (and data-request exports) are kept encrypted, then deleted: ARCHIVE_KEEP_DAYS after archiving,
+# DATA_EXPORT_KEEP_DAYS after the export was written. ARCHIVE_ENCRYPTION_KEY holds Fernet keys, comma-separated
+# for a rotation (the first encrypts, every one decrypts); without it, dev derives one from the SECRET_KEY.
+ARCHIVE_KEEP_DAYS = env_int("ARCHIVE_KEEP_DAYS", 365, minimum=1)
+DATA_EXPORT_KEEP_DAYS = env_int("DATA_EXPORT_KEEP_DAYS", 30, minimum=1)
+ARCHIVE_ENCRYPTION_KEYS = env_list("ARCHIVE_ENCRYPTION_KEY", [])
+# Blob files hold customer content (attachments, archives, exports): readable by our own user only.
+# FileSystemStorage applies these to the files and folders it creates; object storage has its own ACLs.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 ALERT_PENDING_DRAFTS_MAX = env_int("ALERT_PENDING_DRAFTS_MAX", 100, minimum=1)
 ALERT_CURSOR_STALE_MINUTES = env_int("ALERT_CURSOR_STALE_MINUTES", 15, minimum=1)
 ALERT_FAILED_WEBHOOKS_WINDOW_HOURS = env_int("ALERT_FAILED_WEBHOOKS_WINDOW_HOURS", 24, minimum=1)
@@ -422,8 +433,17 @@ for _mode, _needed in (
     if _missing:
         _prefix = _needed[0].split("_")[0]
         raise ImproperlyConfigured(f"{_prefix}_MODE=live needs {', '.join(_missing)} (see .env.example).")
+for _key in ARCHIVE_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured("ARCHIVE_ENCRYPTION_KEY: each key must be a Fernet key (32 url-safe base64 bytes: "
+                                   "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())')"
+                                   ) from None
 if PRODUCTION:
     # The dev defaults are public (in this repository): a webhook signed with them must never be trusted.
-    for _name in ("ZOHO_WEBHOOK_SECRET", "SHOPIFY_WEBHOOK_SECRET"):
+    for _name in ("ZOHO_WEBHOOK_SECRET", "SHOPIFY_WEBHOOK_SECRET", "PII_HASH_SALT"):
         if globals()[_name].startswith("dev-"):
             raise ImproperlyConfigured(f"{_name} must be set to the real secret when DJANGO_PRODUCTION=1.")
+    if not ARCHIVE_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured("ARCHIVE_ENCRYPTION_KEY must be set when DJANGO_PRODUCTION=1 (archives are encrypted).")

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from conversations.models import KEPT_HEADERS, Conversation, Message
 from conversations.services.drafts import draft_supersede_on_outside_reply
+from customers.selectors import tombstones_covering
 from omnichannel.audit import audit_log_write
 from omnichannel.jobs import enqueue
 
@@ -115,19 +116,38 @@ def _find_conversation(facts: MessageFacts) -> tuple[Conversation | None, Conver
     return None, (claimed[0] if claimed else None)
 
 
+def _sent_before_its_erasure(facts: MessageFacts) -> bool:
+    """The customer this message is about (the sender of an inbound one, the recipients of ours) was
+    erased after it was sent: an old email replayed, polled late or re-synced from the mailbox."""
+    if facts.direction == Message.Direction.INBOUND:
+        addresses = [facts.from_address]
+    else:
+        addresses = [*facts.to_addresses, *facts.cc_addresses]
+    erased = tombstones_covering(emails=[a.strip().lower() for a in addresses if a], lock=True).emails
+    return any(facts.sent_at <= erased_at for erased_at in erased.values())
+
+
 @transaction.atomic
 def message_ingest(*, facts: MessageFacts, customer=None, integration: str,
-                   sent_draft_id: int | None = None) -> tuple[Message, bool]:
+                   sent_draft_id: int | None = None) -> tuple[Message | None, bool]:
     """Record a message in its conversation (found by thread id, RFC headers, or new).
 
     Idempotent: the same provider message id twice gives one row; (message, created) is returned.
     An inbound message, once committed, requests a draft (the DraftRequested event). An outbound
     one is either a draft's reply we sent (`sent_draft_id`, from draft_mark_sent) or was sent from
     Zoho Mail directly, and then supersedes the conversation's pending draft of an older message.
+
+    (None, False) for a message sent before its customer's erasure: it is not stored at all (the
+    erasure covered everything up to then). One she sends afterwards is stored as any other, in a
+    conversation of its own: the erased ones hold no address she could join them by.
     """
     existing = Message.objects.filter(external_msg_id=facts.external_msg_id).first() if facts.external_msg_id else None
     if existing is not None:
         return existing, False
+    if _sent_before_its_erasure(facts):
+        audit_log_write(event_type="message.refused_erased", integration=integration, payload={
+            "external_msg_id": facts.external_msg_id, "direction": facts.direction})
+        return None, False
     conversation, claimed = _find_conversation(facts)
     if conversation is None:
         thread_id = facts.external_thread_id

@@ -3,6 +3,13 @@
 Handlers are keyed on the resource's own id and compare its `updated_at`, so a redelivery or an
 older event arriving late changes nothing. Events that carry only part of an order
 (fulfillments, refunds) fetch the whole order, the simplest way to never merge stale pieces.
+
+Shopify's mandatory privacy topics act (https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance):
+`customers/redact` erases the customer it names (by id and email) and the orders it lists;
+`customers/data_request` records a request whose export Ops download from the admin;
+`shop/redact` (48 hours after an uninstall) erases every customer the shop gave us, but only for
+our own shop and only while the app is marked uninstalled (a reinstall cancels it). A processed
+delivery about an erased customer keeps its row but not its bytes (`_erase_if_about_erased`).
 """
 
 from __future__ import annotations
@@ -13,12 +20,16 @@ from collections.abc import Callable
 from datetime import datetime
 
 import requests
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.services import inventory_item_upsert, inventory_items_product_deleted, inventory_quantity_set
+from customers.selectors import tombstones_covering
 from customers.services import customer_mark_deleted_in_shop, customer_upsert, order_upsert
+from customers.services_data_requests import data_request_create
+from customers.services_erasure import customer_erase, shop_erasure_request
 from integrations.models import ShopifyCursor
 from integrations.shopify import ingest
 from integrations.shopify.client import ShopifyClient, ShopifyError
@@ -29,7 +40,12 @@ from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload, StateConflict
 from omnichannel.metrics import records_ingested_total
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish, webhook_delivery_lease_kept
+from omnichannel.services import (
+    webhook_delivery_claim,
+    webhook_delivery_erase,
+    webhook_delivery_finish,
+    webhook_delivery_lease_kept,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +122,42 @@ def _uninstalled(data: dict, client: ShopifyClient, at: datetime) -> str:
     return "uninstalled"
 
 
+def _customers_redact(data: dict, client: ShopifyClient, at: datetime) -> str:
+    customer_id, email = ingest.privacy_customer(data)
+    orders = ingest.privacy_order_ids(data, "orders_to_redact")
+    report = customer_erase(email=email, shopify_id=customer_id or "", order_shopify_ids=orders, integration="shopify")
+    return f"erased {len(report.customers)} customer(s), {report.counts.get('orders', 0)} order(s)"
+
+
+def _customers_data_request(data: dict, client: ShopifyClient, at: datetime) -> str:
+    customer_id, email = ingest.privacy_customer(data)
+    request = data.get("data_request") if isinstance(data.get("data_request"), dict) else {}
+    data_request, created = data_request_create(
+        external_id=str(request.get("id") or ""), shopify_customer_id=customer_id or "", email=email,
+        orders_requested=ingest.privacy_order_ids(data, "orders_requested"))
+    return f"data request {data_request.pk} {'recorded' if created else 'already recorded'}"
+
+
+def _shop_redact(data: dict, client: ShopifyClient, at: datetime) -> str:
+    shop = str(data.get("shop_domain") or "").strip().lower()
+    # Signed with our app's secret, but an app can be installed on other shops: only ours is ours to erase.
+    if shop != settings.SHOPIFY_SHOP_DOMAIN.strip().lower():
+        logger.warning("shop/redact for %r, not our shop %r: nothing erased", shop, settings.SHOPIFY_SHOP_DOMAIN)
+        return "other shop"
+    # Shopify sends it 48 hours after an uninstall. If the app is installed (again), the shop still
+    # uses us: erasing every customer would be the wrong answer to a late or replayed request.
+    if not ShopifyCursor.objects.filter(resource=APP_STATE, last_run_status=UNINSTALLED).exists():
+        audit_log_write(event_type="shop.erasure_refused", integration="shopify",
+                        payload={"shop": shop, "reason": "the app is installed"})
+        return "refused: the app is installed"
+    shop_erasure_request(shop_domain=shop)
+    return "shop erasure queued"
+
+
+# Configured once for the app (not subscribed per shop), they keep coming after an uninstall: they are no
+# sign of a reinstall (_note_installed), and shop/redact comes only after one.
+PRIVACY_TOPICS = ("customers/redact", "customers/data_request", "shop/redact")
+
 HANDLERS: dict[str, Handler] = {
     "customers/create": _customer, "customers/update": _customer, "customers/delete": _customer_deleted,
     "orders/create": _order, "orders/updated": _order, "orders/paid": _order, "orders/fulfilled": _order,
@@ -115,6 +167,8 @@ HANDLERS: dict[str, Handler] = {
     "inventory_levels/update": _inventory_level, "inventory_levels/connect": _inventory_level,
     "inventory_levels/disconnect": _inventory_level, "inventory_items/update": _inventory_item,
     "inventory_items/create": _inventory_item, "app/uninstalled": _uninstalled,
+    "customers/redact": _customers_redact, "customers/data_request": _customers_data_request,
+    "shop/redact": _shop_redact,
 }
 
 
@@ -163,9 +217,19 @@ def _apply_claimed(delivery: WebhookDelivery, *, client: ShopifyClient | None) -
         return "failed"
     webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.PROCESSED)
     _note_delta(delivery.topic)
-    if delivery.topic != "app/uninstalled":
+    if delivery.topic != "app/uninstalled" and delivery.topic not in PRIVACY_TOPICS:
         _note_installed(delivery)
+    _erase_if_about_erased(delivery, data)
     return outcome
+
+
+def _erase_if_about_erased(delivery: WebhookDelivery, data: dict) -> None:
+    """The customer this delivery names was erased (before it came, or by it: customers/redact):
+    what we kept of it went through the erasure-aware services, and its raw bytes must not keep the rest."""
+    emails, customer_ids, order_ids = ingest.privacy_subjects(delivery.topic, data)
+    erased = tombstones_covering(emails=emails, shopify_customer_ids=customer_ids, shopify_order_ids=order_ids)
+    if erased:
+        webhook_delivery_erase(delivery_id=delivery.pk, reason=f"{delivery.topic} about an erased customer")
 
 
 def _triggered_at(delivery: WebhookDelivery) -> datetime:

@@ -115,6 +115,44 @@ def customer_facts(data: dict) -> CustomerFacts:
     )
 
 
+def privacy_customer(data: dict) -> tuple[str | None, str]:
+    """(Shopify customer id, email) of a privacy request's `customer`: Shopify may send only one of them
+    (https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance)."""
+    customer = data.get("customer")
+    if not isinstance(customer, dict):
+        raise InvalidPayload("field 'customer' must be an object with the customer's id or email")
+    customer_id, email = shopify_id(customer, required=False), _str(customer, "email").strip().lower()
+    if not customer_id and not email:
+        raise InvalidPayload("field 'customer' names neither an id nor an email")
+    if email and "@" not in email:
+        raise InvalidPayload(f"field 'customer.email' is not an email address: {email[:100]!r}")
+    return customer_id, email
+
+
+def privacy_order_ids(data: dict, name: str) -> list[str]:
+    value = data.get(name) or []
+    if not isinstance(value, list):
+        raise InvalidPayload(f"field {name!r} must be a list of order ids")
+    return [shopify_id({"id": item}) for item in value]
+
+
+def privacy_subjects(topic: str, data: dict) -> tuple[list[str], list[str], list[str]]:
+    """(emails, Shopify customer ids, Shopify order ids) a delivery names, whatever its topic: what the
+    erasure tombstones are asked about once it is processed."""
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    emails = [data.get("email"), data.get("contact_email"), customer.get("email")]
+    customer_ids = [customer.get("id"), data.get("customer_id")]
+    order_ids = [data.get("order_id"), *(data.get("orders_to_redact") or []), *(data.get("orders_requested") or [])]
+    if topic.startswith("customers/"):
+        customer_ids.append(data.get("id"))
+    elif topic.startswith("orders/"):
+        order_ids.append(data.get("id"))
+    def present(values: list) -> list[str]:
+        return [str(v).strip().lower() for v in values if isinstance(v, (str, int)) and str(v).strip()]
+
+    return present(emails), present(customer_ids), present(order_ids)
+
+
 # Fulfillments that shipped nothing: cancelled, or a request that failed ("failure") or erred
 # ("error"). Their tracking numbers lead nowhere and must not reach a reply to the customer.
 # https://shopify.dev/docs/api/admin-rest/2025-01/resources/fulfillment (status)

@@ -240,7 +240,9 @@ def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> Me
     )
 
 
-def zoho_message_ingest(payload: dict, *, client: ZohoClient | None = None) -> tuple[Message, bool]:
+def zoho_message_ingest(payload: dict, *, client: ZohoClient | None = None) -> tuple[Message | None, bool]:
+    """The message and whether it was created; (None, False) when it was sent before its customer's
+    erasure and is therefore not kept (conversations.services.threads.message_ingest)."""
     payload = without_nul(payload)
     # Already stored (webhook and poll racing, a replay): nothing to fetch, nothing to write.
     existing = Message.objects.filter(external_msg_id=_str_field(payload, "messageId", required=True)).first()
@@ -249,7 +251,8 @@ def zoho_message_ingest(payload: dict, *, client: ZohoClient | None = None) -> t
     facts = zoho_message_facts(payload, client=client)  # network calls: outside any transaction
     customer = None
     if facts.direction == "inbound":
-        customer, _ = customer_get_or_create_lead(email=facts.from_address, name=facts.from_name, integration="zoho")
+        customer, _ = customer_get_or_create_lead(email=facts.from_address, name=facts.from_name, integration="zoho",
+                                                  seen_at=facts.sent_at)
     message, created = message_ingest(facts=facts, customer=customer, integration="zoho")
     if created:
         records_ingested_total.labels(source="zoho", kind="message").inc()

@@ -14,7 +14,12 @@ from integrations.zoho.ingest import zoho_message_ingest, zoho_payload_parse
 from omnichannel import correlation
 from omnichannel.errors import InvalidPayload
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish, webhook_delivery_lease_kept
+from omnichannel.services import (
+    webhook_delivery_claim,
+    webhook_delivery_erase,
+    webhook_delivery_finish,
+    webhook_delivery_lease_kept,
+)
 from omnichannel.single_flight import single_flight
 
 logger = logging.getLogger(__name__)
@@ -55,6 +60,12 @@ def _ingest_claimed(delivery: WebhookDelivery, *, client: ZohoClient | None) -> 
         delivery_failed(delivery_id=delivery_id, exc=exc)
         return "failed"
     webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.PROCESSED)
+    if message is None or message.is_erased:
+        # About an erased customer (sent before the erasure), or a redelivery of an erased or archived
+        # message: the raw bytes would hold what the erasure or the archive took away.
+        webhook_delivery_erase(delivery_id=delivery_id, reason="erased customer" if message is None
+                               else "erased message")
+        return "erased"
     return f"message {message.pk} {'created' if created else 'existing'}"
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from assistants.services import draft_generate
 from conversations.models import Approval, Conversation, Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve
+from conversations.services.retention import archive_document
 from customers.selectors import customer_summary_refresh
 from customers.services_erasure import customer_erase
 from integrations.demo import seed_demo
@@ -98,8 +99,9 @@ def test_archive_erases_in_place_and_restore_puts_everything_back(decided_demo):
                for m in Message.objects.filter(conversation=archived))
     assert Approval.objects.get(draft__conversation=archived).final_text == ""  # through the trigger's one exception
     assert Message.objects.filter(conversation=archived).count() == len(before_messages)  # counts stay
-    document = json.loads(blob_get(archived.archive_blob_key))
+    document = archive_document(archived.archive_blob_key)
     assert document["approvals"][0]["final_text"] == before_approval
+    assert before_approval.encode() not in blob_get(archived.archive_blob_key)  # encrypted at rest
     call_command("restore_conversation", str(conversation.pk))
     assert list(Message.objects.filter(conversation=conversation).order_by("pk").values("pk", "body", "headers")
                 ) == before_messages
@@ -142,7 +144,9 @@ def test_an_erasure_request_leaves_no_trace_of_the_customer_anywhere(decided_dem
     assert "customer_summary.email: ada.lovelace@example.com" in found_before
     assert "webhook_deliveries.body: ada.lovelace@example.com" in found_before
     assert "messages.headers: ada.lovelace@example.com" in found_before
-    assert any(archive_key in hit for hit in _blobs_holding(*ADA))
+    # The archive holds her, encrypted: not in its bytes, only once decrypted.
+    assert not any(archive_key in hit for hit in _blobs_holding(*ADA))
+    assert "ada.lovelace@example.com" in json.dumps(archive_document(archive_key)).lower()
     call_command("erase_customer", "ada.lovelace@example.com")  # dry run: nothing happens
     assert _where_found(*ADA) == found_before
     with django_capture_on_commit_callbacks(execute=True):

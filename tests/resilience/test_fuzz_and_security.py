@@ -9,6 +9,7 @@ zero-width, control characters; never lone surrogates, which JSON bodies cannot 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -237,7 +238,8 @@ def test_check_deploy_with_production_settings_reports_nothing():
     env = {**os.environ, "DJANGO_PRODUCTION": "true", "DJANGO_DEBUG": "false",
            "DJANGO_SECRET_KEY": "x" * 64 + "production-secret-key-for-check",
            "DJANGO_ALLOWED_HOSTS": "support.example.com", "DATABASE_URL": "sqlite:////tmp/check-deploy.sqlite3",
-           "ZOHO_WEBHOOK_SECRET": "z" * 40, "SHOPIFY_WEBHOOK_SECRET": "s" * 40}
+           "ZOHO_WEBHOOK_SECRET": "z" * 40, "SHOPIFY_WEBHOOK_SECRET": "s" * 40, "PII_HASH_SALT": "p" * 40,
+           "ARCHIVE_ENCRYPTION_KEY": base64.urlsafe_b64encode(b"k" * 32).decode()}
     env.pop("REDIS_URL", None)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=root,
                             env=env, capture_output=True, text=True, timeout=120)

@@ -45,11 +45,12 @@ class Command(BaseCommand):
             outcome = (email_triage(from_address=sender, subject=subject, body=body, headers=headers)
                        or draft_compose(email=email_in(from_address=sender, subject=subject, body=body)))
         else:
-            customer, _ = customer_get_or_create_lead(email=sender)
+            now = datetime.now(UTC)
+            customer, _ = customer_get_or_create_lead(email=sender, seen_at=now)  # just arrived: a new contact
             message, _ = message_ingest(facts=MessageFacts(
                 channel="email", direction="inbound", external_msg_id=f"manual-{uuid4().hex}",
                 external_thread_id=f"manual-{sender.lower()}", from_address=sender, subject=subject, body=body,
-                headers=headers, sent_at=datetime.now(UTC)), customer=customer, integration="draft_reply")
+                headers=headers, sent_at=now), customer=customer, integration="draft_reply")
             # Ingesting queued (or, without Celery, already ran) the message's own generate_draft: a
             # refresh replaces that draft while it is pending, so the one printed is the one in the queue.
             outcome = draft_generate(message_id=message.pk, refresh=True)

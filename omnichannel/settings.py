@@ -304,7 +304,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024
 RETENTION_MONTHS = env_int("RETENTION_MONTHS", 18, minimum=1)
 METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH", "")  # "user:password"; empty = allow-list only
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
-PII_HASH_SALT = env_str("PII_HASH_SALT", "dev-pii-salt")
+PII_HASH_SALT = env_str("PII_HASH_SALT", "dev-pii-salt")  # production refuses the default (below)
 BACKUP_KEEP = env_int("BACKUP_KEEP", 14, minimum=1)
 ALERT_PENDING_DRAFTS_MAX = env_int("ALERT_PENDING_DRAFTS_MAX", 100, minimum=1)
 ALERT_CURSOR_STALE_MINUTES = env_int("ALERT_CURSOR_STALE_MINUTES", 15, minimum=1)
@@ -390,7 +390,16 @@ for _mode, _needed in (
         _prefix = _needed[0].split("_")[0]
         raise ImproperlyConfigured(f"{_prefix}_MODE=live needs {', '.join(_missing)} (see .env.example).")
 if PRODUCTION:
-    # The dev defaults are public (in this repository): a webhook signed with them must never be trusted.
-    for _name in ("ZOHO_WEBHOOK_SECRET", "SHOPIFY_WEBHOOK_SECRET"):
-        if globals()[_name].startswith("dev-"):
-            raise ImproperlyConfigured(f"{_name} must be set to the real secret when DJANGO_PRODUCTION=1.")
+    # Values that are public (in this repository: settings defaults, .env.example, docker-compose.yml)
+    # sign nothing and salt nothing in production; neither do the fakes stand in for Zoho or Shopify.
+    _unsafe = [f"{_name}={_mode} (the local fake): set it to live with real credentials"
+               for _name, _mode in (("ZOHO_MODE", ZOHO_MODE), ("SHOPIFY_MODE", SHOPIFY_MODE)) if _mode == "fake"]
+    for _name, _value in (("ZOHO_WEBHOOK_SECRET", ZOHO_WEBHOOK_SECRET), ("SHOPIFY_WEBHOOK_SECRET", SHOPIFY_WEBHOOK_SECRET),
+                          ("SHOPIFY_WEBHOOK_SECRET_PREVIOUS", SHOPIFY_WEBHOOK_SECRET_PREVIOUS),
+                          ("PII_HASH_SALT", PII_HASH_SALT), ("DJANGO_SECRET_KEY", SECRET_KEY),
+                          ("METRICS_BASIC_AUTH", METRICS_BASIC_AUTH)):
+        if _value.startswith("dev-") or "change-me" in _value:
+            _unsafe.append(f"{_name} must be set to the real secret (this one is public)")
+    if _unsafe:
+        raise ImproperlyConfigured("DJANGO_PRODUCTION=1 refuses unsafe settings: " + "; ".join(_unsafe)
+                                   + ". See the README's Docker section for creating the secrets.")

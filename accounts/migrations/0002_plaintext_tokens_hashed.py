@@ -1,6 +1,7 @@
 """DRF's authtoken table held tokens in plain text: each becomes a digest here (it keeps working until
-API_TOKEN_TTL_DAYS from now) and its row is deleted. rest_framework.authtoken is no longer installed, so
-its table is read with plain SQL, where it exists at all (a new database never had it)."""
+API_TOKEN_TTL_DAYS from now), then the table is dropped. rest_framework.authtoken is no longer
+installed, so its table is read with plain SQL, where it exists at all (a new database never had it),
+and its migration records go too (were the app installed again, it would make its table anew)."""
 
 import hashlib
 from datetime import timedelta
@@ -23,7 +24,8 @@ def plaintext_tokens_hashed(apps, schema_editor):
             api_token(user_id=user_id, name="moved from a plain-text token", prefix=key[:8],
                       digest=hashlib.sha256(key.encode()).hexdigest(), expires_at=expires_at)
             for key, user_id in rows], ignore_conflicts=True)
-        cursor.execute("DELETE FROM authtoken_token")
+    schema_editor.execute("DROP TABLE authtoken_token")  # its foreign key to auth_user goes with it
+    schema_editor.execute("DELETE FROM django_migrations WHERE app = 'authtoken'")
 
 
 class Migration(migrations.Migration):

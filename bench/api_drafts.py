@@ -74,14 +74,14 @@ def run(drafts: int, repeat: int) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
 
+    from accounts.services import api_token_create
     from conversations.api import DraftOut
     from conversations.models import Draft
 
     user = get_user_model().objects.create_user(username="bench-agent")
     user.groups.add(Group.objects.get(name="Agents"))
-    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client = Client(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
 
     def api_page() -> int:
         response = client.get("/api/drafts/")

@@ -177,38 +177,55 @@ def customer_known_facts(*, customer_id: int | None = None, email: str = "", nam
                        order_numbers=order_names, tracking_numbers=tracking)
 
 
-_KNOWN_CACHE: dict[tuple, KnownFacts] = {}
+_KNOWN_CACHE: dict[str, tuple[tuple, KnownFacts]] = {}
 
 
-def customers_known_facts() -> KnownFacts:
-    """Full names, emails, phones and address lines of every customer (and of guest checkouts).
-
-    Held in memory and reloaded only when a customer or guest order changed (two aggregate reads per
-    call): a shop of 100k customers is a few MB of strings, read once per change rather than once
-    per reply indexed. Single first names are left out (see KnownFacts)."""
-    from django.db.models import Count, Max
-
-    guests = Order.objects.filter(customer__isnull=True)
-    fingerprint = (connection.settings_dict.get("NAME"),
-                   tuple(Customer.objects.aggregate(n=Count("id"), at=Max("updated_at")).values()),
-                   tuple(guests.aggregate(n=Count("id"), at=Max("updated_at")).values()))
-    if fingerprint in _KNOWN_CACHE:
-        return _KNOWN_CACHE[fingerprint]
-    found = _Collected()
-    for name, email, phone, shipping in Customer.objects.filter(is_erased=False).values_list(
-            "name", "email", "phone", "shipping_addresses").iterator(chunk_size=2000):
+def _collect_customers(found: _Collected, rows) -> None:
+    for name, email, phone, shipping in rows:
         found.names.append(name)
         found.emails.append(email)
         found.phones.append(phone)
         for address in shipping or []:
             found.address(address)
-    for email, address in guests.filter(is_erased=False).values_list("email", "shipping_address").iterator(
-            chunk_size=2000):
+
+
+def customers_known_facts() -> KnownFacts:
+    """Full names, emails, phones and address lines of every customer (and of guest checkouts).
+
+    Held in memory per process and kept current by two aggregate reads per call: rows changed since
+    the last read are added (a changed address leaves its old one in the set too, which only scrubs
+    more); a deletion (a count that went down) reloads everything. A shop of 100k customers is a few
+    MB of strings, read once, not once per reply indexed or drafted. Single first names are left out
+    (see KnownFacts)."""
+    from django.db.models import Count, Max
+
+    customers = Customer.objects.filter(is_erased=False)
+    guests = Order.objects.filter(customer__isnull=True, is_erased=False)
+    now = (tuple(customers.aggregate(n=Count("id"), at=Max("updated_at")).values()),
+           tuple(guests.aggregate(n=Count("id"), at=Max("updated_at")).values()))
+    key = str(connection.settings_dict.get("NAME"))
+    cached = _KNOWN_CACHE.get(key)
+    if cached is not None and cached[0] == now:
+        return cached[1]
+    grown = cached is not None and all(
+        n >= old_n and (old_at is None or (at is not None and at >= old_at))
+        for (n, at), (old_n, old_at) in zip(now, cached[0], strict=True))
+    found = _Collected()
+    if grown:
+        (_, customers_at), (_, guests_at) = cached[0]
+        if customers_at is not None:
+            customers = customers.filter(updated_at__gte=customers_at)
+        if guests_at is not None:
+            guests = guests.filter(updated_at__gte=guests_at)
+    _collect_customers(found, customers.values_list("name", "email", "phone", "shipping_addresses")
+                       .iterator(chunk_size=2000))
+    for email, address in guests.values_list("email", "shipping_address").iterator(chunk_size=2000):
         found.emails.append(email)
         found.address(address)
     known = known_facts(names=found.names, emails=found.emails, phones=found.phones, addresses=found.addresses)
-    _KNOWN_CACHE.clear()
-    _KNOWN_CACHE[fingerprint] = known
+    if grown:
+        known = cached[1] | known
+    _KNOWN_CACHE[key] = (now, known)
     return known
 @dataclass(frozen=True)
 class Erased:

@@ -15,7 +15,7 @@ import nh3
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
 from assistants.models import StyleProfile
@@ -26,6 +26,7 @@ from faq.models import FaqEntry
 from faq.services import correction_upsert, faq_entry_create
 from integrations.zoho.ingest import html_to_text
 from omnichannel.blobstore import blob_put
+from omnichannel.errors import ApplicationError
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo_shop.json"
 DEMO_SITE_DIR = Path(settings.BASE_DIR) / "fixtures" / "site"  # the shop's own pages, offline
@@ -52,9 +53,15 @@ def _dt(value: str | None) -> datetime | None:
 
 
 def _seed_users(report: SeedReport) -> None:
+    """The demo accounts, created once. An account that exists keeps its password and its rights: a
+    second run (or a real user who happens to be called "admin") is never reset to a published password."""
     user_model = get_user_model()
     for username, (password, group_name, is_superuser) in DEMO_USERS.items():
-        user, _ = user_model.objects.get_or_create(username=username, defaults={"email": f"{username}@demo-shop.example"})
+        user, created = user_model.objects.get_or_create(username=username,
+                                                         defaults={"email": f"{username}@demo-shop.example"})
+        if not created:
+            report.users[username] = "(exists: password kept)"
+            continue
         user.is_staff = True
         user.is_superuser = is_superuser
         user.set_password(password)
@@ -65,7 +72,27 @@ def _seed_users(report: SeedReport) -> None:
         report.users[username] = password
 
 
+def demo_passwords_in_use() -> list[str]:
+    """Active accounts that log in with a password published in this repository: a superuser with any
+    demo password, or a demo account with its own. Checks hashes only (never rehashes or saves)."""
+    from django.contrib.auth.hashers import check_password
+
+    found = []
+    users = get_user_model().objects.filter(is_active=True).filter(
+        models.Q(is_superuser=True) | models.Q(username__in=list(DEMO_USERS)))
+    for user in users.only("username", "password", "is_superuser").order_by("pk"):
+        candidates = ([p for p, _, _ in DEMO_USERS.values()] if user.is_superuser
+                      else [DEMO_USERS[user.username][0]])
+        if any(check_password(candidate, user.password) for candidate in candidates):
+            found.append(user.username)
+    return found
+
+
 def seed_demo(path: Path = DEMO_FILE) -> SeedReport:
+    if settings.PRODUCTION:
+        # Demo customers, conversations and accounts with published passwords have no place in a real shop.
+        raise ApplicationError("seed_demo refuses to run with DJANGO_PRODUCTION=1: it loads a fictional shop and "
+                               "accounts whose passwords are published. Create real users with createsuperuser.")
     data = json.loads(Path(path).read_text())
     report = SeedReport()
     with transaction.atomic():

@@ -149,6 +149,8 @@ def _known(text: str, known: KnownFacts) -> str:
             words = tuple(w for _, _, w in spans[i:i + n])
             if words in table and spans[i][2] and spans[i + n - 1][2]:
                 start = spans[i][0]
+                if start and text[start - 1] == "#":  # "#1001": the mark goes with the number
+                    start -= 1
                 # Keep the punctuation around the fact ("Ada." stays "[name].").
                 raw_last = text[spans[i + n - 1][0]:spans[i + n - 1][1]]
                 end = spans[i + n - 1][0] + len(raw_last.rstrip(".,;:!?'\"()-"))

@@ -40,7 +40,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.StaffAdminConfig",  # django.contrib.admin with the two-factor admin site (accounts/two_factor.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,13 +49,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_prometheus",
     "rest_framework",
-    "rest_framework.authtoken",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
     "omnichannel",
+    "accounts",
     "customers",
     "catalog",
     "conversations",
@@ -74,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a TOTP code was given in this session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -230,6 +233,14 @@ STORAGES = {
                     else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGIN_URL = "/admin/login/"
+# A login lasts a working day, and ends with the browser: a forgotten session on a shared machine expires.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_HOURS", 12, minimum=1) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# API tokens (accounts.ApiToken) are stored as digests and expire; `manage.py drf_create_token USER` makes one.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1)
+# Two-factor (TOTP, django-otp) for Ops and superusers: always in production, optional elsewhere.
+OTP_REQUIRED = PRODUCTION or env_bool("OTP_REQUIRED", False)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Support assistant")
 
 # --- Blob store (raw HTML snapshots, attachments, archives, CSVs, backups) -----------------
 # One machine: the filesystem under BLOB_ROOT. Several web and worker machines: an S3-compatible bucket
@@ -331,7 +342,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024
 RETENTION_MONTHS = env_int("RETENTION_MONTHS", 18, minimum=1)
 METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH", "")  # "user:password"; empty = allow-list only
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
-PII_HASH_SALT = env_str("PII_HASH_SALT", "dev-pii-salt")  # keys erased addresses and tombstones: never change it
+PII_HASH_SALT = env_str("PII_HASH_SALT", "dev-pii-salt")  # keys tombstones: never change it; production refuses the default
 BACKUP_KEEP = env_int("BACKUP_KEEP", 14, minimum=1)
 # Archives (and data-request exports) are kept encrypted, then deleted: ARCHIVE_KEEP_DAYS after archiving,
 # DATA_EXPORT_KEEP_DAYS after the export was written. ARCHIVE_ENCRYPTION_KEY holds Fernet keys, comma-separated
@@ -350,8 +361,8 @@ ALERT_FAILED_WEBHOOKS_WINDOW_HOURS = env_int("ALERT_FAILED_WEBHOOKS_WINDOW_HOURS
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.HashedTokenAuthentication",  # `Authorization: Token …`, hashed and expiring
+        "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's parsers, with JSON nested too deep answered 400 instead of a RecursionError's 500.
@@ -441,9 +452,18 @@ for _key in ARCHIVE_ENCRYPTION_KEYS:
                                    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())')"
                                    ) from None
 if PRODUCTION:
-    # The dev defaults are public (in this repository): a webhook signed with them must never be trusted.
-    for _name in ("ZOHO_WEBHOOK_SECRET", "SHOPIFY_WEBHOOK_SECRET", "PII_HASH_SALT"):
-        if globals()[_name].startswith("dev-"):
-            raise ImproperlyConfigured(f"{_name} must be set to the real secret when DJANGO_PRODUCTION=1.")
+    # Values that are public (in this repository: settings defaults, .env.example, docker-compose.yml)
+    # sign nothing and salt nothing in production; neither do the fakes stand in for Zoho or Shopify.
+    _unsafe = [f"{_name}={_mode} (the local fake): set it to live with real credentials"
+               for _name, _mode in (("ZOHO_MODE", ZOHO_MODE), ("SHOPIFY_MODE", SHOPIFY_MODE)) if _mode == "fake"]
+    for _name, _value in (("ZOHO_WEBHOOK_SECRET", ZOHO_WEBHOOK_SECRET), ("SHOPIFY_WEBHOOK_SECRET", SHOPIFY_WEBHOOK_SECRET),
+                          ("SHOPIFY_WEBHOOK_SECRET_PREVIOUS", SHOPIFY_WEBHOOK_SECRET_PREVIOUS),
+                          ("PII_HASH_SALT", PII_HASH_SALT), ("DJANGO_SECRET_KEY", SECRET_KEY),
+                          ("METRICS_BASIC_AUTH", METRICS_BASIC_AUTH)):
+        if _value.startswith("dev-") or "change-me" in _value:
+            _unsafe.append(f"{_name} must be set to the real secret (this one is public)")
+    if _unsafe:
+        raise ImproperlyConfigured("DJANGO_PRODUCTION=1 refuses unsafe settings: " + "; ".join(_unsafe)
+                                   + ". See the README's Docker section for creating the secrets.")
     if not ARCHIVE_ENCRYPTION_KEYS:
         raise ImproperlyConfigured("ARCHIVE_ENCRYPTION_KEY must be set when DJANGO_PRODUCTION=1 (archives are encrypted).")

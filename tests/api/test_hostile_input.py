@@ -7,9 +7,9 @@ import logging
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from tests.builders import make_draft
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def agent() -> APIClient:
     user = get_user_model().objects.create_user(username="hostile-agent", password="pw")
     user.groups.add(Group.objects.get(name="Agents"))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
     return client
 
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from assistants.models import ModelRun
 from assistants.services import draft_generate
 from conversations.models import Draft
@@ -57,7 +57,7 @@ def agent():
     user = get_user_model().objects.create_user(username="mq-agent")
     user.groups.add(Group.objects.get(name="Agents"))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
     return client
 
 

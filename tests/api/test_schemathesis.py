@@ -17,9 +17,9 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis import checks
 
+from accounts.services import api_token_create
 from omnichannel.wsgi import application
 from tests.builders import make_draft
 
@@ -49,9 +49,9 @@ def _keep_the_test_connection():
 def ops_token(db):
     user, _ = get_user_model().objects.get_or_create(username="schemathesis-ops")
     user.groups.add(Group.objects.get(name="Ops"), Group.objects.get(name="Agents"))
-    if not Token.objects.filter(user=user).exists():
+    if not user.api_tokens.exists():
         make_draft()  # something to list, approve and reject
-    return Token.objects.get_or_create(user=user)[0].key
+    return api_token_create(user=user)[1]
 
 
 @schema.parametrize()

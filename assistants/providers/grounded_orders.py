@@ -144,6 +144,8 @@ def _backordered_items(ctx: DraftContext, order: Source, reply: Reply) -> None:
 
 def order_status(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
     intent = request.intent if request else "order_status"
+    if request is not None and _about(request, "delay_complaint"):
+        reply.apology = reply.apology or "delay"  # "still nothing!!" is a complaint as much as a question
     order = order_for(ctx, request, reply, intent=intent)
     if order is None:
         if _shipping_times_instead(ctx, request, reply, intent):
@@ -342,11 +344,12 @@ def refunds_say(order: Source, request: CustomerRequest, reply: Reply) -> bool |
     return complete
 
 
-def _about_damage(request: CustomerRequest) -> bool:
-    """The request, or what the customer said around it, is about something that arrived damaged."""
-    if dict(request.ranked).get("damaged_item", 0.0) >= 0.2:
+def _about(request: CustomerRequest, intent: str) -> bool:
+    """The request, or what the customer said around it, is also of `intent` ("it arrived damaged.
+    Can I get a refund?"; "This is ridiculous, still nothing. Where is it?")."""
+    if dict(request.ranked).get(intent, 0.0) >= 0.3:
         return True
-    return bool(request.context) and classifier.request_classify(request.context)[0] == "damaged_item"
+    return bool(request.context) and classifier.request_classify(request.context)[0] == intent
 
 
 def refund_status(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
@@ -357,7 +360,7 @@ def refund_status(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> 
             knowledge.quote(policy, reply, request)
         reply.needs_person("refund status", request.intent, *([policy] if policy else []), missing="order")
         return
-    if not order.facts.get("refunds") and _about_damage(request):
+    if not order.facts.get("refunds") and _about(request, "damaged_item"):
         # "It arrived damaged. Can I get a refund?" asks for a refund of a damaged item, not after one.
         knowledge.damaged_item(ctx, request, reply)
         return

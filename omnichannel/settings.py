@@ -212,6 +212,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 FORMAT_MODULE_PATH = ["omnichannel.formats"]
 USE_I18N = True
+# The drafter's sentences in German, Spanish and French (assistants/providers/grounded*.py). The
+# compiled .mo files are committed beside their .po, so no machine needs GNU gettext to run.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"

@@ -18,6 +18,7 @@ from dataclasses import asdict
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from assistants import confidence, intents
 from assistants.context import DraftContext
@@ -49,6 +50,13 @@ _BY_DRAFT_INTENT = {
 }
 
 
+# Style-profile phrases the catalogs translate (locale/*/LC_MESSAGES/django.po): our defaults and the
+# demo shop's brand voice. A profile with phrases of its own gives their translations in
+# tone_config["languages"]["de"] = {"greeting": …, "sign_off": …}; without them it gets our defaults.
+STYLE_PHRASES = (gettext_noop("Hi {first_name},"), gettext_noop("Best regards,\nThe support team"),
+                 gettext_noop("Happy trails,\nThe Demo Shop team"))
+
+
 def _extra_corrections(ctx: DraftContext, reply: Reply) -> None:
     # A correction is an Ops fact that overrides anything older: always say it once.
     for correction in ctx.corrections:
@@ -73,8 +81,12 @@ def _style_phrase(style: dict, key: str, default: str) -> str:
 
 def style_apply(body_lines: list[str], style: dict, first_name: str) -> tuple[str, list[str]]:
     greeting = _style_phrase(style, "greeting", "Hi {first_name},")
-    greeting = greeting.replace("{first_name}", first_name or _("there"))
-    greeting = re.sub(r"\s+([,!])", r"\1", greeting)  # "Hallo ," when a language has no word for "there"
+    if first_name:
+        greeting = greeting.replace("{first_name}", first_name)
+    elif (translation.get_language() or "en")[:2] == "en":
+        greeting = greeting.replace("{first_name}", "there")
+    else:  # "Hallo,", "Hola:", "Bonjour,": no name, no stand-in
+        greeting = re.sub(r"[,\s]*\{first_name\}", "", greeting)
     sign_off = _style_phrase(style, "sign_off", "Best regards,\nThe support team")
     body = "\n\n".join([greeting, *body_lines, sign_off])
     removed = []

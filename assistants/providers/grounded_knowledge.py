@@ -89,9 +89,9 @@ def quote(source: Source, reply: Reply, request: CustomerRequest | None) -> None
     if source.kind == "site":
         title = source.label.split(" | ")[0].strip() or _("our website")
         passage = site_passage(request.text if request else "", source.facts["text"])
+        more = _("More details:")
         reply.say(_("From our page \"%(title)s\": %(passage)s") % {"title": title, "passage": passage}
-                  + (f"\n{_('More details:')} {source.url}" if source.url else ""), source,
-                  key=("source", source.kind, source.id))
+                  + (f"\n{more} {source.url}" if source.url else ""), source, key=("source", source.kind, source.id))
     else:
         reply.say(source.facts["answer"], source, key=("source", source.kind, source.id))
 

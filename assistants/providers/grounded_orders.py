@@ -9,6 +9,8 @@ among the sender's own orders is offered ("did you mean #1001?").
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import gettext as _
 
 from assistants import classifier
@@ -77,11 +79,18 @@ def near_miss(name: str, own: list[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def _bare_own_orders(request: CustomerRequest, by_name: dict[str, Source]) -> list[str]:
+    """Numbers the customer wrote with no word for "order" before them ("ordr 1010", "mi ordine 1001")
+    that are one of the sender's own orders: reading them so discloses nothing."""
+    numbers = re.findall(r"(?<![\w#.,-])(\d{3,10})(?![\w.,-]\d)", f"{request.context} {request.text}")
+    return [f"#{n}" for n in dict.fromkeys(numbers) if f"#{n}" in by_name]
+
+
 def order_for(ctx: DraftContext, request: CustomerRequest | None, reply: Reply, *, intent: str) -> Source | None:
     """The order a request is about, or None after saying why (asking for the number, or offering
     the near miss). The request's coverage is the caller's to record."""
     by_name = {o.facts["name"]: o for o in ctx.orders}
-    named = list(request.refs.orders) if request else []
+    named = (list(request.refs.orders) or _bare_own_orders(request, by_name)) if request else []
     for name in named:
         if name in by_name:
             return by_name[name]

@@ -13,13 +13,18 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from assistants.context import DraftContext, Source, inventory_for_skus
 from assistants.providers.grounded_reply import Reply, is_plural
 from assistants.requests import CustomerRequest, Variant, variants_find
 from catalog.models import InventoryItem
 
+# The colours assistants.requests reads, named in English: said in the reply's language.
+COLOURS = (gettext_noop("navy"), gettext_noop("black"), gettext_noop("white"), gettext_noop("red"), gettext_noop("blue"),
+           gettext_noop("green"), gettext_noop("grey"), gettext_noop("yellow"), gettext_noop("orange"),
+           gettext_noop("purple"), gettext_noop("pink"), gettext_noop("brown"), gettext_noop("beige"),
+           gettext_noop("olive"), gettext_noop("khaki"))
 _LETTER_SIZE = re.compile(r"^(?:XXS|XS|S|M|L|XL|XXL|XXXL|[2-5]XL)$", re.IGNORECASE)
 
 

@@ -39,6 +39,9 @@ CAP_LANGUAGE = 0.4
 CAP_DEGRADED = 0.3
 
 
+BUCKETS_ORDER = ("low", "medium", "high")
+
+
 def bucket(value: float) -> str:
     return "high" if value >= HIGH else "medium" if value >= MEDIUM else "low"
 

@@ -16,11 +16,14 @@ from django.utils.translation import gettext as _
 
 from assistants import vectorstore
 from assistants.context import DraftContext, Source
-from assistants.providers.grounded_reply import Reply
+from assistants.providers.grounded_reply import Reply, words_of
 from assistants.requests import CustomerRequest
 
 _SHIPPING = re.compile(r"\b(?:ship|deliver|dispatch)\w*", re.IGNORECASE)
-_DAYS = re.compile(r"\b(?:days?|weeks?)\b", re.IGNORECASE)
+# Shipping times: a word for shipping, then a number of days or weeks in the same sentence ("Orders
+# ship within 1-2 business days"), not "return it within 30 days of delivery".
+_SHIPPING_TIME = re.compile(r"\b(?:ship|deliver|dispatch)\w*\b[^.]*?\b\d+(?:\s*-\s*\d+)?\s+(?:business |working )?"
+                            r"(?:days?|weeks?)\b", re.IGNORECASE)
 _RETURNS = re.compile(r"\b(?:return|refund)\w*", re.IGNORECASE)
 _COLLECT = re.compile(r"\b(?:collect|pick(?:\s|-)?up|click and collect)\w*", re.IGNORECASE)
 _WARRANTY = re.compile(r"\bwarrant\w*|\bguarantee\w*", re.IGNORECASE)
@@ -60,7 +63,7 @@ def shipping_source(ctx: DraftContext, request: CustomerRequest | None) -> Sourc
     corrections = [c for c in ctx.corrections if _SHIPPING.search(_text_of(c))]
     if corrections:
         return corrections[0]
-    return _best([s for s in _knowledge(ctx) if s.kind != "correction"], question, _SHIPPING, _DAYS)
+    return _best([s for s in _knowledge(ctx) if s.kind != "correction"], question, _SHIPPING_TIME)
 
 
 def return_policy(ctx: DraftContext) -> Source | None:
@@ -107,10 +110,14 @@ def _site_for(ctx: DraftContext, request: CustomerRequest, *patterns: re.Pattern
         hits = vectorstore.index_query(vectorstore.SITE, request.text, n=2)
     except Exception:  # noqa: BLE001 - the index is optional here: the email's own retrieval already ran
         return None
+    asked = words_of(request.text)
+    # A page whose title names what is asked ("Warranty" for "what warranty do you give?") is the page,
+    # however weakly the rest of its words match.
     sources = [Source("site", str(h.metadata.get("snapshot_id", h.id)), h.score,
                       h.metadata.get("title") or h.metadata.get("url", ""), {"text": h.text[:600], "chunk_id": h.id},
                       url=h.metadata.get("url", ""))
-               for h in hits if h.score >= settings.ASSISTANT_SITE_REQUEST_MIN_SCORE]
+               for h in hits if h.score >= settings.ASSISTANT_SITE_REQUEST_MIN_SCORE
+               or words_of(str(h.metadata.get("title") or "").split(" | ")[0]) & asked]
     found = _best(sources, request.text, *patterns)
     if found is not None:
         ctx.site.append(found)

@@ -9,7 +9,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistants.model_quality import BUCKETS, model_quality_list, model_quality_triage_list
+from assistants.model_quality import BUCKETS, model_quality_calibration, model_quality_list, model_quality_triage_list
 from assistants.models import ModelRun
 from conversations.models import Conversation, Message
 from omnichannel.api_common import GroupModelPermissions, MethodCheckedFirst
@@ -87,6 +87,31 @@ class ModelQualityView(MethodCheckedFirst, APIView):
         filters.is_valid(raise_exception=True)
         rows = model_quality_list(**filters.validated_data)
         return Response(ModelQualityOut([asdict(row) for row in rows], many=True).data)
+
+
+class ModelQualityCalibrationOut(serializers.Serializer):
+    confidence_bucket = serializers.ChoiceField(choices=BUCKETS, help_text="low < 0.5 <= medium < 0.8 <= high")
+    drafts = serializers.IntegerField()
+    decided = serializers.IntegerField(help_text="Drafts approved, edited or rejected")
+    approved = serializers.IntegerField()
+    edited = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    edited_or_rejected_rate = serializers.FloatField(allow_null=True, help_text="(edited + rejected) / decided")
+
+
+class ModelQualityCalibrationView(MethodCheckedFirst, APIView):
+    """`/api/model_quality/calibration/`: per confidence bucket, the share of decided drafts that agents
+    edited or rejected, over the weeks asked (all by default): whether the confidence means something."""
+
+    permission_classes = [CanViewModelRuns]
+
+    @extend_schema(parameters=[WeeksFilterIn], responses=ModelQualityCalibrationOut(many=True),
+                   operation_id="model_quality_calibration")
+    def get(self, request):
+        filters = WeeksFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        rows = model_quality_calibration(**filters.validated_data)
+        return Response(ModelQualityCalibrationOut([asdict(row) for row in rows], many=True).data)
 
 
 class ModelQualityTriageOut(serializers.Serializer):

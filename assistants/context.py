@@ -55,6 +55,7 @@ class EmailIn:
     subject: str
     body: str
     truncated: bool = False
+    attachments: int = 0  # files the customer attached (a photo of a damaged item needs no second ask)
 
 
 @dataclass
@@ -71,6 +72,10 @@ class DraftContext:
     replies: list[Source] = field(default_factory=list)
     style: dict[str, Any] = field(default_factory=dict)
     instruction: str = ""  # an agent's reason for rejecting the previous draft: what to do differently
+    # The customer's requests (assistants.requests.CustomerRequest), main one first as written, and the
+    # language the reply is written in (en, de, es, fr): set by draft_compose before a provider runs.
+    requests: tuple = ()
+    language: str = "en"
     # Set when Chroma could not answer: the draft is made without site chunks and past replies.
     retrieval_error: str = ""
     retrieval_transient: bool = False
@@ -94,11 +99,11 @@ def email_text(*, body: str, body_html: str = "") -> str:
     return ""
 
 
-def email_in(*, from_address: str, subject: str, body: str, body_html: str = "") -> EmailIn:
+def email_in(*, from_address: str, subject: str, body: str, body_html: str = "", attachments: int = 0) -> EmailIn:
     text = email_text(body=body, body_html=body_html)
     budget = settings.ASSISTANT_MAX_INPUT_CHARS
     return EmailIn(from_address=from_address.strip().lower(), subject=subject[:500], body=text[:budget],
-                   truncated=len(text) > budget)
+                   truncated=len(text) > budget, attachments=attachments)
 
 
 def _tokens(text: str) -> set[str]:
@@ -109,13 +114,14 @@ def _order_source(order: Order, score: float) -> Source:
     facts = {
         "name": order.name, "status": order.status, "financial_status": order.financial_status,
         "fulfillment_status": order.fulfillment_status, "tracking": order.tracking,
-        "line_items": [{"sku": li.get("sku", ""), "title": li.get("title", ""), "quantity": li.get("quantity")}
-                       for li in order.line_items],
+        "line_items": [{"sku": li.get("sku", ""), "title": li.get("title", ""), "quantity": li.get("quantity"),
+                        "price": f"{(li.get('price_cents') or 0) / 100:.2f}"} for li in order.line_items],
         "placed_at": order.placed_at.date().isoformat() if order.placed_at else "",
         "shipped": order.status in _SHIPPED or order.fulfillment_status in _SHIPPED_FULFILLMENT,
         "refunds": [{"amount": f"{(r.get('amount_cents') or 0) / 100:.2f}", "date": (r.get("created_at") or "")[:10],
                      "note": r.get("note", "")} for r in order.refunds or []],
         "total": f"{order.total_price_cents / 100:.2f} {order.currency}",
+        "currency": order.currency,  # of the refunds' amounts too: money is never said without it
     }
     return Source("order", str(order.pk), score, f"Order {order.name}", facts)
 

@@ -108,6 +108,33 @@ def model_quality_list(*, week_from: date | None = None, week_to: date | None = 
         return [_from_row(row) for row in cursor.fetchall()]
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """Does the confidence mean something: per bucket, how many drafts agents decided, and the share
+    they had to edit or reject (low for high confidence, high for low, if the number is any good)."""
+
+    confidence_bucket: str
+    drafts: int
+    decided: int
+    approved: int
+    edited: int
+    rejected: int
+    edited_or_rejected_rate: float | None
+
+
+def model_quality_calibration(*, week_from: date | None = None, week_to: date | None = None,
+                              channel: str | None = None) -> list[Calibration]:
+    """The model_quality rows of the weeks (and channel) added up per confidence bucket, low to high;
+    every bucket is listed, an empty one with zeros."""
+    sums = {name: [0, 0, 0, 0, 0] for name in BUCKETS}
+    for row in model_quality_list(week_from=week_from, week_to=week_to, channel=channel):
+        total = sums[row.confidence_bucket]
+        for i, value in enumerate((row.drafts, row.decided, row.approved, row.edited, row.rejected)):
+            total[i] += value
+    return [Calibration(name, drafts, decided, approved, edited, rejected, _share(edited + rejected, decided))
+            for name, (drafts, decided, approved, edited, rejected) in sums.items()]
+
+
 TRIAGE_LABELS = tuple(Message.Triage.values)  # customer first, then what got no draft
 
 

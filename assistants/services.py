@@ -22,8 +22,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
-from assistants import intents
+from assistants import confidence, intents
 from assistants.context import DraftContext, EmailIn, context_build, email_in
+from assistants.language import OTHER, language_detect
 from assistants.models import ModelRun
 from assistants.providers import ProviderError, ProviderResult, provider_for
 from assistants.providers.grounded import MODEL_SLUG as GROUNDED_SLUG
@@ -31,7 +32,7 @@ from assistants.providers.grounded import draft_grounded
 from assistants.requests import CustomerRequest, email_requests, order_refs_find
 from assistants.triage import CUSTOMER_RESULT, TriagedOutcome, TriageResult, message_triage
 from assistants.vectorstore import VectorStoreError
-from catalog.demand import product_request_record, stockout_request_record
+from catalog.demand import product_request_record, stockout_request_record, variant_request_record
 from conversations.models import Draft, Message
 from conversations.selectors import draft_rejection_reason
 from conversations.services.drafts import (
@@ -63,6 +64,8 @@ class DraftOutcome:
     triage: TriageResult = CUSTOMER_RESULT  # drafted, so triage found a customer's email
     # Every request of the email with its fine intent; `intent` is the first one's, for the drafter.
     requests: tuple[CustomerRequest, ...] = ()
+    language: str = "en"  # the customer's (en, de, es, fr, or other: replied to in English)
+    reasons: confidence.Reasons | None = None
 
     @property
     def confidence(self) -> float:
@@ -80,7 +83,19 @@ class DraftOutcome:
                 "retrieval_error": self.retrieval_error,
                 "draft_id": self.draft.pk if self.draft else None,
                 "model_run_id": self.model_run.pk if self.model_run else None,
-                "requests": [r.as_json() for r in self.requests]}
+                "language": self.language, "reasons": self.reasons.as_json() if self.reasons else {},
+                "requests": self.requests_json()}
+
+    def requests_json(self) -> list[dict]:
+        """Each request with its intent and whether the draft answered it (coverage is per request, in order)."""
+        coverage = self.result.notes.get("coverage") or []
+        out = []
+        for i, request in enumerate(self.requests):
+            data = request.as_json()
+            if i < len(coverage):
+                data["answered"], data["topic"] = coverage[i]["answered"], coverage[i]["topic"]
+            out.append(data)
+        return out
 
 
 def unsupported_facts(body: str, ctx: DraftContext, result: ProviderResult) -> list[str]:
@@ -128,6 +143,8 @@ def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider:
     if ctx.retrieval_error and ctx.retrieval_transient and wait_for_retrieval:
         raise VectorStoreError(ctx.retrieval_error, transient=True)
     parsed = parsed.with_products([(s.facts["sku"], s.facts["title"]) for s in ctx.inventory])
+    language = language_detect(parsed.text or parsed.subject, fallback=parsed.language)
+    ctx.requests, ctx.language = parsed.requests, language if language != OTHER else "en"
     intent = intents.intent_for_request(parsed.primary)
     failure = ""
     try:
@@ -136,18 +153,37 @@ def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider:
         failure = str(exc)
         logger.warning("drafting provider failed, falling back to the grounded drafter: %s", exc)
         result = draft_grounded(ctx, intent)
-        result.confidence = min(result.confidence, DEGRADED_CONFIDENCE)
+    unsupported = unsupported_facts(result.body, ctx, result)
+    reasons = _confidence_caps(result, ctx, language=language, failure=failure, unsupported=unsupported)
+    return DraftOutcome(intent=intent, context=ctx, result=result, unsupported=unsupported, failure=failure,
+                        requests=parsed.requests, language=language, reasons=reasons)
+
+
+def _confidence_caps(result: ProviderResult, ctx: DraftContext, *, language: str, failure: str,
+                     unsupported: list[str]) -> confidence.Reasons:
+    """The reasons for the draft's confidence, and the caps that lower it (assistants/confidence.py)."""
+    reasons = confidence.reasons_from(result.notes.get("coverage") or [], ctx.requests, language=language,
+                                      cited=[f"{s.kind} {s.id}" for s in result.used]
+                                      if not result.notes.get("coverage") else ())
+    value = result.confidence
+    if failure:
+        value = reasons.cap(value, limit=DEGRADED_CONFIDENCE, reason="provider failed", detail=failure[:200])
     if ctx.retrieval_error:
-        result.confidence = min(result.confidence, DEGRADED_CONFIDENCE)
-    if instruction and not result.follows_instructions:
+        value = reasons.cap(value, limit=DEGRADED_CONFIDENCE, reason="retrieval unavailable")
+    if ctx.email.truncated:
+        value = reasons.cap(value, limit=DEGRADED_CONFIDENCE, reason="email cut to budget")
+    if language == OTHER:
+        value = reasons.cap(value, limit=confidence.CAP_LANGUAGE, reason="language",
+                            detail="written in a language we do not reply in: drafted in English")
+    if ctx.instruction and not result.follows_instructions:
         # The offline drafter cannot follow an agent's free-text instruction: it redrafts, with the
         # agent's own style, but the agent must check it against what they asked for.
-        result.confidence = min(result.confidence, REDRAFT_UNFOLLOWED_CONFIDENCE)
-    unsupported = unsupported_facts(result.body, ctx, result)
+        value = reasons.cap(value, limit=REDRAFT_UNFOLLOWED_CONFIDENCE, reason="agent's instruction not followed")
     if unsupported:
-        result.confidence = min(result.confidence, DEGRADED_CONFIDENCE)
-    return DraftOutcome(intent=intent, context=ctx, result=result, unsupported=unsupported, failure=failure,
-                        requests=parsed.requests)
+        value = reasons.cap(value, limit=confidence.CAP_UNSUPPORTED, reason="unsupported facts",
+                            detail=", ".join(unsupported[:5]))
+    result.confidence = round(value, 3)
+    return reasons
 
 
 def _run_error(outcome: DraftOutcome) -> str:
@@ -168,7 +204,8 @@ def _record_run(*, message: Message, outcome: DraftOutcome, latency_ms: int, pro
         evaluation={"unsupported_facts": outcome.unsupported, "missing": result.notes.get("missing", []),
                     "banned_removed": result.notes.get("banned_removed", []), "priced": priced,
                     "intent_scores": outcome.intent.scores, "requests": [r.as_json() for r in outcome.requests],
-                    "fallback_from": provider if outcome.failure else "",
+                    "fallback_from": provider if outcome.failure else "", "language": outcome.language,
+                    "reasons": outcome.reasons.as_json() if outcome.reasons else {},
                     "retrieval_error": outcome.retrieval_error},
         input_truncated=outcome.context.email.truncated,
         status=ModelRun.Status.FAILED if outcome.failure else ModelRun.Status.OK, error=_run_error(outcome),
@@ -237,7 +274,7 @@ def draft_generate(*, message_id: int, refresh: bool = False, provider: str | No
     try:
         outcome = draft_compose(
             email=email_in(from_address=message.from_address, subject=message.subject, body=message.body,
-                           body_html=message.body_html),
+                           body_html=message.body_html, attachments=len(message.attachments or [])),
             provider=provider, wait_for_retrieval=wait_for_retrieval, agent_user_id=agent_user_id,
             instruction=instruction,
         )
@@ -266,10 +303,14 @@ def draft_generate(*, message_id: int, refresh: bool = False, provider: str | No
     draft_latency_seconds.observe(latency_ms / 1000)
     demand = {"text": f"{message.subject}. {message.body}", "conversation_id": message.conversation_id,
               "customer_id": message.conversation.customer_id, "requested_at": message.sent_at, "message_id": message.pk}
-    if outcome.intent.intent == intents.PRODUCT_REQUEST:
+    topics = {c["topic"] for c in outcome.result.notes.get("coverage") or []}
+    if outcome.intent.intent == intents.PRODUCT_REQUEST or "product request" in topics:
         # Demand mining, each message counted once: something the shop does not sell...
         product_request_record(**demand)
     elif outcome.intent.intent == intents.AVAILABILITY and outcome.context.inventory:
         # ...or the item asked about (the best match) is out of stock.
         stockout_request_record(item_id=int(outcome.context.inventory[0].id), **demand)
+    for wanted in outcome.result.notes.get("product_requests") or []:
+        # ...or a size or colour of an item it sells that it does not make.
+        variant_request_record(description=wanted, **{k: v for k, v in demand.items() if k != "text"})
     return outcome

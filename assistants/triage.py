@@ -348,7 +348,10 @@ class TriagedOutcome:
         # The keys of DraftOutcome.as_json, so a caller (draft_reply --json) reads both alike.
         return {"triage": self.triage.as_json(), "intent": None, "intent_confidence": None, "confidence": None,
                 "body": "", "model": None, "sources": [], "unsupported_facts": [], "missing": [],
-                "provider_error": "", "retrieval_error": "", "draft_id": None, "model_run_id": None}
+                "provider_error": "", "retrieval_error": "", "draft_id": None, "model_run_id": None,
+                "language": None, "requests": [],
+                "reasons": {"summary": f"triaged as {self.triage.label}: no draft", "answered": [], "needs_person": [],
+                            "sources": [], "caps": [], "classifier": None, "language": None}}
 
 
 def email_triage(*, from_address: str, subject: str, body: str, headers: dict | None = None) -> TriagedOutcome | None:

@@ -47,6 +47,14 @@ def request_normalize(text: str) -> str | None:
     return " ".join(words)[:200]
 
 
+def variant_request_record(*, description: str, customer_id: int | None, conversation_id: int | None,
+                           requested_at: datetime, message_id: int | None = None) -> ProductRequest:
+    """A size or colour of an item the shop sells that it does not make ("Trail hiking boots in size 48")."""
+    normalized = f"{' '.join(description.lower().split())} (not made)"[:200]
+    return _request_count(normalized=normalized, description=description, customer_id=customer_id,
+                          conversation_id=conversation_id, requested_at=requested_at, message_id=message_id)
+
+
 RECORDED_EVENT = "demand.request_recorded"
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -39,10 +40,19 @@ class ConversationViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
 
 
 class DraftOut(serializers.ModelSerializer):
+    reasons = serializers.SerializerMethodField(
+        help_text="Why the draft has its confidence: {summary, answered, needs_person, sources, caps, classifier, "
+                  "language}, as stored on its model run ({} for a draft without one)")
+
     class Meta:
         model = Draft
-        fields = ["id", "conversation", "reply_to", "model_run", "body", "confidence", "intent", "status",
+        fields = ["id", "conversation", "reply_to", "model_run", "body", "confidence", "reasons", "intent", "status",
                   "send_attempts", "last_send_error", "created_at", "decided_at", "send_after", "origin", "replaces"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_reasons(self, draft: Draft) -> dict:
+        run = draft.model_run
+        return (run.evaluation or {}).get("reasons") or {} if run is not None else {}
 
 
 class ApprovalOut(serializers.ModelSerializer):
@@ -69,7 +79,7 @@ class DraftViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [GroupModelPermissions]
     serializer_class = DraftOut
-    queryset = Draft.objects.all()
+    queryset = Draft.objects.select_related("model_run")  # the reasons are on the run: one query per page
     filterset_fields = ["status", "intent", "conversation"]
 
     def _decided(self, approval: Approval) -> Response:

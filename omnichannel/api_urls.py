@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from assistants.api import ModelQualityTriageView, ModelQualityView, ModelRunViewSet
+from assistants.api import ModelQualityCalibrationView, ModelQualityTriageView, ModelQualityView, ModelRunViewSet
 from catalog.api import InventoryItemViewSet, ProductRequestViewSet
 from conversations.api import ApprovalViewSet, ConversationViewSet, DraftViewSet
 from customers.api import CustomerSummaryByEmailView, CustomerSummaryView, CustomerViewSet, OrderViewSet
@@ -29,6 +29,7 @@ urlpatterns = [
     path("customer_summary/<int:customer_id>/", CustomerSummaryView.as_view(), name="customer-summary"),
     path("model_quality/", ModelQualityView.as_view(), name="model-quality"),
     path("model_quality/triage/", ModelQualityTriageView.as_view(), name="model-quality-triage"),
+    path("model_quality/calibration/", ModelQualityCalibrationView.as_view(), name="model-quality-calibration"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     *router.urls,

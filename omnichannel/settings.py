@@ -223,6 +223,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 FORMAT_MODULE_PATH = ["omnichannel.formats"]
 USE_I18N = True
+# The drafter's sentences in German, Spanish and French (assistants/providers/grounded*.py). The
+# compiled .mo files are committed beside their .po, so no machine needs GNU gettext to run.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
@@ -324,6 +327,7 @@ LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.2)
 # USD per million tokens (input, output); a model not listed costs 0 and says so in the run.
 LLM_PRICES_PER_MTOK = {
     "grounded-v1": (0.0, 0.0),
+    "grounded-v2": (0.0, 0.0),
     "gpt-4o-mini": (0.15, 0.60),
     "gpt-4o": (2.50, 10.00),
     "gpt-4.1-mini": (0.40, 1.60),
@@ -333,6 +337,9 @@ LLM_PRICES_PER_MTOK = {
 ASSISTANT_MAX_INPUT_CHARS = env_int("ASSISTANT_MAX_INPUT_CHARS", 8000, minimum=200)
 ASSISTANT_FAQ_MIN_SCORE = 0.18
 ASSISTANT_SITE_MIN_SCORE = 0.25
+# A site page asked with one request's own words, for a request the classifier already placed
+# (collecting in the store, a warranty): the topic is known, so a weaker match is still the page.
+ASSISTANT_SITE_REQUEST_MIN_SCORE = 0.15
 ASSISTANT_REPLY_MIN_SCORE = 0.35
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 3, minimum=1)
 

@@ -28,6 +28,20 @@ SYSTEM_PROMPT = (
 )
 
 
+# "[2]", "[1, 3]", "[1][2]": the model's citations, recorded on the run, never shown to the customer.
+_CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+def citations_strip(text: str) -> str:
+    """The model's text without its source markers, and without the space they leave before punctuation."""
+    text = _CITATION.sub("", text)
+    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+_LANGUAGE_NAMES = {"en": "English", "de": "German", "es": "Spanish", "fr": "French"}
+
+
 class _Transient(Exception):
     pass
 
@@ -46,6 +60,9 @@ def build_messages(ctx: DraftContext, intent: IntentResult) -> list[dict]:
             lines.append(f"[{n}] {source.kind} {source.label}: {facts}")
     user = (f"Detected intent: {intent.intent}.\nSources:\n" + ("\n".join(lines) or "(none)")
             + f"\n\nCustomer email\nSubject: {ctx.email.subject}\n\n{ctx.email.body}")
+    language = _LANGUAGE_NAMES.get(ctx.language, "English")
+    user += (f"\n\nWrite the reply in {language}, the customer's language. Answer each of the customer's "
+             f"requests: {'; '.join(r.text for r in ctx.requests) or 'the email above'}.")
     if ctx.instruction:  # from our own agent, not the customer: it may change the answer, never the facts
         user += f"\n\nThe support agent rejected the previous draft and asks: {ctx.instruction}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
@@ -90,9 +107,10 @@ def draft_with_openai(ctx: DraftContext, intent: IntentResult) -> ProviderResult
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ProviderError(f"LLM answer has no usable content ({exc}): {str(data)[:200]}") from None
     numbered = dict(numbered_sources(ctx))
-    cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", text) if int(n) in numbered})
+    cited = sorted({int(n) for group in _CITATION.findall(text) for n in re.findall(r"\d+", group)
+                    if int(n) in numbered})
     first_name = ctx.customer.facts.get("first_name", "") if ctx.customer else ""
-    body, removed = style_apply([text.strip()], ctx.style, first_name)
+    body, removed = style_apply([citations_strip(text)], ctx.style, first_name)
     confidence = intent.confidence if cited else min(intent.confidence, 0.4)
     return ProviderResult(
         body=body, confidence=round(confidence, 3), used=[numbered[n] for n in cited],

@@ -95,7 +95,9 @@ def test_the_review_page_shows_thread_customer_sources_and_run():
     assert "Ada Lovelace" in body and "VIP" in body and "486.50 USD" in body  # the customer panel
     assert "1Z999AA10123456784" in body  # latest orders with tracking
     assert "/admin/customers/order/" in body and "Order #1001" in body  # a clickable source
-    assert "grounded-v1" in body  # the model run
+    assert "grounded-v2" in body  # the model run
+    assert "Why this confidence:</strong> answered: order status" in body  # the confidence's reasons
+    assert "Sources used: order #1001" in body
 
 
 def test_approve_from_the_review_page_records_the_decision_and_moves_to_the_next(agent_client):

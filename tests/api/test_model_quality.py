@@ -187,3 +187,18 @@ def test_triaged_emails_are_counted_per_week_channel_and_label(agent, triaged_ma
 def test_a_malformed_triage_filter_is_a_400_naming_the_field(agent, query, field):
     response = agent.get(f"/api/model_quality/triage/?{query}")
     assert response.status_code == 400 and field in response.json()
+
+
+def test_calibration_gives_the_share_edited_or_rejected_per_bucket(agent, drafts):
+    response = agent.get("/api/model_quality/calibration/")
+    assert response.status_code == 200
+    assert response.json() == [
+        {"confidence_bucket": "low", "drafts": 2, "decided": 2, "approved": 0, "edited": 0, "rejected": 2,
+         "edited_or_rejected_rate": 1.0},
+        {"confidence_bucket": "medium", "drafts": 2, "decided": 0, "approved": 0, "edited": 0, "rejected": 0,
+         "edited_or_rejected_rate": None},
+        {"confidence_bucket": "high", "drafts": 4, "decided": 4, "approved": 2, "edited": 2, "rejected": 0,
+         "edited_or_rejected_rate": 0.5},
+    ]
+    assert agent.get("/api/model_quality/calibration/?channel=chat").json()[0]["decided"] == 1
+    assert agent.get("/api/model_quality/calibration/?week_from=2026-11-09").json()[2]["edited_or_rejected_rate"] == 0.0

@@ -42,7 +42,7 @@ def test_an_order_question_gets_the_tracking_number_from_the_order_it_cites(demo
     order_sources = [s for s in run.sources if s["kind"] == "order"]
     assert order_sources and order_sources[0]["facts"]["name"] == "#1001"
     assert run.evaluation["unsupported_facts"] == [] and run.status == ModelRun.Status.OK
-    assert run.model_slug == "grounded-v1" and run.tokens_in > 0 and run.prompt_hash
+    assert run.model_slug == "grounded-v2" and run.tokens_in > 0 and run.prompt_hash
 
 
 def test_every_number_in_every_demo_draft_comes_from_a_listed_source(demo_shop):

@@ -23,10 +23,18 @@ def test_there_are_at_least_40_goldens_across_every_intent():
 
 
 def test_the_goldens_pass_on_the_demo_shop():
+    """At least 95% of the counted cases pass (the issue's bar; the README lists the ones that do not),
+    and no draft, passing or not, holds a number no source holds or another customer's facts."""
     seed_demo()
     results = goldens_run()
-    failed = {r.case_id: r.failures for r in results if r.expected and not r.passed}
-    assert not failed
+    counted = [r for r in results if r.expected]
+    assert sum(r.passed for r in counted) / len(counted) >= 0.95, {r.case_id: r.failures for r in counted if not r.passed}
+    from assistants.goldens import HELDOUT_FILE
+
+    held_out = goldens_run(HELDOUT_FILE)  # only for what must never happen: the held-out part is not tuned on
+    never = [f for r in results + held_out for f in r.failures
+             if f.startswith(("unsupported facts", "another customer's facts"))]
+    assert not never
     # The default lexical backend cannot answer the cases that need a semantic match: not counted.
     assert {r.case_id for r in results if not r.expected} == {
         "site-store-opening-hours", "site-gift-wrap", "site-wash-down-sleeping-bag", "site-price-match"}
@@ -136,3 +144,60 @@ def test_a_golden_with_an_unknown_triage_label_is_refused(tmp_path):
     path.write_text("cases:\n  - {id: x, from: a@example.com, subject: s, body: b, expect: {triage: ham}}\n")
     with pytest.raises(ValueError, match="expect.triage must be one of"):
         goldens_load(path)
+
+
+def test_there_are_150_goldens_with_a_held_out_part_of_at_least_40():
+    from assistants.goldens import HELDOUT_FILE
+
+    tuned, held_out = goldens_load(), goldens_load(HELDOUT_FILE)
+    assert len(tuned) + len(held_out) >= 150 and len(held_out) >= 40
+    assert not {c["id"] for c in tuned} & {c["id"] for c in held_out}
+
+
+def test_run_goldens_prints_the_pass_rate_per_category_and_per_confidence_bucket(tmp_path):
+    seed_demo()
+    path = tmp_path / "qa.yaml"
+    path.write_text(
+        "cases:\n"
+        "  - {id: sure, category: stock, from: barbara.liskov@example.com, subject: Tent,\n"
+        "     body: 'Is the Ridgeline 2-person tent in stock?', expect: {contains: ['14 available']}}\n"
+        "  - {id: person, category: wholesale, from: shop@example.org, subject: Trade,\n"
+        "     body: 'Do you offer trade prices for 40 tents?', expect: {needs_person: true}}\n"
+        "  - {id: german, category: language, from: ada.lovelace@example.com, subject: Bestellung,\n"
+        "     body: 'Wo ist meine Bestellung 1001?', expect: {language: fr}}\n")
+    out = StringIO()
+    with pytest.raises(CommandError, match="pass rate 66.7%"):
+        call_command("run_goldens", "--file", str(path), stdout=out)
+    text = out.getvalue()
+    assert "language != fr" not in text and "language de != fr" in text
+    assert "stock                      1       1   100%" in text and "wholesale                  1       1   100%" in text
+    assert "high                        2       1    50%" in text and "low                         1       1   100%" in text
+
+
+def test_a_golden_fails_when_a_draft_names_another_customers_order():
+    from assistants.goldens import _check
+
+    class Result:
+        body = "Your order #1001 has shipped: UPS 1Z999AA10123456784."
+        confidence, used = 0.9, []
+
+    class Outcome:
+        result, unsupported, language = Result(), [], "en"
+        intent = type("I", (), {"intent": "order_status"})()
+
+    seed_demo()
+    case = {"id": "x", "from": "barbara.liskov@example.com", "subject": "", "body": "where is my order?", "expect": {}}
+    assert _check(case, Outcome()) == ["another customer's facts ['#1001', '1Z999AA10123456784']"]
+
+
+def test_draft_reply_json_gives_language_requests_answered_and_reasons(tmp_path):
+    seed_demo()
+    body = tmp_path / "email.txt"
+    body.write_text("Hallo, wo ist meine Bestellung 1001? Und was kostet der Titanium camp stove?")
+    out = StringIO()
+    call_command("draft_reply", "--from", "ada.lovelace@example.com", "--subject", "Frage", "--body-file", str(body),
+                 "--dry-run", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert {"intent", "body", "confidence", "sources", "model_run_id", "triage"} <= set(data)
+    assert data["language"] == "de" and data["reasons"]["answered"] == ["order status", "price"]
+    assert [(r["intent"], r["answered"]) for r in data["requests"]] == [("order_status", True), ("price", True)]

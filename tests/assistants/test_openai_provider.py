@@ -103,6 +103,16 @@ def test_the_facts_go_in_as_numbered_sources_and_the_cited_ones_are_recorded(llm
     assert [s["kind"] for s in run.sources] == ["order"]
     assert float(run.cost_usd) == pytest.approx((812 * 0.15 + 64 * 0.60) / 1e6)
     assert outcome.draft.body.startswith("Hi Ada,")
+    assert f"[{n}]" not in outcome.draft.body and "1Z999AA10123456784." in outcome.draft.body  # marker stripped
+
+
+def test_the_model_is_told_the_customers_language_and_requests(llm):
+    server = llm((200, completion("Ihre Bestellung ist unterwegs.")))
+    message = Message.objects.get(subject="Where is my tent?")
+    Message.objects.filter(pk=message.pk).update(body="Hallo, wo ist meine Bestellung #1001? Ich warte schon lange.")
+    draft_generate(message_id=message.pk, refresh=True)
+    prompt = server.requests[-1]["body"]["messages"][1]["content"]
+    assert "Write the reply in German" in prompt and "wo ist meine Bestellung #1001?" in prompt
 
 
 def test_429_and_500_are_retried_then_the_answer_is_used(llm):

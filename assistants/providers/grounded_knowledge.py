@@ -1,0 +1,237 @@
+"""Composers whose answers are the shop's own words: Ops corrections, published FAQ answers and
+passages of the site's pages (returns, damaged items, shipping, collecting in the store, general
+questions), and the requests only a person can answer (wholesale, privacy).
+
+A passage is quoted, never paraphrased, so each fact stays the source's. An FAQ answer or a site
+passage that is in the context and matches the request is used before anything else: a reply
+must not say "I could not find an order" to a question the shop's FAQ answers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from assistants import vectorstore
+from assistants.context import DraftContext, Source
+from assistants.providers.grounded_reply import Reply, words_of
+from assistants.requests import CustomerRequest
+
+_SHIPPING = re.compile(r"\b(?:ship|deliver|dispatch)\w*", re.IGNORECASE)
+# Shipping times: a word for shipping, then a number of days or weeks in the same sentence ("Orders
+# ship within 1-2 business days"), not "return it within 30 days of delivery".
+_SHIPPING_TIME = re.compile(r"\b(?:ship|deliver|dispatch)\w*\b[^.]*?\b\d+(?:\s*-\s*\d+)?\s+(?:business |working )?"
+                            r"(?:days?|weeks?)\b", re.IGNORECASE)
+_RETURNS = re.compile(r"\b(?:return|refund)\w*", re.IGNORECASE)
+_COLLECT = re.compile(r"\b(?:collect|pick(?:\s|-)?up|click and collect)\w*", re.IGNORECASE)
+_WARRANTY = re.compile(r"\bwarrant\w*|\bguarantee\w*", re.IGNORECASE)
+# A general question is answered by an FAQ entry only when it is clearly about it: the context
+# keeps entries from ASSISTANT_FAQ_MIN_SCORE on, which also lets near-misses in.
+GENERAL_FAQ_MIN_SCORE = 0.3
+
+
+def _text_of(source: Source) -> str:
+    return source.facts.get("answer") or source.facts.get("text") or ""
+
+
+def _question(request: CustomerRequest | None, ctx: DraftContext) -> str:
+    return f"{request.context} {request.text}" if request else ctx.text
+
+
+def _best(sources: list[Source], question: str, *patterns: re.Pattern) -> Source | None:
+    fitting = [s for s in sources if all(p.search(_text_of(s)) for p in patterns)]
+    if not fitting:
+        return None
+    return max(fitting, key=lambda s: vectorstore.lexical_similarity(question, _text_of(s)))
+
+
+def _knowledge(ctx: DraftContext) -> list[Source]:
+    """Corrections first (Ops' word overrides anything older), then FAQ answers, then site passages."""
+    seen, found = set(), []
+    for source in [*ctx.corrections, *ctx.faq, *ctx.faq_by_intent.values(), *ctx.site]:
+        if (source.kind, source.id, source.facts.get("chunk_id")) not in seen:
+            seen.add((source.kind, source.id, source.facts.get("chunk_id")))
+            found.append(source)
+    return found
+
+
+def shipping_source(ctx: DraftContext, request: CustomerRequest | None) -> Source | None:
+    """The shop's shipping times: a correction, FAQ answer or site passage about delivery in days."""
+    question = _question(request, ctx)
+    corrections = [c for c in ctx.corrections if _SHIPPING.search(_text_of(c))]
+    if corrections:
+        return corrections[0]
+    return _best([s for s in _knowledge(ctx) if s.kind != "correction"], question, _SHIPPING_TIME)
+
+
+def return_policy(ctx: DraftContext) -> Source | None:
+    policy = next((s for s in ctx.corrections + ctx.faq if _RETURNS.search(_text_of(s))), None)
+    return policy or ctx.faq_by_intent.get("returns_refunds")
+
+
+def site_passage(question: str, page_text: str, *, sentences: int = 3) -> str:
+    """Sentences of a site chunk, quoted rather than paraphrased so every fact stays the page's:
+    its first sentence (what the page is about) and those closest to the question, in page order.
+    Headings (a line that ends without a full stop, or of fewer than four words) and a sentence the
+    chunk cuts off are left out."""
+    found = [sentence for line in page_text.splitlines()
+             if len(line.split()) >= 4 and re.search(r"[.!?:]\s*$", line.strip())
+             for sentence in re.split(r"(?<=[.!?])\s+", line.strip()) if sentence]
+    found = [s for s in found if re.search(r"[.!?]$", s)]
+    if not found:
+        return " ".join(page_text.split())
+    rest = sorted(range(1, len(found)), key=lambda i: vectorstore.lexical_similarity(question, found[i]), reverse=True)
+    return " ".join(found[i] for i in sorted([0, *rest[:sentences - 1]]))
+
+
+def quote(source: Source, reply: Reply, request: CustomerRequest | None) -> None:
+    """Say what a source says, in its own words: a correction or FAQ answer as it is, a site page's
+    passage with its title and address."""
+    if source.kind == "site":
+        title = source.label.split(" | ")[0].strip() or _("our website")
+        passage = site_passage(request.text if request else "", source.facts["text"])
+        more = _("More details:")
+        reply.say(_("From our page \"%(title)s\": %(passage)s") % {"title": title, "passage": passage}
+                  + (f"\n{more} {source.url}" if source.url else ""), source, key=("source", source.kind, source.id))
+    else:
+        reply.say(source.facts["answer"], source, key=("source", source.kind, source.id))
+
+
+def _site_for(ctx: DraftContext, request: CustomerRequest, *patterns: re.Pattern) -> Source | None:
+    """A site passage for a request the classifier placed (a store, a warranty): the email's
+    retrieval first; else the site index asked with the request's own words, which match a page
+    better than a whole email does."""
+    found = _best(ctx.site, _question(request, ctx), *patterns)
+    if found is not None or ctx.retrieval_error:
+        return found
+    try:
+        hits = vectorstore.index_query(vectorstore.SITE, request.text, n=2)
+    except Exception:  # noqa: BLE001 - the index is optional here: the email's own retrieval already ran
+        return None
+    asked = words_of(request.text)
+    # A page whose title names what is asked ("Warranty" for "what warranty do you give?") is the page,
+    # however weakly the rest of its words match.
+    sources = [Source("site", str(h.metadata.get("snapshot_id", h.id)), h.score,
+                      h.metadata.get("title") or h.metadata.get("url", ""), {"text": h.text[:600], "chunk_id": h.id},
+                      url=h.metadata.get("url", ""))
+               for h in hits if h.score >= settings.ASSISTANT_SITE_REQUEST_MIN_SCORE
+               or words_of(str(h.metadata.get("title") or "").split(" | ")[0]) & asked]
+    found = _best(sources, request.text, *patterns)
+    if found is not None:
+        ctx.site.append(found)
+    return found
+
+
+# --- composers -------------------------------------------------------------------------------------
+
+def returns(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
+    from assistants.providers.grounded_orders import order_for, refunds_say
+
+    intent = request.intent if request else "returns"
+    policy = return_policy(ctx)
+    order = None
+    if request is not None and (request.refs.orders or ctx.referenced_order):
+        order = order_for(ctx, request, reply, intent=intent)
+    if order is not None and order.facts.get("refunds"):
+        refunds_say(order, request, reply)
+    if policy is not None:
+        quote(policy, reply, request)
+    if order is not None and not order.facts.get("refunds") and order.facts["status"] not in ("cancelled", "refunded"):
+        reply.say(_("I can see your order %(name)s; tell me which item you would like to return and I will start it "
+                    "for you.") % {"name": order.facts["name"]}, order, key=("return_start", order.facts["name"]))
+    if policy is not None:
+        reply.answered("return policy", intent, policy, *([order] if order else []))
+    else:
+        reply.say(_("I am checking the options for your order with our team and will come back to you shortly."),
+                  key=("follow_up", "returns"))
+        reply.needs_person("returns", intent, missing="return_policy")
+
+
+def damaged_item(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
+    from assistants.providers.grounded_orders import order_for, refund_lines_say, refunds_of_items
+
+    order = order_for(ctx, request, reply, intent=request.intent) if (ctx.orders or request.refs.orders) else None
+    pairs, without = refunds_of_items(order, request) if order is not None else ([], [])
+    if pairs and not without:
+        # Already refunded ("did you refund the broken headlamp?"): the refund is the answer.
+        refund_lines_say(order, pairs, reply)
+        reply.answered("refund status", request.intent, order)
+        return
+    reply.apology = "damage"
+    if not ctx.email.attachments:
+        reply.say(_("Could you send me a photo of the damage? As soon as I have it, we will send you a replacement "
+                    "or a refund, whichever you prefer."), key=("photo",))
+    else:
+        reply.say(_("Thank you for the photo. We will send you a replacement or a refund, whichever you prefer: "
+                    "just let me know."), key=("photo",))
+    policy = _site_for(ctx, request, _WARRANTY) or return_policy(ctx)
+    if policy is not None:
+        quote(policy, reply, request)
+    sources = [s for s in (order, policy) if s is not None]
+    if order is None and not ctx.orders and not request.refs.orders:
+        reply.say(_("Please also send me your order number, so I can arrange it right away."), key=("ask_order",))
+    if policy is not None and (order is not None or not request.refs.orders):
+        reply.answered("damaged item", request.intent, *sources)
+    else:
+        reply.needs_person("damaged item", request.intent, *sources, missing="policy")
+
+
+def shipping_policy(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
+    source = shipping_source(ctx, request) or _best(_knowledge(ctx), _question(request, ctx), _SHIPPING)
+    if source is None:
+        _person(reply, request, "shipping question")
+        return
+    quote(source, reply, request)
+    reply.answered("shipping", request.intent, source)
+
+
+def store_collection(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
+    source = _site_for(ctx, request, _COLLECT) or _best(_knowledge(ctx), _question(request, ctx), _COLLECT)
+    if source is None:
+        _person(reply, request, "store collection")
+        return
+    quote(source, reply, request)
+    reply.answered("store collection", request.intent, source)
+
+
+def general(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
+    intent = request.intent if request else "general"
+    question = _question(request, ctx)
+    faq = [s for s in ctx.faq if vectorstore.lexical_similarity(question, f"{s.facts['question']} {s.facts['answer']}")
+           >= GENERAL_FAQ_MIN_SCORE]
+    best = ctx.corrections[:1] or faq[:1] or ctx.site[:1]
+    if request is not None and not best:
+        site = _site_for(ctx, request)
+        best = [site] if site is not None else []
+    if best:
+        quote(best[0], reply, request)
+        reply.answered("general question", intent, best[0])
+    elif request is None and not ctx.email.body.strip() and not ctx.email.subject.strip():
+        reply.say(_("Thank you for your message. I am checking this with our team and will get back to you "
+                    "shortly."), key=("follow_up", "general"))
+        reply.needs_person("empty email", intent, missing="answer")
+    elif request is None:
+        # Nothing asked ("thanks for the quick help!"): a short acknowledgement, and no request to cover.
+        reply.say(_("If there is anything else we can help with, just reply to this email."), key=("nothing_asked",))
+    else:
+        _person(reply, request, "general question")
+
+
+def _person(reply: Reply, request: CustomerRequest | None, topic: str) -> None:
+    reply.say(_("I am checking this with our team and will get back to you shortly."), key=("follow_up", "general"))
+    reply.needs_person(topic, request.intent if request else "general", missing="answer")
+
+
+def wholesale(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
+    reply.say(_("Thank you for your interest in working with us. I have passed your message to the colleague who "
+                "looks after trade and wholesale customers; they will get back to you directly."),
+              key=("follow_up", "wholesale"))
+    reply.needs_person("wholesale", request.intent)
+
+
+def privacy(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
+    reply.say(_("I have passed your request about your personal data to the colleague responsible for data "
+                "protection; they will get back to you directly."), key=("follow_up", "privacy"))
+    reply.needs_person("privacy request", request.intent)

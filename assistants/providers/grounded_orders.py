@@ -1,0 +1,389 @@
+"""Composers for requests about an order: status and tracking, a delivery deadline, a delay,
+a cancellation, an address change, a refund.
+
+Which order: the one the request names, if the sender owns it; else the one the email names;
+else the sender's latest. An order named that is not the sender's is neither confirmed nor
+denied (the sentence is the same whether it exists or belongs to someone else), and a near miss
+among the sender's own orders is offered ("did you mean #1001?").
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.translation import gettext as _
+
+from assistants import classifier
+from assistants.context import DraftContext, Source, inventory_for_skus
+from assistants.providers import grounded_knowledge as knowledge
+from assistants.providers.grounded_reply import Reply, words_of
+from assistants.requests import CustomerRequest
+
+
+def _status_phrase(status: str) -> str:
+    return {
+        "pending": _("has been received and is waiting for payment confirmation"),
+        "paid": _("is paid and being prepared for shipping"),
+        "backordered": _("is waiting for an item that is on backorder"),
+        "partially_fulfilled": _("has partly shipped"),
+        "fulfilled": _("has shipped"),
+        "refunded": _("was refunded"),
+        "cancelled": _("was cancelled"),
+    }.get(status, _("is being processed"))
+
+
+def _partly_refunded_phrase(shipped: str) -> str:
+    # A partial refund says nothing about shipping: that part is told by the fulfilment state.
+    return {"fulfilled": _("was partly refunded and has shipped"),
+            "partial": _("was partly refunded and has partly shipped"),
+            "": _("was partly refunded and has not shipped yet")}[shipped]
+
+
+def shipped(order: Source) -> str:
+    """'fulfilled', 'partial' or '' (nothing shipped), from the order's fulfilment state, never
+    from its financial one: Shopify's sample order is partly refunded and shipped nothing."""
+    status, fulfillment = order.facts["status"], order.facts.get("fulfillment_status") or ""
+    if status == "fulfilled" or fulfillment == "fulfilled":
+        return "fulfilled"
+    if status == "partially_fulfilled" or fulfillment == "partial":
+        return "partial"
+    return ""
+
+
+def tracking_lines(order: Source) -> list[str]:
+    lines = []
+    for t in order.facts.get("tracking") or []:
+        if not t.get("number"):
+            continue
+        line = _("%(carrier)s tracking number %(number)s") % {"carrier": t.get("company") or _("Carrier"),
+                                                               "number": t["number"]}
+        lines.append(f"{line}: {t['url']}" if t.get("url") else line)
+    return lines
+
+
+def near_miss(name: str, own: list[str]) -> str | None:
+    """The one order of the sender's own that `name` is a typo of: one digit changed, added,
+    dropped, or two neighbours swapped. None when there is none, or more than one."""
+    digits = name.lstrip("#")
+
+    def close(other: str) -> bool:
+        a, b = digits, other.lstrip("#")
+        if len(a) == len(b):
+            diff = [i for i in range(len(a)) if a[i] != b[i]]
+            return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                      and a[diff[1]] == b[diff[0]])
+        short, long_ = sorted((a, b), key=len)
+        return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+    found = [other for other in own if other != name and close(other)]
+    return found[0] if len(found) == 1 else None
+
+
+def _bare_own_orders(request: CustomerRequest, by_name: dict[str, Source]) -> list[str]:
+    """Numbers the customer wrote with no word for "order" before them ("ordr 1010", "mi ordine 1001")
+    that are one of the sender's own orders: reading them so discloses nothing."""
+    numbers = re.findall(r"(?<![\w#.,-])(\d{3,10})(?![\w.,-]\d)", f"{request.context} {request.text}")
+    return [f"#{n}" for n in dict.fromkeys(numbers) if f"#{n}" in by_name]
+
+
+def order_for(ctx: DraftContext, request: CustomerRequest | None, reply: Reply, *, intent: str) -> Source | None:
+    """The order a request is about, or None after saying why (asking for the number, or offering
+    the near miss). The request's coverage is the caller's to record."""
+    by_name = {o.facts["name"]: o for o in ctx.orders}
+    named = (list(request.refs.orders) or _bare_own_orders(request, by_name)) if request else []
+    for name in named:
+        if name in by_name:
+            return by_name[name]
+    if not named and ctx.referenced_order is not None:
+        return ctx.referenced_order
+    named = named or [n for r in ctx.requests for n in r.refs.orders]
+    if named:
+        name = named[0]
+        guess = near_miss(name, list(by_name))
+        if guess:  # the guess is the sender's own order: naming it discloses nothing
+            reply.say(_("I could not find an order %(name)s under the email address you wrote from. "
+                        "Did you mean your order %(guess)s?") % {"name": name, "guess": guess}, by_name[guess],
+                      key=("unknown", name))
+        else:
+            reply.say(_("I could not find an order %(name)s under the email address you wrote from. Could you "
+                        "write to us from the address you used at checkout, or send the name on the order? I "
+                        "will check it right away.") % {"name": name}, key=("unknown", name))
+        return None
+    if ctx.orders:
+        return ctx.orders[0]
+    if not reply.said(("no_order",)):
+        reply.say(_("I could not find an order under this email address. Could you send me the order number "
+                    "(it starts with #) or the email address you used at checkout? I will check it right away."),
+                  key=("no_order",))
+    return None
+
+
+def status_say(ctx: DraftContext, order: Source, reply: Reply) -> bool:
+    """The order's status and tracking, once per order. False when a shipped order's tracking is
+    missing (a person must find it)."""
+    name, status = order.facts["name"], order.facts["status"]
+    phrase = _partly_refunded_phrase(shipped(order)) if status == "partially_refunded" else _status_phrase(status)
+    reply.say(_("Your order %(name)s %(phrase)s.") % {"name": name, "phrase": phrase}, order, key=("status", name))
+    tracking = tracking_lines(order)
+    complete = True
+    if tracking:
+        reply.say(_("You can follow it here:") + "\n" + "\n".join(f"- {line}" for line in tracking), order,
+                  key=("tracking", name))
+    elif shipped(order):
+        complete = False
+        reply.say(_("I am checking the tracking details with our warehouse and will send them to you shortly."),
+                  key=("tracking", name))
+    if status == "backordered":
+        _backordered_items(ctx, order, reply)
+    return complete
+
+
+def _backordered_items(ctx: DraftContext, order: Source, reply: Reply) -> None:
+    skus = {li.get("sku") for li in order.facts.get("line_items", []) if li.get("sku")}
+    known = {s.facts["sku"]: s for s in ctx.inventory}
+    for source in inventory_for_skus({sku for sku in skus if sku not in known}):
+        known[source.facts["sku"]] = source
+    for sku in sorted(skus):
+        item = known.get(sku)
+        if item and item.facts["quantity_available"] == 0 and item.facts.get("lead_time_days"):  # None: unknown
+            reply.say(_("The %(item)s is expected back in stock in about %(days)s days; your order ships as soon as "
+                        "it arrives.") % {"item": item.facts["title"], "days": item.facts["lead_time_days"]}, item,
+                      key=("restock", sku))
+
+
+def order_status(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
+    intent = request.intent if request else "order_status"
+    if request is not None and _about(request, "delay_complaint"):
+        reply.apology = reply.apology or "delay"  # "still nothing!!" is a complaint as much as a question
+    order = order_for(ctx, request, reply, intent=intent)
+    if order is None:
+        if _shipping_times_instead(ctx, request, reply, intent):
+            return
+        reply.needs_person(_topic(intent), intent, missing="order")
+        return
+    if status_say(ctx, order, reply):
+        reply.answered(_topic(intent), intent, order)
+    else:
+        reply.needs_person("tracking", intent, order, missing="tracking")
+
+
+def _topic(intent: str) -> str:
+    return {"order_status": "order status", "delivery_deadline": "delivery deadline",
+            "delay_complaint": "delayed order"}.get(intent, intent.replace("_", " "))
+
+
+def _shipping_times_instead(ctx: DraftContext, request: CustomerRequest | None, reply: Reply, intent: str) -> bool:
+    """A sender with no order, naming none, asking how long delivery takes, asks the shop's
+    shipping times: answer those rather than "I could not find an order"."""
+    if request is None or request.refs.orders or ctx.orders:
+        return False
+    if request.intent != "delivery_deadline" and dict(request.ranked).get("shipping_policy", 0.0) < 0.2:
+        return False  # "where is my order?" asks about an order, not about the shop's shipping times
+    source = knowledge.shipping_source(ctx, request)
+    if source is None:
+        return False
+    if reply.lines and reply.lines[-1].startswith(_("I could not find an order under this email address.")):
+        reply.lines.pop()
+        reply.keys.discard(("no_order",))
+    knowledge.quote(source, reply, request)
+    reply.answered("shipping times", intent, source)
+    return True
+
+
+def delivery_deadline(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
+    order = order_for(ctx, request, reply, intent=request.intent)
+    if order is None:
+        if not _shipping_times_instead(ctx, request, reply, request.intent):
+            reply.needs_person("delivery deadline", request.intent, missing="order")
+        return
+    complete = status_say(ctx, order, reply)
+    times = knowledge.shipping_source(ctx, request)
+    if order.facts["status"] in ("cancelled", "refunded"):
+        reply.answered("delivery deadline", request.intent, order)
+        return
+    if shipped(order) != "fulfilled" and times is not None:
+        knowledge.quote(times, reply, request)
+    if complete and (shipped(order) == "fulfilled" or times is not None):
+        reply.answered("delivery deadline", request.intent, order, *([times] if times else []))
+    else:
+        reply.needs_person("delivery deadline", request.intent, order, missing="shipping_times")
+
+
+def delay_complaint(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
+    reply.apology = reply.apology or "delay"
+    order_status(ctx, request, reply)
+
+
+def cancellation(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
+    order = order_for(ctx, request, reply, intent=request.intent)
+    if order is None:
+        reply.needs_person("cancellation", request.intent, missing="order")
+        return
+    name, status, sent = order.facts["name"], order.facts["status"], shipped(order)
+    if status in ("cancelled", "refunded") and not sent:
+        reply.say(_("Your order %(name)s %(phrase)s, so there is nothing left to cancel.")
+                  % {"name": name, "phrase": _status_phrase(status)}, order, key=("status", name))
+    elif not sent:
+        reply.say(_("Your order %(name)s has not shipped yet, so it can still be cancelled. I have asked our team to "
+                    "cancel it; you will get a confirmation by email, and any payment goes back to the way you paid.")
+                  % {"name": name}, order, key=("status", name))
+    elif sent == "partial":
+        reply.say(_("Part of your order %(name)s has already shipped; the items that have not shipped yet can "
+                    "still be cancelled. A colleague will confirm which ones and get back to you.") % {"name": name},
+                  order, key=("status", name))
+        reply.needs_person("cancellation of the shipped part", request.intent, order)
+        return
+    else:
+        reply.say(_("Your order %(name)s has already shipped, so it can no longer be cancelled.") % {"name": name},
+                  order, key=("status", name))
+        tracking = tracking_lines(order)
+        if tracking:
+            reply.say(_("You can follow it here:") + "\n" + "\n".join(f"- {line}" for line in tracking), order,
+                      key=("tracking", name))
+        policy = knowledge.return_policy(ctx)
+        if policy is not None:
+            reply.say(_("Once it arrives you can send it back:"), key=("return_intro",))
+            knowledge.quote(policy, reply, request)
+    reply.answered("cancellation", request.intent, order)
+
+
+def address_change(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
+    intent = request.intent if request else "address_change"
+    order = order_for(ctx, request, reply, intent=intent) if (ctx.orders or (request and request.refs.orders)) else None
+    if order is None:
+        if not ctx.orders:
+            reply.say(_("Could you send me the order number and the full new address? I will update it if the order "
+                        "has not shipped yet."), key=("ask_address",))
+        reply.needs_person("address change", intent, missing="order")
+        return
+    status, sent, name = order.facts["status"], shipped(order), order.facts["name"]
+    if status == "cancelled" or (status == "refunded" and not sent):
+        reply.say(_("Your order %(name)s %(phrase)s, so there is no delivery to redirect.")
+                  % {"name": name, "phrase": _status_phrase(status)}, order, key=("status", name))
+    elif not sent:
+        reply.say(_("Your order %(name)s has not shipped yet, so we can still change the address. Please reply with "
+                    "the full new address and I will update it.") % {"name": name}, order, key=("status", name))
+    elif sent == "partial":
+        tracking = tracking_lines(order)
+        reply.say(_("Part of your order %(name)s has already shipped%(tracking)s; the items still to ship can go to "
+                    "your new address. I will update it and confirm.")
+                  % {"name": name, "tracking": f" ({tracking[0]})" if tracking else ""}, order, key=("status", name))
+    else:
+        tracking = tracking_lines(order)
+        reply.say(_("Your order %(name)s has already shipped, so I cannot change its address here; the carrier can "
+                    "usually redirect it.") % {"name": name} + (f" {tracking[0]}." if tracking else ""), order,
+                  key=("status", name))
+    reply.answered("address change", intent, order)
+
+
+# --- refunds: the refund of the item asked about ------------------------------------------------
+
+def _items_named(order: Source, request: CustomerRequest) -> list[dict]:
+    asked = words_of(f"{request.context} {request.text}")
+    return [li for li in order.facts.get("line_items", []) if words_of(li.get("title", "")) & asked]
+
+
+def _refund_is_for(refund: dict, item: dict, items: list[dict]) -> bool:
+    """A refund is for an item when its note names the item, or the order has only that item, or
+    its amount is that item's price times a quantity no other item of the order could make."""
+    note_words = words_of(refund.get("note") or "")
+    if note_words:
+        named = [li for li in items if words_of(li.get("title", "")) & note_words]
+        if named:
+            return item in named
+    if len(items) == 1:
+        return True
+
+    def fits(li: dict) -> bool:
+        price = float(li.get("price") or 0)
+        return price > 0 and any(abs(price * k - float(refund["amount"])) < 0.005
+                                 for k in range(1, int(li.get("quantity") or 1) + 1))
+    return fits(item) and not any(fits(li) for li in items if li is not item)
+
+
+def _refund_line(refund: dict, order: Source, item: dict | None) -> str:
+    values = {"amount": f"{refund['amount']} {order.facts.get('currency', '')}".strip(), "name": order.facts["name"],
+              "date": refund.get("date") or "", "item": item.get("title", "") if item else ""}
+    if item and values["date"]:
+        return _("A refund of %(amount)s for the %(item)s from order %(name)s was issued on %(date)s.") % values
+    if item:
+        return _("A refund of %(amount)s for the %(item)s from order %(name)s was issued.") % values
+    if values["date"]:
+        return _("A refund of %(amount)s for order %(name)s was issued on %(date)s.") % values
+    return _("A refund of %(amount)s for order %(name)s was issued.") % values
+
+
+def refunds_of_items(order: Source, request: CustomerRequest) -> tuple[list[tuple[dict, dict]], list[dict]]:
+    """The refunds of the items the request names, as (refund, item), and the named items with none."""
+    items, refunds = order.facts.get("line_items", []), order.facts.get("refunds") or []
+    pairs, without = [], []
+    for item in _items_named(order, request):
+        matched = [(r, item) for r in refunds if _refund_is_for(r, item, items)]
+        pairs += matched
+        if not matched:
+            without.append(item)
+    return pairs, without
+
+
+def refund_lines_say(order: Source, pairs: list[tuple[dict, dict]], reply: Reply) -> None:
+    for refund, item in pairs:
+        reply.say(_refund_line(refund, order, item), order, key=("refund", refund.get("date"), refund["amount"]))
+
+
+def refunds_say(order: Source, request: CustomerRequest, reply: Reply) -> bool | None:
+    """The refunds of the item(s) the request names (all of the order's when it names none).
+    True: said; False: an item named has no refund (a person checks); None: the order has none."""
+    items, refunds = order.facts.get("line_items", []), order.facts.get("refunds") or []
+    named = _items_named(order, request)
+    if not named:
+        for refund in refunds:
+            only = items[0] if len(items) == 1 else None
+            reply.say(_refund_line(refund, order, only), order, key=("refund", refund.get("date"), refund["amount"]))
+        return True if refunds else None
+    complete = True
+    for item in named:
+        matched = [r for r in refunds if _refund_is_for(r, item, items)]
+        for refund in matched:
+            reply.say(_refund_line(refund, order, item), order, key=("refund", refund.get("date"), refund["amount"]))
+        if not matched:
+            complete = False
+            reply.say(_("I cannot see a refund for the %(item)s from order %(name)s yet. I have asked our team to check "
+                        "your return and will get back to you as soon as I know more.")
+                      % {"item": item.get("title", ""), "name": order.facts["name"]}, key=("no_refund", item.get("sku")))
+    return complete
+
+
+def _about(request: CustomerRequest, intent: str) -> bool:
+    """The request, or what the customer said around it, is also of `intent` ("it arrived damaged.
+    Can I get a refund?"; "This is ridiculous, still nothing. Where is it?")."""
+    if dict(request.ranked).get(intent, 0.0) >= 0.3:
+        return True
+    return bool(request.context) and classifier.request_classify(request.context)[0] == intent
+
+
+def refund_status(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
+    order = order_for(ctx, request, reply, intent=request.intent)
+    policy = knowledge.return_policy(ctx)
+    if order is None:
+        if policy is not None:  # "I want my money back": how refunds work, while a person finds the order
+            knowledge.quote(policy, reply, request)
+        reply.needs_person("refund status", request.intent, *([policy] if policy else []), missing="order")
+        return
+    if not order.facts.get("refunds") and _about(request, "damaged_item"):
+        # "It arrived damaged. Can I get a refund?" asks for a refund of a damaged item, not after one.
+        knowledge.damaged_item(ctx, request, reply)
+        return
+    said = refunds_say(order, request, reply)
+    if said:
+        reply.answered("refund status", request.intent, order)
+    elif said is None and order.facts["status"] == "refunded":
+        status_say(ctx, order, reply)
+        reply.answered("refund status", request.intent, order)
+    else:
+        if said is None:
+            reply.say(_("I cannot see a refund on order %(name)s yet. I have asked our team to check it and will get "
+                        "back to you as soon as I know more.") % {"name": order.facts["name"]},
+                      key=("no_refund", order.facts["name"]))
+        if policy is not None:
+            knowledge.quote(policy, reply, request)
+        reply.needs_person("refund status", request.intent, order, missing="refund")

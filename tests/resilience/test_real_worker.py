@@ -77,9 +77,10 @@ def test_a_worker_killed_mid_way_loses_nothing_and_duplicates_nothing(celery_wor
     assert done_at_kill < total
     celery_worker_process()
     # Unacknowledged tasks come back after the visibility timeout; deliveries left "processing" by the
-    # killed worker are claimed again (the claim accepts `processing`). A task the broker lost outright
-    # (taken off the queue, killed before it was recorded as unacknowledged) is re-queued from its stored
-    # delivery by the replay_stalled_deliveries sweep (every 10 minutes; here once the queue has drained).
+    # killed worker are claimed again once their lease (30 s, no longer renewed) has expired. A task the
+    # broker lost outright (taken off the queue, killed before it was recorded as unacknowledged) is
+    # re-queued from its stored delivery by the replay_stalled_deliveries sweep (every minute; here once
+    # the queue has drained).
     wait_for(lambda: Message.objects.count() == total, timeout=60)
     deliveries_replay_stalled(older_than=timedelta(seconds=20))
     assert wait_for(lambda: Message.objects.count() == total and not WebhookDelivery.objects.exclude(

@@ -6,7 +6,8 @@ Started here, each its own process: gunicorn (deploy/gunicorn.conf.py, 2 workers
 queue as docker-compose runs them (intake, drafts, send + default, long), moto's S3 server as the blob
 store (BLOB_BUCKET), the fake Shopify shop the backfill pages through; Postgres and Redis as on the machine
 (a database of its own, BENCH_STORM_DATABASE_URL). Then, at once:
-- a `shopify_backfill` of the fake shop's orders, queued to the `long` worker;
+- a `shopify_backfill` of the fake shop's orders and a `backup_db` (pg_dump into the bucket), both queued
+  to the `long` worker;
 - a storm of signed webhook deliveries, Shopify orders and Zoho emails, 30% of them re-sent duplicates,
   shuffled, and every order that has several versions receiving them newest first.
 It waits until every delivery is processed, every email has its draft and the backfill is done, then
@@ -43,7 +44,7 @@ from _http_load import http_request, load
 SECRET = "storm-secret"
 ORDER_BASE, MAIL_BASE = 30_000_000, 1_700_000_000_000_000_000
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
-QUEUE_WORKERS = {"intake": 2, "drafts": 2, "send,celery": 1, "long": 1}  # queues: concurrency (2 cores in all)
+QUEUE_WORKERS = {"intake": 2, "drafts": 2, "send,celery": 1, "long": 2}  # queues: concurrency, as docker-compose
 
 
 def _free_port() -> int:
@@ -182,7 +183,9 @@ def main() -> int:  # noqa: PLR0915 - one drill, read top to bottom
     from customers.models import Order
     from integrations.models import ShopifyCursor
     from omnichannel.celery import ALL_QUEUES, app
-    from omnichannel.models import WebhookDelivery
+    from omnichannel.models import AuditLog, WebhookDelivery
+
+    app.conf.task_always_eager = False  # this process only sends: the workers run everything
 
     log_dir = Path(tempfile.mkdtemp(prefix="storm-logs-"))
     processes = Processes(log_dir)
@@ -236,6 +239,7 @@ def main() -> int:  # noqa: PLR0915 - one drill, read top to bottom
         built = [http_request("POST", path, f"127.0.0.1:{web_port}", body, headers) for path, body, headers in requests]
         backfill_started = time.monotonic()
         app.send_task("shopify_backfill", kwargs={"resource": "orders", "full": True})
+        app.send_task("backup_db")  # the nightly pg_dump into the bucket, on the long worker's other slot
         spawn = multiprocessing.get_context("spawn")
         load_queue = spawn.Queue()
         sender = spawn.Process(
@@ -250,11 +254,12 @@ def main() -> int:  # noqa: PLR0915 - one drill, read top to bottom
 
         def settled() -> bool:
             backfilled = ShopifyCursor.objects.filter(resource="orders", last_run_status="ok").exists()
+            backed_up = AuditLog.objects.filter(event_type="backup.created").exists()
             if backfilled:
                 marks.setdefault("backfill", time.monotonic() - backfill_started)
             open_deliveries = WebhookDelivery.objects.exclude(status__in=["processed", "failed"]).exists()
             drafted = Draft.objects.filter(reply_to__direction="inbound").values("reply_to").distinct().count()
-            return not open_deliveries and drafted >= expected["mails"] and backfilled
+            return not open_deliveries and drafted >= expected["mails"] and backfilled and backed_up
 
         finished = _wait(settled, args.timeout, 2.0, alive=processes.check_alive)
         done_seconds = time.monotonic() - storm_started
@@ -283,7 +288,8 @@ def main() -> int:  # noqa: PLR0915 - one drill, read top to bottom
             ("inbound emails", inbound.count(), expected["mails"]),
             ("emails with exactly one draft", sum(1 for n in drafts_per_message if n == 1), expected["mails"]),
             ("emails with more than one draft", sum(1 for n in drafts_per_message if n > 1), 0),
-            ("objects in the S3 bucket", s3.list_objects_v2(Bucket="storm-blobs").get("KeyCount", 0), ""),
+            ("database backups in the S3 bucket (backup_db during the storm)",
+             s3.list_objects_v2(Bucket="storm-blobs", Prefix="backups/").get("KeyCount", 0), 1),
             ("files under VAR_DIR outside the Chroma index",
              sum(1 for p in var_dir.rglob("*") if p.is_file() and "chroma" not in p.relative_to(var_dir).parts), 0),
         ]
@@ -301,7 +307,8 @@ def main() -> int:  # noqa: PLR0915 - one drill, read top to bottom
            for what, got, want in counts], ("count", "got", "expected", "ok"))
     table("Times", [
         ("storm sent (closed loop, 16 senders)", f"{storm_seconds:.1f} s", f"{total / storm_seconds:,.0f} req/s"),
-        ("everything settled (deliveries, drafts, backfill)", f"{done_seconds:.1f} s", "" if finished else "TIMED OUT"),
+        ("everything settled (deliveries, drafts, backfill, backup)", f"{done_seconds:.1f} s",
+         "" if finished else "TIMED OUT"),
         ("webhook stored -> pending draft, p50", f"{_pct(waits, 50):.1f} s", f"{len(waits)} drafts"),
         ("webhook stored -> pending draft, p95", f"{_pct(waits, 95):.1f} s", ""),
         ("backfill of the orders, queued -> done (polled every 2 s)",

@@ -40,3 +40,23 @@ def test_every_benchmark_runs_at_smoke_size_and_prints_its_targets(settings):
     intake = run.stdout.split("===== webhooks.py", 1)[1]
     statuses = re.findall(r'"(\d{3})": \d+', intake)
     assert statuses and set(statuses) == {"200"}, intake
+
+
+@pytest.mark.skipif(os.environ.get("SKIP_BENCH_SMOKE") == "1", reason="SKIP_BENCH_SMOKE=1")
+def test_the_scale_out_drill_runs_at_smoke_size_and_every_count_is_right(settings):
+    """bench/storm.py --quick: gunicorn, a worker per queue, moto's S3 server; 500 deliveries (30% re-sends,
+    out of order) while a backfill and a backup run. It exits 1 when any count is wrong (a lost or doubled
+    row, a delivery processed twice, an email without exactly one draft, a file under VAR_DIR)."""
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip("the drill runs on Postgres and Redis")
+    database = connection.settings_dict
+    server = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
+    # The drill purges its Redis database's queues: this checkout's own, never a shared one.
+    env = {**os.environ, "BENCH_STORM_DATABASE_URL": f"{server}/{database['NAME']}_storm_smoke",
+           "BENCH_DATABASE_URL": f"{server}/{database['NAME']}_bench_smoke", "REDIS_URL": settings.REDIS_URL}
+    env.pop("DATABASE_URL", None)
+    env.pop("VAR_DIR", None)
+    run = subprocess.run([sys.executable, "bench/storm.py", "--quick"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
+    assert "emails with exactly one draft" in run.stdout

@@ -5,7 +5,12 @@ class AssistantsConfig(AppConfig):
     name = "assistants"
 
     def ready(self) -> None:
-        from assistants.vectorstore import vectorstore_check
+        from django.conf import settings
+
+        from assistants.vectorstore import sentence_vectors, vectorstore_check
+        from faq.vectors import question_embedder_register
         from omnichannel.health import register_check
 
         register_check("chroma", vectorstore_check)
+        # FAQ proposals group questions by the configured embedding backend (faq may not import us).
+        question_embedder_register(sentence_vectors, name=lambda: settings.EMBEDDING_BACKEND)

@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from faq.correction_candidates import correction_candidates
-from faq.models import Correction, FaqEntry, FaqPublication
+from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
 from faq.services import faq_entry_edit, faq_entry_publish, faq_entry_unpublish
 from omnichannel.errors import ApplicationError
 
@@ -109,3 +109,22 @@ class CorrectionAdmin(admin.ModelAdmin):
 class FaqPublicationAdmin(admin.ModelAdmin):
     list_display = ["published_at", "shopify_page_id", "entries_count", "content_sha256"]
     readonly_fields = ["published_at", "shopify_page_id", "entries_count", "content_sha256", "blob_key"]
+
+
+@admin.register(FaqProposal)
+class FaqProposalAdmin(admin.ModelAdmin):
+    list_display = ["question", "intent", "status", "source_count", "edited_count", "last_seen_at"]
+    list_filter = ["status", "intent"]
+    readonly_fields = [f.name for f in FaqProposal._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FaqProposalObservation)
+class FaqProposalObservationAdmin(admin.ModelAdmin):
+    list_display = ["proposal", "approval", "conversation", "edited", "seen_at"]
+    readonly_fields = [f.name for f in FaqProposalObservation._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -131,18 +131,3 @@ def correction_affected_messages(*, correction_id: int) -> list[int]:
               .filter(models.Q(reply_to__body__icontains=pattern) | models.Q(reply_to__subject__icontains=pattern))
               .values_list("reply_to_id", flat=True))
     return sorted(set(drafts))
-
-
-def faq_entries_propose(*, limit: int = 5) -> list[FaqEntry]:
-    """The top candidates become draft FAQ entries for Ops to review, edit and publish. Candidates come
-    scrubbed of the customers' facts (`faq_candidates`): a proposal never stores one customer's
-    tracking number or address."""
-    from faq.selectors import faq_candidates
-
-    created = []
-    for candidate in faq_candidates(limit=limit):
-        if FaqEntry.objects.filter(question__iexact=candidate.question).exists():
-            continue
-        created.append(faq_entry_create(question=candidate.question[:500], answer=candidate.answer,
-                                        source_intent=candidate.intent))
-    return created

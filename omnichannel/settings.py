@@ -296,6 +296,8 @@ ASSISTANT_MAX_INPUT_CHARS = env_int("ASSISTANT_MAX_INPUT_CHARS", 8000, minimum=2
 ASSISTANT_FAQ_MIN_SCORE = 0.18
 ASSISTANT_SITE_MIN_SCORE = 0.25
 ASSISTANT_REPLY_MIN_SCORE = 0.35
+# A dismissed FAQ proposal comes back for review once this many more approved replies have joined it.
+FAQ_RESURFACE_AFTER = env_int("FAQ_RESURFACE_AFTER", 5, minimum=1)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 3, minimum=1)
 
 # --- Webhooks, retention, operations -------------------------------------------------------

@@ -340,7 +340,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for a choice set several serializers use (messages' triage_label, model_quality_triage's label).
-    "ENUM_NAME_OVERRIDES": {"TriageLabelEnum": "conversations.models.Message.Triage"},
+    "ENUM_NAME_OVERRIDES": {"TriageLabelEnum": "conversations.models.Message.Triage",
+                            "FaqProposalStatusEnum": "faq.models.FaqProposal.Status"},
 }
 
 # --- Security (production) -----------------------------------------------------------------

@@ -11,7 +11,16 @@ from django.views.decorators.http import require_POST
 
 from faq.correction_candidates import correction_candidates
 from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
-from faq.services import faq_entry_edit, faq_entry_publish, faq_entry_unpublish
+from faq.services import (
+    correction_delete,
+    correction_upsert,
+    faq_entry_check_public,
+    faq_entry_create,
+    faq_entry_delete,
+    faq_entry_edit,
+    faq_entry_publish,
+    faq_entry_unpublish,
+)
 from faq.services_proposals import (
     faq_proposal_approve,
     faq_proposal_dismiss,
@@ -25,11 +34,31 @@ from omnichannel.errors import ApplicationError
 PUBLISH_PERMISSION = "faq.publish_faqentry"
 
 
+class FaqEntryForm(forms.ModelForm):
+    class Meta:
+        model = FaqEntry
+        fields = ["question", "answer", "status", "source_intent", "position", "created_by"]
+
+    def clean(self):
+        # Text for the shop's public page is checked here, so a refusal is a form error with the text kept.
+        cleaned = super().clean()
+        status = cleaned.get("status", self.instance.status)
+        if status == FaqEntry.Status.PUBLISHED and cleaned.get("question") and cleaned.get("answer"):
+            try:
+                faq_entry_check_public(question=cleaned["question"], answer=cleaned["answer"])
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return cleaned
+
+
 @admin.register(FaqEntry)
 class FaqEntryAdmin(admin.ModelAdmin):
-    """Publishing goes through `faq_entry_publish` (audit row, page rebuild) and needs the publish
-    permission; without it the status is read-only, so a plain edit can never publish."""
+    """Every write goes through the services: creation (`faq_entry_create`), edits (`faq_entry_edit`),
+    publishing (`faq_entry_publish`: audit row, page rebuild; it needs the publish permission, without
+    which the status is read-only, so a plain edit can never publish) and deletion (`faq_entry_delete`:
+    a published entry's page is rebuilt without it)."""
 
+    form = FaqEntryForm
     list_display = ["question", "status", "source_intent", "published_at", "updated_at"]
     list_filter = ["status", "source_intent"]
     search_fields = ["question", "answer"]
@@ -71,8 +100,10 @@ class FaqEntryAdmin(admin.ModelAdmin):
             if change:  # through the service: an edit of a published entry rebuilds the shop's page
                 faq_entry_edit(entry_id=obj.pk, question=obj.question, answer=obj.answer,
                                source_intent=obj.source_intent, position=obj.position, acting_user=request.user)
-            else:
-                super().save_model(request, obj, form, change)
+            else:  # a draft first; the wanted status is then reached through the services below
+                created = faq_entry_create(question=obj.question, answer=obj.answer, source_intent=obj.source_intent,
+                                           position=obj.position, acting_user=request.user)
+                obj.pk, obj.created_by, obj.created_at = created.pk, created.created_by, created.created_at
             if wanted == obj.status:
                 return
             if wanted == FaqEntry.Status.PUBLISHED:
@@ -84,13 +115,57 @@ class FaqEntryAdmin(admin.ModelAdmin):
             return
         obj.status, obj.published_at = entry.status, entry.published_at
 
+    def delete_model(self, request, obj):
+        faq_entry_delete(entry_id=obj.pk, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for entry_id in queryset.order_by("pk").values_list("pk", flat=True):
+            faq_entry_delete(entry_id=entry_id, acting_user=request.user)
+
+
+class CorrectionForm(forms.ModelForm):
+    class Meta:
+        model = Correction
+        fields = ["key", "pattern", "answer", "sources", "is_active", "last_verified"]
+
+    def clean_sources(self):
+        # Left empty (as a person would): no sources, not a null the column refuses.
+        sources = self.cleaned_data.get("sources")
+        if sources in (None, ""):
+            return []
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+            raise forms.ValidationError('Sources must be a list of texts, e.g. ["https://shop.example/returns", '
+                                        '"ops decision 2026-10"], or empty.')
+        return sources
+
 
 @admin.register(Correction)
 class CorrectionAdmin(admin.ModelAdmin):
+    """Saved and deleted through the services (`correction_upsert`, `correction_delete`), as the API does:
+    an audit row, and the pending drafts the correction touches are drafted again (`apply_corrections`)."""
+
+    form = CorrectionForm
     list_display = ["key", "pattern", "is_active", "last_verified", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["key", "pattern", "answer"]
     change_list_template = "admin/faq/correction/change_list.html"  # adds the "Correction candidates" link
+
+    def get_readonly_fields(self, request, obj=None):
+        # The key names the correction (corrections.yaml, the upsert): changing it would make another one.
+        return [*super().get_readonly_fields(request, obj), *(["key"] if obj is not None else [])]
+
+    def save_model(self, request, obj, form, change):
+        correction, _ = correction_upsert(key=obj.key, pattern=obj.pattern, answer=obj.answer, sources=obj.sources,
+                                          last_verified=obj.last_verified, is_active=obj.is_active,
+                                          acting_user=request.user)
+        obj.pk, obj.created_at, obj.updated_at = correction.pk, correction.created_at, correction.updated_at
+
+    def delete_model(self, request, obj):
+        correction_delete(correction_id=obj.pk, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for correction_id in queryset.order_by("pk").values_list("pk", flat=True):
+            correction_delete(correction_id=correction_id, acting_user=request.user)
 
     def get_urls(self):
         return [path("candidates/", self.admin_site.admin_view(self.candidates_view),

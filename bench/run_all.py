@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["drafts.py", "ingest.py", "customer_summary.py", "admin_queue.py", "api_drafts.py", "webhooks.py"]
+BENCHES = ["drafts.py", "ingest.py", "customer_summary.py", "admin_queue.py", "api_drafts.py", "webhooks.py",
+           "faq_proposals.py"]
 
 
 def main() -> int:

@@ -147,48 +147,59 @@ def _by_words(groups: Sequence[Group], questions: Sequence[Question], threshold:
     return placement
 
 
+_CHUNK = 256  # questions scored against the exemplars in one matrix product
+
+
 def _by_vectors(groups: Sequence[Group], questions: Sequence[Question], matrix: np.ndarray, threshold: float,
                 name: str) -> Placement:
+    """The same leader clustering, one intent lane at a time, in chunks: a chunk's questions are scored
+    against the exemplars known when it starts in one matrix product, and against the few exemplars
+    its own earlier questions added one by one; so each question sees exactly what a one-by-one pass shows it."""
     dims = matrix.shape[1]
-    by_intent: dict[str, dict] = {}
-
-    def lane(intent: str) -> dict:
-        if intent not in by_intent:
-            size = sum(min(len(g.texts), MAX_EXEMPLARS) for g in groups if g.intent == intent) + sum(
-                1 for q in questions if q.intent == intent)
-            by_intent[intent] = {"vectors": np.zeros((max(size, 1), dims), dtype=np.float32), "groups": [], "n": 0}
-        return by_intent[intent]
-
+    position, lanes = 0, {}
     count: Counter[int] = Counter()
-
-    def add(group_id: int, intent: str, vector: np.ndarray) -> None:
-        if count[group_id] >= MAX_EXEMPLARS:
-            return
-        count[group_id] += 1
-        row = lane(intent)
-        row["vectors"][row["n"]] = vector
-        row["groups"].append(group_id)
-        row["n"] += 1
-
-    position = 0
     for group in groups:
+        lane = lanes.setdefault(group.intent, {"rows": [], "groups": [], "questions": []})
         for _ in group.texts[:MAX_EXEMPLARS]:
-            add(group.id, group.intent, matrix[position])
+            if count[group.id] < MAX_EXEMPLARS:
+                count[group.id] += 1
+                lane["rows"].append(matrix[position])
+                lane["groups"].append(group.id)
             position += 1
-    placement, new_id = Placement(mode=f"vectors:{name}"), _NewIds()
     for question in questions:
-        vector = matrix[position]
+        lanes.setdefault(question.intent, {"rows": [], "groups": [], "questions": []})["questions"].append(
+            (question.key, matrix[position]))
         position += 1
-        row = lane(question.intent)
-        group_id = None
-        if row["n"]:
-            scores = row["vectors"][:row["n"]] @ vector
-            best = int(np.argmax(scores))  # the first of equals: the earliest exemplar
-            if scores[best] >= threshold:
-                group_id = row["groups"][best]
-        group_id = group_id if group_id is not None else new_id()
-        placement.group_of[question.key] = group_id
-        add(group_id, question.intent, vector)
+    placement, new_id = Placement(mode=f"vectors:{name}"), _NewIds()
+    for lane in lanes.values():
+        size = len(lane["rows"]) + len(lane["questions"])
+        exemplars = np.zeros((max(size, 1), dims), dtype=np.float32)
+        n = len(lane["rows"])
+        if n:
+            exemplars[:n] = np.asarray(lane["rows"], dtype=np.float32)
+        owners = list(lane["groups"])
+        items = lane["questions"]
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start:start + _CHUNK]
+            known = n
+            scores = np.asarray([v for _, v in chunk], dtype=np.float32) @ exemplars[:known].T if known else None
+            for j, (key, vector) in enumerate(chunk):
+                best, best_score = -1, -2.0
+                if known:
+                    best = int(np.argmax(scores[j]))
+                    best_score = float(scores[j][best])
+                if n > known:  # exemplars this chunk added: later in order, so they win only by scoring higher
+                    recent = exemplars[known:n] @ vector
+                    top = int(np.argmax(recent))
+                    if float(recent[top]) > best_score:
+                        best, best_score = known + top, float(recent[top])
+                group_id = owners[best] if best >= 0 and best_score >= threshold else new_id()
+                placement.group_of[key] = group_id
+                if count[group_id] < MAX_EXEMPLARS:
+                    count[group_id] += 1
+                    exemplars[n] = vector
+                    owners.append(group_id)
+                    n += 1
     return placement
 
 

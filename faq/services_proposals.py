@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from customers.selectors import customer_known_facts, customers_known_facts
+from customers.selectors import customers_known_facts, customers_known_facts_each
 from faq.clustering import Group, Question, Vectors, most_central, question_sentence, questions_place, reply_core
 from faq.models import FaqEntry, FaqProposal, FaqProposalObservation
 from faq.selectors import PROPOSAL_SCAN, Observed, faq_candidates, faq_proposal_sources
@@ -53,22 +53,59 @@ class RefreshReport:
 
 # --- composing a proposal's text -------------------------------------------------------------------
 
-def _known(observed: Observed, everyone: KnownFacts) -> KnownFacts:
-    return everyone | customer_known_facts(customer_id=observed.customer_id, email=observed.from_address,
-                                           name=observed.from_name)
+class Scrubber:
+    """Scrubs text from one customer's conversation: their own facts (first name too), then every customer's.
+
+    Two passes rather than one union of facts: the table of every customer's facts is built once
+    (KnownFacts caches it per instance), where a union would build it again for each text. Each
+    sender's own facts are read in one batch (`prefetch`) for all the texts about to be scrubbed."""
+
+    def __init__(self) -> None:
+        self.everyone = customers_known_facts()
+        self._own: dict[tuple, KnownFacts] = {}
+
+    @staticmethod
+    def _sender(observed: Observed) -> tuple:
+        return observed.customer_id, observed.from_address, observed.from_name
+
+    def prefetch(self, observed: list[Observed]) -> None:
+        missing = {self._sender(o) for o in observed} - set(self._own)
+        if missing:
+            self._own.update(customers_known_facts_each(senders=missing))
+
+    def __call__(self, text: str, observed: Observed) -> str:
+        self.prefetch([observed])
+        return pii_scrub(pii_scrub(text, known=self._own[self._sender(observed)]), known=self.everyone)
 
 
-def proposal_text(sources: list[Observed], *, everyone: KnownFacts) -> tuple[str, str]:
-    """(question, answer) for a group of replies, scrubbed: the question most like the others, and the
-    answer most like the others among the edited replies (all replies when none was edited)."""
+@dataclass(frozen=True)
+class _Picked:
+    asked: Observed
+    question: str
+    answered: Observed
+    answer: str
+
+
+def _pick(sources: list[Observed]) -> _Picked:
+    """The question most like the others, and the answer most like the others among the edited replies
+    (all replies when none was edited), not yet scrubbed."""
     questions = [question_sentence(o.subject, o.body) for o in sources]
-    asked = sources[most_central(questions)]
+    asked = most_central(questions)
     replies = [o for o in sources if o.edited] or sources
     cores = [reply_core(o.final_text) for o in replies]
     pick = most_central(cores)
-    question = pii_scrub(question_sentence(asked.subject, asked.body), known=_known(asked, everyone))
-    answer = pii_scrub(cores[pick] or replies[pick].final_text.strip(), known=_known(replies[pick], everyone))
-    return question[:500], answer
+    return _Picked(sources[asked], questions[asked], replies[pick], cores[pick] or replies[pick].final_text.strip())
+
+
+def proposals_text(groups: list[list[Observed]], *, scrub: Scrubber) -> list[tuple[str, str]]:
+    """(question, answer) for each group of replies, scrubbed of the customers' facts."""
+    picked = [_pick(sources) for sources in groups]
+    scrub.prefetch([p.asked for p in picked] + [p.answered for p in picked])
+    return [(scrub(p.question, p.asked)[:500], scrub(p.answer, p.answered)) for p in picked]
+
+
+def proposal_text(sources: list[Observed], *, scrub: Scrubber) -> tuple[str, str]:
+    return proposals_text([sources], scrub=scrub)[0]
 
 
 def placeholders_in(text: str) -> list[str]:
@@ -133,20 +170,22 @@ def faq_proposals_refresh(*, acting_user=None, scan: int = PROPOSAL_SCAN, min_so
 
 def _refresh_write(candidates, *, acting_user, vectors: Vectors | None) -> RefreshReport:
     report = RefreshReport(mode=candidates.mode, unplaced=candidates.unplaced)
-    everyone = customers_known_facts()
-    texts = [proposal_text(members, everyone=everyone) for members in candidates.new]
+    scrub = Scrubber()
+    texts = proposals_text(candidates.new, scrub=scrub)
     covered = _covered([question for question, _ in texts], vectors)
-    observations, now = [], timezone.now()
+    observations, now, created = [], timezone.now(), []
     for members, (question, answer), is_covered in zip(candidates.new, texts, covered, strict=True):
         if is_covered:
             report.covered += 1
             report.unplaced += len(members)
             continue
-        proposal = FaqProposal(intent=members[0].intent, question=question, answer=answer,
-                               first_seen_at=min(o.seen_at for o in members),
-                               last_seen_at=max(o.seen_at for o in members))
-        proposal.full_clean()
-        proposal.save()
+        created.append((FaqProposal(intent=members[0].intent[:40], question=question, answer=answer or "-",
+                                    source_count=len(members), edited_count=sum(o.edited for o in members),
+                                    first_seen_at=min(o.seen_at for o in members),
+                                    last_seen_at=max(o.seen_at for o in members)), members))
+    # One INSERT per 500 proposals (Postgres returns their ids); the fields were bounded above.
+    FaqProposal.objects.bulk_create([proposal for proposal, _ in created], batch_size=500)
+    for proposal, members in created:
         report.created.append(proposal.pk)
         observations += [_observation(proposal.pk, o) for o in members]
     for proposal_id, members in candidates.joins.items():
@@ -154,18 +193,22 @@ def _refresh_write(candidates, *, acting_user, vectors: Vectors | None) -> Refre
     FaqProposalObservation.objects.bulk_create(observations, batch_size=1000)
     for observation in observations:
         report.grown[observation.proposal_id] = report.grown.get(observation.proposal_id, 0) + 1
-    touched = sorted(report.grown)
+    for proposal, _ in created:
+        audit_log_write(event_type="faq_proposal.created", acting_user=acting_user, integration="faq", obj=proposal,
+                        payload={"intent": proposal.intent, "source_count": proposal.source_count})
+    # Proposals created above have their counts already; the ones that grew are counted again.
+    touched = sorted(candidates.joins)
     counts = _recount(touched)
     proposals = list(FaqProposal.objects.select_for_update().filter(pk__in=touched).order_by("pk"))
-    rewrite = [p.pk for p in proposals if p.status == FaqProposal.Status.PROPOSED and not p.edited_by_ops
-               and p.pk in candidates.joins]
+    rewrite = [p.pk for p in proposals if p.status == FaqProposal.Status.PROPOSED and not p.edited_by_ops]
     sources = faq_proposal_sources(proposal_ids=rewrite) if rewrite else {}
+    rewritten = dict(zip(sources, proposals_text(list(sources.values()), scrub=scrub), strict=True))
     for proposal in proposals:
         row = counts[proposal.pk]
         proposal.source_count, proposal.edited_count = row["n"], row["edited"]
         proposal.first_seen_at, proposal.last_seen_at, proposal.updated_at = row["first"], row["last"], now
-        if proposal.pk in sources:  # grown: the text follows the replies (unless Ops wrote it)
-            proposal.question, proposal.answer = proposal_text(sources[proposal.pk], everyone=everyone)
+        if proposal.pk in rewritten:  # grown: the text follows the replies (unless Ops wrote it)
+            proposal.question, proposal.answer = rewritten[proposal.pk]
         if (proposal.status == FaqProposal.Status.DISMISSED
                 and proposal.source_count >= proposal.dismissed_source_count + settings.FAQ_RESURFACE_AFTER):
             proposal.status = FaqProposal.Status.PROPOSED
@@ -173,10 +216,7 @@ def _refresh_write(candidates, *, acting_user, vectors: Vectors | None) -> Refre
     FaqProposal.objects.bulk_update(proposals, ["source_count", "edited_count", "first_seen_at", "last_seen_at",
                                                 "updated_at", "question", "answer", "status"], batch_size=500)
     for proposal in proposals:
-        if proposal.pk in report.created:
-            audit_log_write(event_type="faq_proposal.created", acting_user=acting_user, integration="faq", obj=proposal,
-                            payload={"intent": proposal.intent, "source_count": proposal.source_count})
-        elif proposal.pk in report.resurfaced:
+        if proposal.pk in report.resurfaced:
             audit_log_write(event_type="faq_proposal.resurfaced", acting_user=acting_user, integration="faq",
                             obj=proposal, payload={"source_count": proposal.source_count,
                                                    "dismissed_source_count": proposal.dismissed_source_count,
@@ -334,7 +374,7 @@ def faq_proposals_erase_customer(*, conversation_ids: list[int], acting_user=Non
     undecided = [p.pk for p in proposals if p.status in (FaqProposal.Status.PROPOSED, FaqProposal.Status.DISMISSED)
                  and not p.edited_by_ops]
     sources = faq_proposal_sources(proposal_ids=undecided)
-    everyone = customers_known_facts()
+    scrub = Scrubber()
     for proposal in proposals:
         row = counts.get(proposal.pk)
         if row is None and proposal.pk in undecided:
@@ -344,7 +384,7 @@ def faq_proposals_erase_customer(*, conversation_ids: list[int], acting_user=Non
             proposal.source_count, proposal.edited_count = row["n"], row["edited"]
             proposal.first_seen_at, proposal.last_seen_at = row["first"], row["last"]
         if proposal.pk in undecided and sources.get(proposal.pk):
-            proposal.question, proposal.answer = proposal_text(sources[proposal.pk], everyone=everyone)
+            proposal.question, proposal.answer = proposal_text(sources[proposal.pk], scrub=scrub)
         proposal.save()
     audit_log_write(event_type="faq_proposals.customer_erased", acting_user=acting_user, integration=integration,
                     payload={"conversation_ids": list(conversation_ids), "proposal_ids": affected})

@@ -328,3 +328,40 @@ def test_an_erasure_takes_the_customers_replies_out_of_proposals_and_rewrites_th
 
 def report_conversations(report) -> list[int]:
     return list(AuditLog.objects.filter(event_type="customer.erased").latest("id").payload["conversation_ids"])
+
+
+def test_vector_placement_in_chunks_groups_every_question_as_a_one_by_one_pass_would():
+    rng = np.random.default_rng(4)
+    centres = rng.normal(size=(40, 16))
+    picks = rng.integers(0, 40, size=700)
+    vectors = centres[picks] + rng.normal(scale=0.45, size=(700, 16))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    intents = ["general" if i % 3 else "order_status" for i in range(700)]
+    groups = [Group(id=1, intent="general", texts=["0", "1"])]
+    questions = [Question(i, intents[i], str(i)) for i in range(2, 700)]
+    placed = questions_place(groups=groups, questions=questions, vectors=lambda texts: (vectors, "test"),
+                             vector_similarity=0.8)
+
+    exemplars, counts, last_new, expected = [(1, "general", vectors[0]), (1, "general", vectors[1])], Counter({1: 2}), 0, {}
+    for question in questions:
+        vector, best, best_score = vectors[question.key], None, -2.0
+        for group_id, intent, other in exemplars:
+            score = float(other @ vector) if intent == question.intent else -2.0
+            if score > best_score:
+                best, best_score = group_id, score
+        if best is None or best_score < 0.8:
+            last_new -= 1
+            best = last_new
+        expected[question.key] = best
+        if counts[best] < MAX_EXEMPLARS:
+            counts[best] += 1
+            exemplars.append((best, question.intent, vector))
+
+    def partition(group_of):
+        found: dict[int, set] = {}
+        for key, group_id in group_of.items():
+            found.setdefault(group_id, set()).add(key)
+        return {frozenset(keys) for keys in found.values()}, found.get(1, set())
+
+    assert partition(placed.group_of) == partition(expected)
+    assert 1 < len(partition(expected)[0]) < 600 and partition(expected)[1]  # real groups, the stored one grew

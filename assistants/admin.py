@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -5,7 +6,9 @@ from django.urls import path
 
 from assistants.model_quality import model_quality_weekly_bars
 from assistants.models import ModelRun, StyleProfile
+from assistants.services_style import style_profile_delete, style_profile_save, style_tone_config_check
 from omnichannel.admin import ReadOnlyAdminMixin
+from omnichannel.errors import ApplicationError
 
 
 @admin.register(ModelRun)
@@ -30,7 +33,36 @@ class ModelRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/assistants/modelrun/quality.html", context)
 
 
+class StyleProfileForm(forms.ModelForm):
+    class Meta:
+        model = StyleProfile
+        fields = ["name", "owner_user", "tone_config", "is_brand_default"]
+
+    def clean_tone_config(self):
+        try:
+            return style_tone_config_check(self.cleaned_data.get("tone_config"))
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 @admin.register(StyleProfile)
 class StyleProfileAdmin(admin.ModelAdmin):
+    """Saved and deleted through assistants/services_style.py (checked tone config, audit rows)."""
+
+    form = StyleProfileForm
     list_display = ["name", "owner_user", "is_brand_default", "last_applied_at"]
     list_select_related = ["owner_user"]
+    readonly_fields = ["last_applied_at", "created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        saved = style_profile_save(profile_id=obj.pk if change else None, name=obj.name, tone_config=obj.tone_config,
+                                   owner_user_id=obj.owner_user_id, is_brand_default=obj.is_brand_default,
+                                   acting_user=request.user)
+        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
+
+    def delete_model(self, request, obj):
+        style_profile_delete(profile_id=obj.pk, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for profile_id in queryset.order_by("pk").values_list("pk", flat=True):
+            style_profile_delete(profile_id=profile_id, acting_user=request.user)

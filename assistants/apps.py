@@ -5,10 +5,15 @@ class AssistantsConfig(AppConfig):
     name = "assistants"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from assistants.erasure import model_runs_erase
-        from assistants.vectorstore import vectorstore_check
+        from assistants.vectorstore import sentence_vectors, vectorstore_check
         from customers.signals import customer_erased
+        from faq.vectors import question_embedder_register
         from omnichannel.health import register_check
 
         register_check("chroma", vectorstore_check)
         customer_erased.connect(model_runs_erase, dispatch_uid="assistants.model_runs_erase")
+        # FAQ proposals group questions by the configured embedding backend (faq may not import us).
+        question_embedder_register(sentence_vectors, name=lambda: settings.EMBEDDING_BACKEND)

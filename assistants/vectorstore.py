@@ -133,6 +133,16 @@ def lexical_similarity(a: str, b: str) -> float:
     return float(np.dot(lexical_vector(a), lexical_vector(b)))
 
 
+def sentence_vectors(texts: list[str]) -> np.ndarray | None:
+    """Unit vectors of the configured backend's sentence model, for grouping questions (FAQ proposals,
+    registered with faq/vectors.py); None for `lexical`, whose hashed words add nothing to word overlap."""
+    if settings.EMBEDDING_BACKEND == "lexical" or not texts:
+        return None
+    vectors = np.asarray(_embedding_function()(list(texts)), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
+
+
 def _embedding_class():
     from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 

@@ -22,7 +22,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-BENCHES = ["drafts.py", "ingest.py", "customer_summary.py", "admin_queue.py", "api_drafts.py", "webhooks.py"]
+BENCHES = ["drafts.py", "ingest.py", "customer_summary.py", "admin_queue.py", "api_drafts.py", "webhooks.py",
+           "faq_proposals.py"]
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 
 

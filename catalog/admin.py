@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
@@ -10,6 +11,12 @@ from django.urls import path
 
 from catalog.models import InventoryItem, ProductRequest
 from catalog.selectors import DemandTrend, demand_weekly_trend
+from catalog.services import (
+    normalized_request,
+    product_request_create,
+    product_request_delete,
+    product_request_edit,
+)
 
 
 @admin.register(InventoryItem)
@@ -69,12 +76,51 @@ def demand_chart_layout(trend: DemandTrend) -> dict:
             "baseline_x2": LABEL_WIDTH + len(trend.weeks) * (BAR_WIDTH + BAR_GAP) - BAR_GAP}
 
 
+class ProductRequestForm(forms.ModelForm):
+    normalized = forms.CharField(max_length=200, required=False,
+                                 help_text="How requests are grouped; left empty, it is read from the description")
+
+    class Meta:
+        model = ProductRequest
+        fields = ["description", "normalized", "count", "requested_at", "customer", "conversation"]
+
+    def clean(self):
+        # Filled in before the model's checks run, so a duplicate (one request per conversation) is a form error.
+        cleaned = super().clean()
+        if not cleaned.get("normalized") and cleaned.get("description"):
+            cleaned["normalized"] = normalized_request(cleaned["description"])
+            self.instance.normalized = cleaned["normalized"]
+        return cleaned
+
+
 @admin.register(ProductRequest)
 class ProductRequestAdmin(admin.ModelAdmin):
+    """Requests added, corrected or deleted by hand go through catalog/services.py (audit rows); the trend
+    score is computed by `mine_demand`, never typed."""
+
+    form = ProductRequestForm
     list_display = ["normalized", "count", "trend_score", "customer", "conversation", "requested_at"]
     search_fields = ["normalized", "description"]
     list_select_related = ["customer", "conversation"]
     raw_id_fields = ["customer", "conversation"]
+    readonly_fields = ["trend_score", "created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {"description": obj.description, "count": obj.count, "requested_at": obj.requested_at,
+                  "customer_id": obj.customer_id, "conversation_id": obj.conversation_id}
+        if change:
+            saved = product_request_edit(request_id=obj.pk, acting_user=request.user, normalized=obj.normalized,
+                                         **fields)
+        else:
+            saved = product_request_create(normalized=obj.normalized, acting_user=request.user, **fields)
+        obj.pk, obj.normalized, obj.created_at = saved.pk, saved.normalized, saved.created_at
+
+    def delete_model(self, request, obj):
+        product_request_delete(request_id=obj.pk, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for request_id in queryset.order_by("pk").values_list("pk", flat=True):
+            product_request_delete(request_id=request_id, acting_user=request.user)
     change_list_template = "admin/catalog/productrequest/change_list.html"  # adds the "Weekly trend" link
 
     def get_urls(self):

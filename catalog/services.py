@@ -8,7 +8,8 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F
 
-from catalog.models import InventoryItem
+from catalog.demand import request_normalize
+from catalog.models import InventoryItem, ProductRequest
 from omnichannel.audit import audit_log_write
 from omnichannel.upserts import row_upsert_newer, rows_upsert_newer
 
@@ -126,3 +127,57 @@ def inventory_items_bulk_upsert(*, facts_list: list[InventoryFacts], integration
     audit_log_write(event_type="inventory.bulk_upserted", payload={"upserted": written, "stale": stale,
                     "reactivated": reactivated}, integration=integration)
     return {"upserted": written, "stale": stale}
+
+
+# --- product requests written by hand (the admin): the mail's own are recorded by catalog/demand.py -----
+
+_REQUEST_FIELDS = ("description", "normalized", "count", "requested_at", "customer_id", "conversation_id")
+
+
+def normalized_request(description: str) -> str:
+    """The group key of a request typed by hand: as the mail's ("inflatable kayak"), else its words."""
+    return (request_normalize(description) or " ".join(description.lower().split()))[:200]
+
+
+@transaction.atomic
+def product_request_create(*, description: str, requested_at: datetime, normalized: str = "", count: int = 1,
+                           customer_id: int | None = None, conversation_id: int | None = None,
+                           acting_user=None) -> ProductRequest:
+    """A request heard elsewhere (a phone call, the shop floor); grouped as the mail's are, by its
+    normalized text ("do you sell inflatable kayaks?" -> "inflatable kayak") unless one is given."""
+    description = description.strip()
+    request = ProductRequest(description=description, normalized=normalized.strip().lower()[:200]
+                             or normalized_request(description), count=count,
+                             requested_at=requested_at, customer_id=customer_id, conversation_id=conversation_id)
+    request.full_clean()
+    request.save()
+    audit_log_write(event_type="demand.request_created", acting_user=acting_user, obj=request,
+                    payload={"normalized": request.normalized, "count": request.count})
+    return request
+
+
+@transaction.atomic
+def product_request_edit(*, request_id: int, acting_user=None, **changes) -> ProductRequest:
+    """Ops correct a request: its grouping (`normalized`), its description or its count."""
+    unknown = set(changes) - set(_REQUEST_FIELDS)
+    if unknown:
+        raise ValueError(f"product_request_edit cannot change {', '.join(sorted(unknown))}")
+    request = ProductRequest.objects.select_for_update().get(pk=request_id)
+    changed = [name for name in _REQUEST_FIELDS if name in changes and getattr(request, name) != changes[name]]
+    if not changed:
+        return request
+    for name in changed:
+        setattr(request, name, changes[name])
+    request.full_clean()
+    request.save(update_fields=[*changed, "updated_at"])
+    audit_log_write(event_type="demand.request_edited", acting_user=acting_user, obj=request,
+                    payload={"fields": [name.removesuffix("_id") for name in changed]})
+    return request
+
+
+@transaction.atomic
+def product_request_delete(*, request_id: int, acting_user=None) -> None:
+    request = ProductRequest.objects.select_for_update().get(pk=request_id)
+    audit_log_write(event_type="demand.request_deleted", acting_user=acting_user, obj=request,
+                    payload={"normalized": request.normalized, "count": request.count})
+    request.delete()

@@ -289,3 +289,58 @@ def tombstones_covering(*, emails=(), shopify_customer_ids=(), shopify_order_ids
         kind, value = wanted[key]
         by_kind[kind][value] = erased_at
     return found
+
+
+Sender = tuple  # (customer id or None, email, name): whom a text came from
+
+
+def customers_known_facts_each(*, senders) -> dict[Sender, KnownFacts]:
+    """`customer_known_facts` for many senders at once, in three queries rather than two per sender
+    (the FAQ proposal refresh scrubs texts of a thousand customers in one go). Same facts, except
+    that every order counts (the single read stops at 200)."""
+    from django.db.models import Q
+    from django.db.models.functions import Lower
+
+    senders = list(dict.fromkeys((cid, email or "", name or "") for cid, email, name in senders))
+    by_id = Customer.objects.in_bulk({cid for cid, _, _ in senders if cid})
+    wanted = {email.strip().lower() for cid, email, _ in senders if email and by_id.get(cid) is None}
+    by_email: dict[str, Customer] = {}
+    for customer in Customer.objects.annotate(lower=Lower("email")).filter(lower__in=wanted).order_by("pk"):
+        by_email.setdefault(customer.lower, customer)
+    customer_of = {s: by_id.get(s[0]) or by_email.get(s[1].strip().lower()) for s in senders}
+    customer_ids = {c.pk for c in customer_of.values() if c is not None}
+    all_emails = {s[1].strip().lower() for s in senders if s[1]}
+    orders_by_customer: dict[int, list] = {}
+    orders_by_email: dict[str, list] = {}
+    for row in (Order.objects.annotate(lower=Lower("email"))
+                .filter(Q(customer_id__in=customer_ids) | Q(lower__in=all_emails))
+                .values_list("customer_id", "lower", "name", "email", "shipping_address", "tracking_numbers", "tracking")):
+        if row[0] in customer_ids:
+            orders_by_customer.setdefault(row[0], []).append(row)
+        if row[1] in all_emails:
+            orders_by_email.setdefault(row[1], []).append(row)
+    found_each = {}
+    for sender in senders:
+        _, email, name = sender
+        customer, found = customer_of[sender], _Collected()
+        found.names.append(name)
+        found.emails.append(email)
+        orders = list(orders_by_email.get(email.strip().lower(), [])) if email else []
+        if customer is not None:
+            found.names.append(customer.name)
+            found.emails.append(customer.email)
+            found.phones.append(customer.phone)
+            for address in customer.shipping_addresses or []:
+                found.address(address)
+            orders += orders_by_customer.get(customer.pk, [])
+        order_names, tracking = [], []
+        for _, _, order_name, order_email, address, numbers, shipments in orders:
+            order_names.append(order_name)
+            found.emails.append(order_email)
+            found.address(address)
+            tracking += [str(n) for n in numbers or []] + [str(t.get("number") or "") for t in shipments or []
+                                                          if isinstance(t, dict)]
+        found_each[sender] = known_facts(
+            names=found.names, first_names=[n.split()[0] for n in found.names if n and n.split()], emails=found.emails,
+            phones=found.phones, addresses=found.addresses, order_numbers=order_names, tracking_numbers=tracking)
+    return found_each

@@ -1,23 +1,64 @@
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
 from faq.correction_candidates import correction_candidates
-from faq.models import Correction, FaqEntry, FaqPublication
-from faq.services import faq_entry_edit, faq_entry_publish, faq_entry_unpublish
+from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
+from faq.services import (
+    correction_delete,
+    correction_upsert,
+    faq_entry_check_public,
+    faq_entry_create,
+    faq_entry_delete,
+    faq_entry_edit,
+    faq_entry_publish,
+    faq_entry_unpublish,
+)
+from faq.services_proposals import (
+    faq_proposal_approve,
+    faq_proposal_dismiss,
+    faq_proposal_edit,
+    faq_proposal_publish,
+    faq_proposals_refresh,
+    placeholders_in,
+)
 from omnichannel.errors import ApplicationError
 
 PUBLISH_PERMISSION = "faq.publish_faqentry"
 
 
+class FaqEntryForm(forms.ModelForm):
+    class Meta:
+        model = FaqEntry
+        fields = ["question", "answer", "status", "source_intent", "position", "created_by"]
+
+    def clean(self):
+        # Text for the shop's public page is checked here, so a refusal is a form error with the text kept.
+        cleaned = super().clean()
+        status = cleaned.get("status", self.instance.status)
+        if status == FaqEntry.Status.PUBLISHED and cleaned.get("question") and cleaned.get("answer"):
+            try:
+                faq_entry_check_public(question=cleaned["question"], answer=cleaned["answer"])
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return cleaned
+
+
 @admin.register(FaqEntry)
 class FaqEntryAdmin(admin.ModelAdmin):
-    """Publishing goes through `faq_entry_publish` (audit row, page rebuild) and needs the publish
-    permission; without it the status is read-only, so a plain edit can never publish."""
+    """Every write goes through the services: creation (`faq_entry_create`), edits (`faq_entry_edit`),
+    publishing (`faq_entry_publish`: audit row, page rebuild; it needs the publish permission, without
+    which the status is read-only, so a plain edit can never publish) and deletion (`faq_entry_delete`:
+    a published entry's page is rebuilt without it)."""
 
+    form = FaqEntryForm
     list_display = ["question", "status", "source_intent", "published_at", "updated_at"]
     list_filter = ["status", "source_intent"]
     search_fields = ["question", "answer"]
@@ -59,8 +100,10 @@ class FaqEntryAdmin(admin.ModelAdmin):
             if change:  # through the service: an edit of a published entry rebuilds the shop's page
                 faq_entry_edit(entry_id=obj.pk, question=obj.question, answer=obj.answer,
                                source_intent=obj.source_intent, position=obj.position, acting_user=request.user)
-            else:
-                super().save_model(request, obj, form, change)
+            else:  # a draft first; the wanted status is then reached through the services below
+                created = faq_entry_create(question=obj.question, answer=obj.answer, source_intent=obj.source_intent,
+                                           position=obj.position, acting_user=request.user)
+                obj.pk, obj.created_by, obj.created_at = created.pk, created.created_by, created.created_at
             if wanted == obj.status:
                 return
             if wanted == FaqEntry.Status.PUBLISHED:
@@ -72,13 +115,57 @@ class FaqEntryAdmin(admin.ModelAdmin):
             return
         obj.status, obj.published_at = entry.status, entry.published_at
 
+    def delete_model(self, request, obj):
+        faq_entry_delete(entry_id=obj.pk, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for entry_id in queryset.order_by("pk").values_list("pk", flat=True):
+            faq_entry_delete(entry_id=entry_id, acting_user=request.user)
+
+
+class CorrectionForm(forms.ModelForm):
+    class Meta:
+        model = Correction
+        fields = ["key", "pattern", "answer", "sources", "is_active", "last_verified"]
+
+    def clean_sources(self):
+        # Left empty (as a person would): no sources, not a null the column refuses.
+        sources = self.cleaned_data.get("sources")
+        if sources in (None, ""):
+            return []
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+            raise forms.ValidationError('Sources must be a list of texts, e.g. ["https://shop.example/returns", '
+                                        '"ops decision 2026-10"], or empty.')
+        return sources
+
 
 @admin.register(Correction)
 class CorrectionAdmin(admin.ModelAdmin):
+    """Saved and deleted through the services (`correction_upsert`, `correction_delete`), as the API does:
+    an audit row, and the pending drafts the correction touches are drafted again (`apply_corrections`)."""
+
+    form = CorrectionForm
     list_display = ["key", "pattern", "is_active", "last_verified", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["key", "pattern", "answer"]
     change_list_template = "admin/faq/correction/change_list.html"  # adds the "Correction candidates" link
+
+    def get_readonly_fields(self, request, obj=None):
+        # The key names the correction (corrections.yaml, the upsert): changing it would make another one.
+        return [*super().get_readonly_fields(request, obj), *(["key"] if obj is not None else [])]
+
+    def save_model(self, request, obj, form, change):
+        correction, _ = correction_upsert(key=obj.key, pattern=obj.pattern, answer=obj.answer, sources=obj.sources,
+                                          last_verified=obj.last_verified, is_active=obj.is_active,
+                                          acting_user=request.user)
+        obj.pk, obj.created_at, obj.updated_at = correction.pk, correction.created_at, correction.updated_at
+
+    def delete_model(self, request, obj):
+        correction_delete(correction_id=obj.pk, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for correction_id in queryset.order_by("pk").values_list("pk", flat=True):
+            correction_delete(correction_id=correction_id, acting_user=request.user)
 
     def get_urls(self):
         return [path("candidates/", self.admin_site.admin_view(self.candidates_view),
@@ -109,3 +196,133 @@ class CorrectionAdmin(admin.ModelAdmin):
 class FaqPublicationAdmin(admin.ModelAdmin):
     list_display = ["published_at", "shopify_page_id", "entries_count", "content_sha256"]
     readonly_fields = ["published_at", "shopify_page_id", "entries_count", "content_sha256", "blob_key"]
+
+
+
+
+class ProposalReviewForm(forms.Form):
+    question = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 90}))
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "cols": 90}))
+    reason = forms.CharField(required=False, max_length=2000, label="Why dismiss it",
+                             widget=forms.Textarea(attrs={"rows": 2, "cols": 90}))
+
+
+OBSERVATIONS_SHOWN = 50
+
+
+@admin.register(FaqProposal)
+class FaqProposalAdmin(admin.ModelAdmin):
+    """Ops' review of FAQ proposals: each one's page shows the question, the suggested answer (editable)
+    and the replies behind it (each linking to its conversation), with approve-and-publish or dismiss.
+    Every decision goes through faq/services_proposals.py; publishing needs the publish permission,
+    as for FAQ entries, and rebuilds the shop's FAQ page."""
+
+    list_display = ["question", "intent", "status", "source_count", "edited_count", "last_seen_at"]
+    list_filter = ["status", "intent"]
+    search_fields = ["question", "answer"]
+    change_list_template = "admin/faq/faqproposal/change_list.html"  # adds "Refresh proposals now"
+
+    def has_add_permission(self, request):
+        return False  # made by the refresh from agents' replies, never by hand
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # dismissed instead, so the question does not come back as new
+
+    def get_urls(self):
+        return [path("refresh/", self.admin_site.admin_view(require_POST(self.refresh_view)),
+                     name="faq_faqproposal_refresh"),
+                path("<int:object_id>/decide/", self.admin_site.admin_view(require_POST(self.decide_view)),
+                     name="faq_faqproposal_decide"),
+                *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}),
+                                                 "can_refresh": self.has_change_permission(request)})
+
+    def refresh_view(self, request):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        report = faq_proposals_refresh(acting_user=request.user)
+        if report.skipped:
+            self.message_user(request, f"Nothing done: {report.skipped}.", level=messages.WARNING)
+        else:
+            self.message_user(request, f"{len(report.created)} new proposal(s), {report.observations} repl"
+                              f"{'y' if report.observations == 1 else 'ies'} placed, {len(report.resurfaced)} "
+                              f"dismissed proposal(s) back for review (grouped by {report.mode}).", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:faq_faqproposal_changelist"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        proposal = get_object_or_404(FaqProposal.objects.select_related("faq_entry", "decided_by"), pk=object_id)
+        if not self.has_view_or_change_permission(request, proposal):
+            raise PermissionDenied
+        form = ProposalReviewForm(initial={"question": proposal.question, "answer": proposal.answer})
+        return self._review(request, proposal, form)
+
+    def _review(self, request, proposal: FaqProposal, form: ProposalReviewForm, status: int = 200):
+        observations = list(proposal.observations.select_related("message", "conversation", "approval")
+                            .order_by("-seen_at", "-id")[:OBSERVATIONS_SHOWN])
+        can_change = self.has_change_permission(request, proposal)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": proposal.question,
+            "proposal": proposal, "form": form, "observations": observations,
+            "can_change": can_change and proposal.status in (FaqProposal.Status.PROPOSED, FaqProposal.Status.APPROVED),
+            "can_publish": can_change and request.user.has_perm(PUBLISH_PERMISSION)
+            and proposal.status in (FaqProposal.Status.PROPOSED, FaqProposal.Status.APPROVED),
+            "placeholders": placeholders_in(f"{proposal.question}\n{proposal.answer}"),
+            "more": proposal.source_count - len(observations),
+        }
+        return TemplateResponse(request, "admin/faq/faqproposal/review.html", context, status=status)
+
+    def decide_view(self, request, object_id):
+        """One form, four buttons: save the text, approve (draft entry), approve and publish, dismiss."""
+        proposal = get_object_or_404(FaqProposal, pk=object_id)
+        decision = next((name for name in ("publish", "approve", "dismiss", "save") if f"_{name}" in request.POST), "save")
+        if not self.has_change_permission(request, proposal):
+            raise PermissionDenied
+        if decision == "publish" and not request.user.has_perm(PUBLISH_PERMISSION):
+            raise PermissionDenied
+        form = ProposalReviewForm(request.POST)
+        if not form.is_valid():
+            return self._review(request, proposal, form, status=400)
+        data, user = form.cleaned_data, request.user
+        try:
+            if decision == "publish":
+                faq_proposal_publish(proposal_id=proposal.pk, question=data["question"], answer=data["answer"],
+                                     acting_user=user)
+                note = "Published: the shop's FAQ page is being rebuilt."
+            elif decision == "approve":
+                faq_proposal_approve(proposal_id=proposal.pk, question=data["question"], answer=data["answer"],
+                                     acting_user=user)
+                note = "Approved: its FAQ entry is drafted, not yet on the shop's page."
+            elif decision == "dismiss":
+                faq_proposal_dismiss(proposal_id=proposal.pk, reason=data["reason"], acting_user=user)
+                note = "Dismissed: it comes back only if customers keep asking."
+            else:
+                faq_proposal_edit(proposal_id=proposal.pk, question=data["question"], answer=data["answer"],
+                                  acting_user=user)
+                note = "Saved."
+        except ApplicationError as exc:  # nothing was changed: the page shows why, with Ops' text kept
+            form.add_error("reason" if decision == "dismiss" else None, exc.message)
+            proposal.refresh_from_db()
+            return self._review(request, proposal, form, status=exc.status_code)
+        self.message_user(request, note, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:faq_faqproposal_change", args=[proposal.pk]))
+
+
+@admin.register(FaqProposalObservation)
+class FaqProposalObservationAdmin(admin.ModelAdmin):
+    """The replies behind proposals, read only (a proposal's page lists its own)."""
+
+    list_display = ["proposal", "approval", "conversation", "edited", "seen_at"]
+    list_select_related = ["proposal", "approval", "conversation"]
+    raw_id_fields = ["proposal", "approval", "message", "conversation"]
+    readonly_fields = [f.name for f in FaqProposalObservation._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

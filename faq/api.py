@@ -1,10 +1,21 @@
-"""API of FAQ entries (read) and corrections (Ops write them, through the service)."""
+"""API of FAQ entries (read), corrections (Ops write them, through the service) and FAQ proposals
+(Ops review them: the same decisions as the admin's review page, through the same services)."""
 
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from faq.models import Correction, FaqEntry
+from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation
 from faq.services import correction_upsert
+from faq.services_proposals import (
+    faq_proposal_approve,
+    faq_proposal_dismiss,
+    faq_proposal_edit,
+    faq_proposal_publish,
+    faq_proposals_refresh,
+)
 from omnichannel.api_common import GroupModelPermissions, MethodCheckedFirst
 
 
@@ -53,3 +64,117 @@ class CorrectionViewSet(MethodCheckedFirst, viewsets.ModelViewSet):
 
     def update(self, request, *args, **kwargs):
         return self._save(request, self.get_object(), partial=kwargs.get("partial", False))
+
+
+class FaqProposalObservationOut(serializers.ModelSerializer):
+    class Meta:
+        model = FaqProposalObservation
+        fields = ["approval", "message", "conversation", "edited", "seen_at"]
+
+
+class FaqProposalOut(serializers.ModelSerializer):
+    class Meta:
+        model = FaqProposal
+        fields = ["id", "intent", "question", "answer", "status", "source_count", "edited_count", "first_seen_at",
+                  "last_seen_at", "edited_by_ops", "dismissed_reason", "dismissed_at", "faq_entry", "approved_at",
+                  "published_at"]
+
+
+class FaqProposalDetailOut(FaqProposalOut):
+    observations = serializers.SerializerMethodField()
+
+    class Meta(FaqProposalOut.Meta):
+        fields = [*FaqProposalOut.Meta.fields, "observations"]
+
+    @extend_schema_field(FaqProposalObservationOut(many=True))
+    def get_observations(self, proposal) -> list[dict]:
+        rows = proposal.observations.order_by("-seen_at", "-id")[:200]
+        return FaqProposalObservationOut(rows, many=True).data
+
+
+class ProposalTextIn(serializers.Serializer):
+    question = serializers.CharField(max_length=500, required=False)
+    answer = serializers.CharField(max_length=20_000, required=False)
+
+
+class DismissIn(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=False, max_length=2000)
+
+
+class RefreshOut(serializers.Serializer):
+    mode = serializers.CharField()
+    created = serializers.ListField(child=serializers.IntegerField())
+    resurfaced = serializers.ListField(child=serializers.IntegerField())
+    observations = serializers.IntegerField()
+    covered = serializers.IntegerField()
+    unplaced = serializers.IntegerField()
+    skipped = serializers.CharField()
+
+
+class CanReviewProposals(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.has_perm("faq.change_faqproposal"))
+
+
+class CanPublishProposals(BasePermission):
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.has_perm("faq.change_faqproposal") and user.has_perm("faq.publish_faqentry"))
+
+
+class FaqProposalViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
+    """FAQ proposals, most asked first. `edit`, `approve`, `publish` (approve and publish: the shop's
+    FAQ page is rebuilt) and `dismiss` (with a reason) are Ops' decisions; 400 when the text still
+    holds a customer's facts or a placeholder for one, 409 when the proposal's state forbids it."""
+
+    permission_classes = [GroupModelPermissions]
+    queryset = FaqProposal.objects.all()
+    filterset_fields = ["status", "intent"]
+
+    def get_serializer_class(self):
+        return FaqProposalDetailOut if self.action == "retrieve" else FaqProposalOut
+
+    def _text(self, request) -> dict:
+        data = ProposalTextIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return data.validated_data
+
+    def _out(self, proposal) -> Response:
+        return Response(FaqProposalOut(proposal).data)
+
+    @extend_schema(request=ProposalTextIn, responses={200: FaqProposalOut})
+    @action(detail=True, methods=["post"], permission_classes=[CanReviewProposals])
+    def edit(self, request, pk=None):
+        proposal, text = self.get_object(), self._text(request)
+        return self._out(faq_proposal_edit(proposal_id=proposal.pk, question=text.get("question", proposal.question),
+                                           answer=text.get("answer", proposal.answer), acting_user=request.user))
+
+    @extend_schema(request=ProposalTextIn, responses={200: FaqProposalOut})
+    @action(detail=True, methods=["post"], permission_classes=[CanReviewProposals])
+    def approve(self, request, pk=None):
+        text = self._text(request)
+        return self._out(faq_proposal_approve(proposal_id=self.get_object().pk, acting_user=request.user,
+                                              question=text.get("question"), answer=text.get("answer")))
+
+    @extend_schema(request=ProposalTextIn, responses={200: FaqProposalOut})
+    @action(detail=True, methods=["post"], permission_classes=[CanPublishProposals])
+    def publish(self, request, pk=None):
+        text = self._text(request)
+        return self._out(faq_proposal_publish(proposal_id=self.get_object().pk, acting_user=request.user,
+                                              question=text.get("question"), answer=text.get("answer")))
+
+    @extend_schema(request=DismissIn, responses={200: FaqProposalOut})
+    @action(detail=True, methods=["post"], permission_classes=[CanReviewProposals])
+    def dismiss(self, request, pk=None):
+        data = DismissIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(faq_proposal_dismiss(proposal_id=self.get_object().pk, reason=data.validated_data["reason"],
+                                              acting_user=request.user))
+
+    @extend_schema(request=None, responses={200: RefreshOut})
+    @action(detail=False, methods=["post"], permission_classes=[CanReviewProposals])
+    def refresh(self, request):
+        report = faq_proposals_refresh(acting_user=request.user)
+        return Response(RefreshOut({"mode": report.mode, "created": report.created, "resurfaced": report.resurfaced,
+                                    "observations": report.observations, "covered": report.covered,
+                                    "unplaced": report.unplaced, "skipped": report.skipped}).data)

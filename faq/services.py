@@ -24,9 +24,9 @@ def faq_entry_check_public(*, question: str, answer: str) -> None:
 
 @transaction.atomic
 def faq_entry_create(*, question: str, answer: str, source_intent: str = "", acting_user=None,
-                     status: str = FaqEntry.Status.DRAFT) -> FaqEntry:
+                     status: str = FaqEntry.Status.DRAFT, position: int = 0) -> FaqEntry:
     entry = FaqEntry(question=question.strip(), answer=answer.strip(), source_intent=source_intent, status=status,
-                     created_by=acting_user if getattr(acting_user, "pk", None) else None,
+                     position=position, created_by=acting_user if getattr(acting_user, "pk", None) else None,
                      published_at=timezone.now() if status == FaqEntry.Status.PUBLISHED else None)
     if status == FaqEntry.Status.PUBLISHED:
         faq_entry_check_public(question=entry.question, answer=entry.answer)
@@ -133,16 +133,28 @@ def correction_affected_messages(*, correction_id: int) -> list[int]:
     return sorted(set(drafts))
 
 
-def faq_entries_propose(*, limit: int = 5) -> list[FaqEntry]:
-    """The top candidates become draft FAQ entries for Ops to review, edit and publish. Candidates come
-    scrubbed of the customers' facts (`faq_candidates`): a proposal never stores one customer's
-    tracking number or address."""
-    from faq.selectors import faq_candidates
+@transaction.atomic
+def correction_delete(*, correction_id: int, acting_user=None) -> None:
+    """Remove a correction; the pending drafts that said it are drafted again without it."""
+    from conversations.models import Draft  # read-only: which pending drafts used it
 
-    created = []
-    for candidate in faq_candidates(limit=limit):
-        if FaqEntry.objects.filter(question__iexact=candidate.question).exists():
-            continue
-        created.append(faq_entry_create(question=candidate.question[:500], answer=candidate.answer,
-                                        source_intent=candidate.intent))
-    return created
+    correction = Correction.objects.select_for_update().get(pk=correction_id)
+    message_ids = sorted(set(Draft.objects.filter(status=Draft.Status.PENDING, corrections_applied=correction,
+                                                  reply_to__isnull=False).values_list("reply_to_id", flat=True)))
+    audit_log_write(event_type="correction.deleted", acting_user=acting_user, obj=correction,
+                    payload={"key": correction.key, "pattern": correction.pattern, "redrafted_messages": message_ids})
+    correction.delete()
+    for message_id in message_ids:
+        enqueue("generate_draft", message_id, refresh=True)
+
+
+@transaction.atomic
+def faq_entry_delete(*, entry_id: int, acting_user=None) -> None:
+    """Delete an entry; if it was on the shop's page, the page is rebuilt without it."""
+    entry = FaqEntry.objects.select_for_update().get(pk=entry_id)
+    was_published = entry.status == FaqEntry.Status.PUBLISHED
+    audit_log_write(event_type="faq.deleted", acting_user=acting_user, obj=entry,
+                    payload={"status": entry.status, "question": entry.question[:200]})
+    entry.delete()
+    if was_published:
+        enqueue("rebuild_faq_page")

@@ -8,7 +8,7 @@ from assistants.api import ModelQualityCalibrationView, ModelQualityTriageView, 
 from catalog.api import InventoryItemViewSet, ProductRequestViewSet
 from conversations.api import ApprovalViewSet, ConversationViewSet, DraftViewSet
 from customers.api import CustomerSummaryByEmailView, CustomerSummaryView, CustomerViewSet, OrderViewSet
-from faq.api import CorrectionViewSet, FaqEntryViewSet
+from faq.api import CorrectionViewSet, FaqEntryViewSet, FaqProposalViewSet
 from omnichannel.api import AuditLogViewSet
 
 router = DefaultRouter()
@@ -21,6 +21,7 @@ router.register("inventory_items", InventoryItemViewSet)
 router.register("product_requests", ProductRequestViewSet)
 router.register("faq_entries", FaqEntryViewSet)
 router.register("corrections", CorrectionViewSet)
+router.register("faq_proposals", FaqProposalViewSet)
 router.register("model_runs", ModelRunViewSet)
 router.register("audit_log", AuditLogViewSet)
 

@@ -59,6 +59,7 @@ class KnownFacts:
     order_numbers: frozenset[str] = frozenset()
     tracking_numbers: frozenset[str] = frozenset()
     _table: dict = field(default_factory=dict, compare=False, repr=False)
+    _longest: list = field(default_factory=list, compare=False, repr=False)  # [words in the longest fact]
 
     def __or__(self, other: KnownFacts) -> KnownFacts:
         return KnownFacts(**{name: getattr(self, name) | getattr(other, name) for name in _FIELDS})
@@ -73,6 +74,12 @@ class KnownFacts:
                     if words and len(words) <= _MAX_TERM_WORDS and len("".join(words)) >= 3:
                         self._table.setdefault(words, placeholder)
         return self._table
+
+    def longest(self) -> int:
+        """Words in the longest fact, counted once per instance (a shop's facts are tens of thousands)."""
+        if not self._longest:
+            self._longest.append(max((len(words) for words in self.table()), default=0))
+        return self._longest[0]
 
 
 _FIELDS = {"tracking_numbers": TRACKING, "order_numbers": ORDER, "emails": EMAIL, "phones": PHONE,
@@ -142,7 +149,7 @@ def _known(text: str, known: KnownFacts) -> str:
     if not table:
         return text
     spans = [(m.start(), m.end(), _norm(m.group())) for m in _WORD.finditer(text)]
-    longest = max(len(words) for words in table)
+    longest = known.longest()
     out, last, i = [], 0, 0
     while i < len(spans):
         for n in range(min(longest, len(spans) - i), 0, -1):

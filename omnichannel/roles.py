@@ -21,17 +21,17 @@ _AGENT_VIEW = [
     "conversations.conversation", "conversations.message", "conversations.triagedmessage", "conversations.draft",
     "conversations.approval",
     "customers.customer", "customers.order", "catalog.inventoryitem", "catalog.productrequest",
-    "faq.faqentry", "faq.correction", "assistants.modelrun", "assistants.styleprofile",
+    "faq.faqentry", "faq.correction", "faq.faqproposal", "assistants.modelrun", "assistants.styleprofile",
 ]
 _AGENT_EXTRA = ["conversations.decide_draft", "catalog.add_productrequest"]
 
 _OPS_MANAGE = [  # add, change, delete and view
-    "faq.faqentry", "faq.correction", "assistants.styleprofile", "catalog.productrequest",
+    "faq.faqentry", "faq.correction", "faq.faqproposal", "assistants.styleprofile", "catalog.productrequest",
     "django_celery_beat.periodictask", "django_celery_beat.crontabschedule",
     "django_celery_beat.intervalschedule",
 ]
 _OPS_VIEW = [
-    "faq.faqpublication", "omnichannel.auditlog", "omnichannel.webhookdelivery",
+    "faq.faqpublication", "faq.faqproposalobservation", "omnichannel.auditlog", "omnichannel.webhookdelivery",
     "integrations.shopifycursor", "integrations.zohosyncstate", "integrations.sitesnapshot",
     "omnichannel.deadletter", "conversations.privacyrequest", "customers.datarequest", "customers.erasuretombstone",
 ]

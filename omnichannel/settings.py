@@ -341,6 +341,8 @@ ASSISTANT_SITE_MIN_SCORE = 0.25
 # (collecting in the store, a warranty): the topic is known, so a weaker match is still the page.
 ASSISTANT_SITE_REQUEST_MIN_SCORE = 0.15
 ASSISTANT_REPLY_MIN_SCORE = 0.35
+# A dismissed FAQ proposal comes back for review once this many more approved replies have joined it.
+FAQ_RESURFACE_AFTER = env_int("FAQ_RESURFACE_AFTER", 5, minimum=1)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 3, minimum=1)
 
 # --- Webhooks, retention, operations -------------------------------------------------------
@@ -393,7 +395,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for a choice set several serializers use (messages' triage_label, model_quality_triage's label).
-    "ENUM_NAME_OVERRIDES": {"TriageLabelEnum": "conversations.models.Message.Triage"},
+    "ENUM_NAME_OVERRIDES": {"TriageLabelEnum": "conversations.models.Message.Triage",
+                            "FaqProposalStatusEnum": "faq.models.FaqProposal.Status"},
 }
 
 # --- Security (production) -----------------------------------------------------------------

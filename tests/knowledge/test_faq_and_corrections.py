@@ -8,7 +8,6 @@ from django.core.management import call_command
 from assistants.services import draft_generate
 from assistants.vectorstore import FAQ, index_query
 from conversations.models import Draft, Message
-from conversations.services.approvals import draft_edit_and_approve
 from faq.models import FaqEntry, FaqPublication
 from faq.services import correction_upsert, faq_entry_create, faq_entry_publish
 from integrations.demo import seed_demo
@@ -90,33 +89,3 @@ def test_a_malformed_corrections_file_is_refused_with_line_and_reason_and_nothin
     with pytest.raises(CommandError, match=reason):
         call_command("corrections", "--import", str(path))
     assert not Correction.objects.filter(key="ok-one").exists()
-
-
-def test_frequent_questions_with_edited_answers_become_draft_faq_entries():
-    from django.contrib.auth import get_user_model
-
-    from conversations.services.approvals import draft_approve
-    from faq.selectors import faq_candidates
-    from faq.services import faq_entries_propose
-    from tests.builders import make_draft, make_inbound_message
-
-    agent = get_user_model().objects.create_user(username="faq-agent")
-    questions = ["Can I pay with PayPal at checkout?", "Do you accept PayPal payments at checkout?",
-                 "Is PayPal accepted at checkout?"]
-    for n, question in enumerate(questions):
-        draft = make_draft(intent="general", body="x", message=make_inbound_message(
-            email=f"p{n}@example.com", subject="Payment", body=question))
-        if n == 1:
-            draft_edit_and_approve(draft_id=draft.pk, acting_user=agent,
-                                   final_text="Hi Jo,\n\nYes: PayPal, Visa and Mastercard are all accepted.\n\nBest,\nShop")
-        else:
-            draft_approve(draft_id=draft.pk, acting_user=agent)
-    lonely = make_draft(intent="general", message=make_inbound_message(email="z@example.com", body="Are you hiring?"))
-    draft_approve(draft_id=lonely.pk, acting_user=agent)
-    [candidate] = faq_candidates()
-    assert candidate.frequency == 3 and "PayPal" in candidate.question
-    assert candidate.answer == "Yes: PayPal, Visa and Mastercard are all accepted."  # the edited reply, trimmed
-    [entry] = faq_entries_propose()
-    assert entry.status == "draft" and entry.source_intent == "general"
-    assert faq_candidates() == []  # now covered by an FAQ entry
-    assert faq_entries_propose() == []

@@ -1,8 +1,8 @@
 """FAQ proposals and the public FAQ page never carry one customer's facts (issue "Customer data stays safe", item 3).
 
 The replay: two customers ask where their parcel is; the agent's edited reply to one of them quotes
-his tracking number and street address. `faq_entries_propose` used to copy both word for word into
-the proposal, and publishing it put them on the shop's public FAQ page.
+his tracking number and street address. The FAQ proposal made of their questions used to copy both word
+for word, and publishing it put them on the shop's public FAQ page.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from conversations.services.approvals import draft_approve, draft_edit_and_approve
-from faq.models import FaqEntry
-from faq.selectors import faq_candidates, faq_page_render
-from faq.services import faq_entries_propose, faq_entry_create, faq_entry_edit, faq_entry_publish
+from faq.models import FaqEntry, FaqProposal
+from faq.selectors import faq_page_render
+from faq.services import faq_entry_create, faq_entry_edit, faq_entry_publish
+from faq.services_proposals import faq_proposal_publish, faq_proposals_refresh
 from integrations.demo import seed_demo
 from omnichannel.errors import ApplicationError
 from tests.builders import make_draft, make_inbound_message
@@ -39,14 +40,39 @@ def _two_customers_ask_where_their_parcel_is():
     draft_edit_and_approve(draft_id=alan.pk, acting_user=agent, final_text=ALAN_REPLY)
 
 
-def test_a_proposed_faq_entry_keeps_the_answer_and_none_of_the_customers_facts():
+def test_a_faq_proposal_keeps_the_answer_and_none_of_the_customers_facts():
     _two_customers_ask_where_their_parcel_is()
-    [candidate] = faq_candidates()
-    [entry] = faq_entries_propose()
-    for text in (candidate.question, candidate.answer, entry.question, entry.answer):
+    faq_proposals_refresh()
+    [proposal] = FaqProposal.objects.all()
+    for text in (proposal.question, proposal.answer):
         assert not [fact for fact in ALAN_FACTS if fact in text], text
-    assert "tracking number [tracking number]" in entry.answer and "[address]" in entry.answer
-    assert "if it has not arrived in 3 days" in entry.answer  # what makes it an answer stays
+    assert "tracking number [tracking number]" in proposal.answer and "[address]" in proposal.answer
+    assert "if it has not arrived in 3 days" in proposal.answer  # what makes it an answer stays
+
+
+def test_a_proposal_still_holding_placeholders_is_not_published_until_ops_rewrite_it():
+    _two_customers_ask_where_their_parcel_is()
+    faq_proposals_refresh()
+    proposal = FaqProposal.objects.get()
+    with pytest.raises(ApplicationError, match="placeholders") as refused:
+        faq_proposal_publish(proposal_id=proposal.pk)
+    assert refused.value.extra["placeholders"] == ["address", "order number", "phone number", "tracking number"]
+    proposal.refresh_from_db()
+    assert proposal.status == "proposed" and proposal.faq_entry is None  # nothing was half done
+    published = faq_proposal_publish(proposal_id=proposal.pk, answer=(
+        "Parcels with USPS arrive in 3-5 business days; the tracking link is in your shipping email. Write to "
+        "us if yours has not arrived 3 days after that."))
+    assert published.status == "published" and published.faq_entry.status == FaqEntry.Status.PUBLISHED
+
+
+def test_ops_cannot_put_a_customers_facts_back_into_a_proposal_they_publish():
+    _two_customers_ask_where_their_parcel_is()
+    faq_proposals_refresh()
+    proposal = FaqProposal.objects.get()
+    with pytest.raises(ApplicationError, match="customer data"):
+        faq_proposal_publish(proposal_id=proposal.pk, answer="Alan's parcel 9400111899223197428490 is on its way.")
+    proposal.refresh_from_db()
+    assert "9400111899223197428490" not in proposal.answer and proposal.status == "proposed"
 
 
 def test_publishing_refuses_an_entry_that_holds_a_customers_facts_and_the_page_never_shows_them():

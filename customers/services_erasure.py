@@ -42,6 +42,7 @@ from customers.models import Customer, DataRequest, ErasureTombstone, Order
 from customers.selectors import tombstone_keys, tombstone_keys_lock
 from customers.signals import customer_erased
 from faq.services_erasure import Mentions, faq_mentions_erase
+from faq.services_proposals import faq_proposals_erase_customer
 from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_delete
 from omnichannel.errors import ApplicationError
@@ -156,6 +157,9 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
     export_keys = _data_requests_erase(customers=customers, emails=emails, customer_shopify_ids=customer_shopify_ids)
     report.counts["data_requests"] = len(export_keys)
     report.counts.update(faq_mentions_erase(mentions=mentions, acting_user=acting_user))
+    # FAQ proposals built from her conversations drop her replies and are composed again without them.
+    report.counts["faq_proposals"] = faq_proposals_erase_customer(conversation_ids=list(conversations),
+                                                                  acting_user=acting_user)
     report.counts["archives"] = len(archive_keys)
     # Apps this one must not import (assistants) blank their rows here, in this transaction (customers/signals.py).
     for _receiver, counts in customer_erased.send(sender=Customer, conversation_ids=conversations):

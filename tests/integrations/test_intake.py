@@ -24,10 +24,13 @@ pytestmark = pytest.mark.django_db
 SECRET = "intake-secret"
 
 
+QUEUES = ("intake", "drafts", "send", "long", "celery")  # omnichannel/celery.py routes tasks per workload
+
+
 def _broker_messages() -> list[str]:
-    """Task names waiting on the default queue (the Redis transport keeps it as a list)."""
+    """Task names waiting on every queue (the Redis transport keeps each as a list)."""
     with app.connection_for_write() as conn:
-        raw = conn.default_channel.client.lrange("celery", 0, -1)
+        raw = [m for queue in QUEUES for m in conn.default_channel.client.lrange(queue, 0, -1)]
     return [json.loads(message)["headers"]["task"] for message in raw]
 
 
@@ -44,7 +47,8 @@ def windows(settings):
         intake._window_open_until = 0.0
         intake._redis().delete(intake.WAKE_KEY)
         with app.connection_for_write() as conn:
-            conn.default_channel.queue_purge("celery")
+            for queue in QUEUES:
+                conn.default_channel.queue_purge(queue)
 
     reset()
     yield

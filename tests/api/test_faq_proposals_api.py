@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from conversations.services.approvals import draft_approve, draft_edit_and_approve
 from faq.models import FaqEntry, FaqProposal
 from faq.services_proposals import faq_proposals_refresh
@@ -21,7 +21,7 @@ def _client(group: str, name: str) -> APIClient:
     user = get_user_model().objects.create_user(username=name, password="pw")
     user.groups.add(Group.objects.get(name=group))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
     return client
 
 

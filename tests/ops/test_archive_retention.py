@@ -88,7 +88,7 @@ def test_an_archived_conversations_reply_no_longer_reaches_other_customers_promp
         answered, django_capture_on_commit_callbacks):
     similar = "Where is my Ridgeline tent? I ordered it last week."
     assert [hit.metadata["reply"] for hit in vectorstore.index_query(vectorstore.REPLIES, similar)] == [
-        "Hi Ada Lovelace, your tent leaves with UPS today."]
+        "Hi [name], your tent leaves with UPS today."]  # indexed scrubbed of the customer's facts
     with django_capture_on_commit_callbacks(execute=True):
         archive_conversations.delay()
     assert vectorstore.index_query(vectorstore.REPLIES, similar) == []

@@ -4,7 +4,6 @@ writing nothing under VAR_DIR but the Chroma index. The backup drill on S3 is te
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from django.utils import timezone
 from assistants.services import draft_generate
 from conversations.models import Approval, Conversation, Message
 from conversations.services.approvals import draft_edit_and_approve
+from conversations.services.retention import archive_document
 from integrations.demo import seed_demo
 from omnichannel.blobstore import blob_get
 
@@ -41,9 +41,10 @@ def test_an_archived_conversation_is_kept_in_the_bucket_and_restored_from_it(s3_
     call_command("archive_conversations", "--execute")
 
     key = Conversation.objects.get(pk=conversation.pk).archive_blob_key
-    assert key == f"archives/conversations/{conversation.pk}.json"
+    assert key == f"archives/conversations/{conversation.pk}.fernet"  # encrypted at rest
     assert key in s3_server.keys(s3_blob_store)
-    assert json.loads(blob_get(key))["approvals"][0]["final_text"] == "Hi Ada, UPS 1Z999AA10123456784 today."
+    assert b"1Z999AA10123456784" not in blob_get(key)
+    assert archive_document(key)["approvals"][0]["final_text"] == "Hi Ada, UPS 1Z999AA10123456784 today."
     assert not Path(settings.BLOB_ROOT).exists()  # nothing fell back to the filesystem store
     call_command("restore_conversation", str(conversation.pk))
     assert list(Message.objects.filter(conversation=conversation).order_by("pk").values("pk", "body", "from_address")

@@ -239,7 +239,11 @@ def test_check_deploy_with_production_settings_reports_nothing():
            "DJANGO_SECRET_KEY": "x" * 64 + "production-secret-key-for-check",
            "DJANGO_ALLOWED_HOSTS": "support.example.com", "DATABASE_URL": "sqlite:////tmp/check-deploy.sqlite3",
            "ZOHO_WEBHOOK_SECRET": "z" * 40, "SHOPIFY_WEBHOOK_SECRET": "s" * 40, "PII_HASH_SALT": "p" * 40,
-           "ARCHIVE_ENCRYPTION_KEY": base64.urlsafe_b64encode(b"k" * 32).decode()}
+           "ARCHIVE_ENCRYPTION_KEY": base64.urlsafe_b64encode(b"k" * 32).decode(),
+           # Production refuses the fakes: live modes with (unused) credentials.
+           "ZOHO_MODE": "live", "ZOHO_CLIENT_ID": "client", "ZOHO_CLIENT_SECRET": "c" * 32,
+           "ZOHO_REFRESH_TOKEN": "r" * 32, "ZOHO_ACCOUNT_ID": "123456",
+           "SHOPIFY_MODE": "live", "SHOPIFY_ACCESS_TOKEN": "shpat_" + "a" * 32}
     env.pop("REDIS_URL", None)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=root,
                             env=env, capture_output=True, text=True, timeout=120)

@@ -208,6 +208,7 @@ def main() -> int:  # noqa: PLR0915 - one drill, read top to bottom
                           aws_secret_access_key="storm")
         s3.create_bucket(Bucket="storm-blobs")
         env = {**os.environ, "DATABASE_URL": storm_db, "SYNC_USE_CELERY": "1", "LOG_LEVEL": "WARNING",
+               "CHROMA_ALLOW_EMBEDDED_MULTIPROCESS": "1",
                "VAR_DIR": str(var_dir), "BLOB_BUCKET": "storm-blobs", "BLOB_ENDPOINT_URL": endpoint,
                "BLOB_ACCESS_KEY_ID": "storm", "BLOB_SECRET_ACCESS_KEY": "storm",
                "SHOPIFY_WEBHOOK_SECRET": SECRET, "ZOHO_WEBHOOK_SECRET": SECRET, "SHOPIFY_BASE_URL": shop_url,

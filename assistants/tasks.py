@@ -8,6 +8,7 @@ from celery import shared_task
 
 from assistants.indexing import approved_replies_forget, approved_reply_index
 from assistants.services import draft_error_is_transient, draft_generate
+from omnichannel.task_names import TaskName
 
 DRAFT_MAX_RETRIES = 4
 
@@ -18,7 +19,7 @@ def draft_retry_countdown(retries: int) -> float:
     return min(300.0, 10.0 * 2 ** retries) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
 
 
-@shared_task(bind=True, name="generate_draft", acks_late=True, max_retries=DRAFT_MAX_RETRIES)
+@shared_task(bind=True, name=TaskName.GENERATE_DRAFT, acks_late=True, max_retries=DRAFT_MAX_RETRIES)
 def generate_draft(self, message_id: int, refresh: bool = False, force: bool = False, redraft_of: int | None = None,
                    agent_user_id: int | None = None) -> int | None:
     """The draft's id, or None when the message got none (already drafted, decided, answered...).
@@ -37,12 +38,12 @@ def generate_draft(self, message_id: int, refresh: bool = False, force: bool = F
     return outcome.draft.pk if outcome and outcome.draft else None
 
 
-@shared_task(name="index_approved_reply", acks_late=True)
+@shared_task(name=TaskName.INDEX_APPROVED_REPLY, acks_late=True)
 def index_approved_reply(approval_id: int) -> bool:
     return approved_reply_index(approval_id=approval_id)
 
 
-@shared_task(name="forget_approved_replies", acks_late=True)
+@shared_task(name=TaskName.FORGET_APPROVED_REPLIES, acks_late=True)
 def forget_approved_replies(approval_ids: list[int], compact: bool = True) -> int:
     """Erasure and retention: these approvals' replies leave the index; `compact` rewrites the
     collection so that nothing of them stays in Chroma's files (assistants/vectorstore.py)."""

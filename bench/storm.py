@@ -41,6 +41,8 @@ import _common
 from _common import ROOT, figure, table
 from _http_load import http_request, load
 
+from omnichannel.task_names import TaskName
+
 SECRET = "storm-secret"
 ORDER_BASE, MAIL_BASE = 30_000_000, 1_700_000_000_000_000_000
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -233,14 +235,14 @@ def main() -> int:  # noqa: PLR0915 - one drill, read top to bottom
                      alive=processes.check_alive), "the workers did not answer"
 
         # The customers the backfill's orders belong to, then the backfill itself on the long worker.
-        app.send_task("shopify_backfill", kwargs={"resource": "customers", "full": True})
+        app.send_task(TaskName.SHOPIFY_BACKFILL, kwargs={"resource": "customers", "full": True})
         assert _wait(lambda: ShopifyCursor.objects.filter(resource="customers", last_run_status="ok").exists(), 300,
                      alive=processes.check_alive), "the customers' backfill did not finish"
         requests, expected = storm_plan(total, random.Random(18))
         built = [http_request("POST", path, f"127.0.0.1:{web_port}", body, headers) for path, body, headers in requests]
         backfill_started = time.monotonic()
-        app.send_task("shopify_backfill", kwargs={"resource": "orders", "full": True})
-        app.send_task("backup_db")  # the nightly pg_dump into the bucket, on the long worker's other slot
+        app.send_task(TaskName.SHOPIFY_BACKFILL, kwargs={"resource": "orders", "full": True})
+        app.send_task(TaskName.BACKUP_DB)  # the nightly pg_dump into the bucket, on the long worker's other slot
         spawn = multiprocessing.get_context("spawn")
         load_queue = spawn.Queue()
         sender = spawn.Process(

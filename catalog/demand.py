@@ -23,6 +23,7 @@ from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_put_named
 from omnichannel.errors import InvalidPayload
 from omnichannel.models import AuditLog
+from omnichannel.task_names import TaskName
 
 _ASK = re.compile(
     r"(?:do you (?:sell|carry|stock|have)|any plans to (?:sell|stock)|will you (?:sell|stock)|would you stock|"
@@ -153,7 +154,7 @@ def demand_mine(*, week: str) -> tuple[list[DemandRow], str, str]:
         for r in rows:
             ProductRequest.objects.filter(normalized=r.normalized, requested_at__gte=start,
                                           requested_at__lt=end).update(trend_score=r.trend_score)
-        audit_log_write(event_type="demand.mined", integration="mine_demand",
+        audit_log_write(event_type="demand.mined", integration=TaskName.MINE_DEMAND,
                         payload={"week": week, "requests": len(rows), "blob_key": key})
     return rows, out.getvalue(), key
 

@@ -7,24 +7,25 @@ from celery import shared_task
 from conversations.services.drafts import messages_awaiting_draft
 from conversations.services.threads import conversations_auto_close
 from omnichannel.jobs import enqueue
+from omnichannel.task_names import TaskName
 
 
-@shared_task(name="ensure_drafts", acks_late=True)
+@shared_task(name=TaskName.ENSURE_DRAFTS, acks_late=True)
 def ensure_drafts() -> int:
     """Every inbound email gets a draft, even when its generate_draft task was lost: re-request them."""
     missing = messages_awaiting_draft()
     for message_id in missing:
-        enqueue("generate_draft", message_id)
+        enqueue(TaskName.GENERATE_DRAFT, message_id)
     return len(missing)
 
 
-@shared_task(name="auto_close_conversations", acks_late=True)
+@shared_task(name=TaskName.AUTO_CLOSE_CONVERSATIONS, acks_late=True)
 def auto_close_conversations() -> int:
     """Beat, hourly: close conversations waiting on the customer for AUTO_CLOSE_DAYS."""
     return len(conversations_auto_close())
 
 
-@shared_task(name="archive_conversations", acks_late=True)
+@shared_task(name=TaskName.ARCHIVE_CONVERSATIONS, acks_late=True)
 def archive_conversations() -> int:
     from conversations.services.retention import conversations_archive_due
 

@@ -22,6 +22,7 @@ from customers.selectors import tombstones_covering
 from omnichannel.audit import audit_log_write
 from omnichannel.jobs import enqueue
 from omnichannel.pii import pii_hash
+from omnichannel.task_names import TaskName
 from omnichannel.upserts import row_upsert_newer, rows_upsert_newer
 
 
@@ -61,7 +62,7 @@ def customer_get_or_create_lead(*, email: str, name: str = "", integration: str 
         return Customer.objects.get(email__iexact=email), False
     audit_log_write(event_type="customer.lead_created", payload={"source": integration},
                     integration=integration, obj=customer)
-    enqueue("refresh_customer_summary")  # the lead is a customer the summary (and its API) must know now
+    enqueue(TaskName.REFRESH_CUSTOMER_SUMMARY)  # the lead is a customer the summary (and its API) must know now
     return customer, True
 
 
@@ -138,7 +139,7 @@ def customer_upsert(*, facts: CustomerFacts, integration: str = "shopify") -> tu
     _orders_link_to_customers([customer.shopify_id])
     audit_log_write(event_type=f"customer.{outcome}", payload={"shopify_id": facts.shopify_id, "erased": erased},
                     integration=integration, obj=customer)
-    enqueue("refresh_customer_summary")
+    enqueue(TaskName.REFRESH_CUSTOMER_SUMMARY)
     return customer, outcome
 
 
@@ -199,7 +200,7 @@ def order_upsert(*, facts: OrderFacts, integration: str = "shopify") -> tuple[Or
         return order, outcome
     audit_log_write(event_type=f"order.{outcome}", integration=integration, obj=order,
                     payload={"shopify_id": facts.shopify_id, "status": order.status, "erased": erased})
-    enqueue("refresh_customer_summary")
+    enqueue(TaskName.REFRESH_CUSTOMER_SUMMARY)
     return order, outcome
 
 
@@ -273,7 +274,7 @@ def customers_bulk_upsert(*, facts_list: list[CustomerFacts], integration: str =
                     payload={"upserted": len(written), "stale": stale, "orders_linked": linked},
                     integration=integration)
     if written:
-        enqueue("refresh_customer_summary")
+        enqueue(TaskName.REFRESH_CUSTOMER_SUMMARY)
     return {"upserted": len(written), "stale": stale}
 
 
@@ -293,5 +294,5 @@ def orders_bulk_upsert(*, facts_list: list[OrderFacts], integration: str = "shop
     audit_log_write(event_type="orders.bulk_upserted", payload={"upserted": len(written), "stale": stale},
                     integration=integration)
     if written:
-        enqueue("refresh_customer_summary")
+        enqueue(TaskName.REFRESH_CUSTOMER_SUMMARY)
     return {"upserted": len(written), "stale": stale}

@@ -33,6 +33,7 @@ from omnichannel.encryption import archive_decrypt, archive_encrypt
 from omnichannel.errors import ApplicationError, StateConflict
 from omnichannel.jobs import enqueue
 from omnichannel.pii import pii_hash
+from omnichannel.task_names import TaskName
 
 _CUSTOMER_FIELDS = ["id", "shopify_id", "email", "name", "phone", "segment", "lifetime_value_cents", "currency",
                     "orders_count", "shipping_addresses", "tags", "created_at", "updated_at"]
@@ -67,7 +68,7 @@ def data_request_create(*, external_id: str, shopify_customer_id: str = "", emai
         email=email, orders_requested=[str(o) for o in orders_requested][:1000])
     audit_log_write(event_type="data_request.received", integration=integration, obj=request,
                     payload={"external_id": external_id, "customer_id": customer.pk if customer else None})
-    enqueue("export_data_request", request.pk)
+    enqueue(TaskName.EXPORT_DATA_REQUEST, request.pk)
     return request, True
 
 

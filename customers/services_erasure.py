@@ -55,6 +55,7 @@ from omnichannel.pii import (
     pii_hash,
     pii_key,
 )
+from omnichannel.task_names import TaskName
 
 _ERASED_DOMAIN = "@erased.invalid"
 
@@ -171,12 +172,12 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
                     payload={"customer_ids": report.customers, "conversation_ids": conversations, **report.counts})
     # After commit: no I/O inside the transaction, and a rollback must leave the blobs and the index as they were.
     if approvals:  # a compaction rewrites the whole collection: only when something of hers was in it
-        enqueue("forget_approved_replies", approval_ids=approvals, compact=compact_index)
+        enqueue(TaskName.FORGET_APPROVED_REPLIES, approval_ids=approvals, compact=compact_index)
     transaction.on_commit(lambda: _delete_conversation_blobs(
         archive_keys=archive_keys, attachment_keys=attachment_keys, erased_conversations=conversations))
     transaction.on_commit(lambda: [blob_delete(key) for key in export_keys])
     # The materialized view still holds her email, name and addresses until it is refreshed.
-    enqueue("refresh_customer_summary", force=True)
+    enqueue(TaskName.REFRESH_CUSTOMER_SUMMARY, force=True)
     return report
 
 
@@ -259,7 +260,7 @@ def shop_erasure_request(*, shop_domain: str, integration: str = "shopify") -> N
     """Shopify's shop/redact (48 hours after the app was uninstalled): the shop's customers are erased
     by `erase_shop_customers`, after commit, in a task of their own (one transaction per customer)."""
     audit_log_write(event_type="shop.erasure_requested", integration=integration, payload={"shop": shop_domain})
-    enqueue("erase_shop_customers")
+    enqueue(TaskName.ERASE_SHOP_CUSTOMERS)
 
 
 SHOP_ERASURE_BATCH = 50  # erasures per task run: each scans the raw deliveries, FAQ and corrections once
@@ -290,5 +291,5 @@ def customers_erase_shop(*, counts: dict[str, int] | None = None, integration: s
         return counts, False  # a full batch: there may be more
     with transaction.atomic():
         audit_log_write(event_type="shop.erased", integration=integration, payload=counts)
-        enqueue("forget_approved_replies", approval_ids=[], compact=True)
+        enqueue(TaskName.FORGET_APPROVED_REPLIES, approval_ids=[], compact=True)
     return counts, True

@@ -10,17 +10,18 @@ from customers.services_data_requests import data_exports_expire, data_request_e
 from customers.services_erasure import customers_erase_shop
 from omnichannel.cache import debounce
 from omnichannel.jobs import enqueue
+from omnichannel.task_names import TaskName
 
 REFRESH_DEBOUNCE_SECONDS = 10
 _DIRTY = "customer_summary:dirty"
 
 
-@shared_task(bind=True, name="refresh_customer_summary", acks_late=True)
+@shared_task(bind=True, name=TaskName.REFRESH_CUSTOMER_SUMMARY, acks_late=True)
 def refresh_customer_summary(self, force: bool = False) -> bool:
     """Refresh the read model at most once per window. A backfill page of 250 orders enqueues this
     250 times: the first refreshes, the others only mark it dirty, and one trailing refresh after
     the window picks up what changed meanwhile."""
-    if not force and not debounce("refresh_customer_summary", REFRESH_DEBOUNCE_SECONDS):
+    if not force and not debounce(TaskName.REFRESH_CUSTOMER_SUMMARY, REFRESH_DEBOUNCE_SECONDS):
         # The first late caller books one trailing refresh (with workers; inline there is no "later",
         # the next call after the window or the 15-minute schedule refreshes).
         if not self.request.is_eager and cache.add(_DIRTY, 1, timeout=REFRESH_DEBOUNCE_SECONDS * 6):
@@ -32,22 +33,22 @@ def refresh_customer_summary(self, force: bool = False) -> bool:
     return True
 
 
-@shared_task(name="export_data_request", acks_late=True)
+@shared_task(name=TaskName.EXPORT_DATA_REQUEST, acks_late=True)
 def export_data_request(data_request_id: int) -> str:
     return data_request_export(data_request_id=data_request_id)
 
 
-@shared_task(name="expire_data_exports", acks_late=True)
+@shared_task(name=TaskName.EXPIRE_DATA_EXPORTS, acks_late=True)
 def expire_data_exports() -> int:
     """Beat, nightly: data-request exports are deleted DATA_EXPORT_KEEP_DAYS after they were written."""
     return data_exports_expire()
 
 
-@shared_task(name="erase_shop_customers", acks_late=True)
+@shared_task(name=TaskName.ERASE_SHOP_CUSTOMERS, acks_late=True)
 def erase_shop_customers(counts: dict | None = None) -> dict:
     """Shopify's shop/redact: the shop's customers, SHOP_ERASURE_BATCH per run, one transaction each; the
     task queues itself again until none is left (a big shop never runs into the task's time limit)."""
     counts, done = customers_erase_shop(counts=counts)
     if not done:
-        enqueue("erase_shop_customers", counts=counts)
+        enqueue(TaskName.ERASE_SHOP_CUSTOMERS, counts=counts)
     return counts

@@ -11,6 +11,7 @@ from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError
 from omnichannel.jobs import enqueue
 from omnichannel.pii_scrub import pii_found
+from omnichannel.task_names import TaskName
 
 
 def faq_entry_check_public(*, question: str, answer: str) -> None:
@@ -46,7 +47,7 @@ def faq_entry_publish(*, entry_id: int, acting_user=None) -> FaqEntry:
         entry.published_at = timezone.now()
         entry.save(update_fields=["status", "published_at", "updated_at"])
         audit_log_write(event_type="faq.published", payload={}, acting_user=acting_user, obj=entry)
-        enqueue("rebuild_faq_page")
+        enqueue(TaskName.REBUILD_FAQ_PAGE)
     return entry
 
 
@@ -73,7 +74,7 @@ def faq_entry_edit(*, entry_id: int, question: str, answer: str, source_intent: 
     entry.save(update_fields=[*changed, "updated_at"])
     audit_log_write(event_type="faq.edited", payload={"fields": changed}, acting_user=acting_user, obj=entry)
     if entry.status == FaqEntry.Status.PUBLISHED and set(changed) & set(PAGE_FIELDS):
-        enqueue("rebuild_faq_page")
+        enqueue(TaskName.REBUILD_FAQ_PAGE)
     return entry
 
 
@@ -91,7 +92,7 @@ def faq_entry_unpublish(*, entry_id: int, status: str = FaqEntry.Status.ARCHIVED
         audit_log_write(event_type="faq.unpublished" if was_published else f"faq.{status}", payload={"status": status},
                         acting_user=acting_user, obj=entry)
         if was_published:
-            enqueue("rebuild_faq_page")
+            enqueue(TaskName.REBUILD_FAQ_PAGE)
     return entry
 
 
@@ -115,7 +116,7 @@ def correction_upsert(*, key: str, pattern: str, answer: str, sources: list | No
     if outcome != "unchanged":
         audit_log_write(event_type=f"correction.{outcome}", payload={"key": key}, acting_user=acting_user,
                         obj=correction)
-        enqueue("apply_corrections", correction.pk)
+        enqueue(TaskName.APPLY_CORRECTIONS, correction.pk)
     return correction, outcome
 
 
@@ -145,7 +146,7 @@ def correction_delete(*, correction_id: int, acting_user=None) -> None:
                     payload={"key": correction.key, "pattern": correction.pattern, "redrafted_messages": message_ids})
     correction.delete()
     for message_id in message_ids:
-        enqueue("generate_draft", message_id, refresh=True)
+        enqueue(TaskName.GENERATE_DRAFT, message_id, refresh=True)
 
 
 @transaction.atomic
@@ -157,4 +158,4 @@ def faq_entry_delete(*, entry_id: int, acting_user=None) -> None:
                     payload={"status": entry.status, "question": entry.question[:200]})
     entry.delete()
     if was_published:
-        enqueue("rebuild_faq_page")
+        enqueue(TaskName.REBUILD_FAQ_PAGE)

@@ -33,6 +33,7 @@ from redis.exceptions import RedisError
 from omnichannel import correlation
 from omnichannel.jobs import enqueue
 from omnichannel.models import WebhookDelivery
+from omnichannel.task_names import TaskName
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ WAKE_KEY = "omnichannel:intake:drain-due"
 WAKE_WINDOW_MS = 1000
 DRAIN_BATCH = 500
 # Each source's processing task (a contract name); both take (delivery_id, replay=True).
-PROCESSORS = {"zoho": "process_incoming_email_task", "shopify": "process_shopify_event_task"}
+PROCESSORS = {"zoho": TaskName.PROCESS_INCOMING_EMAIL, "shopify": TaskName.PROCESS_SHOPIFY_EVENT}
 
 # This process's knowledge (time.monotonic()) of until when the current window's flag lives.
 _window_open_until = 0.0
@@ -135,6 +136,6 @@ def deliveries_drain(*, batch: int = DRAIN_BATCH) -> int:
     return queued
 
 
-@shared_task(name="drain_webhook_deliveries", acks_late=True)
+@shared_task(name=TaskName.DRAIN_WEBHOOK_DELIVERIES, acks_late=True)
 def drain_webhook_deliveries() -> int:
     return deliveries_drain()

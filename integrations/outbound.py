@@ -19,6 +19,7 @@ from integrations.zoho.client import ZohoError
 from integrations.zoho.sending import zoho_reply_send
 from omnichannel.errors import ApplicationError
 from omnichannel.metrics import sends_failed_total
+from omnichannel.task_names import TaskName
 
 CHANNEL_SENDERS = {"email": zoho_reply_send}
 
@@ -28,7 +29,7 @@ def _failed_for_good(draft_id: int, *, error: str, reason: str) -> None:
     sends_failed_total.labels(reason=reason).inc()
 
 
-@shared_task(bind=True, name="send_draft", acks_late=True, max_retries=6)
+@shared_task(bind=True, name=TaskName.SEND_DRAFT, acks_late=True, max_retries=6)
 def send_draft(self, draft_id: int) -> str:
     try:
         reply = draft_send_claim(draft_id=draft_id)
@@ -71,7 +72,7 @@ def send_draft(self, draft_id: int) -> str:
     return f"sent {external_id}"
 
 
-@shared_task(name="ensure_sent", acks_late=True)
+@shared_task(name=TaskName.ENSURE_SENT, acks_late=True)
 def ensure_sent() -> dict[str, list[int]]:
     """Beat, every minute. Interrupted sends are only flagged for an agent (and counted as failed for
     good), never re-sent here: Zoho may already have delivered them (conversations/services/sending.py)."""

@@ -28,6 +28,7 @@ from integrations.intake import PROCESSORS, deliveries_enqueue, deliveries_take
 from omnichannel.metrics import webhook_deliveries_total
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_lease_expired
+from omnichannel.task_names import TaskName
 
 QUEUED_STALL_SECONDS = 60
 DELIVERY_MAX_ATTEMPTS = 10
@@ -59,7 +60,7 @@ def deliveries_replay_stalled(*, older_than: timedelta | None = None, limit: int
     return deliveries_enqueue(deliveries_take(stalled, limit=limit), replay=False)
 
 
-@shared_task(name="replay_stalled_deliveries", acks_late=True)
+@shared_task(name=TaskName.REPLAY_STALLED_DELIVERIES, acks_late=True)
 def replay_stalled_deliveries() -> int:
     """Scheduled every minute (omnichannel/schedules.py)."""
     return deliveries_replay_stalled()

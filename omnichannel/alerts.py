@@ -17,6 +17,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from omnichannel.audit import audit_log_write
+from omnichannel.task_names import TaskName
 
 logger = logging.getLogger("omnichannel.alerts")
 
@@ -67,5 +68,5 @@ def alerts_check() -> list[Alert]:
     for alert in firing:
         logger.warning("alert firing: %s", alert.summary, extra={"alert": alert.name, "value": alert.value})
         audit_log_write(event_type="alert.firing", payload={"alert": alert.name, "summary": alert.summary,
-                                                            "value": alert.value}, integration="check_alerts")
+                                                            "value": alert.value}, integration=TaskName.CHECK_ALERTS)
     return firing

@@ -19,6 +19,7 @@ from django.utils import timezone
 from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_delete, blob_get_to_file, blob_list, blob_put_file
 from omnichannel.errors import ApplicationError
+from omnichannel.task_names import TaskName
 
 PREFIX = "backups"
 
@@ -44,7 +45,7 @@ def backup_create(*, keep: int | None = None) -> str:
     pruned = sorted(blob_list(PREFIX))[:-keep]
     for old in pruned:
         blob_delete(old)
-    audit_log_write(event_type="backup.created", integration="backup_db", payload={"key": key, "pruned": len(pruned)})
+    audit_log_write(event_type="backup.created", integration=TaskName.BACKUP_DB, payload={"key": key, "pruned": len(pruned)})
     return key
 
 

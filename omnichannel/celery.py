@@ -2,26 +2,29 @@
 
 Queues per workload, so a 30-minute backfill never sits in front of a customer's draft: each queue has
 workers of its own (docker-compose.yml's worker-* services, `make worker QUEUES=…`), sized for its work.
-Task names are contracts (ARCHITECTURE.md); a task not listed here goes to the default queue.
+Task names are contracts (omnichannel/task_names.py); a task not listed here goes to the default queue.
 """
 
 import os
 
 from celery import Celery
 
+from omnichannel.task_names import TaskName
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omnichannel.settings")
 
 DEFAULT_QUEUE = "celery"  # Celery's own default name: tasks queued before the split are still consumed
 TASK_QUEUES = {
     # Webhook and poll payloads into rows: many short database tasks, latency matters (a customer waits).
-    "intake": ("process_incoming_email_task", "process_shopify_event_task", "drain_webhook_deliveries",
-               "replay_stalled_deliveries"),
+    "intake": (TaskName.PROCESS_INCOMING_EMAIL, TaskName.PROCESS_SHOPIFY_EVENT, TaskName.DRAIN_WEBHOOK_DELIVERIES,
+               TaskName.REPLAY_STALLED_DELIVERIES),
     # Drafting waits on retrieval and the LLM (seconds each, I/O-bound); indexing approved replies is Chroma.
-    "drafts": ("generate_draft", "index_approved_reply"),
+    "drafts": (TaskName.GENERATE_DRAFT, TaskName.INDEX_APPROVED_REPLY),
     # Replies to customers through Zoho: rare, must not wait behind anything.
-    "send": ("send_draft",),
+    "send": (TaskName.SEND_DRAFT,),
     # Minutes to half an hour each (CELERY_LONG_TASK_TIME_LIMIT): backfills, polls, crawls, backups, archives.
-    "long": ("shopify_backfill", "zoho_sync", "backup_db", "archive_conversations", "mine_demand", "propose_faq"),
+    "long": (TaskName.SHOPIFY_BACKFILL, TaskName.ZOHO_SYNC, TaskName.BACKUP_DB, TaskName.ARCHIVE_CONVERSATIONS,
+             TaskName.MINE_DEMAND, TaskName.PROPOSE_FAQ),
 }
 ALL_QUEUES = (*TASK_QUEUES, DEFAULT_QUEUE)
 

@@ -1,8 +1,9 @@
 """Setting off work in another app by task name, after the current transaction commits.
 
 Domain apps must not import `assistants` or `integrations`; they enqueue those apps' tasks
-by their contract names (ARCHITECTURE.md) instead. In embedded mode (SYNC_USE_CELERY=0)
-the task runs inline, still only after commit.
+by their names instead, imported from `omnichannel/task_names.py` (never typed as strings: a
+name that is not one of ours is refused at the call, not found missing after the commit). In
+embedded mode (SYNC_USE_CELERY=0) the task runs inline, still only after commit.
 
 Work that failed for good lands in `DeadLetter` (written from Celery's `task_failure` signal,
 omnichannel/tasks.py); `dead_letter_requeue` sends it again by name.
@@ -20,6 +21,7 @@ from django.utils import timezone
 from omnichannel import correlation
 from omnichannel.celery import app
 from omnichannel.errors import ApplicationError, StateConflict
+from omnichannel.task_names import task_name_check
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,12 @@ def enqueue_later(task_name: str, *args, countdown: float, **kwargs) -> None:
     """`enqueue`, with the task held back `countdown` seconds by the broker (inline: runs at once).
 
     The task carries the correlation id current when this is called, not when the transaction
-    commits: an on-commit callback may run after the flow that set it off has left its context."""
+    commits: an on-commit callback may run after the flow that set it off has left its context.
+    ValueError at once for a name that is not in `TaskName`."""
+    _send_on_commit(task_name_check(task_name), args, kwargs, countdown=countdown)
+
+
+def _send_on_commit(task_name: str, args, kwargs, *, countdown: float) -> None:
     correlation_id = correlation.get()
 
     def _send() -> None:
@@ -90,4 +97,5 @@ def dead_letter_requeue(*, dead_letter_id: int, acting_user) -> None:
         audit_log_write(event_type="dead_letter.requeued", acting_user=acting_user, obj=dead_letter,
                         payload={"task": dead_letter.task_name, "task_id": dead_letter.task_id,
                                  "original_correlation_id": dead_letter.correlation_id})
-        enqueue(dead_letter.task_name, *dead_letter.args, **dead_letter.kwargs)
+        # The stored name, registered here (checked above): the record may predate a rename of TaskName.
+        _send_on_commit(dead_letter.task_name, dead_letter.args, dead_letter.kwargs, countdown=0)

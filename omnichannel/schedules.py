@@ -5,25 +5,28 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from omnichannel.task_names import TaskName
+
 # task name -> (crontab fields minute, hour, day_of_week) or ("every", seconds); one comment per cron.
 SCHEDULES = {
-    "check_alerts": ("every", 300),  # the seed's alerts, every 5 minutes
-    "ensure_drafts": ("every", 600),  # re-request drafts whose generate_draft task was lost
+    TaskName.CHECK_ALERTS: ("every", 300),  # the seed's alerts, every 5 minutes
+    TaskName.ENSURE_DRAFTS: ("every", 600),  # re-request drafts whose generate_draft task was lost
     # every minute: flag sends whose worker died (lease expired) within WORK_LEASE_SECONDS + 60 s; re-queue
     # approved drafts whose send_draft task was lost or ran out of retries (after SWEEP_GRACE_SECONDS)
-    "ensure_sent": ("every", 60),
+    TaskName.ENSURE_SENT: ("every", 60),
     # every minute: hand on deliveries whose worker died (lease expired) or whose task was lost; a killed
     # worker's delivery is processed again within WORK_LEASE_SECONDS + 60 s (integrations/replay.py)
-    "replay_stalled_deliveries": ("every", 60),
-    "zoho_sync": ("every", 300),  # Zoho does not promise webhook delivery: poll as the fallback
-    "shopify_backfill": ("30", "2", "*"),  # nightly reconciliation at 02:30 UTC
-    "refresh_customer_summary": ("every", 900),  # the read model, in case a debounced refresh was lost
-    "auto_close_conversations": ("15", "*", "*"),  # hourly: conversations quiet on the customer's side for AUTO_CLOSE_DAYS
-    "archive_conversations": ("0", "3", "*"),  # retention, nightly (and archives past ARCHIVE_KEEP_DAYS deleted)
-    "expire_data_exports": ("15", "3", "*"),  # data-request exports past DATA_EXPORT_KEEP_DAYS deleted, nightly
-    "backup_db": ("30", "3", "*"),  # nightly pg_dump
-    "mine_demand": ("0", "5", "1"),  # weekly demand report, Mondays
-    "propose_faq": ("30", "5", "1"),  # weekly FAQ proposals, Mondays
+    TaskName.REPLAY_STALLED_DELIVERIES: ("every", 60),
+    TaskName.ZOHO_SYNC: ("every", 300),  # Zoho does not promise webhook delivery: poll as the fallback
+    TaskName.SHOPIFY_BACKFILL: ("30", "2", "*"),  # nightly reconciliation at 02:30 UTC
+    TaskName.REFRESH_CUSTOMER_SUMMARY: ("every", 900),  # the read model, in case a debounced refresh was lost
+    # hourly: conversations quiet on the customer's side for AUTO_CLOSE_DAYS
+    TaskName.AUTO_CLOSE_CONVERSATIONS: ("15", "*", "*"),
+    TaskName.ARCHIVE_CONVERSATIONS: ("0", "3", "*"),  # retention, nightly (and archives past ARCHIVE_KEEP_DAYS deleted)
+    TaskName.EXPIRE_DATA_EXPORTS: ("15", "3", "*"),  # data-request exports past DATA_EXPORT_KEEP_DAYS deleted, nightly
+    TaskName.BACKUP_DB: ("30", "3", "*"),  # nightly pg_dump
+    TaskName.MINE_DEMAND: ("0", "5", "1"),  # weekly demand report, Mondays
+    TaskName.PROPOSE_FAQ: ("30", "5", "1"),  # weekly FAQ proposals, Mondays
 }
 
 

@@ -28,6 +28,7 @@ from omnichannel.env import (
     env_redis_url,
     env_str,
 )
+from omnichannel.task_names import TaskName
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -172,8 +173,8 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
 # Long jobs get their own limits by task name (annotations keep deploy numbers out of the task modules):
 # the soft limit raises SoftTimeLimitExceeded a minute before the hard one kills the process.
 LONG_TASK_TIME_LIMIT = env_int("CELERY_LONG_TASK_TIME_LIMIT", 1800, minimum=1)
-LONG_TASKS = ("shopify_backfill", "backup_db", "zoho_sync", "ingest_site", "rehydrate_chroma",
-              "archive_conversations", "mine_demand")
+LONG_TASKS = (TaskName.SHOPIFY_BACKFILL, TaskName.BACKUP_DB, TaskName.ZOHO_SYNC, TaskName.ARCHIVE_CONVERSATIONS,
+              TaskName.MINE_DEMAND)
 CELERY_TASK_ANNOTATIONS = {
     name: {"soft_time_limit": max(1, LONG_TASK_TIME_LIMIT - 60), "time_limit": LONG_TASK_TIME_LIMIT}
     for name in LONG_TASKS

@@ -13,11 +13,12 @@ from django.db import DatabaseError
 from omnichannel.alerts import alerts_check
 from omnichannel.jobs import dead_letter_record
 from omnichannel.metrics import celery_task_failures_total
+from omnichannel.task_names import TaskName
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="check_alerts")
+@shared_task(name=TaskName.CHECK_ALERTS)
 def check_alerts() -> list[str]:
     return [alert.name for alert in alerts_check()]
 
@@ -62,7 +63,7 @@ def _forget_dead_pool_process(pid=None, **_kwargs):
         multiprocess.mark_process_dead(pid or os.getpid())
 
 
-@shared_task(name="backup_db")
+@shared_task(name=TaskName.BACKUP_DB)
 def backup_db() -> str:
     from omnichannel.backups import backup_create
 

@@ -13,6 +13,7 @@ from conversations.models import Approval, Draft
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError, StateConflict
 from omnichannel.jobs import enqueue, enqueue_later
+from omnichannel.task_names import TaskName
 
 
 def unified_diff(before: str, after: str) -> str:
@@ -63,8 +64,8 @@ def _decide(*, draft_id: int, acting_user, action: str, final_text: str | None, 
         acting_user=acting_user, obj=draft,
     )
     if new_status == Draft.Status.APPROVED:
-        enqueue_later("send_draft", draft.pk, countdown=undo_seconds)  # the task itself refuses to send early
-        enqueue_later("index_approved_reply", approval.pk, countdown=undo_seconds)  # learn only from what is sent
+        enqueue_later(TaskName.SEND_DRAFT, draft.pk, countdown=undo_seconds)  # the task itself refuses to send early
+        enqueue_later(TaskName.INDEX_APPROVED_REPLY, approval.pk, countdown=undo_seconds)  # learn only from what is sent
     return approval
 
 
@@ -159,8 +160,8 @@ def draft_write_own(*, draft_id: int, text: str, acting_user) -> Approval:
     audit_log_write(event_type="draft.written", acting_user=acting_user, obj=own, payload={
         "draft_id": own.pk, "instead_of": draft.pk, "approval_id": approval.pk,
         "conversation_id": draft.conversation_id})
-    enqueue_later("send_draft", own.pk, countdown=undo_seconds)
-    enqueue_later("index_approved_reply", approval.pk, countdown=undo_seconds)
+    enqueue_later(TaskName.SEND_DRAFT, own.pk, countdown=undo_seconds)
+    enqueue_later(TaskName.INDEX_APPROVED_REPLY, approval.pk, countdown=undo_seconds)
     return approval
 
 
@@ -174,5 +175,5 @@ def draft_reject_and_redraft(*, draft_id: int, reason: str, acting_user) -> Appr
         raise ApplicationError(f"Draft {draft_id} answers no message; there is nothing to redraft.")
     audit_log_write(event_type="draft.redraft_requested", acting_user=acting_user, obj=draft,
                     payload={"draft_id": draft.pk, "message_id": draft.reply_to_id, "instruction": approval.reason})
-    enqueue("generate_draft", draft.reply_to_id, redraft_of=draft.pk, agent_user_id=acting_user.pk)
+    enqueue(TaskName.GENERATE_DRAFT, draft.reply_to_id, redraft_of=draft.pk, agent_user_id=acting_user.pk)
     return approval

@@ -30,6 +30,7 @@ from django.utils import timezone
 from conversations.models import NOT_DRAFTED, Conversation, Draft, Message
 from omnichannel.audit import audit_log_write
 from omnichannel.models import DeadLetter
+from omnichannel.task_names import TaskName
 
 # Why a message gets no new draft (the `reason` of a draft.skipped audit row).
 SKIP_NOT_DRAFTABLE = "not_draftable"  # gone, erased, or not an inbound message
@@ -251,6 +252,6 @@ def messages_awaiting_draft(*, limit: int = 1000) -> list[int]:
                       .order_by("pk").values_list("pk", flat=True)[:limit])
     if not candidates:
         return []
-    failures = Counter(DeadLetter.objects.filter(task_name="generate_draft", resolved_at__isnull=True,
+    failures = Counter(DeadLetter.objects.filter(task_name=TaskName.GENERATE_DRAFT, resolved_at__isnull=True,
                                                  args__0__in=candidates).values_list("args__0", flat=True))
     return [pk for pk in candidates if failures[pk] < DRAFT_GIVE_UP_AFTER]

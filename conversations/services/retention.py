@@ -28,6 +28,7 @@ from omnichannel.encryption import archive_decrypt, archive_encrypt
 from omnichannel.errors import ApplicationError
 from omnichannel.jobs import enqueue
 from omnichannel.pii import approvals_blank, approvals_restore, pii_hash
+from omnichannel.task_names import TaskName
 
 _MESSAGE_PII = ["subject", "body", "body_html", "from_address", "from_name", "to_addresses", "cc_addresses",
                 "attachments", "raw_payload", "headers"]
@@ -84,7 +85,7 @@ def conversation_archive(*, conversation_id: int, compact_index: bool = True) ->
                     payload={"messages": len(document["messages"]), "drafts": len(draft_ids), "blob_key": key})
     # Its approved replies leave the index (after commit): similar-reply retrieval must not quote them.
     if document["approvals"] or compact_index:
-        enqueue("forget_approved_replies", approval_ids=[a["id"] for a in document["approvals"]],
+        enqueue(TaskName.FORGET_APPROVED_REPLIES, approval_ids=[a["id"] for a in document["approvals"]],
                 compact=compact_index)
     return key
 
@@ -107,7 +108,7 @@ def conversation_restore(*, conversation_id: int, acting_user=None) -> int:
     audit_log_write(event_type="conversation.restored", acting_user=acting_user, integration=None if acting_user
                     else "retention", obj=conversation, payload={"messages": len(document["messages"])})
     for approval in document["approvals"]:
-        enqueue("index_approved_reply", approval["id"])  # back in the index, as before the archive
+        enqueue(TaskName.INDEX_APPROVED_REPLY, approval["id"])  # back in the index, as before the archive
     return len(document["messages"])
 
 
@@ -141,5 +142,5 @@ def conversations_archive_due() -> int:
         done += 1
     archives_expire()
     if done:
-        enqueue("forget_approved_replies", approval_ids=[], compact=True)
+        enqueue(TaskName.FORGET_APPROVED_REPLIES, approval_ids=[], compact=True)
     return done

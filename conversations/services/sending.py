@@ -39,6 +39,7 @@ from omnichannel.errors import ApplicationError, StateConflict
 from omnichannel.jobs import enqueue
 from omnichannel.leases import lease_kept, lease_until
 from omnichannel.models import AuditLog
+from omnichannel.task_names import TaskName
 
 # A claim without a lease (made before leases existed) is abandoned once this old: longer than the
 # task's hard time limit, so it has no live worker.
@@ -167,7 +168,7 @@ def draft_mark_send_failed(*, draft_id: int, error: str, permanent: bool) -> Non
                                              last_send_error=error[:2000], updated_at=timezone.now())
     audit_log_write(event_type="draft.send_failed", payload={"draft_id": draft_id, "error": error[:500],
                                                              "permanent": permanent},
-                    integration="send_draft", obj=Draft.objects.get(pk=draft_id))
+                    integration=TaskName.SEND_DRAFT, obj=Draft.objects.get(pk=draft_id))
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def drafts_send_sweep(*, now=None, limit: int = 500) -> SendSweep:
             if Draft.objects.filter(_send_abandoned(now), pk=draft_id, sent_message__isnull=True).update(
                     last_send_error=INTERRUPTED_ERROR, updated_at=now) == 1:
                 audit_log_write(event_type="draft.send_interrupted", payload={"draft_id": draft_id},
-                                integration="ensure_sent", obj=Draft.objects.get(pk=draft_id))
+                                integration=TaskName.ENSURE_SENT, obj=Draft.objects.get(pk=draft_id))
                 interrupted.append(draft_id)
     return SendSweep(requeued=requeued, interrupted=interrupted)
 
@@ -234,4 +235,4 @@ def draft_send_retry(*, draft_id: int, acting_user) -> None:
         raise ApplicationError(f"Draft {draft_id}: {EMPTY_REPLY_ERROR}")  # the release above is rolled back
     audit_log_write(event_type="draft.send_retried", payload={"draft_id": draft_id}, acting_user=acting_user,
                     obj=Draft.objects.get(pk=draft_id))
-    enqueue("send_draft", draft_id)
+    enqueue(TaskName.SEND_DRAFT, draft_id)

@@ -17,6 +17,7 @@ from conversations.services.drafts import draft_supersede_on_outside_reply
 from customers.selectors import tombstones_covering
 from omnichannel.audit import audit_log_write
 from omnichannel.jobs import enqueue
+from omnichannel.task_names import TaskName
 
 
 @dataclass
@@ -212,7 +213,7 @@ def message_ingest(*, facts: MessageFacts, customer=None, integration: str,
         integration=integration, obj=message,
     )
     if facts.direction == Message.Direction.INBOUND:
-        enqueue("generate_draft", message.pk)
+        enqueue(TaskName.GENERATE_DRAFT, message.pk)
     elif sent_draft_id is None:
         draft_supersede_on_outside_reply(reply=message, integration=integration)
     return message, True

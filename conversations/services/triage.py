@@ -15,6 +15,7 @@ from conversations.models import Message
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError
 from omnichannel.jobs import enqueue
+from omnichannel.task_names import TaskName
 
 OVERRULED_REASON = "an agent marked it as a customer's email"
 
@@ -49,5 +50,5 @@ def message_triage_overrule(*, message_id: int, acting_user) -> Message:
     message.save(update_fields=["triage_label", "triage_reason", "triaged_at"])
     audit_log_write(event_type="message.triage_overruled", acting_user=acting_user, obj=message,
                     payload={"conversation_id": message.conversation_id, "previous_label": previous})
-    enqueue("generate_draft", message.pk)
+    enqueue(TaskName.GENERATE_DRAFT, message.pk)
     return message

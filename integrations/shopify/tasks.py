@@ -13,9 +13,10 @@ from integrations.shopify.client import ShopifyError
 from integrations.shopify.events import process_shopify_event
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient
 from omnichannel.single_flight import single_flight
+from omnichannel.task_names import TaskName
 
 
-@shared_task(bind=True, name="process_shopify_event_task", acks_late=True, max_retries=5)
+@shared_task(bind=True, name=TaskName.PROCESS_SHOPIFY_EVENT, acks_late=True, max_retries=5)
 def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> str:
     try:
         return process_shopify_event(delivery_id, replay=replay or self.request.retries > 0)
@@ -29,7 +30,7 @@ def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> 
             factor=30, retries=self.request.retries, maximum=600, full_jitter=True)) from exc
 
 
-@shared_task(name="shopify_backfill", acks_late=True)
+@shared_task(name=TaskName.SHOPIFY_BACKFILL, acks_late=True)
 def shopify_backfill(resource: str = "all", full: bool = False) -> dict:
     from integrations.shopify.backfill import RESOURCES, backfill_run
 
@@ -44,11 +45,11 @@ def shopify_backfill(resource: str = "all", full: bool = False) -> dict:
     return {**outcome, "skipped_busy": busy} if busy and isinstance(outcome, dict) else outcome
 
 
-@shared_task(name="rebuild_faq_page", acks_late=True)
+@shared_task(name=TaskName.REBUILD_FAQ_PAGE, acks_late=True)
 def rebuild_faq_page() -> str:
     from integrations.shopify.faq_page import faq_page_publish
 
     # "Publish N entries" queues N rebuilds: one at a time (two first publishes would create two
     # pages), each after the one before, so none renders the entries as they were before its change.
-    with single_flight("rebuild_faq_page", wait=True):
+    with single_flight(TaskName.REBUILD_FAQ_PAGE, wait=True):
         return faq_page_publish().status

@@ -21,6 +21,7 @@ from omnichannel.services import (
     webhook_delivery_lease_kept,
 )
 from omnichannel.single_flight import single_flight
+from omnichannel.task_names import TaskName
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def _ingest_claimed(delivery: WebhookDelivery, *, client: ZohoClient | None) -> 
     return f"message {message.pk} {'created' if created else 'existing'}"
 
 
-@shared_task(bind=True, name="process_incoming_email_task", acks_late=True, max_retries=5)
+@shared_task(bind=True, name=TaskName.PROCESS_INCOMING_EMAIL, acks_late=True, max_retries=5)
 def process_incoming_email_task(self, delivery_id: int, replay: bool = False) -> str:
     try:
         return process_incoming_email(delivery_id, replay=replay or self.request.retries > 0)
@@ -81,14 +82,14 @@ def process_incoming_email_task(self, delivery_id: int, replay: bool = False) ->
             factor=30, retries=self.request.retries, maximum=600, full_jitter=True)) from exc
 
 
-@shared_task(name="zoho_sync", acks_late=True)
+@shared_task(name=TaskName.ZOHO_SYNC, acks_late=True)
 def zoho_sync(folder: str = "") -> dict:
     from django.conf import settings
 
     from integrations.zoho.sync import zoho_sync_folder
 
     # Two overlapping runs (every 300 s, up to 1,800 s each) would double the calls against Zoho's limit.
-    with single_flight("zoho_sync") as mine:
+    with single_flight(TaskName.ZOHO_SYNC) as mine:
         if not mine:
             return {"skipped": "another zoho_sync is running"}
         return zoho_sync_folder(client=ZohoClient.from_settings(), folder=folder or settings.ZOHO_INBOX_FOLDER_ID)

@@ -288,6 +288,10 @@ ZOHO_OWN_ADDRESSES = [a.lower() for a in env_list("ZOHO_OWN_ADDRESSES", ["suppor
 ZOHO_BASE_URL = env_str("ZOHO_BASE_URL", "")  # overrides https://mail.<dc> (the fake server's URL)
 ZOHO_ACCOUNTS_URL = env_str("ZOHO_ACCOUNTS_URL", "")  # overrides https://accounts.zoho.<dc>
 ZOHO_INBOX_FOLDER_ID = env_str("ZOHO_INBOX_FOLDER_ID", "inbox")
+# Zoho's folderId of the Sent folder. A message from one of ZOHO_OWN_ADDRESSES is ours only when it is
+# in this folder: anyone can write our address into a From header, and such an email arrives in the inbox
+# (triaged as spam, never joining a customer's thread: integrations/zoho/ingest.py).
+ZOHO_SENT_FOLDER = env_str("ZOHO_SENT_FOLDER", "sent")
 ZOHO_TIMEOUT_SECONDS = env_float("ZOHO_TIMEOUT_SECONDS", 30.0)
 ZOHO_MAX_ATTEMPTS = env_int("ZOHO_MAX_ATTEMPTS", 5, minimum=1)
 ZOHO_BACKOFF_SECONDS = env_float("ZOHO_BACKOFF_SECONDS", 1.0)

@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
+from omnichannel.client_ip import trusted_proxy_networks
 from omnichannel.env import (
     env_bool,
     env_bucket_name,
@@ -207,7 +208,12 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "omnichannel.a
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
 # address, that pair is refused (429) for the cool-off, each further try restarting it. Attempts live
 # in the database (shared by every process; the admin's "Access attempts" unlocks early). The address
-# is REMOTE_ADDR: behind a proxy that is the proxy's, which makes the lock per username.
+# is the client's (omnichannel/client_ip.py): REMOTE_ADDR, or, when that is one of TRUSTED_PROXIES (addresses
+# or networks of our own reverse proxies), the right-most X-Forwarded-For hop that is not one of them. The
+# header from anyone else is ignored: a guesser cannot pick a new address for each try.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+trusted_proxy_networks(TRUSTED_PROXIES)  # a typo fails start-up, naming the variable
+AXES_CLIENT_IP_CALLABLE = "omnichannel.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_VERBOSE = False  # no banner on every manage.py command
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))

@@ -482,6 +482,11 @@ if PRODUCTION:
                           ("METRICS_BASIC_AUTH", METRICS_BASIC_AUTH)):
         if _value.startswith("dev-") or "change-me" in _value:
             _unsafe.append(f"{_name} must be set to the real secret (this one is public)")
+    if not ZOHO_SENT_FOLDER.isdigit():
+        # Zoho's folder ids are numbers. With a name here nothing is ever in "our Sent folder": every reply an
+        # agent sends from Zoho Mail itself would be taken for a forgery (integrations/zoho/ingest.py).
+        _unsafe.append(f"ZOHO_SENT_FOLDER={ZOHO_SENT_FOLDER!r} must be the Sent folder's folderId (digits, from "
+                       "Zoho's GET /api/accounts/<account id>/folders)")
     if _unsafe:
         raise ImproperlyConfigured("DJANGO_PRODUCTION=1 refuses unsafe settings: " + "; ".join(_unsafe)
                                    + ". See the README's Docker section for creating the secrets.")

@@ -15,7 +15,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.core.management import CommandError, call_command
 from lxml import html as lxml_html
+from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from conversations.services.approvals import draft_edit_and_approve
 from customers.services import customer_get_or_create_lead
 from faq.correction_candidates import correction_candidates
@@ -94,6 +96,15 @@ def test_ops_pasting_a_customers_facts_into_the_admin_form_get_an_error_and_noth
         "key": "tent-eta", "pattern": "tent", "answer": "We will ring +44 20 7946 0101 when it ships.", "sources": "[]",
         "is_active": "on", "last_verified": ""})
     assert response.status_code == 200 and "holds customer data (phone number)" in response.content.decode()
+    assert not Correction.objects.exists()
+
+
+def test_ops_posting_a_customers_facts_to_the_api_get_a_400_naming_what_was_found():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=make_staff('Ops', 'api-ops'))[1]}")
+    response = client.post("/api/corrections/", {"key": "tent-eta", "pattern": "tent", "answer": (
+        "Tracking 1Z999AA10123456784, order #1042.")}, format="json")
+    assert response.status_code == 400 and response.json()["found"] == ["order number", "tracking number"]
     assert not Correction.objects.exists()
 
 

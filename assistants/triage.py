@@ -5,6 +5,8 @@ customer asked: a drafted answer to them is at best noise in the agents' queue, 
 loop with an auto-responder (RFC 3834 §2) or an erasure request answered with an FAQ. Each email
 gets one label (`conversations.models.Message.Triage`), decided by fixed rules, first match wins:
 
+0. spam: a forged sender: one of our own addresses (ZOHO_OWN_ADDRESSES) on an inbound email. Our own
+   mail is outbound (Zoho's Sent folder) and never triaged.
 1. bounce: the mail system reports a failed delivery: a MAILER-DAEMON/postmaster sender, an RFC 3464
    delivery report (`Content-Type: multipart/report; report-type=delivery-status`),
    `X-Failed-Recipients` (Exim), or a bounce subject ("Undelivered Mail Returned to Sender").
@@ -33,6 +35,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from django.conf import settings
 
 from assistants.context import email_text
 from conversations.models import Message
@@ -309,6 +313,10 @@ def triage_classify(*, from_address: str, subject: str, body: str, headers: dict
     """The label of one inbound email and the rules that decided it. Pure: reads and writes nothing."""
     headers = {str(k).strip().lower(): str(v) for k, v in (headers or {}).items()}
     sender, subject_text, text = from_address.strip().lower(), " ".join(_plain(subject).split()), _own_words(body)
+    if sender in settings.ZOHO_OWN_ADDRESSES:
+        # Ours are outbound (the Sent folder) and never triaged: an inbound email from our own address
+        # forged its From header (a phishing lure, or a try at someone's thread).
+        return TriageResult(SPAM, "forged sender: our own address on an email not in our Sent folder")
     if _BOUNCE_SENDER.match(sender):
         return TriageResult(BOUNCE, f"sent by the mail system ({sender.split('@')[0]})")
     if _BOUNCE_SENDER_NAME.match(_plain(from_name)):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from faq.correction_candidates import correction_candidates
 from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
 from faq.services import (
+    correction_check_text,
     correction_delete,
     correction_upsert,
     faq_entry_check_public,
@@ -137,6 +138,16 @@ class CorrectionForm(forms.ModelForm):
             raise forms.ValidationError('Sources must be a list of texts, e.g. ["https://shop.example/returns", '
                                         '"ops decision 2026-10"], or empty.')
         return sources
+
+    def clean(self):
+        # Refused here too (correction_upsert refuses it), so Ops see a form error with their text kept.
+        cleaned = super().clean()
+        if cleaned.get("pattern") and cleaned.get("answer"):
+            try:
+                correction_check_text(pattern=cleaned["pattern"], answer=cleaned["answer"])
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return cleaned
 
 
 @admin.register(Correction)

@@ -7,6 +7,12 @@ one word of context on each side ("is 14 days" -> "is 21 days"), so "14" -> "21"
 merge unrelated edits. Pairs are counted once per approval, ranked by how many approvals made
 them (then by recency), and left out when an active Correction's answer already says the added
 words.
+
+An edit often puts one customer's facts in ("Hi Ada, UPS 1Z… left today"). What Ops see and what
+the "create" button pre-fills is scrubbed of them first (names, emails, phones, addresses, order and
+tracking numbers become placeholders, `omnichannel.pii_scrub`), and a suggested pattern is never a
+word of a sender's name or address: a correction's answer goes into every matching customer's draft
+(`correction_upsert` refuses customer facts outright).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from datetime import datetime
 
 from django.utils.text import slugify
 
+from customers.selectors import customers_known_facts
 from faq.models import Correction
+from omnichannel.pii_scrub import KnownFacts, known_facts, pii_scrub
 
 _EDGE_PUNCTUATION = ".,;:!?\"'()[]"
 _WORD = re.compile(r"[a-z][a-z'-]{3,}")
@@ -33,6 +41,8 @@ class Replacement:
     added: str
     added_core: str  # the added words alone, what a Correction's answer would have to say
     added_line: str  # the agent's full added line(s), as written: the suggested answer
+    removed_text: str = ""  # the two phrases as written (case kept): what the customer-data scrub reads
+    added_text: str = ""
 
 
 @dataclass
@@ -112,7 +122,8 @@ def diff_replacements(diff: str) -> list[Replacement]:
             removed, added = _phrase(before[i1:i2]), _phrase(after[j1:j2])
             if removed != added:
                 found.append(Replacement(removed=removed, added=added, added_core=core,
-                                         added_line=" ".join(line.strip() for line in added_lines).strip()))
+                                         added_line=" ".join(line.strip() for line in added_lines).strip(),
+                                         removed_text=" ".join(before[i1:i2]), added_text=" ".join(after[j1:j2])))
     return found
 
 
@@ -121,9 +132,10 @@ def _covered(replacement: Replacement, answers: list[str]) -> bool:
     return bool(replacement.added_core) and any(f" {replacement.added_core} " in f" {answer} " for answer in answers)
 
 
-def _suggested_pattern(texts: list[str]) -> str:
-    """The word most of the customers' messages share (what a Correction's pattern matches), or ''."""
-    counts = Counter(word for text in texts for word in set(_WORD.findall(text.lower())) - _STOPWORDS)
+def _suggested_pattern(texts: list[str], senders: set[str]) -> str:
+    """The word most of the customers' messages share (what a Correction's pattern matches), or ''.
+    Never a word of a sender's name or address (`senders`)."""
+    counts = Counter(word for text in texts for word in set(_WORD.findall(text.lower())) - _STOPWORDS - senders)
     if not counts:
         return ""
     word, seen = max(counts.items(), key=lambda item: (item[1], len(item[0]), item[0]))
@@ -141,6 +153,9 @@ def correction_candidates(*, min_count: int = 3, limit: int = 20, scan: int = 50
                .values_list("answer", flat=True)]
     groups: dict[tuple[str, str], CorrectionCandidate] = {}
     messages: dict[tuple[str, str], list[str]] = {}
+    senders: dict[tuple[str, str], set[str]] = {}  # words of the senders' names and addresses
+    names: dict[tuple[str, str], set[str]] = {}  # the senders' names, scrubbed wherever they stand
+    as_written: dict[tuple[str, str], Replacement] = {}  # the latest edit of each pair, case kept
     for approval in approvals:
         seen_here = set()
         for replacement in diff_replacements(approval.diff):
@@ -153,12 +168,30 @@ def correction_candidates(*, min_count: int = 3, limit: int = 20, scan: int = 50
                 candidate = groups[key] = CorrectionCandidate(
                     removed=replacement.removed, added=replacement.added, count=0, last_seen=approval.taken_at,
                     example_line=replacement.added_line)
+                as_written[key] = replacement
             candidate.count += 1
             candidate.approval_ids.append(approval.pk)
             inbound = approval.draft.reply_to
             messages.setdefault(key, []).append(f"{inbound.subject} {inbound.body}" if inbound else "")
+            if inbound:
+                senders.setdefault(key, set()).update(w for w in re.split(r"[^a-z']+", (
+                    f"{inbound.from_name} {inbound.from_address.partition('@')[0]}").lower()) if w)
+                names.setdefault(key, set()).update(inbound.from_name.split())
     ranked = sorted((c for c in groups.values() if c.count >= min_count),
                     key=lambda c: (-c.count, -c.last_seen.timestamp(), c.removed, c.added))[:limit]
+    known = customers_known_facts() if ranked else None
     for candidate in ranked:
-        candidate.suggested_pattern = _suggested_pattern(messages[(candidate.removed, candidate.added)])
+        key = (candidate.removed, candidate.added)
+        candidate.suggested_pattern = _suggested_pattern(messages[key], senders.get(key, set()))
+        _scrub(candidate, as_written[key], known | known_facts(first_names=names.get(key, set())))
     return ranked
+
+
+def _scrub(candidate: CorrectionCandidate, written: Replacement, known: KnownFacts) -> None:
+    """Customers' facts out of what is shown and pre-filled (the counts and ids stay). The phrases are
+    scrubbed as written, then normalized: a street or a postcode has no shape once lower-cased."""
+    for name, text in (("removed", written.removed_text), ("added", written.added_text)):
+        scrubbed = pii_scrub(text, known=known)
+        if scrubbed != text:
+            setattr(candidate, name, " ".join(scrubbed.lower().split()).strip(".,;:!?\"'()"))
+    candidate.example_line = pii_scrub(candidate.example_line, known=known)

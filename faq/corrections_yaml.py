@@ -15,7 +15,7 @@ from django.db import transaction
 
 from faq.models import Correction
 from faq.services import correction_upsert
-from omnichannel.errors import InvalidPayload
+from omnichannel.errors import ApplicationError, InvalidPayload
 
 _KEY = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
 
@@ -67,7 +67,10 @@ def corrections_parse(text: str) -> list[dict]:
 def corrections_import(text: str, *, acting_user=None) -> dict[str, int]:
     counts: dict[str, int] = {}
     for entry in corrections_parse(text):  # everything validated before anything is written
-        _, outcome = correction_upsert(**entry, acting_user=acting_user)
+        try:
+            _, outcome = correction_upsert(**entry, acting_user=acting_user)
+        except ApplicationError as exc:  # customer data in it: the transaction rolls every row back
+            raise InvalidPayload(f"correction {entry['key']!r}: {exc.message}") from None
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 

@@ -96,10 +96,25 @@ def faq_entry_unpublish(*, entry_id: int, status: str = FaqEntry.Status.ARCHIVED
     return entry
 
 
+def correction_check_text(*, pattern: str, answer: str) -> None:
+    """Refuse a correction that holds a customer's facts (an email, a phone, an order or tracking number,
+    an address, a name we hold): its answer is put into every matching customer's draft, so one
+    customer's facts would reach the others. Corrections are about the shop, never about one customer."""
+    found = pii_found(f"{pattern}\n\n{answer}", known=customers_known_facts())
+    if found:
+        raise ApplicationError(f"This correction holds customer data ({', '.join(found)}); its answer goes into "
+                               "every matching customer's draft. Write it about the shop, not one customer.",
+                               extra={"found": found})
+
+
 @transaction.atomic
 def correction_upsert(*, key: str, pattern: str, answer: str, sources: list | None = None, last_verified=None,
-                      is_active: bool = True, acting_user=None) -> tuple[Correction, str]:
-    """Create or change a correction by key; a real change re-drafts the pending drafts it touches."""
+                      is_active: bool = True, acting_user=None, scrubbing: bool = False) -> tuple[Correction, str]:
+    """Create or change a correction by key; a real change re-drafts the pending drafts it touches.
+    Text holding a customer's facts is refused (`correction_check_text`), except with `scrubbing`: an
+    erasure replacing one customer's words, which only ever takes facts out."""
+    if not scrubbing:
+        correction_check_text(pattern=pattern, answer=answer)
     correction = Correction.objects.select_for_update().filter(key=key).first()
     outcome = "created" if correction is None else "updated"
     correction = correction or Correction(key=key)

@@ -90,7 +90,7 @@ def faq_mentions_erase(*, mentions: Mentions, acting_user=None) -> dict[str, int
                           answer=_scrubbed(correction.answer, mentions),
                           sources=[_scrubbed(str(s), mentions) for s in correction.sources],
                           last_verified=correction.last_verified, is_active=correction.is_active,
-                          acting_user=acting_user)
+                          acting_user=acting_user, scrubbing=True)
     if published:
         transaction.on_commit(lambda: faq_pages_quoting_erase(identifying=identifying))
     return {"faq_entries": len(entries), "corrections": len(corrections)}

@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
+from omnichannel.client_ip import trusted_proxy_networks
 from omnichannel.env import (
     env_bool,
     env_bucket_name,
@@ -208,7 +209,12 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "omnichannel.a
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
 # address, that pair is refused (429) for the cool-off, each further try restarting it. Attempts live
 # in the database (shared by every process; the admin's "Access attempts" unlocks early). The address
-# is REMOTE_ADDR: behind a proxy that is the proxy's, which makes the lock per username.
+# is the client's (omnichannel/client_ip.py): REMOTE_ADDR, or, when that is one of TRUSTED_PROXIES (addresses
+# or networks of our own reverse proxies), the right-most X-Forwarded-For hop that is not one of them. The
+# header from anyone else is ignored: a guesser cannot pick a new address for each try.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+trusted_proxy_networks(TRUSTED_PROXIES)  # a typo fails start-up, naming the variable
+AXES_CLIENT_IP_CALLABLE = "omnichannel.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_VERBOSE = False  # no banner on every manage.py command
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
@@ -289,6 +295,10 @@ ZOHO_OWN_ADDRESSES = [a.lower() for a in env_list("ZOHO_OWN_ADDRESSES", ["suppor
 ZOHO_BASE_URL = env_str("ZOHO_BASE_URL", "")  # overrides https://mail.<dc> (the fake server's URL)
 ZOHO_ACCOUNTS_URL = env_str("ZOHO_ACCOUNTS_URL", "")  # overrides https://accounts.zoho.<dc>
 ZOHO_INBOX_FOLDER_ID = env_str("ZOHO_INBOX_FOLDER_ID", "inbox")
+# Zoho's folderId of the Sent folder. A message from one of ZOHO_OWN_ADDRESSES is ours only when it is
+# in this folder: anyone can write our address into a From header, and such an email arrives in the inbox
+# (triaged as spam, never joining a customer's thread: integrations/zoho/ingest.py).
+ZOHO_SENT_FOLDER = env_str("ZOHO_SENT_FOLDER", "sent")
 ZOHO_TIMEOUT_SECONDS = env_float("ZOHO_TIMEOUT_SECONDS", 30.0)
 ZOHO_MAX_ATTEMPTS = env_int("ZOHO_MAX_ATTEMPTS", 5, minimum=1)
 ZOHO_BACKOFF_SECONDS = env_float("ZOHO_BACKOFF_SECONDS", 1.0)
@@ -473,6 +483,11 @@ if PRODUCTION:
                           ("METRICS_BASIC_AUTH", METRICS_BASIC_AUTH)):
         if _value.startswith("dev-") or "change-me" in _value:
             _unsafe.append(f"{_name} must be set to the real secret (this one is public)")
+    if not ZOHO_SENT_FOLDER.isdigit():
+        # Zoho's folder ids are numbers. With a name here nothing is ever in "our Sent folder": every reply an
+        # agent sends from Zoho Mail itself would be taken for a forgery (integrations/zoho/ingest.py).
+        _unsafe.append(f"ZOHO_SENT_FOLDER={ZOHO_SENT_FOLDER!r} must be the Sent folder's folderId (digits, from "
+                       "Zoho's GET /api/accounts/<account id>/folders)")
     if _unsafe:
         raise ImproperlyConfigured("DJANGO_PRODUCTION=1 refuses unsafe settings: " + "; ".join(_unsafe)
                                    + ". See the README's Docker section for creating the secrets.")

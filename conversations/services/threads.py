@@ -77,7 +77,9 @@ def _may_join(conversation: Conversation, facts: MessageFacts) -> bool:
     if facts.direction == Message.Direction.OUTBOUND:
         return True  # our own mailbox sent it
     sender = facts.from_address.strip().lower()
-    if "@" not in sender:
+    if "@" not in sender or sender in settings.ZOHO_OWN_ADDRESSES:
+        # Our own address on an inbound email is forged (ours are outbound, from the Sent folder); it
+        # would otherwise "take part" in every conversation, being a recipient of each customer's email.
         return False
     return sender.rpartition("@")[2] in settings.THREAD_TRUSTED_DOMAINS or _takes_part(conversation, sender)
 

@@ -195,6 +195,15 @@ def _rfc_headers(client: ZohoClient, folder_id: str, message_id: str) -> dict:
         return {}
 
 
+def sent_by_us(*, from_address: str, folder_id: str) -> bool:
+    """Our own mail: from one of our addresses AND in our Sent folder. A From header is the sender's
+    claim (anyone can write support@ in it); only the folder Zoho filed the message in is ours to say.
+    Our address on a message anywhere else is a forgery: ingested as inbound, which triage sets apart
+    as spam and which joins no conversation (conversations.services.threads)."""
+    return (from_address.strip().lower() in settings.ZOHO_OWN_ADDRESSES
+            and bool(folder_id) and folder_id == settings.ZOHO_SENT_FOLDER)
+
+
 def _known_thread(thread_id: str) -> bool:
     return bool(thread_id) and Conversation.objects.filter(channel="email", external_thread_id=thread_id).exists()
 
@@ -215,7 +224,7 @@ def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> Me
     references = _str_field(payload, "references")
     rfc_id = _str_field(payload, "rfcMessageId") or _str_field(payload, "messageIdString")
     thread_id = _str_field(payload, "threadId")
-    inbound = from_address.lower() not in settings.ZOHO_OWN_ADDRESSES
+    inbound = not sent_by_us(from_address=from_address, folder_id=folder_id)
     headers: dict = {}
     if client is not None and folder_id and (
             inbound or (not in_reply_to and not references and not _known_thread(thread_id))):
@@ -250,7 +259,8 @@ def zoho_message_ingest(payload: dict, *, client: ZohoClient | None = None) -> t
         return existing, False
     facts = zoho_message_facts(payload, client=client)  # network calls: outside any transaction
     customer = None
-    if facts.direction == "inbound":
+    if facts.direction == "inbound" and facts.from_address not in settings.ZOHO_OWN_ADDRESSES:
+        # (A forged From with our own address is no customer: no lead is made of our mailbox.)
         customer, _ = customer_get_or_create_lead(email=facts.from_address, name=facts.from_name, integration="zoho",
                                                   seen_at=facts.sent_at)
     message, created = message_ingest(facts=facts, customer=customer, integration="zoho")

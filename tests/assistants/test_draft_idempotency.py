@@ -49,6 +49,7 @@ def _reply_from_zoho(message: Message, *, after: timedelta, n: int = 1) -> Messa
     """An agent answered the thread in Zoho Mail itself; Zoho tells us like any other message."""
     reply, _ = zoho_message_ingest({
         "messageId": f"zoho-direct-{message.pk}-{n}", "threadId": message.conversation.external_thread_id,
+        "folderId": "sent",  # ZOHO_SENT_FOLDER: our address counts as ours only there
         "fromAddress": "support@demo-shop.example", "toAddress": message.from_address,
         "subject": f"Re: {message.subject}", "content": "<p>Answered from Zoho Mail.</p>",
         "receivedTime": str(int((message.sent_at + after).timestamp() * 1000))})

@@ -111,7 +111,7 @@ def test_the_conversations_customer_joins_even_from_a_thread_it_never_wrote_in(
     customer, _ = customer_get_or_create_lead(email="grace@example.com", name="Grace")
     outbound = deliver(client, django_capture_on_commit_callbacks, email(
         1, sender="support@demo-shop.example", thread=6001, rfcMessageId="<ours@demo-shop.example>",
-        toAddress="grace@example.com"))
+        toAddress="grace@example.com", folderId="sent"))
     Conversation.objects.filter(pk=outbound.conversation_id).update(customer=customer)
     answer = deliver(client, django_capture_on_commit_callbacks, email(
         2, sender="grace@example.com", inReplyTo="<ours@demo-shop.example>"))

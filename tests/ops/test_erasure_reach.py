@@ -22,7 +22,7 @@ from customers.selectors import customer_summary_refresh
 from customers.services_data_requests import data_request_create
 from customers.services_erasure import customer_erase
 from faq.models import Correction, FaqEntry, FaqPublication
-from faq.services import correction_upsert, faq_entry_create
+from faq.services import faq_entry_create
 from integrations.demo import seed_demo
 from omnichannel.blobstore import blob_exists
 from omnichannel.models import WebhookDelivery
@@ -67,7 +67,9 @@ def ada_everywhere(django_capture_on_commit_callbacks):
         published = faq_entry_create(question="Can I call you?",
                                      answer="Yes: our customer Ada Lovelace called us on +44 20 7946 0101 last week.")
         FaqEntry.objects.filter(pk=published.pk).update(status="published", published_at=timezone.now())
-        correction_upsert(key="tent-ada", pattern="ridgeline", answer="Ask Mrs Ada Lovelace before promising a date.")
+        # Saved before corrections refused customer data (correction_upsert now does): a legacy row.
+        Correction.objects.create(key="tent-ada", pattern="ridgeline",
+                                  answer="Ask Mrs Ada Lovelace before promising a date.")
         data_request_create(external_id="777", shopify_customer_id="7001", email="ada.lovelace@example.com")
     older = make_inbound_message(email="ada.lovelace@example.com", subject="Returning a stove",
                                  body="Please pick it up at 12 St James's Square. Ada Lovelace")

@@ -242,7 +242,7 @@ def test_check_deploy_with_production_settings_reports_nothing():
            "ARCHIVE_ENCRYPTION_KEY": base64.urlsafe_b64encode(b"k" * 32).decode(),
            # Production refuses the fakes: live modes with (unused) credentials.
            "ZOHO_MODE": "live", "ZOHO_CLIENT_ID": "client", "ZOHO_CLIENT_SECRET": "c" * 32,
-           "ZOHO_REFRESH_TOKEN": "r" * 32, "ZOHO_ACCOUNT_ID": "123456",
+           "ZOHO_REFRESH_TOKEN": "r" * 32, "ZOHO_ACCOUNT_ID": "123456", "ZOHO_SENT_FOLDER": "9000000002014",
            "SHOPIFY_MODE": "live", "SHOPIFY_ACCESS_TOKEN": "shpat_" + "a" * 32}
     env.pop("REDIS_URL", None)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=root,

@@ -29,6 +29,7 @@ SAFE = {
     "DJANGO_ALLOWED_HOSTS": "support.example.com", "PII_HASH_SALT": secrets.token_urlsafe(24),
     "ZOHO_MODE": "live", "ZOHO_CLIENT_ID": "1000.ABC", "ZOHO_CLIENT_SECRET": secrets.token_hex(16),
     "ZOHO_REFRESH_TOKEN": secrets.token_hex(16), "ZOHO_ACCOUNT_ID": "123456", "ZOHO_WEBHOOK_SECRET": secrets.token_hex(16),
+    "ZOHO_SENT_FOLDER": "9000000002014",
     "SHOPIFY_MODE": "live", "SHOPIFY_ACCESS_TOKEN": "shpat_" + secrets.token_hex(16),
     "SHOPIFY_WEBHOOK_SECRET": secrets.token_hex(16), "METRICS_BASIC_AUTH": "prometheus:" + secrets.token_hex(8),
     "ARCHIVE_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
@@ -60,6 +61,8 @@ def test_check_deploy_is_clean_with_a_safe_production_environment(tmp_path):
     ({"SHOPIFY_WEBHOOK_SECRET": None}, "SHOPIFY_WEBHOOK_SECRET must be set to the real secret"),
     ({"DJANGO_SECRET_KEY": "change-me-in-production"}, "DJANGO_SECRET_KEY must be set to the real secret"),
     ({"METRICS_BASIC_AUTH": "prometheus:change-me-too"}, "METRICS_BASIC_AUTH must be set to the real secret"),
+    # A folder name matches no Zoho folderId: every reply sent from Zoho Mail would count as forged.
+    ({"ZOHO_SENT_FOLDER": None}, "ZOHO_SENT_FOLDER='sent' must be the Sent folder's folderId"),
 ])
 def test_production_refuses_to_start_with_a_fake_or_a_public_secret(overrides, expected, tmp_path):
     result = _manage("check", tmp_path=tmp_path, **overrides)

@@ -253,7 +253,7 @@ def test_our_own_sent_mail_in_a_known_thread_fetches_no_headers(client, fake_zoh
     fake_zoho.add_message({**base, "messageId": 1764100000000410001, "fromAddress": "ada.lovelace@example.com",
                            "receivedTime": "1764100000000"}, content="<p>Is the stove in stock?</p>")
     fake_zoho.add_message({**base, "messageId": 1764100000000410002, "fromAddress": "support@demo-shop.example",
-                           "receivedTime": "1764100060000"}, content="<p>Yes, 8 available.</p>")
+                           "folderId": "sent", "receivedTime": "1764100060000"}, content="<p>Yes, 8 available.</p>")
     with django_capture_on_commit_callbacks(execute=True):
         for message_id in ("1764100000000410001", "1764100000000410002"):
             assert post(client, fake_zoho.messages[message_id]).status_code == 200

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import connection
 
 from customers.models import Customer, ErasureTombstone, Order
+from omnichannel import lookups  # noqa: F401 - registers `__any`
 from omnichannel.pii import pii_key
 from omnichannel.pii_scrub import KnownFacts, known_facts
 
@@ -285,7 +286,7 @@ def tombstones_covering(*, emails=(), shopify_customer_ids=(), shopify_order_ids
         tombstone_keys_lock(wanted)
     by_kind = {ErasureTombstone.Kind.EMAIL: found.emails, ErasureTombstone.Kind.SHOPIFY_CUSTOMER: found.shopify_customers,
                ErasureTombstone.Kind.SHOPIFY_ORDER: found.shopify_orders}
-    for key, erased_at in ErasureTombstone.objects.filter(key__in=list(wanted)).values_list("key", "erased_at"):
+    for key, erased_at in ErasureTombstone.objects.filter(key__any=list(wanted)).values_list("key", "erased_at"):
         kind, value = wanted[key]
         by_kind[kind][value] = erased_at
     return found

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from customers.models import Customer, Order
 from customers.selectors import tombstones_covering
+from omnichannel import lookups  # noqa: F401 - registers `__any`
 from omnichannel.audit import audit_log_write
 from omnichannel.jobs import enqueue
 from omnichannel.pii import pii_hash
@@ -282,7 +283,7 @@ def customers_bulk_upsert(*, facts_list: list[CustomerFacts], integration: str =
 def orders_bulk_upsert(*, facts_list: list[OrderFacts], integration: str = "shopify") -> dict[str, int]:
     fresh = _newest_per_id(facts_list)
     customer_ids = dict(Customer.objects.filter(
-        shopify_id__in={f.customer_shopify_id for f in fresh if f.customer_shopify_id}).values_list("shopify_id", "pk"))
+        shopify_id__any={f.customer_shopify_id for f in fresh if f.customer_shopify_id}).values_list("shopify_id", "pk"))
     tombstones = _tombstones_of_orders(fresh)
     written = []
     for is_erased in (False, True):

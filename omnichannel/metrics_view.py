@@ -105,6 +105,9 @@ def _registry(*, database_state: bool = True) -> CollectorRegistry:
     registry.register(source)
     if database_state:
         registry.register(DatabaseStateCollector())
+        from conversations.metrics import OldestCustomerWaitCollector
+
+        registry.register(OldestCustomerWaitCollector())
     return registry
 
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import functools
 import json
+import zlib
 
 import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import JSONField, Model
+
+COPY_MIN_ROWS = 50  # from here on a Postgres upsert stages its rows with COPY (one webhook's row does not)
 
 
 def _pg_value(field, value):
@@ -50,6 +53,8 @@ def rows_upsert_newer(*, model: type[Model], rows: list[Model], unique_field: st
     if unnest:
         arrays = ", ".join(f"(%b)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    if unnest and len(rows) >= COPY_MIN_ROWS:
+        return _copy_upsert(model=model, rows=rows, fields=fields, key=key, stamp=stamp, set_clause=set_clause)
     batch_size = max(1, min(batch_size, connection.ops.bulk_batch_size(fields, rows)))
     written: list[str] = []
     connection.ensure_connection()
@@ -80,6 +85,39 @@ def rows_upsert_newer(*, model: type[Model], rows: list[Model], unique_field: st
                     f"RETURNING {table}.{key}", params, **({"binary": True} if unnest else {}))
                 written.extend(str(r[0]) for r in cursor.fetchall())
     return written
+
+
+def _copy_upsert(*, model: type[Model], rows: list[Model], fields: list, key: str, stamp: str,
+                 set_clause: str) -> list[str]:
+    """Postgres, a page or more of rows: COPY them into a temporary table of the same columns, then one
+    `INSERT … SELECT … ON CONFLICT` with the same newer-only condition. COPY streams the rows without a
+    parameter per value, and the statement is planned once whatever the page size (bench/ingest.py
+    compares it with the floor's raw COPY + INSERT … SELECT).
+
+    The staging table lives for the connection (created once, `ON COMMIT DELETE ROWS`) and is emptied
+    before each use, so two upserts of one model in a transaction do not see each other's rows; its
+    name carries a checksum of the columns, so a migrated table gets a fresh one."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column_names = [f.column for f in fields]
+    columns = ", ".join(quote(c) for c in column_names)
+    stage = quote(f"_stage_{model._meta.db_table}_{zlib.crc32(columns.encode()):08x}")
+    connection.ensure_connection()
+    # savepoint=False: inside the caller's transaction (a backfill page's) no savepoint is paid; in
+    # autocommit this makes one, without which the staged rows would be deleted at the COPY's own commit.
+    with transaction.atomic(savepoint=False), connection.wrap_database_errors, \
+            psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
+                       f"SELECT {columns} FROM {table} WITH NO DATA")
+        cursor.execute(f"DELETE FROM {stage}")  # noqa: S608 - an earlier upsert of this transaction's rows
+        with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:  # noqa: S608
+            for row in rows:
+                copy.write_row([_pg_value(f, f.pre_save(row, True)) for f in fields])
+        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "  # noqa: S608
+                       f"ON CONFLICT ({key}) DO UPDATE SET {set_clause} "
+                       f"WHERE {table}.{stamp} IS NULL OR excluded.{stamp} > {table}.{stamp} "
+                       f"RETURNING {table}.{key}")
+        return [str(r[0]) for r in cursor.fetchall()]
 
 
 def unique_violation(exc: BaseException) -> bool:

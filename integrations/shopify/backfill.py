@@ -16,7 +16,9 @@ promises no order and a checkpoint past unread rows would be a gap.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,6 +31,7 @@ from customers.services import customers_bulk_upsert, orders_bulk_upsert
 from integrations.models import ShopifyCursor
 from integrations.shopify import bulk, graphql_ingest, ingest
 from integrations.shopify.client import ShopifyClient
+from omnichannel import lookups  # noqa: F401 - registers `__any`
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload
 from omnichannel.metrics import records_ingested_total
@@ -113,7 +116,7 @@ def _changed(spec: ResourceSpec, rows: list[dict]) -> list[dict]:
     if spec.model is None:
         return rows
     keys = [_row_key(row) for row in rows]
-    held = dict(spec.model.objects.filter(shopify_id__in=[k for k, _ in keys if k])
+    held = dict(spec.model.objects.filter(shopify_id__any=[k for k, _ in keys if k])
                 .exclude(source_updated_at__isnull=True).values_list("shopify_id", "source_updated_at"))
     changed = []
     for row, (key, stamp_field) in zip(rows, keys, strict=True):
@@ -125,6 +128,52 @@ def _changed(spec: ResourceSpec, rows: list[dict]) -> list[dict]:
             pass  # let the normalizer report it
         changed.append(row)
     return changed
+
+
+_DONE = object()
+
+
+def _prefetched(pages: Iterator):
+    """The same pages in the same order, the next one fetched (HTTP, JSON) in a thread while this one is
+    written. One page ahead at most; a fetch error is raised here after the pages before it are applied,
+    and stopping early (an error while writing) stops the thread. The thread touches no database."""
+    ahead: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        ahead.put((page, None), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            item = (_DONE, None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer and raised there
+            item = (None, exc)
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    thread = threading.Thread(target=fetch, name="shopify-page-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            page, error = ahead.get()
+            if error is not None:
+                raise error
+            if page is _DONE:
+                return
+            yield page
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _save_page(*, cursor_pk: int, spec: ResourceSpec, facts: list, newest: datetime | None, next_url: str) -> dict:
@@ -152,7 +201,7 @@ def backfill_resource(*, client: ShopifyClient, resource: str, since: datetime |
     start = since or (None if full else cursor.last_updated_at)
     if start and not resume:
         params["updated_at_min"] = start.isoformat()
-    for rows, next_url in client.paginate(spec.path, spec.key, params, page_info_url=resume):
+    for rows, next_url in _prefetched(client.paginate(spec.path, spec.key, params, page_info_url=resume)):
         _apply_page(cursor_pk=cursor.pk, spec=spec, rows=rows, next_url=next_url, report=report,
                     stamp_field="updated_at")
         if progress:

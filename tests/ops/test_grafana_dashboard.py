@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+from assistants import metrics as assistants_metrics
+from conversations.metrics import OLDEST_WAIT
 from omnichannel import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,8 +20,8 @@ PROMQL_WORDS = {"sum", "max", "by", "rate", "increase", "histogram_quantile", "l
 
 
 def _exported() -> set[str]:
-    names = set(SCRAPE_TIME)
-    for value in vars(metrics).values():
+    names = SCRAPE_TIME | {OLDEST_WAIT}
+    for value in [*vars(metrics).values(), *vars(assistants_metrics).values()]:
         if hasattr(value, "_name"):
             base = value._name
             names |= {base, f"{base}_total", f"{base}_bucket", f"{base}_count", f"{base}_sum"}

@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _check(tmp_path, **env_overrides):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SEND_UNDO_SECONDS"}}
     env.update(VAR_DIR=str(tmp_path), **env_overrides)
-    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_inline_processing_with_an_undo_window_is_refused_naming_both_variables(tmp_path):

@@ -16,12 +16,30 @@ from conversations.models import NOT_DRAFTED, Message
 
 # The topics the grounded drafter hands to a person (assistants/providers/grounded_*.py, `needs_person`).
 # Others may appear (a topic named after the intent); "Something needs a person" finds every one.
-NEEDS_PERSON_TOPICS = ("order status", "tracking", "delivery deadline", "delayed order", "refund status", "returns",
-                       "damaged item", "cancellation", "address change", "stock", "price", "wholesale",
-                       "privacy request", "empty email")
+NEEDS_PERSON_TOPICS = (
+    "order status",
+    "tracking",
+    "delivery deadline",
+    "delayed order",
+    "refund status",
+    "returns",
+    "damaged item",
+    "cancellation",
+    "address change",
+    "stock",
+    "price",
+    "wholesale",
+    "privacy request",
+    "empty email",
+)
 # The languages the drafter replies in, and "other" (replied to in English: assistants/language.py).
-LANGUAGES = (("en", "English"), ("de", "German"), ("es", "Spanish"), ("fr", "French"),
-             ("other", "Other (replied in English)"))
+LANGUAGES = (
+    ("en", "English"),
+    ("de", "German"),
+    ("es", "Spanish"),
+    ("fr", "French"),
+    ("other", "Other (replied in English)"),
+)
 
 
 class NeedsPersonFilter(SimpleListFilter):
@@ -29,8 +47,11 @@ class NeedsPersonFilter(SimpleListFilter):
     parameter_name = "person"
 
     def lookups(self, request, model_admin):
-        return [("any", "Something needs a person"), ("none", "Everything answered"),
-                *[(topic, f"… {topic}") for topic in NEEDS_PERSON_TOPICS]]
+        return [
+            ("any", "Something needs a person"),
+            ("none", "Everything answered"),
+            *[(topic, f"… {topic}") for topic in NEEDS_PERSON_TOPICS],
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -72,6 +93,10 @@ class ConversationTriageFilter(SimpleListFilter):
         if self.value() not in {label.value for label in NOT_DRAFTED}:
             return queryset
         # An inbound message the customer still waits on (sent since the wait began) carries the label.
-        labelled = Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.INBOUND,
-                                          triage_label=self.value(), sent_at__gte=OuterRef("waiting_since"))
+        labelled = Message.objects.filter(
+            conversation=OuterRef("pk"),
+            direction=Message.Direction.INBOUND,
+            triage_label=self.value(),
+            sent_at__gte=OuterRef("waiting_since"),
+        )
         return queryset.filter(Exists(labelled))

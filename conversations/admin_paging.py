@@ -38,8 +38,15 @@ class EstimatedCountPaginator(Paginator):
 class DeferredJoinPaginator(EstimatedCountPaginator):
     """Pages read as a deferred join; `rows` adds what the list shows (annotations, joins) to a page's rows."""
 
-    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *,
-                 rows: Callable[[QuerySet], QuerySet] | None = None):
+    def __init__(
+        self,
+        object_list,
+        per_page,
+        orphans=0,
+        allow_empty_first_page=True,
+        *,
+        rows: Callable[[QuerySet], QuerySet] | None = None,
+    ):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
         self.rows = rows or (lambda queryset: queryset)
 

@@ -85,13 +85,17 @@ def test_a_draft_the_agent_wrote_matches_no_reason_and_no_language(agent, drafte
 
 
 def test_the_awaiting_reply_view_filters_by_the_triage_label_the_customer_waits_on(
-        agent, django_capture_on_commit_callbacks):
+    agent, django_capture_on_commit_callbacks
+):
     from conversations.services.approvals import draft_reject
 
     user = make_staff("Agents", "linus")
     with django_capture_on_commit_callbacks(execute=True):
-        ooo = make_inbound_message(email="away@example.com", subject="Automatic reply: Out of office",
-                                   body="I am out of the office until Monday with limited access to email.")
+        ooo = make_inbound_message(
+            email="away@example.com",
+            subject="Automatic reply: Out of office",
+            body="I am out of the office until Monday with limited access to email.",
+        )
         customer = make_inbound_message(email="ada@example.com", body="Hi, where is my order #1001?")
     ooo.refresh_from_db()
     assert ooo.triage_label == "auto_reply"
@@ -102,8 +106,7 @@ def test_the_awaiting_reply_view_filters_by_the_triage_label_the_customer_waits_
     def listed(url):
         response = agent.get(url)
         assert response.status_code == 200
-        return {int(pk) for pk in re.findall(r"/admin/conversations/conversation/(\d+)/change/",
-                                             response.content.decode())}
+        return {int(pk) for pk in re.findall(r"/admin/conversations/conversation/(\d+)/change/", response.content.decode())}
 
     assert listed(awaiting) == {ooo.conversation_id, customer.conversation_id}
     assert listed(f"{awaiting}&triage=auto_reply") == {ooo.conversation_id}

@@ -255,8 +255,9 @@ class DraftAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
         if context["draft"].conversation.unread_count:
             # The agent has opened the thread: it is read (one update, only the first time).
             conversation_mark_read(conversation_id=context["draft"].conversation_id, acting_user=request.user)
+        # No app list beside the review: the thread and the customer need the width (it fits 1280 px).
         context.update(self.admin_site.each_context(request), opts=self.model._meta, title=f"Review draft {object_id}",
-                       can_decide=can_decide, **(extra_context or {}))
+                       can_decide=can_decide, is_nav_sidebar_enabled=False, **(extra_context or {}))
         response = TemplateResponse(request, "admin/conversations/draft/review.html", context)
         if context["load_images"]:
             response._csp_update = {"img-src": ["http:", "https:"]}  # the agent asked for the remote images

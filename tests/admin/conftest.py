@@ -23,16 +23,8 @@ def fake_zoho(settings):
     demo = json.loads((Path(django_settings.BASE_DIR) / "fixtures" / "demo_shop.json").read_text())
     for conversation in demo["conversations"]:
         for m in conversation["messages"]:
-            fake.add_message(
-                {
-                    "messageId": m["id"],
-                    "folderId": "inbox",
-                    "threadId": conversation["thread"],
-                    "subject": m["subject"],
-                    "fromAddress": m["from"],
-                },
-                content=m["body"],
-            )
+            fake.add_message({"messageId": m["id"], "folderId": "inbox", "threadId": conversation["thread"],
+                              "subject": m["subject"], "fromAddress": m["from"]}, content=m["body"])
     settings.ZOHO_MODE = "live"
     settings.ZOHO_BASE_URL = fake.url
     settings.ZOHO_ACCOUNTS_URL = fake.url
@@ -55,11 +47,8 @@ def page(live_server, request):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            timeout=STEP_TIMEOUT_MS,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, timeout=STEP_TIMEOUT_MS, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
         page.set_default_timeout(STEP_TIMEOUT_MS)
         page.set_default_navigation_timeout(STEP_TIMEOUT_MS)

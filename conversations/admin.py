@@ -1,19 +1,18 @@
 from django.contrib import admin, messages
 from django.contrib.admin import SimpleListFilter
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Substr
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from conversations import admin_triage  # noqa: F401 - registers the triaged-mail lists
+from conversations.admin_filters import ConversationTriageFilter, LanguageFilter, NeedsPersonFilter
+from conversations.admin_paging import DeferredJoinAdminMixin, EstimatedCountPaginator  # noqa: F401 - kept importable here
 from conversations.admin_review import review_context
 from conversations.attachments import attachment_response
 from conversations.context_processors import UNDO_SESSION_KEY, undo_offer_remember
@@ -32,21 +31,6 @@ from conversations.services.threads import conversation_close, conversation_mark
 from omnichannel.admin import ReadOnlyAdminMixin
 from omnichannel.blobstore import blob_get
 from omnichannel.errors import ApplicationError
-
-
-class EstimatedCountPaginator(Paginator):
-    """An unfiltered list of a huge table is counted from Postgres' statistics, not COUNT(*)."""
-
-    @cached_property
-    def count(self):
-        query = self.object_list.query
-        if connection.vendor == "postgresql" and not query.where:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [query.model._meta.db_table])
-                row = cursor.fetchone()
-            if row and row[0] > 10_000:
-                return row[0]
-        return super().count
 
 
 class AwaitingReplyFilter(SimpleListFilter):
@@ -89,15 +73,13 @@ class MessageInline(admin.StackedInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
     list_display = ["subject", "channel", "customer", "status", "waiting", "unread_count", "last_message_at"]
-    list_filter = [AwaitingReplyFilter, "channel", "status", "is_archived"]
+    list_filter = [AwaitingReplyFilter, ConversationTriageFilter, "channel", "status", "is_archived"]
     inlines = [MessageInline]
     search_fields = ["subject", "customer__email", "=external_thread_id"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     actions = ["close_conversations"]
 
     @admin.display(description="customer waiting", ordering="waiting_since")
@@ -113,14 +95,12 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MessageAdmin(DeferredJoinAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["sent_at", "direction", "from_address", "subject", "triage_label", "conversation"]
     list_filter = ["direction", "triage_label"]
     search_fields = ["=external_msg_id", "from_address", "subject"]
     list_select_related = ["conversation"]
     exclude = ["raw_payload", "body_html"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
 
 class ConfidenceBucketFilter(SimpleListFilter):
@@ -180,24 +160,24 @@ class ChannelFilter(SimpleListFilter):
 
 
 @admin.register(Draft)
-class DraftAdmin(admin.ModelAdmin):
+class DraftAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
     """The draft queue (pending first, oldest first) and, per draft, the review page."""
 
     list_display = ["customer_email", "subject", "intent_label", "confidence_badge", "age", "reviewer", "status"]
     list_display_links = ["subject"]
-    list_filter = ["status", SendFilter, ConfidenceBucketFilter, IntentFilter, ChannelFilter]
+    list_filter = ["status", SendFilter, ConfidenceBucketFilter, NeedsPersonFilter, LanguageFilter, IntentFilter,
+                   ChannelFilter]
     search_fields = ["conversation__customer__email", "body", "conversation__subject"]
     ordering = ["waiting_since", "id"]  # the customer who has waited longest first
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     list_per_page = 50
 
     class Media:
         css = {"all": ["conversations/queue.css"]}
 
-    def get_queryset(self, request):
-        # The columns the queue shows come from one joined query, whatever the number of rows.
-        return super().get_queryset(request).annotate(
+    def changelist_rows(self, queryset):
+        # The columns the queue shows come from one joined query per page, whatever the number of rows
+        # (added to the page's rows only: the ids of a deep page are read without these joins).
+        return queryset.annotate(
             customer_email_value=F("conversation__customer__email"), subject_value=F("conversation__subject"),
             channel_value=F("conversation__channel"), preview_value=Substr("reply_to__body", 1, 110),
             reviewer_value=Case(When(claimed_until__gt=timezone.now(), then=F("claimed_by__username")),
@@ -275,8 +255,9 @@ class DraftAdmin(admin.ModelAdmin):
         if context["draft"].conversation.unread_count:
             # The agent has opened the thread: it is read (one update, only the first time).
             conversation_mark_read(conversation_id=context["draft"].conversation_id, acting_user=request.user)
+        # No app list beside the review: the thread and the customer need the width (it fits 1280 px).
         context.update(self.admin_site.each_context(request), opts=self.model._meta, title=f"Review draft {object_id}",
-                       can_decide=can_decide, **(extra_context or {}))
+                       can_decide=can_decide, is_nav_sidebar_enabled=False, **(extra_context or {}))
         response = TemplateResponse(request, "admin/conversations/draft/review.html", context)
         if context["load_images"]:
             response._csp_update = {"img-src": ["http:", "https:"]}  # the agent asked for the remote images

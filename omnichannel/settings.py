@@ -156,7 +156,8 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not SYNC_USE_CELERY
 # An approved reply waits this long before it may be sent, so the agent can undo it. Inline
-# processing (embedded mode, the tests) has no delayed tasks to send it later, so 0 there.
+# processing (embedded mode, the tests) has no delayed tasks to send it later, so 0 there (and
+# anything else is refused below: the send would run at once, find the window open, and never run again).
 # An agent who opens a draft holds it this long (renewed on each visit): others are steered past it.
 REVIEW_CLAIM_SECONDS = env_int("REVIEW_CLAIM_SECONDS", 300, minimum=10)
 # A conversation waiting on the customer (we replied last) closes after this many days without a customer message.
@@ -457,6 +458,11 @@ if SYNC_USE_CELERY and not CHROMA_HOST and not CHROMA_ALLOW_EMBEDDED_MULTIPROCES
         f"(CHROMA_PATH={CHROMA_PATH}) belongs to one process: set CHROMA_HOST to a Chroma server (e.g. `chroma run "
         "--path var/chroma-server --port 8001`, then CHROMA_HOST=localhost CHROMA_PORT=8001), or SYNC_USE_CELERY=0 "
         "for one process. CHROMA_ALLOW_EMBEDDED_MULTIPROCESS=1 accepts it anyway, for tests and development only.")
+if not SYNC_USE_CELERY and SEND_UNDO_SECONDS:
+    raise ImproperlyConfigured(
+        f"SEND_UNDO_SECONDS={SEND_UNDO_SECONDS} needs workers (SYNC_USE_CELERY=1): with tasks inline nothing sends an "
+        "approved reply once its undo window ends, so it would never be sent. Set SEND_UNDO_SECONDS=0 (no undo "
+        "window), or run Celery workers and beat with SYNC_USE_CELERY=1.")
 for _mode, _needed in (
     (ZOHO_MODE, ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "ZOHO_ACCOUNT_ID")),
     (SHOPIFY_MODE, ("SHOPIFY_ACCESS_TOKEN",)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -36,7 +37,10 @@ def fake_zoho(settings):
 
 
 @pytest.fixture
-def page(live_server):
+def page(live_server, request):
+    """A Chromium page; when the test ends (passed or failed) its last screen is saved as
+    test-artifacts/<test name>.png, so a reviewer sees what the agent saw (CI keeps the folder)."""
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test are plain sync code.
@@ -49,5 +53,10 @@ def page(live_server):
         page.set_default_timeout(STEP_TIMEOUT_MS)
         page.set_default_navigation_timeout(STEP_TIMEOUT_MS)
         yield page
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)[:120]
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, timeout=STEP_TIMEOUT_MS)
+        except PlaywrightError:
+            pass  # a page that crashed or hung has no screen to keep; the test's own failure says why
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -22,21 +22,32 @@ def _history() -> dict[str, list[int]]:
     it now, and one past draft that already said it (not counted)."""
     agent = make_staff("Agents", username="pasting-agent")
     ids: dict[str, list[int]] = {"edited": [], "would_change": []}
-    for n, question in enumerate(["Do I earn loyalty points?", "How do loyalty points work?",
-                                  "Can I get points when I buy boots?"]):
+    for n, question in enumerate(
+        ["Do I earn loyalty points?", "How do loyalty points work?", "Can I get points when I buy boots?"]
+    ):
         message = make_inbound_message(email=f"points{n}@example.org", subject="Points", body=question)
         draft = make_draft(body=DRAFT.format(name=f"Customer {n}"), message=message, intent="general")
         final = DRAFT.format(name=f"Customer {n}").replace(
-            "I am checking this with our team and will get back to you shortly.", POINTS)
+            "I am checking this with our team and will get back to you shortly.", POINTS
+        )
         ids["edited"].append(draft_edit_and_approve(draft_id=draft.pk, final_text=final, acting_user=agent).pk)
         ids["would_change"].append(draft.pk)  # the assistant's draft did not say it: a correction would have
-    pending = make_draft(body=DRAFT.format(name="Pat"), intent="general", message=make_inbound_message(
-        email="pat@example.org", subject="Loyalty", body="Do my points expire?"))
+    pending = make_draft(
+        body=DRAFT.format(name="Pat"),
+        intent="general",
+        message=make_inbound_message(email="pat@example.org", subject="Loyalty", body="Do my points expire?"),
+    )
     ids["would_change"].append(pending.pk)
-    make_draft(body=DRAFT.format(name="Sam").replace("I am checking", f"{POINTS} I am checking"), intent="general",
-               message=make_inbound_message(email="sam@example.org", subject="Points", body="Points?"))
-    make_draft(body=DRAFT.format(name="Lou"), intent="general", message=make_inbound_message(
-        email="lou@example.org", subject="Checkpoints", body="Is the checkpoint open?"))  # a word inside another
+    make_draft(
+        body=DRAFT.format(name="Sam").replace("I am checking", f"{POINTS} I am checking"),
+        intent="general",
+        message=make_inbound_message(email="sam@example.org", subject="Points", body="Points?"),
+    )
+    make_draft(
+        body=DRAFT.format(name="Lou"),
+        intent="general",
+        message=make_inbound_message(email="lou@example.org", subject="Checkpoints", body="Is the checkpoint open?"),
+    )  # a word inside another
     return ids
 
 
@@ -53,8 +64,12 @@ def test_ops_accept_a_candidate_in_one_click_and_it_becomes_a_correction_through
     client.force_login(ops)
     page = lxml_html.fromstring(client.get("/admin/faq/correction/candidates/").content)
     [row] = page.xpath("//table[@id='candidates']/tbody/tr")
-    assert row.xpath(".//td[contains(@class, 'would-change')]")[0].text_content().strip().startswith(
-        str(len(ids["would_change"])))
+    assert (
+        row.xpath(".//td[contains(@class, 'would-change')]")[0]
+        .text_content()
+        .strip()
+        .startswith(str(len(ids["would_change"])))
+    )
     form = row.xpath(".//form[contains(@class, 'accept-form')]")[0]
     fields = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
 
@@ -73,9 +88,11 @@ def test_ops_accept_a_candidate_in_one_click_and_it_becomes_a_correction_through
 def test_the_text_is_read_from_the_approvals_never_from_the_request(client):
     _history()
     client.force_login(make_staff("Ops", username="ops-forging"))
-    response = client.post("/admin/faq/correction/candidates/accept/",
-                           {"removed": "anything", "added": "we give everything away for free", "min_count": "2"},
-                           follow=True)
+    response = client.post(
+        "/admin/faq/correction/candidates/accept/",
+        {"removed": "anything", "added": "we give everything away for free", "min_count": "2"},
+        follow=True,
+    )
     assert "no longer a candidate" in response.content.decode()
     assert not Correction.objects.exists()
 

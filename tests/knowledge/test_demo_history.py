@@ -22,6 +22,8 @@ def test_the_demo_with_history_shows_proposals_and_candidates_and_loads_once(cap
     proposals = FaqProposal.objects.filter(status=FaqProposal.Status.PROPOSED)
     assert proposals.count() >= 3
     assert all(p.source_count == p.observations.count() >= 2 for p in proposals)
+    # Answers for the shop's public page, without the drafter's pleasantries (faq.clustering.reply_core).
+    assert not [p.answer for p in proposals if p.answer.startswith("Thank you for getting in touch")]
     candidates = correction_candidates()
     assert len(candidates) >= 3 and all(c.count >= 3 and c.suggested_pattern for c in candidates)
     assert any(drafts_it_would_change(c) for c in candidates)

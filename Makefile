@@ -60,7 +60,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --history
 
 run: export LOG_FORMAT = text
 run: seed

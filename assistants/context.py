@@ -21,6 +21,7 @@ from django.db.models import Q
 from assistants import vectorstore
 from assistants.models import StyleProfile
 from assistants.requests import order_refs_find
+from assistants.terms import FAQ_MATCH_MIN_SCORE, faq_match_score
 from catalog.models import InventoryItem
 from customers.models import Customer, Order
 from customers.selectors import CustomerSummary, customer_find, customer_summary_get, customers_known_facts
@@ -245,16 +246,22 @@ def _corrections(ctx: DraftContext) -> None:
 
 def _faq(ctx: DraftContext) -> None:
     # Published FAQ entries are few (tens): scoring them here needs no index and is never stale.
-    scored = []
+    # An entry whose question is the one asked (assistants/terms.py: "students" is "student") comes
+    # first, however few words it shares with the whole email; then the closest others, two at most.
+    matching, scored = [], []
     for entry in FaqEntry.objects.filter(status=FaqEntry.Status.PUBLISHED).order_by("position", "id"):
         score = vectorstore.lexical_similarity(ctx.text, f"{entry.question} {entry.question} {entry.answer}")
         source = Source("faq", str(entry.pk), score, entry.question,
                         {"question": entry.question, "answer": entry.answer, "intent": entry.source_intent})
         if entry.source_intent:
             ctx.faq_by_intent.setdefault(entry.source_intent, source)
-        if score >= settings.ASSISTANT_FAQ_MIN_SCORE:
+        match = faq_match_score(ctx.text, entry.question, entry.answer)
+        if match >= FAQ_MATCH_MIN_SCORE:
+            matching.append((match, source))
+        elif score >= settings.ASSISTANT_FAQ_MIN_SCORE:
             scored.append(source)
-    ctx.faq = sorted(scored, key=lambda s: s.score, reverse=True)[:2]
+    ctx.faq = ([source for _, source in sorted(matching, key=lambda pair: pair[0], reverse=True)]
+               + sorted(scored, key=lambda s: s.score, reverse=True)[:2])
 
 
 def _site_and_replies(ctx: DraftContext) -> None:

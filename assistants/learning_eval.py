@@ -89,9 +89,11 @@ class LearningReport:
         return sum(self.drafts[stage][c.id].passed for c in chosen), len(chosen)
 
     def regressions(self, stage: str = STAGES[-1]) -> list[str]:
-        """Golden cases that passed before anything was learned and fail at `stage`."""
+        """Golden cases of the current embedding backend that passed before anything was learned and fail
+        at `stage` (a case written for another backend, e.g. minilm only, is not counted: as run_goldens)."""
         before, after = self.goldens[STAGES[0]], self.goldens[stage]
-        return sorted(case for case, passed in before.items() if passed and not after.get(case, False))
+        return sorted(case for case, passed in before.items()
+                      if passed and not after.get(case, False) and case in self.goldens_counted)
 
     def changes(self) -> list[tuple[str, str, bool, list[str]]]:
         """(case, stage, passes now, learned items used) for each evaluation draft whose verdict changed."""

@@ -9,9 +9,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from faq.correction_candidates import correction_candidates
+from faq.correction_candidates import correction_candidates, drafts_it_would_change
 from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
 from faq.services import (
+    correction_candidate_accept,
     correction_check_text,
     correction_delete,
     correction_upsert,
@@ -180,7 +181,31 @@ class CorrectionAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [path("candidates/", self.admin_site.admin_view(self.candidates_view),
-                     name="faq_correction_candidates"), *super().get_urls()]
+                     name="faq_correction_candidates"),
+                path("candidates/accept/", self.admin_site.admin_view(require_POST(self.accept_candidate_view)),
+                     name="faq_correction_candidate_accept"), *super().get_urls()]
+
+    def accept_candidate_view(self, request):
+        """One click: the candidate named by its (removed, added) pair becomes a correction, its text read
+        again from the approvals (faq.services.correction_candidate_accept)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        back = reverse("admin:faq_correction_candidates")
+        try:
+            min_count = max(2, int(request.POST.get("min_count", "3")))
+        except ValueError:
+            min_count = 3
+        try:
+            correction = correction_candidate_accept(removed=request.POST.get("removed", ""),
+                                                     added=request.POST.get("added", ""), min_count=min_count,
+                                                     acting_user=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return HttpResponseRedirect(f"{back}?min_count={min_count}")
+        self.message_user(request, f"Correction \"{correction.key}\" created (pattern \"{correction.pattern}\"): "
+                          "drafts built from now on say it, and the pending drafts it touches are drafted again.",
+                          level=messages.SUCCESS)
+        return HttpResponseRedirect(f"{back}?min_count={min_count}")
 
     def candidates_view(self, request):
         """Edits agents keep making, for Ops to turn into corrections (a button pre-fills the add form)."""
@@ -195,7 +220,7 @@ class CorrectionAdmin(admin.ModelAdmin):
         add_url = reverse("admin:faq_correction_add")
         rows = [(candidate, f"{add_url}?" + urlencode({
             "key": candidate.suggested_key, "pattern": candidate.suggested_pattern,
-            "answer": candidate.example_line or candidate.added}))
+            "answer": candidate.example_line or candidate.added}), drafts_it_would_change(candidate))
             for candidate in correction_candidates(min_count=min_count)]
         approvals_url = reverse("admin:conversations_approval_changelist")
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "rows": rows,

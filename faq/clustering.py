@@ -233,4 +233,9 @@ def reply_core(final_text: str) -> str:
         paragraphs = paragraphs[1:]
     if len(paragraphs) > 1 and len(paragraphs[-1]) <= 80 and "\n" in paragraphs[-1]:
         paragraphs = paragraphs[:-1]
+    if len(paragraphs) > 1 and _THANKS.match(paragraphs[0]):
+        paragraphs = paragraphs[1:]  # "Thank you for getting in touch.": no answer for the shop's FAQ page
     return "\n\n".join(paragraphs)
+
+
+_THANKS = re.compile(r"^(?:thank you|thanks|many thanks)\b[^.!?\n]{0,50}[.!]$", re.IGNORECASE)

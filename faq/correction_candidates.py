@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import models
 from django.utils.text import slugify
 
 from customers.selectors import customers_known_facts
@@ -195,3 +196,28 @@ def _scrub(candidate: CorrectionCandidate, written: Replacement, known: KnownFac
         if scrubbed != text:
             setattr(candidate, name, " ".join(scrubbed.lower().split()).strip(".,;:!?\"'()"))
     candidate.example_line = pii_scrub(candidate.example_line, known=known)
+
+
+def drafts_it_would_change(candidate: CorrectionCandidate, *, scan: int = 2000) -> list[int]:
+    """Past drafts (newest `scan` first) the candidate, accepted as a correction, would have changed: their
+    customer's message matches its suggested pattern as a correction's pattern is matched (assistants/context.py),
+    and the draft did not already say its answer. Ids, newest first; none without a pattern."""
+    from conversations.models import Draft  # read-only: what the assistant drafted
+
+    pattern = candidate.suggested_pattern.strip().lower()
+    if not pattern:
+        return []
+    matcher = re.compile(rf"(?<![\w]){re.escape(pattern)}")
+    answer = _phrase((candidate.example_line or candidate.added).split())
+    drafts = (Draft.objects.filter(reply_to__isnull=False)
+              .filter(models.Q(reply_to__body__icontains=pattern) | models.Q(reply_to__subject__icontains=pattern))
+              .order_by("-created_at", "-id").values_list("pk", "body", "reply_to__subject", "reply_to__body")[:scan])
+    return [pk for pk, body, subject, inbound in drafts
+            if matcher.search(f"{subject}\n{inbound}".lower()) and answer not in _phrase(body.split())]
+
+
+def correction_candidate_find(*, removed: str, added: str, min_count: int = 2) -> CorrectionCandidate | None:
+    """The candidate with this (removed, added) pair as the approvals say it now, or None (no longer made
+    `min_count` times, or a correction already covers it)."""
+    return next((c for c in correction_candidates(min_count=min_count, limit=500)
+                 if (c.removed, c.added) == (removed, added)), None)

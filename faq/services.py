@@ -174,3 +174,21 @@ def faq_entry_delete(*, entry_id: int, acting_user=None) -> None:
     entry.delete()
     if was_published:
         enqueue(TaskName.REBUILD_FAQ_PAGE)
+
+
+def correction_candidate_accept(*, removed: str, added: str, min_count: int = 2, acting_user=None) -> Correction:
+    """Ops accept a correction candidate in one click: its text is read again from the approvals (never
+    taken from the request), and it becomes a correction through `correction_upsert` (audit row, pending
+    drafts it touches drafted again; `manage.py corrections --export` mirrors it to YAML)."""
+    from faq.correction_candidates import correction_candidate_find
+
+    candidate = correction_candidate_find(removed=removed, added=added, min_count=min_count)
+    if candidate is None:
+        raise ApplicationError("This edit is no longer a candidate: a correction covers it now, or its approvals "
+                               "changed. Reload the candidates.")
+    if not candidate.suggested_pattern:
+        raise ApplicationError("The customers' messages behind this edit share no word to match on: use "
+                               "\"Create correction\" and write a pattern.")
+    correction, _ = correction_upsert(key=candidate.suggested_key, pattern=candidate.suggested_pattern,
+                                      answer=candidate.example_line or candidate.added, acting_user=acting_user)
+    return correction

@@ -18,6 +18,7 @@ from assistants import vectorstore
 from assistants.context import DraftContext, Source
 from assistants.providers.grounded_reply import Reply, words_of
 from assistants.requests import CustomerRequest
+from assistants.terms import FAQ_MATCH_MIN_SCORE, faq_match_score
 
 _SHIPPING = re.compile(r"\b(?:ship|deliver|dispatch)\w*", re.IGNORECASE)
 # Shipping times: a word for shipping, then a number of days or weeks in the same sentence ("Orders
@@ -27,9 +28,6 @@ _SHIPPING_TIME = re.compile(r"\b(?:ship|deliver|dispatch)\w*\b[^.]*?\b\d+(?:\s*-
 _RETURNS = re.compile(r"\b(?:return|refund)\w*", re.IGNORECASE)
 _COLLECT = re.compile(r"\b(?:collect|pick(?:\s|-)?up|click and collect)\w*", re.IGNORECASE)
 _WARRANTY = re.compile(r"\bwarrant\w*|\bguarantee\w*", re.IGNORECASE)
-# A general question is answered by an FAQ entry only when it is clearly about it: the context
-# keeps entries from ASSISTANT_FAQ_MIN_SCORE on, which also lets near-misses in.
-GENERAL_FAQ_MIN_SCORE = 0.3
 
 
 def _text_of(source: Source) -> str:
@@ -196,12 +194,17 @@ def store_collection(ctx: DraftContext, request: CustomerRequest, reply: Reply) 
     reply.answered("store collection", request.intent, source)
 
 
+def faq_answer(ctx: DraftContext, request: CustomerRequest | None) -> list[Source]:
+    """The published FAQ entry that answers this very question (assistants/terms.py `faq_match`), best
+    first; none when the entry's question is not the one asked: a near-miss would answer something else."""
+    question = _question(request, ctx)
+    scored = [(faq_match_score(question, s.facts["question"], s.facts["answer"]), s) for s in ctx.faq]
+    return [s for score, s in sorted(scored, key=lambda pair: pair[0], reverse=True) if score >= FAQ_MATCH_MIN_SCORE][:1]
+
+
 def general(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
     intent = request.intent if request else "general"
-    question = _question(request, ctx)
-    faq = [s for s in ctx.faq if vectorstore.lexical_similarity(question, f"{s.facts['question']} {s.facts['answer']}")
-           >= GENERAL_FAQ_MIN_SCORE]
-    best = ctx.corrections[:1] or faq[:1] or ctx.site[:1]
+    best = ctx.corrections[:1] or faq_answer(ctx, request) or ctx.site[:1]
     if request is not None and not best:
         site = _site_for(ctx, request)
         best = [site] if site is not None else []

@@ -108,11 +108,6 @@ def test_a_published_faq_proposal_makes_the_next_similar_draft_say_it(agent):
     assert after.result.confidence >= 0.6 > before.result.confidence
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Known regression, measured when the learning loop met the rewritten grounded drafter (same day): "
-    "learning_eval now shows 4/15 before and after (it showed 2/15 -> 11/15 on the drafter it was built "
-    "against); the per-request composers ignore an FAQ or correction below their similarity floors. Fix the "
-    "drafter's use of learned knowledge, then remove this mark (strict: it fails the suite once it passes)."))
 def test_learning_eval_lifts_the_held_out_pass_rate_breaks_no_golden_and_leaves_nothing_behind(capsys):
     from integrations.demo import seed_demo
 

@@ -1,0 +1,104 @@
+"""Ops accept a correction candidate in one click, and see how many past drafts it would have changed."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html as lxml_html
+
+from conversations.services.approvals import draft_edit_and_approve
+from faq.correction_candidates import correction_candidates, drafts_it_would_change
+from faq.models import Correction
+from omnichannel.models import AuditLog
+from tests.builders import make_draft, make_inbound_message, make_staff
+
+pytestmark = pytest.mark.django_db
+
+DRAFT = "Hi {name},\n\nI am checking this with our team and will get back to you shortly.\n\nHappy trails,\nThe team"
+POINTS = "Every 1.00 USD you spend earns 1 loyalty point; 100 points take 5.00 USD off a later purchase."
+
+
+def _history() -> dict[str, list[int]]:
+    """Three loyalty questions an agent answered with the same pasted line, one pending draft that would say
+    it now, and one past draft that already said it (not counted)."""
+    agent = make_staff("Agents", username="pasting-agent")
+    ids: dict[str, list[int]] = {"edited": [], "would_change": []}
+    for n, question in enumerate(
+        ["Do I earn loyalty points?", "How do loyalty points work?", "Can I get points when I buy boots?"]
+    ):
+        message = make_inbound_message(email=f"points{n}@example.org", subject="Points", body=question)
+        draft = make_draft(body=DRAFT.format(name=f"Customer {n}"), message=message, intent="general")
+        final = DRAFT.format(name=f"Customer {n}").replace(
+            "I am checking this with our team and will get back to you shortly.", POINTS
+        )
+        ids["edited"].append(draft_edit_and_approve(draft_id=draft.pk, final_text=final, acting_user=agent).pk)
+        ids["would_change"].append(draft.pk)  # the assistant's draft did not say it: a correction would have
+    pending = make_draft(
+        body=DRAFT.format(name="Pat"),
+        intent="general",
+        message=make_inbound_message(email="pat@example.org", subject="Loyalty", body="Do my points expire?"),
+    )
+    ids["would_change"].append(pending.pk)
+    make_draft(
+        body=DRAFT.format(name="Sam").replace("I am checking", f"{POINTS} I am checking"),
+        intent="general",
+        message=make_inbound_message(email="sam@example.org", subject="Points", body="Points?"),
+    )
+    make_draft(
+        body=DRAFT.format(name="Lou"),
+        intent="general",
+        message=make_inbound_message(email="lou@example.org", subject="Checkpoints", body="Is the checkpoint open?"),
+    )  # a word inside another
+    return ids
+
+
+def test_the_candidate_says_which_past_drafts_it_would_have_changed():
+    ids = _history()
+    [candidate] = correction_candidates(min_count=3)
+    assert candidate.suggested_pattern == "points" and candidate.count == 3
+    assert sorted(drafts_it_would_change(candidate)) == sorted(ids["would_change"])
+
+
+def test_ops_accept_a_candidate_in_one_click_and_it_becomes_a_correction_through_the_service(client):
+    ids = _history()
+    ops = make_staff("Ops", username="ops-accepting")
+    client.force_login(ops)
+    page = lxml_html.fromstring(client.get("/admin/faq/correction/candidates/").content)
+    [row] = page.xpath("//table[@id='candidates']/tbody/tr")
+    assert (
+        row.xpath(".//td[contains(@class, 'would-change')]")[0]
+        .text_content()
+        .strip()
+        .startswith(str(len(ids["would_change"])))
+    )
+    form = row.xpath(".//form[contains(@class, 'accept-form')]")[0]
+    fields = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
+
+    response = client.post(form.get("action"), fields)
+    assert response.status_code == 302
+    correction = Correction.objects.get()
+    assert (correction.pattern, correction.answer, correction.is_active) == ("points", POINTS, True)
+    audit = AuditLog.objects.get(event_type="correction.created")
+    assert audit.actor_user == ops and audit.object_id == str(correction.pk)
+    # The correction covers the edit now: it is no longer a candidate, and a second click changes nothing.
+    assert "no-candidates" in client.get("/admin/faq/correction/candidates/").content.decode()
+    client.post(form.get("action"), fields)
+    assert Correction.objects.count() == 1
+
+
+def test_the_text_is_read_from_the_approvals_never_from_the_request(client):
+    _history()
+    client.force_login(make_staff("Ops", username="ops-forging"))
+    response = client.post(
+        "/admin/faq/correction/candidates/accept/",
+        {"removed": "anything", "added": "we give everything away for free", "min_count": "2"},
+        follow=True,
+    )
+    assert "no longer a candidate" in response.content.decode()
+    assert not Correction.objects.exists()
+
+
+def test_agents_cannot_accept_a_candidate(client):
+    _history()
+    client.force_login(make_staff("Agents", username="agent-accepting"))
+    assert client.post("/admin/faq/correction/candidates/accept/", {"removed": "", "added": ""}).status_code == 403
+    assert not Correction.objects.exists()

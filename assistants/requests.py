@@ -30,6 +30,7 @@ from typing import Any
 
 from assistants import classifier
 from assistants.intents import intent_for_draft
+from assistants.product_words import english_product_words, title_match
 
 # A statement (no question, no plea) becomes a request of its own when the model gives a topic
 # other than `general` at least this probability; below it, it is context for its neighbour.
@@ -319,12 +320,13 @@ def _tokens(text: str) -> set[str]:
 
 
 def products_find(text: str, catalog: Sequence[tuple[str, str]]) -> list[Product]:
-    """Catalog items (sku, title) the text names: by SKU, or by at least half the words of the title."""
-    words, lowered, found = _tokens(text), text.lower(), []
+    """Catalog items (sku, title) the text names: by SKU, or by at least half the words of the title
+    (German, Spanish and French product words read as the title's English: assistants/product_words.py)."""
+    words, lowered, found = _tokens(english_product_words(text)), text.lower(), []
     for sku, title in catalog:
         title_words = _tokens(re.sub(r"[()]", " ", title))
         named = sku and sku.lower() in lowered
-        if named or (title_words and len(title_words & words) / len(title_words) >= 0.5):
+        if named or (title_words and title_match(title_words, words) >= 0.5):
             found.append(Product(sku, title))
     return found
 

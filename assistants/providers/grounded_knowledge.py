@@ -160,6 +160,8 @@ def damaged_item(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> N
         reply.answered("refund status", request.intent, order)
         return
     reply.apology = "damage"
+    if order is not None:
+        reply.apology_order = order.facts["name"]
     if not ctx.email.attachments:
         reply.say(_("Could you send me a photo of the damage? As soon as I have it, we will send you a replacement "
                     "or a refund, whichever you prefer."), key=("photo",))

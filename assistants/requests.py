@@ -220,6 +220,10 @@ def _split_line(line: str) -> list[str]:
     return parts
 
 
+_CONDITION = re.compile(r"^[¿¡\"'(]*(?:if|unless|in case|wenn|falls|sofern|si|en caso de que|au cas où)\b",
+                        re.IGNORECASE)
+
+
 def _clauses(sentence: str) -> list[str]:
     """A sentence cut where a new question or plea starts after a conjunction or comma; both
     sides must keep three words, or "If not, how long?" would lose its "If not"."""
@@ -230,6 +234,8 @@ def _clauses(sentence: str) -> list[str]:
             left, right = current[:match.start()], current[match.end():]
             if match.start() == 0 or len(left.split()) < 3 or len(right.split()) < 3:
                 continue
+            if _CONDITION.match(left) and "?" not in left:
+                continue  # "If it is not in stock, when will it be back?" is one request with its condition
             pieces[-1:] = [left.strip(" ,;-–"), right.strip()]
             break
         else:
@@ -592,9 +598,33 @@ def _unit(text: str) -> _Unit:
     return _Unit(text, _is_ask(text), intent, probability)
 
 
+# A follow-up question leans on the request before it ("And what about the sleeping bag?", "Und der
+# Schlafsack?", "¿Y la tienda?", "Et pour la veste ?"): its words alone say little about what is asked.
+_FOLLOW_UP = re.compile(
+    r"^[¿¡\"'(]*(?:and |also,? |plus |und |y |et |aussi,? )?(?:what about|how about|same (?:for|with)|and the|"
+    r"und (?:was ist mit|wie (?:sieht es|ist es) mit|der|die|das|den)|was ist mit|wie sieht es mit|"
+    r"y (?:qué (?:tal|hay) (?:de|con)|el|la|los|las)|qué (?:tal|hay) (?:de|con)|"
+    r"et (?:pour|qu'en est-il d[eu]s?|le|la|les)|qu'en est-il d[eu]s?)\b", re.IGNORECASE)
+
+
+def _follow_ups_joined(units: list[_Unit]) -> list[_Unit]:
+    """A follow-up question the model cannot place on its own joins the request before it, so
+    "Is the stove in stock? And what about the sleeping bag?" asks the stock of both."""
+    kept: list[_Unit] = []
+    for unit in units:
+        previous = next((u for u in reversed(kept) if u.is_request), None)
+        if (previous is not None and unit.is_ask and _FOLLOW_UP.match(unit.text)
+                and unit.probability < STATEMENT_MIN_PROBABILITY):
+            previous.after.append(unit.text)
+            continue
+        kept.append(unit)
+    return kept
+
+
 def _group(units: list[_Unit]) -> list[_Unit]:
     """Requests with their context: a statement about the same thing as the question beside it
     goes into that question; other statements go to the next request (or the last one)."""
+    units = _follow_ups_joined(units)
     requests = [u for u in units if u.is_request]
     for unit in [u for u in requests if not u.is_ask]:
         i = units.index(unit)

@@ -173,7 +173,13 @@ _GREETING_LEAD = re.compile(rf"^(?:{_GREETING})(?:\s+(?:there|team|all|everyone|
                             rf"(?-i:[A-ZÀ-Ý][\w.'-]*)))?(?:\s*[,!:.\-–]+\s*|\s+(?=(?:{_QUESTION_WORDS_RE})\b))",
                             re.IGNORECASE)
 _THANKS = re.compile(r"^(?:thanks|thank you|many thanks|thx|ty|cheers|danke|vielen dank|herzlichen dank|gracias|"
-                     r"muchas gracias|merci|mille mercis)\b", re.IGNORECASE)
+                     r"muchas gracias|merci|mille mercis|"
+                     # "Just wanted to say thanks, …", "Wollte mich nur bedanken", "Solo quería dar las gracias"
+                     r"(?:i |we )?(?:just |only )?(?:wanted|want|writing|wrote|am writing) to (?:say )?(?:a )?"
+                     r"(?:thanks|thank you|say thank)|(?:ich )?wollte (?:mich )?(?:nur |einfach )?"
+                     r"(?:bedanken|danke sagen)|(?:solo |sólo )?(?:quería|quiero|queríamos) (?:dar las gracias|"
+                     r"agradecer)|je (?:voulais|voulions|tenais à) (?:juste |simplement )?(?:vous )?remercier)\b",
+                     re.IGNORECASE)
 _WISHES = re.compile(
     r"^(?:i hope|hope you|have a (?:nice|great|good|lovely)|looking forward|i look forward|ich hoffe|schönes wochenende|"
     r"schönen tag|ich freue mich auf|espero que|buen fin de semana|que teng|quedo a la espera|en espera de|"
@@ -608,13 +614,14 @@ _FOLLOW_UP = re.compile(
 
 
 def _follow_ups_joined(units: list[_Unit]) -> list[_Unit]:
-    """A follow-up question the model cannot place on its own joins the request before it, so
-    "Is the stove in stock? And what about the sleeping bag?" asks the stock of both."""
+    """A follow-up question the model cannot place on its own (one that leans on the request before
+    it, or of three words or fewer: "What now?") joins the request before it, so "Is the stove in
+    stock? And what about the sleeping bag?" asks the stock of both."""
     kept: list[_Unit] = []
     for unit in units:
         previous = next((u for u in reversed(kept) if u.is_request), None)
-        if (previous is not None and unit.is_ask and _FOLLOW_UP.match(unit.text)
-                and unit.probability < STATEMENT_MIN_PROBABILITY):
+        if (previous is not None and unit.is_ask and unit.probability < STATEMENT_MIN_PROBABILITY
+                and (_FOLLOW_UP.match(unit.text) or len(re.findall(r"\w+", unit.text)) <= 3)):
             previous.after.append(unit.text)
             continue
         kept.append(unit)

@@ -4,7 +4,9 @@
 1. `email_clean` cuts the quoted history (">" lines, "On <date>, X wrote:" and its German,
    Spanish and French forms, "-----Original Message-----", Outlook's "From: … Sent: …" block)
    and the signature ("-- ", a closing such as "Best regards" or "Mit freundlichen Grüßen" with a
-   name under it, "Sent from my iPhone").
+   name under it, "Sent from my iPhone"). A forwarded message ("Fwd:", "---------- Forwarded
+   message ---------") is read too, without its headers: "see below" asks what it says
+   (`forwarded_clean`).
 2. The rest is cut into sentences, and sentences into clauses where a conjunction or comma
    starts a new question ("how much is it and do you have 5?"). Greetings, thanks and wishes
    are dropped.
@@ -99,6 +101,29 @@ def _signature_start(lines: list[str]) -> int:
             # "Thanks," or "Best, Kim" followed by a name, a title, a phone number: not by more questions.
             return i
     return len(lines)
+
+
+_FORWARD_SEPARATOR = re.compile(r"^-{2,}\s*(?:forwarded message|weitergeleitete nachricht|mensaje reenviado|"
+                                r"message transféré)\s*-{2,}$", re.IGNORECASE)
+_FORWARD_SUBJECT = re.compile(r"^(?:(?:re|aw)\s*:\s*)*(?:fwd?|wg|tr|rv|enc)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+_HEADER_LINE = re.compile(r"^(?:from|sent|date|to|cc|subject|von|gesendet|datum|an|betreff|de|enviado|fecha|para|"
+                          r"asunto|envoyé|à|objet)\s*:", re.IGNORECASE)
+
+
+def forwarded_clean(subject: str, body: str) -> str:
+    """The text of the message a customer forwards ("Fwd: …", "---------- Forwarded message ---------"):
+    their earlier email to us, or one they were sent, is what "see below" asks about. Its header block,
+    its own quoted history and its signature are cut; "" when the email forwards nothing."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    start = _quote_start(lines)
+    if start >= len(lines):
+        return ""
+    if not (_FORWARD_SEPARATOR.match(lines[start].strip()) or _FORWARD_SUBJECT.match((subject or "").strip())):
+        return ""  # a reply's quoted history: what we wrote before, not the customer's request
+    rest = lines[start + 1:] if not _HEADER_FROM.match(lines[start].strip()) else lines[start:]
+    while rest and (not rest[0].strip() or _HEADER_LINE.match(rest[0].strip())):
+        rest = rest[1:]
+    return email_clean("\n".join(rest))
 
 
 def email_clean(body: str) -> str:
@@ -680,6 +705,9 @@ def email_requests(*, subject: str, body: str, catalog: Sequence[tuple[str, str]
     """The customer's requests in one email, each classified with what it names. `catalog` is the
     (sku, title) of the items that may be named (the drafting context passes the ones it matched)."""
     text = email_clean(body or "")
+    forwarded = forwarded_clean(subject, body or "")
+    if forwarded:
+        text = f"{text}\n\n{forwarded}".strip()
     subject = _SUBJECT_PREFIX.sub("", (subject or "").strip())
     units = []
     for sentence in _sentences(text):

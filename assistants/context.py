@@ -20,6 +20,7 @@ from django.db.models import Q
 
 from assistants import vectorstore
 from assistants.models import StyleProfile
+from assistants.product_words import english_product_words, title_match
 from assistants.requests import order_refs_find
 from assistants.terms import FAQ_MATCH_MIN_SCORE, faq_match_score
 from catalog.models import InventoryItem
@@ -209,7 +210,7 @@ def _customer_and_orders(ctx: DraftContext, order_refs: Sequence[str] | None = N
 
 
 def _inventory(ctx: DraftContext) -> None:
-    words = _tokens(ctx.text)
+    words = _tokens(english_product_words(ctx.text))  # "Schlafsack" names the "Summit sleeping bag" too
     lowered = ctx.text.lower()
     scored = []
     for item in InventoryItem.objects.sellable().only("pk", "sku", "title", "quantity_available", "lead_time_days",
@@ -220,7 +221,7 @@ def _inventory(ctx: DraftContext) -> None:
         title_words = _tokens(re.sub(r"[()]", " ", item.title))
         if not title_words:
             continue
-        score = len(title_words & words) / len(title_words)
+        score = title_match(title_words, words)
         if score >= 0.5:
             scored.append((score, item))
     scored.sort(key=lambda pair: pair[0], reverse=True)

@@ -4,7 +4,9 @@
 1. `email_clean` cuts the quoted history (">" lines, "On <date>, X wrote:" and its German,
    Spanish and French forms, "-----Original Message-----", Outlook's "From: … Sent: …" block)
    and the signature ("-- ", a closing such as "Best regards" or "Mit freundlichen Grüßen" with a
-   name under it, "Sent from my iPhone").
+   name under it, "Sent from my iPhone"). A forwarded message ("Fwd:", "---------- Forwarded
+   message ---------") is read too, without its headers: "see below" asks what it says
+   (`forwarded_clean`).
 2. The rest is cut into sentences, and sentences into clauses where a conjunction or comma
    starts a new question ("how much is it and do you have 5?"). Greetings, thanks and wishes
    are dropped.
@@ -30,6 +32,7 @@ from typing import Any
 
 from assistants import classifier
 from assistants.intents import intent_for_draft
+from assistants.product_words import english_product_words, title_match
 
 # A statement (no question, no plea) becomes a request of its own when the model gives a topic
 # other than `general` at least this probability; below it, it is context for its neighbour.
@@ -98,6 +101,29 @@ def _signature_start(lines: list[str]) -> int:
             # "Thanks," or "Best, Kim" followed by a name, a title, a phone number: not by more questions.
             return i
     return len(lines)
+
+
+_FORWARD_SEPARATOR = re.compile(r"^-{2,}\s*(?:forwarded message|weitergeleitete nachricht|mensaje reenviado|"
+                                r"message transféré)\s*-{2,}$", re.IGNORECASE)
+_FORWARD_SUBJECT = re.compile(r"^(?:(?:re|aw)\s*:\s*)*(?:fwd?|wg|tr|rv|enc)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+_HEADER_LINE = re.compile(r"^(?:from|sent|date|to|cc|subject|von|gesendet|datum|an|betreff|de|enviado|fecha|para|"
+                          r"asunto|envoyé|à|objet)\s*:", re.IGNORECASE)
+
+
+def forwarded_clean(subject: str, body: str) -> str:
+    """The text of the message a customer forwards ("Fwd: …", "---------- Forwarded message ---------"):
+    their earlier email to us, or one they were sent, is what "see below" asks about. Its header block,
+    its own quoted history and its signature are cut; "" when the email forwards nothing."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    start = _quote_start(lines)
+    if start >= len(lines):
+        return ""
+    if not (_FORWARD_SEPARATOR.match(lines[start].strip()) or _FORWARD_SUBJECT.match((subject or "").strip())):
+        return ""  # a reply's quoted history: what we wrote before, not the customer's request
+    rest = lines[start + 1:] if not _HEADER_FROM.match(lines[start].strip()) else lines[start:]
+    while rest and (not rest[0].strip() or _HEADER_LINE.match(rest[0].strip())):
+        rest = rest[1:]
+    return email_clean("\n".join(rest))
 
 
 def email_clean(body: str) -> str:
@@ -172,7 +198,13 @@ _GREETING_LEAD = re.compile(rf"^(?:{_GREETING})(?:\s+(?:there|team|all|everyone|
                             rf"(?-i:[A-ZÀ-Ý][\w.'-]*)))?(?:\s*[,!:.\-–]+\s*|\s+(?=(?:{_QUESTION_WORDS_RE})\b))",
                             re.IGNORECASE)
 _THANKS = re.compile(r"^(?:thanks|thank you|many thanks|thx|ty|cheers|danke|vielen dank|herzlichen dank|gracias|"
-                     r"muchas gracias|merci|mille mercis)\b", re.IGNORECASE)
+                     r"muchas gracias|merci|mille mercis|"
+                     # "Just wanted to say thanks, …", "Wollte mich nur bedanken", "Solo quería dar las gracias"
+                     r"(?:i |we )?(?:just |only )?(?:wanted|want|writing|wrote|am writing) to (?:say )?(?:a )?"
+                     r"(?:thanks|thank you|say thank)|(?:ich )?wollte (?:mich )?(?:nur |einfach )?"
+                     r"(?:bedanken|danke sagen)|(?:solo |sólo )?(?:quería|quiero|queríamos) (?:dar las gracias|"
+                     r"agradecer)|je (?:voulais|voulions|tenais à) (?:juste |simplement )?(?:vous )?remercier)\b",
+                     re.IGNORECASE)
 _WISHES = re.compile(
     r"^(?:i hope|hope you|have a (?:nice|great|good|lovely)|looking forward|i look forward|ich hoffe|schönes wochenende|"
     r"schönen tag|ich freue mich auf|espero que|buen fin de semana|que teng|quedo a la espera|en espera de|"
@@ -219,6 +251,10 @@ def _split_line(line: str) -> list[str]:
     return parts
 
 
+_CONDITION = re.compile(r"^[¿¡\"'(]*(?:if|unless|in case|wenn|falls|sofern|si|en caso de que|au cas où)\b",
+                        re.IGNORECASE)
+
+
 def _clauses(sentence: str) -> list[str]:
     """A sentence cut where a new question or plea starts after a conjunction or comma; both
     sides must keep three words, or "If not, how long?" would lose its "If not"."""
@@ -229,6 +265,8 @@ def _clauses(sentence: str) -> list[str]:
             left, right = current[:match.start()], current[match.end():]
             if match.start() == 0 or len(left.split()) < 3 or len(right.split()) < 3:
                 continue
+            if _CONDITION.match(left) and "?" not in left:
+                continue  # "If it is not in stock, when will it be back?" is one request with its condition
             pieces[-1:] = [left.strip(" ,;-–"), right.strip()]
             break
         else:
@@ -319,12 +357,13 @@ def _tokens(text: str) -> set[str]:
 
 
 def products_find(text: str, catalog: Sequence[tuple[str, str]]) -> list[Product]:
-    """Catalog items (sku, title) the text names: by SKU, or by at least half the words of the title."""
-    words, lowered, found = _tokens(text), text.lower(), []
+    """Catalog items (sku, title) the text names: by SKU, or by at least half the words of the title
+    (German, Spanish and French product words read as the title's English: assistants/product_words.py)."""
+    words, lowered, found = _tokens(english_product_words(text)), text.lower(), []
     for sku, title in catalog:
         title_words = _tokens(re.sub(r"[()]", " ", title))
         named = sku and sku.lower() in lowered
-        if named or (title_words and len(title_words & words) / len(title_words) >= 0.5):
+        if named or (title_words and title_match(title_words, words) >= 0.5):
             found.append(Product(sku, title))
     return found
 
@@ -590,9 +629,34 @@ def _unit(text: str) -> _Unit:
     return _Unit(text, _is_ask(text), intent, probability)
 
 
+# A follow-up question leans on the request before it ("And what about the sleeping bag?", "Und der
+# Schlafsack?", "¿Y la tienda?", "Et pour la veste ?"): its words alone say little about what is asked.
+_FOLLOW_UP = re.compile(
+    r"^[¿¡\"'(]*(?:and |also,? |plus |und |y |et |aussi,? )?(?:what about|how about|same (?:for|with)|and the|"
+    r"und (?:was ist mit|wie (?:sieht es|ist es) mit|der|die|das|den)|was ist mit|wie sieht es mit|"
+    r"y (?:qué (?:tal|hay) (?:de|con)|el|la|los|las)|qué (?:tal|hay) (?:de|con)|"
+    r"et (?:pour|qu'en est-il d[eu]s?|le|la|les)|qu'en est-il d[eu]s?)\b", re.IGNORECASE)
+
+
+def _follow_ups_joined(units: list[_Unit]) -> list[_Unit]:
+    """A follow-up question the model cannot place on its own (one that leans on the request before
+    it, or of three words or fewer: "What now?") joins the request before it, so "Is the stove in
+    stock? And what about the sleeping bag?" asks the stock of both."""
+    kept: list[_Unit] = []
+    for unit in units:
+        previous = next((u for u in reversed(kept) if u.is_request), None)
+        if (previous is not None and unit.is_ask and unit.probability < STATEMENT_MIN_PROBABILITY
+                and (_FOLLOW_UP.match(unit.text) or len(re.findall(r"\w+", unit.text)) <= 3)):
+            previous.after.append(unit.text)
+            continue
+        kept.append(unit)
+    return kept
+
+
 def _group(units: list[_Unit]) -> list[_Unit]:
     """Requests with their context: a statement about the same thing as the question beside it
     goes into that question; other statements go to the next request (or the last one)."""
+    units = _follow_ups_joined(units)
     requests = [u for u in units if u.is_request]
     for unit in [u for u in requests if not u.is_ask]:
         i = units.index(unit)
@@ -641,6 +705,9 @@ def email_requests(*, subject: str, body: str, catalog: Sequence[tuple[str, str]
     """The customer's requests in one email, each classified with what it names. `catalog` is the
     (sku, title) of the items that may be named (the drafting context passes the ones it matched)."""
     text = email_clean(body or "")
+    forwarded = forwarded_clean(subject, body or "")
+    if forwarded:
+        text = f"{text}\n\n{forwarded}".strip()
     subject = _SUBJECT_PREFIX.sub("", (subject or "").strip())
     units = []
     for sentence in _sentences(text):

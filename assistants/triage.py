@@ -116,13 +116,19 @@ _ERASURE = _rules(
     ("'erasure of my data'", r"\b(?:deletion|erasure|removal) of (?:all (?:of )?)?my (?:personal )?"
                              r"(?:data|information|account|details)\b"),
     ("'right to be forgotten'", r"\bright (?:to be forgotten|to erasure|to deletion|of erasure)\b"),
-    ("'Löschung meiner Daten'", r"\b(?:losch|entfern)\w* .{0,80}\bmeine[rsn]? (?:\w+ ){0,3}(?:daten|kundenkonto"
-                                r"|konto|account)\b|\bmeine[rsn]? (?:\w+ ){0,3}(?:daten|kundenkonto|konto|account)\b"
-                                r".{0,80}\b(?:losch|entfern)|\brecht auf (?:loschung|vergessen ?werden)\b"),
+    # In one sentence: "mein Konto" with "löschen" ("bitte löschen Sie mein Konto", "mein Konto löschen").
+    ("'Löschung meiner Daten'", r"\b(?:losch|entfern)\w* [^.?!]{0,80}\bmein(?:e[rsn]?)? (?:\w+ ){0,3}(?:daten"
+                                r"|kundenkonto|konto|account)\b|\bmein(?:e[rsn]?)? (?:\w+ ){0,3}(?:daten|kundenkonto"
+                                r"|konto|account)\b[^.?!]{0,80}\b(?:losch|entfern)"
+                                r"|\brecht auf (?:loschung|vergessen ?werden)\b"),
     ("'derecho de supresión'", r"\bderecho (?:de supresion|al olvido)\b|\b(?:suprim|elimin|borr)\w* .{0,60}"
-                               r"\bmis (?:\w+ ){0,2}datos\b|\b(?:eliminar|borrar|cerrar) mi cuenta\b"),
+                               r"\bmis (?:\w+ ){0,2}datos\b|\b(?:eliminar|borrar|cerrar) mi cuenta\b"
+                               r"|\b(?:supresion|eliminacion|borrado) de (?:todos )?(?:mis|los) (?:\w+ ){0,2}datos\b"
+                               r"|\b(?:supresion|eliminacion|cierre) de mi cuenta\b"),
     ("'droit à l'effacement'", r"\bdroit (?:a l'effacement|a l'oubli)\b|\b(?:supprim|effac)\w* .{0,60}"
-                               r"\bmes (?:\w+ ){0,2}donnees\b|\bsupprim\w* (?:de )?mon compte\b"),
+                               r"\bmes (?:\w+ ){0,2}donnees\b|\bsupprim\w* (?:de )?mon compte\b"
+                               r"|\b(?:suppression|effacement) (?:de |des )(?:toutes )?(?:mes )?(?:\w+ ){0,2}donnees\b"
+                               r"|\bsuppression (?:de )?mon compte\b"),
 )
 _ACCESS = _rules(
     ("'subject access request'", r"\b(?:subject|data) access request\b|\bdsar\b"),
@@ -183,7 +189,13 @@ _SPAM = _rules(
                             r"|\byour (?:website|site|store) (?:is not|isn't) ranking\b", 2.5),
     ("'first page of Google'", r"\b(?:first|1st|top) page (?:of|on|in) google\b|\bpage (?:1|one) of google\b"
                                r"|\b(?:rank|ranking|ranked) (?:higher |#1 |first )?(?:on|in) google\b", 2.0),
-    ("'SEO'", r"\bseo\b|\bsearch engine optimi[sz]ation\b", 1.0),
+    ("'SEO'", r"\bseo\b|\bsearch engine optimi[sz]ation\b|\bsuchmaschinenoptimierung\b"
+              r"|\bposicionamiento (?:web|seo|en (?:google|buscadores))\b|\breferencement (?:naturel|web|google)\b", 1.0),
+    ("'besser bei Google ranken'", r"\bbei google\b.{0,40}\b(?:ranken|ranking|platzier\w*|gefunden)\b"
+                                  r"|\b(?:ranken|platzier\w*) (?:sie )?bei google\b"
+                                  r"|\ben google\b.{0,40}\b(?:posicion\w*|primer\w* (?:lugar|pagina))"
+                                  r"|\bpremiere page (?:de|sur) google\b|\b(?:positionner|referencer)\b.{0,40}\bgoogle\b",
+     2.0),
     ("'SEO services'", r"\bseo (?:services?|audit|report|package|expert|agency|team|specialist|strategy)\b", 1.5),
     ("'more traffic'", r"\b(?:increase|boost|grow|drive|double|triple) (?:your )?(?:organic |website |site )?"
                        r"(?:traffic|visitors|leads|sales|revenue|conversions?)\b|\borganic traffic\b", 1.5),
@@ -195,7 +207,10 @@ _SPAM = _rules(
                                      r"checked|reviewed|analy[sz]ed) your (?:website|site|store|shop|online store)\b", 1.5),
     ("'book a call'", r"\b(?:book|schedule|hop on|jump on) a (?:quick |free |short |\d{2}[- ]?min(?:ute)? )?"
                       r"(?:call|demo|meeting|chat)\b|\b\d{2}[- ]?min(?:ute)? (?:call|chat|demo)\b", 1.0),
-    ("'free audit'", r"\bfree (?:audit|report|website analysis|seo analysis|consultation|quote)\b", 1.0),
+    ("'free audit'", r"\bfree (?:audit|report|website analysis|seo analysis|consultation|quote)\b"
+                     r"|\bunverbindliche[sn]? (?:angebot|erstgesprach|beratung|analyse)\b"
+                     r"|\b(?:presupuesto|auditoria) (?:gratis|gratuit[oa]|sin compromiso)\b"
+                     r"|\b(?:devis|audit) gratuit\b", 1.0),
     ("'special offer'", r"\b(?:special|exclusive|limited[- ]time) (?:offer|discount|deal|price)\b"
                         r"|\bmoney[- ]back guarantee\b", 1.0),
     ("an unsubscribe footer", r"\bunsubscribe\b|\bopt[- ]out\b|\bdarse de baja\b|\bse desinscrire\b"

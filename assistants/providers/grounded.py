@@ -98,6 +98,9 @@ def style_apply(body_lines: list[str], style: dict, first_name: str) -> tuple[st
 
 
 def _opener(reply: Reply) -> str:
+    if reply.apology == "damage" and reply.apology_order:
+        return _("I am very sorry that your order %(name)s did not arrive in perfect condition.") % {
+            "name": reply.apology_order}
     if reply.apology == "damage":
         return _("I am very sorry that your order did not arrive in perfect condition.")
     if reply.apology == "delay":

@@ -80,8 +80,34 @@ def site_passage(question: str, page_text: str, *, sentences: int = 3) -> str:
     found = [s for s in found if re.search(r"[.!?]$", s)]
     if not found:
         return " ".join(page_text.split())
-    rest = sorted(range(1, len(found)), key=lambda i: vectorstore.lexical_similarity(question, found[i]), reverse=True)
+    rest = sorted(range(1, len(found)), key=lambda i: _sentence_fit(question, found[i]), reverse=True)
     return " ".join(found[i] for i in sorted([0, *rest[:sentences - 1]]))
+
+
+# What kind of answer a question wants, and how a sentence that gives it looks: "what time does the
+# shop close?" wants a clock time, "how much is gift wrapping?" an amount, "how long…" a duration.
+_ANSWER_KINDS = (
+    (re.compile(r"\b(?:what time|when|opening|open|close[sd]?|hours|wann|öffnungszeiten|geöffnet|offen|schlie(?:ß|ss)t"
+                r"|a qué hora|cuándo|horario|abr[ei]n|cierran?|à quelle heure|quand|horaires|ouvert|ferme)\b",
+                re.IGNORECASE), re.compile(r"\b\d{1,2}[:.]\d{2}\b")),
+    (re.compile(r"\b(?:how much|cost|costs|price|fee|charge|wie viel|kostet|preis|cuánto|cuesta|precio|combien|coûte"
+                r"|prix|tarif)\b", re.IGNORECASE), re.compile(r"\d+[.,]\d{2}\s*(?:[A-Z]{3}|[€$£])|[€$£]\s?\d")),
+    (re.compile(r"\b(?:how long|how many days|wie lange|cuánto tiempo|combien de temps)\b", re.IGNORECASE),
+     re.compile(r"\b\d+(?:\s*-\s*\d+)?\s+(?:\w+\s+)?(?:days?|weeks?|months?|years?|hours?)\b", re.IGNORECASE)),
+)
+
+
+def _stems(text: str) -> set[str]:
+    return {re.sub(r"(?:ing|ed|es|e)$", "", w) or w for w in words_of(text)}
+
+
+def _sentence_fit(question: str, sentence: str) -> float:
+    """How well a page's sentence answers the question: the words they share (as stems: "closes" and
+    "closed", "saturdays" and "Saturday"), their lexical similarity, and whether it gives the kind
+    of answer the question wants (a time, an amount, a duration)."""
+    shared = len(_stems(question) & _stems(sentence))
+    kind = sum(1 for asks, gives in _ANSWER_KINDS if asks.search(question) and gives.search(sentence))
+    return shared + kind + vectorstore.lexical_similarity(question, sentence)
 
 
 def quote(source: Source, reply: Reply, request: CustomerRequest | None) -> None:
@@ -89,7 +115,8 @@ def quote(source: Source, reply: Reply, request: CustomerRequest | None) -> None
     passage with its title and address."""
     if source.kind == "site":
         title = source.label.split(" | ")[0].strip() or _("our website")
-        passage = site_passage(request.text if request else "", source.facts["text"])
+        # The whole request chooses the sentences, with what the customer said around it, not one word.
+        passage = site_passage(_question(request, reply.ctx) if request else "", source.facts["text"])
         more = _("More details:")
         reply.say(_("From our page \"%(title)s\": %(passage)s") % {"title": title, "passage": passage}
                   + (f"\n{more} {source.url}" if source.url else ""), source, key=("source", source.kind, source.id))
@@ -158,6 +185,8 @@ def damaged_item(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> N
         reply.answered("refund status", request.intent, order)
         return
     reply.apology = "damage"
+    if order is not None:
+        reply.apology_order = order.facts["name"]
     if not ctx.email.attachments:
         reply.say(_("Could you send me a photo of the damage? As soon as I have it, we will send you a replacement "
                     "or a refund, whichever you prefer."), key=("photo",))

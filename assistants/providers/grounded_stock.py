@@ -72,7 +72,17 @@ def _resolve(item: Source, request: CustomerRequest | None, reply: Reply) -> Sou
         return item
     family = _family(item)
     kinds = {v.kind for s in family for v in title_variants(s.facts["title"])}
+    unknown = [v for v in asked if v.kind not in kinds]
     asked = [v for v in asked if v.kind in kinds]
+    if unknown:
+        # The titles never name this kind of variant (the colour of a jacket sold in sizes): not
+        # guessed at, said plainly, and a person checks.
+        base = base_title(item.facts["title"])
+        wanted = " ".join(_variant_words(v) for v in unknown)
+        reply.say(_("Our catalog does not list the %(item)s in %(variant)s; a colleague will check whether we can "
+                    "get it and let you know.") % {"item": base, "variant": wanted}, *family,
+                  key=("variant_unknown", base, wanted))
+        reply.unknown_variants.append(f"{base} in {wanted}")
     if not asked:
         return item
     matching = [s for s in family if all(any(_same(a, v) for v in title_variants(s.facts["title"])) for a in asked)]
@@ -135,6 +145,7 @@ def availability(ctx: DraftContext, request: CustomerRequest | None, reply: Repl
         reply.needs_person("stock", intent, missing="inventory")
         return
     complete, used, not_made = True, [], False
+    unknown_before = len(reply.unknown_variants)
     for item in items:
         chosen = _resolve(item, request, reply)
         if chosen is None:
@@ -142,7 +153,9 @@ def availability(ctx: DraftContext, request: CustomerRequest | None, reply: Repl
             continue
         complete = _stock_say(chosen, reply) and complete
         used.append(chosen)
-    if complete:
+    if len(reply.unknown_variants) > unknown_before:
+        reply.needs_person("variant", intent, *used, missing="variant")
+    elif complete:
         reply.answered("variant not made" if not_made and not used else "stock", intent, *used)
     else:
         reply.needs_person("stock", intent, *used)
@@ -156,6 +169,7 @@ def price(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
         reply.needs_person("price", request.intent, missing="inventory")
         return
     used = []
+    unknown_before = len(reply.unknown_variants)
     for item in items:
         chosen = _resolve(item, request, reply)
         if chosen is None:
@@ -165,7 +179,10 @@ def price(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
                            2 if is_plural(f["title"]) else 1) % {"item": f["title"], "price": f["price"]},
                   chosen, key=("price", f["sku"]))
         used.append(chosen)
-    reply.answered("price", request.intent, *used)
+    if len(reply.unknown_variants) > unknown_before:
+        reply.needs_person("variant", request.intent, *used, missing="variant")
+    else:
+        reply.answered("price", request.intent, *used)
 
 
 def product_request(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:

@@ -8,7 +8,6 @@ them: they stand for mail the model has never seen."""
 from __future__ import annotations
 
 import json
-import time
 from decimal import Decimal
 from io import StringIO
 
@@ -353,15 +352,15 @@ def test_the_training_set_covers_every_intent_in_four_languages():
     assert {e.intent for e in examples} == set(classifier.INTENTS)
 
 
-def test_training_is_deterministic_and_fast():
-    # CPU time, not wall time: other processes on a shared machine must not fail this test.
-    started = time.process_time()
+def test_training_is_deterministic():
+    """Two trainings on the same examples give the same model: the same vocabulary, and the same
+    intents with the same probabilities. (How long training takes is bench/drafts.py's to show.)"""
     first = classifier.intent_model_train(classifier.intent_examples_load())
-    elapsed = time.process_time() - started
     second = classifier.intent_model_train(classifier.intent_examples_load())
-    text = "wo ist mein paket"
-    assert first.classify(text) == second.classify(text)
-    assert elapsed < 1.0, elapsed
+    assert first.vectorizer.vocabulary_ == second.vectorizer.vocabulary_
+    for text in ("wo ist mein paket", "do you have the tent in green?", "je voudrais annuler ma commande"):
+        assert first.classify(text) == second.classify(text)
+        assert first.language(text) == second.language(text)
 
 
 @pytest.mark.parametrize("fine,coarse", [

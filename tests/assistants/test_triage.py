@@ -120,6 +120,25 @@ def test_a_single_marketing_or_holiday_phrase_never_makes_a_customer_something_e
     assert result.label == "customer", result.reason
 
 
+@pytest.mark.parametrize("body,label", [
+    # an erasure asked for with a noun, in four languages
+    ("I request the deletion of my data and my account.", "privacy_request"),
+    ("Bitte um Löschung meiner Daten und meines Kundenkontos.", "privacy_request"),
+    ("Ich möchte mein Konto löschen lassen.", "privacy_request"),
+    ("Solicito la supresión de todos mis datos personales.", "privacy_request"),
+    ("Je souhaite la suppression de mes données personnelles.", "privacy_request"),
+    # "mein Konto" in a customer's question is not a privacy request, nor is "entfernen" in another sentence
+    ("Ich kann mich nicht mehr in mein Konto einloggen. Können Sie mir helfen?", "customer"),
+    ("Wie ändere ich das Passwort für mein Konto? Bitte entfernen Sie den Schlafsack aus der Bestellung.", "customer"),
+    # an SEO pitch in German
+    ("Ihre Website könnte bei Google deutlich besser ranken. Wir bieten Suchmaschinenoptimierung zum Festpreis an. "
+     "Darf ich Ihnen ein unverbindliches Angebot schicken?", "spam"),
+])
+def test_erasure_nouns_mein_konto_and_seo_pitches_in_other_languages(body, label):
+    result = triage_classify(from_address="kim.berg@example.de", subject="Anfrage", body=body)
+    assert result.label == label, result.reason
+
+
 def test_auto_submitted_no_is_a_person_writing_and_gets_a_draft():
     """RFC 3834 §5: `Auto-Submitted: no` marks a message a human sent."""
     result = triage_classify(from_address="ada@example.com", subject="Order", body="Where is my order #1001?",

@@ -1,6 +1,7 @@
 """Run the whole drafting pipeline on one email, as if it had just arrived."""
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -23,6 +24,7 @@ def _header(raw: str) -> tuple[str, str]:
 
 class Command(BaseCommand):
     help = "Draft a reply to one email: prints its triage, intent, each request, draft, confidence and sources."
+    stealth_options = ("stdin",)  # call_command(..., stdin=StringIO(...)) for `--body-file -`
 
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="sender", required=True, help="the customer's email address")
@@ -38,7 +40,7 @@ class Command(BaseCommand):
             raise CommandError(f"--from {sender!r} is not an email address")
         headers = dict(_header(raw) for raw in header)
         try:
-            body = self.stdin.read() if str(body_file) == "-" else body_file.read_text()
+            body = (options.get("stdin") or sys.stdin).read() if str(body_file) == "-" else body_file.read_text()
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"--body-file {body_file}: {exc}") from exc
         if dry_run:

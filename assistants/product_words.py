@@ -1,0 +1,49 @@
+"""Product words in German, Spanish and French, read as the English words of the catalog's titles.
+
+The shop's item titles are English ("Summit sleeping bag -10C"), and products are found by the
+share of a title's words an email holds (assistants/context.py, assistants/requests.py). A German,
+Spanish or French email names the same product in its own words ("Schlafsack", "saco de dormir",
+"sac de couchage"): `english_product_words` returns the text with the English words of the product
+kinds it names added, and "2 Personen", "2 personas", "2 personnes" read as the titles' "2-person".
+The words are data (assistants/data/product_words.yaml), one line per kind of product.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+WORDS_FILE = Path(__file__).resolve().parent / "data" / "product_words.yaml"
+_PERSONS = re.compile(r"\b(\d{1,2})\s*-?\s*(?:personas?|personen|personnes?|persons?|people|pers\.?|plazas|places|plätze)"
+                      r"(?![\w-])", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> tuple[tuple[re.Pattern, str], ...]:
+    table = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    found = []
+    for english, words in table.items():
+        for word in words or ():
+            # A whole word, with a short ending ("Zelte", "tiendas", "réchauds"); a German compound may
+            # end in the word ("Campingzelt"), but it must not begin one unless listed.
+            found.append((re.compile(rf"(?<![^\W\d_]){re.escape(word)}[^\W\d_]{{0,3}}(?![^\W\d_])", re.IGNORECASE),
+                          str(english)))
+    return tuple(found)
+
+
+def english_product_words(text: str) -> str:
+    """`text` and, after it, the English catalog words of the product words it holds in German,
+    Spanish or French ("Habt ihr den Schlafsack?" gains "sleeping bag")."""
+    added = [english for pattern, english in _phrases() if pattern.search(text)]
+    added += [f"{m.group(1)}-person" for m in _PERSONS.finditer(text)]
+    return f"{text} {' '.join(dict.fromkeys(added))}" if added else text
+
+
+def title_match(title_words: set[str], words: set[str]) -> float:
+    """The share of an item title's words a text holds; a bare number of the title ("Headlamp 300
+    lumen", "boots size 42") counts when it is written but is not needed, so "the headlamp" names it."""
+    needed = {w for w in title_words if not w.isdigit()} or title_words
+    return len(title_words & words) / len(needed) if needed else 0.0

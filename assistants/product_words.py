@@ -22,22 +22,24 @@ _PERSONS = re.compile(r"\b(\d{1,2})\s*-?\s*(?:personas?|personen|personnes?|pers
 
 
 @lru_cache(maxsize=1)
-def _phrases() -> tuple[tuple[re.Pattern, str], ...]:
+def _table() -> tuple[re.Pattern, dict[str, tuple[str, ...]]]:
+    """One pattern for every listed word (longest first), and each word's English words."""
     table = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
-    found = []
+    english_of: dict[str, tuple[str, ...]] = {}
     for english, words in table.items():
         for word in words or ():
-            # A whole word, with a short ending ("Zelte", "tiendas", "réchauds"); a German compound may
-            # end in the word ("Campingzelt"), but it must not begin one unless listed.
-            found.append((re.compile(rf"(?<![^\W\d_]){re.escape(word)}[^\W\d_]{{0,3}}(?![^\W\d_])", re.IGNORECASE),
-                          str(english)))
-    return tuple(found)
+            english_of[word.lower()] = (*english_of.get(word.lower(), ()), str(english))
+    # A whole word, with a short ending ("Zelte", "tiendas", "réchauds").
+    alternatives = "|".join(re.escape(w) for w in sorted(english_of, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![^\W\d_])({alternatives})[^\W\d_]{{0,3}}(?![^\W\d_])", re.IGNORECASE)
+    return pattern, english_of
 
 
 def english_product_words(text: str) -> str:
     """`text` and, after it, the English catalog words of the product words it holds in German,
     Spanish or French ("Habt ihr den Schlafsack?" gains "sleeping bag")."""
-    added = [english for pattern, english in _phrases() if pattern.search(text)]
+    pattern, english_of = _table()
+    added = [english for match in pattern.finditer(text) for english in english_of.get(match.group(1).lower(), ())]
     added += [f"{m.group(1)}-person" for m in _PERSONS.finditer(text)]
     return f"{text} {' '.join(dict.fromkeys(added))}" if added else text
 

@@ -9,7 +9,7 @@ evaluation half is drafted again after each:
    already says the answer, else edits it into the known good answer (greeting and sign-off kept);
    the approved reply is indexed as the drafter's example, as `index_approved_reply` does;
 2. corrections: every correction candidate that appears (the same edit made 3 times or more) is
-   accepted as the candidates page would fill it in (`correction_upsert`);
+   accepted as the candidates page's "Accept" does (`correction_candidate_accept`, then `correction_upsert`);
 3. FAQ: the proposals that appear (`faq_proposals_refresh`) are approved and published as suggested
    (`faq_proposal_publish`; a refusal, text holding a customer's facts, is reported).
 
@@ -42,7 +42,7 @@ from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
 from faq.correction_candidates import correction_candidates
 from faq.models import FaqProposal
-from faq.services import correction_upsert
+from faq.services import correction_candidate_accept
 from faq.services_proposals import faq_proposal_publish, faq_proposals_refresh
 from omnichannel.errors import ApplicationError
 
@@ -228,10 +228,11 @@ def learning_eval(*, path: Path = LEARNING_FILE, golden_stages: tuple[str, ...] 
             _stage(report, "approved edits", evaluate, learned, set(indexed), golden_stages)
 
             for candidate in correction_candidates(min_count=3):
-                if not candidate.suggested_pattern:
-                    continue  # nothing in the customers' messages to match on: Ops would write one
-                correction, _ = correction_upsert(key=candidate.suggested_key, pattern=candidate.suggested_pattern,
-                                                  answer=candidate.example_line, acting_user=ops)
+                try:  # as the candidates page's "Accept" does; a refusal (no pattern, only words removed) is skipped
+                    correction = correction_candidate_accept(removed=candidate.removed, added=candidate.added,
+                                                             min_count=3, acting_user=ops)
+                except ApplicationError:
+                    continue  # Ops would write this one by hand
                 learned[("correction", str(correction.pk))] = f"correction {correction.key} (pattern {correction.pattern!r})"
                 report.corrections.append(learned[("correction", str(correction.pk))])
             _stage(report, "corrections", evaluate, learned, set(indexed), golden_stages)

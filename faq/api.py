@@ -7,8 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from faq.correction_candidates import correction_candidates, drafts_it_would_change
 from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation
-from faq.services import correction_upsert
+from faq.services import correction_candidate_accept, correction_upsert
 from faq.services_proposals import (
     faq_proposal_approve,
     faq_proposal_dismiss,
@@ -31,6 +32,30 @@ class CorrectionSerializer(serializers.ModelSerializer):
         fields = ["id", "key", "pattern", "answer", "sources", "is_active", "last_verified", "updated_at"]
         read_only_fields = ["id", "updated_at"]
         extra_kwargs = {"key": {"validators": []}}  # an existing key is an update, not an error
+
+
+class CorrectionCandidateOut(serializers.Serializer):
+    removed = serializers.CharField()
+    added = serializers.CharField()
+    count = serializers.IntegerField()
+    last_seen = serializers.DateTimeField()
+    approval_ids = serializers.ListField(child=serializers.IntegerField())
+    example_line = serializers.CharField()
+    suggested_key = serializers.CharField()
+    suggested_pattern = serializers.CharField()
+    would_change = serializers.ListField(child=serializers.IntegerField(),
+                                         help_text="past drafts the correction would have changed, newest first")
+
+
+class CorrectionCandidateAcceptIn(serializers.Serializer):
+    removed = serializers.CharField(allow_blank=True, max_length=5000, trim_whitespace=False)
+    added = serializers.CharField(allow_blank=True, max_length=5000, trim_whitespace=False)
+    min_count = serializers.IntegerField(min_value=2, max_value=1000, default=3)
+
+
+class CanAddCorrections(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.has_perm("faq.add_correction"))
 
 
 class FaqEntryViewSet(MethodCheckedFirst, viewsets.ReadOnlyModelViewSet):
@@ -64,6 +89,26 @@ class CorrectionViewSet(MethodCheckedFirst, viewsets.ModelViewSet):
 
     def update(self, request, *args, **kwargs):
         return self._save(request, self.get_object(), partial=kwargs.get("partial", False))
+
+    @extend_schema(responses={200: CorrectionCandidateOut(many=True)})
+    @action(detail=False, methods=["get"], url_path="candidates", permission_classes=[CanAddCorrections],
+            pagination_class=None, filter_backends=[])
+    def candidates(self, request):
+        """Edits agents made 3 times or more that no active correction covers yet (as the admin's page)."""
+        found = correction_candidates(min_count=3)
+        return Response(CorrectionCandidateOut([{**c.__dict__, "suggested_key": c.suggested_key,
+                                                 "would_change": drafts_it_would_change(c)} for c in found],
+                                               many=True).data)
+
+    @extend_schema(request=CorrectionCandidateAcceptIn, responses={201: CorrectionSerializer})
+    @action(detail=False, methods=["post"], url_path="candidates/accept", permission_classes=[CanAddCorrections])
+    def accept_candidate(self, request):
+        """Accept the candidate named by its (removed, added) pair: its text is read again from the approvals,
+        and it becomes a correction through the service (400 when it is no longer a candidate)."""
+        data = CorrectionCandidateAcceptIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        correction = correction_candidate_accept(**data.validated_data, acting_user=request.user)
+        return Response(CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
 
 
 class FaqProposalObservationOut(serializers.ModelSerializer):

@@ -186,9 +186,12 @@ def correction_candidate_accept(*, removed: str, added: str, min_count: int = 2,
     if candidate is None:
         raise ApplicationError("This edit is no longer a candidate: a correction covers it now, or its approvals "
                                "changed. Reload the candidates.")
+    if not candidate.added:
+        raise ApplicationError("Agents only removed words here: a correction says something, so write its answer "
+                               "with \"Create correction\".")
     if not candidate.suggested_pattern:
         raise ApplicationError("The customers' messages behind this edit share no word to match on: use "
                                "\"Create correction\" and write a pattern.")
     correction, _ = correction_upsert(key=candidate.suggested_key, pattern=candidate.suggested_pattern,
-                                      answer=candidate.example_line or candidate.added, acting_user=acting_user)
+                                      answer=candidate.example_line, acting_user=acting_user)
     return correction

@@ -102,3 +102,23 @@ def test_agents_cannot_accept_a_candidate(client):
     client.force_login(make_staff("Agents", username="agent-accepting"))
     assert client.post("/admin/faq/correction/candidates/accept/", {"removed": "", "added": ""}).status_code == 403
     assert not Correction.objects.exists()
+
+
+def test_a_removal_alone_is_not_accepted_in_one_click(client):
+    agent = make_staff("Agents", username="trimming-agent")
+    for n in range(3):
+        message = make_inbound_message(email=f"trim{n}@example.org", subject="Tent", body="Is the tent waterproof?")
+        body = DRAFT.format(name=f"Customer {n}").replace("shortly.", "shortly.\n\nWe love tents!")
+        draft = make_draft(body=body, message=message, intent="general")
+        draft_edit_and_approve(draft_id=draft.pk, final_text=body.replace("\n\nWe love tents!", ""), acting_user=agent)
+    [candidate] = correction_candidates(min_count=3)
+    assert (candidate.removed, candidate.added, candidate.suggested_pattern) == ("we love tents", "", "waterproof")
+    client.force_login(make_staff("Ops", username="ops-trimming"))
+    page = lxml_html.fromstring(client.get("/admin/faq/correction/candidates/").content)
+    assert not page.xpath("//form[contains(@class, 'accept-form')]")  # "Create correction" only
+    response = client.post(
+        "/admin/faq/correction/candidates/accept/",
+        {"removed": candidate.removed, "added": "", "min_count": "3"},
+        follow=True,
+    )
+    assert "only removed words" in response.content.decode() and not Correction.objects.exists()

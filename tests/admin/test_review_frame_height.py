@@ -38,7 +38,7 @@ def _frame_height(client, body_html: str, n: int) -> int:
         conversation_id=message.conversation_id, body="Hi", confidence=0.5, reply_to_id=message.pk, refresh=True
     )
     page = client.get(f"/admin/conversations/draft/{draft.pk}/change/").content.decode()
-    [height] = re.findall(r'<iframe class="mail-frame" style="height: (\d+)px"', page)
+    [height] = re.findall(r'<iframe class="mail-frame"[^>]* style="height: (\d+)px"', page)
     return int(height)
 
 

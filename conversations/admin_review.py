@@ -6,6 +6,7 @@ approval services, which refuse a draft that is no longer pending (two agents, o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -102,13 +103,26 @@ class ThreadEntry:
     quoted: str  # its quoted history, collapsed on the page
     frame: str  # an HTML body as a sandboxed frame's document ("" for plain text)
     remote_images: bool
+    frame_height: int = 0  # px: about what the email needs (the agent can drag it taller)
+
+
+# Block-level breaks in an email's HTML: each starts a line in the frame.
+_BREAKS = re.compile(r"<(?:p|br|div|tr|li|h[1-6]|blockquote|table|img)\b", re.IGNORECASE)
+
+
+def frame_height(body_html: str) -> int:
+    """A height for an email's frame from its lines. The frame runs no script and is of another origin,
+    so the page cannot measure it: a short email gets a short frame, and the draft stays in view."""
+    text = re.sub(r"<[^>]*>", " ", body_html)
+    lines = len(_BREAKS.findall(body_html)) + len(" ".join(text.split())) // 90 + 1
+    return max(90, min(480, 24 + 22 * lines))
 
 
 def thread_entry(message: Message, *, load_images: bool) -> ThreadEntry:
     if message.body_html and (not message.body or message.direction == Message.Direction.INBOUND):
         # HTML mail as sent (tables, links), not its flattened text.
         return ThreadEntry(message, "", "", email_frame_document(message.body_html, load_images=load_images),
-                           has_remote_images(message.body_html))
+                           has_remote_images(message.body_html), frame_height(message.body_html))
     text, quoted = split_quoted(message.body)
     return ThreadEntry(message, text, quoted, "", False)
 

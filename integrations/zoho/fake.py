@@ -276,4 +276,8 @@ def fake_zoho_url() -> str:
     with _shared_lock:
         if _shared is None:
             _shared = FakeZoho(message_lookup=ingested_message)
+            # Ids of sent replies must stay new across processes (a restarted `make run`, a web and a worker
+            # process): the database already holds the replies an earlier process sent, under their ids, and
+            # a reused id would be taken for one of them. The clock (in µs) starts each process past them.
+            _shared._next_id += time.time_ns() // 1000
         return _shared.url

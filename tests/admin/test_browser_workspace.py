@@ -11,7 +11,7 @@ import os
 import pytest
 from django.utils import timezone
 
-from conversations.models import Approval, Draft
+from conversations.models import Approval, Conversation, Draft
 from conversations.services.drafts import draft_create
 from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
@@ -178,3 +178,27 @@ def test_e_typing_then_escape_then_a_approves_the_edit_with_its_diff(page, live_
     assert approval.action == Approval.Action.EDIT
     assert approval.final_text == "Hello Ada,\nYour order shipped.\nBest, Grace"
     assert "+Best, Grace" in approval.diff
+
+
+def test_closing_without_replying_asks_first_and_a_stray_click_changes_nothing(page, live_server):
+    draft = make_draft(message=make_inbound_message(body="Got it, thanks a lot!"))
+    make_staff("Agents", "grace", password=PASSWORD)
+    login(page, live_server, "grace", PASSWORD)
+    _open(page, live_server, draft)
+    answers = iter([False, True])  # the stray click is dismissed; the meant one is confirmed
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.click("#close-conversation")
+    page.wait_for_timeout(300)
+    assert Conversation.objects.get(pk=draft.conversation_id).status == Conversation.Status.OPEN
+    assert Draft.objects.get(pk=draft.pk).status == Draft.Status.PENDING
+    with page.expect_navigation():
+        page.click("#close-conversation")
+    assert len(asked) == 2 and "without replying" in asked[0]
+    assert Conversation.objects.get(pk=draft.conversation_id).status == Conversation.Status.CLOSED
+    assert Draft.objects.get(pk=draft.pk).status == Draft.Status.SUPERSEDED

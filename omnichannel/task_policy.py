@@ -47,12 +47,12 @@ class RetryingTask(Task):
         """This attempt is the last one: a failure now is final (a task may degrade instead)."""
         return self.request.retries >= self.max_retries
 
-    def retry(self, args=None, kwargs=None, exc=None, throw=True, eta=None, countdown=None, max_retries=None,
-              **options):
+    def retry(self, args=None, kwargs=None, exc=None, throw=True, eta=None, countdown=None, max_retries=None, **options):
         if exc is not None and not self.error_is_transient(exc):
             raise exc  # permanent: the task fails now (and is dead-lettered), no retry
-        return super().retry(args=args, kwargs=kwargs, exc=exc, throw=throw, eta=eta, countdown=countdown,
-                             max_retries=max_retries, **options)
+        return super().retry(
+            args=args, kwargs=kwargs, exc=exc, throw=throw, eta=eta, countdown=countdown, max_retries=max_retries, **options
+        )
 
 
 def task_run_later(task: Task, *, countdown: float, **kwargs) -> None:
@@ -61,8 +61,12 @@ def task_run_later(task: Task, *, countdown: float, **kwargs) -> None:
     nothing is queued (Celery runs an eager retry only when it is raised), so the caller returns and
     the sweep that covers this work picks it up."""
     try:
-        task.retry(kwargs={**task.request.kwargs, **kwargs} if kwargs else None, countdown=countdown, throw=False,
-                   max_retries=task.request.retries + 1)
+        task.retry(
+            kwargs={**task.request.kwargs, **kwargs} if kwargs else None,
+            countdown=countdown,
+            throw=False,
+            max_retries=task.request.retries + 1,
+        )
     finally:
         # Task.retry keeps an explicit max_retries on the task instance for its autoretry wrapper: not ours.
         task.__dict__.pop("override_max_retries", None)

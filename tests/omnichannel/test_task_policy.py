@@ -73,7 +73,10 @@ def test_inline_a_task_runs_once_because_a_retry_would_not_wait(settings):
 
 def test_the_backoff_is_celerys_exponential_with_full_jitter_capped(settings):
     assert (RetryingTask.retry_backoff, RetryingTask.retry_backoff_max, RetryingTask.retry_jitter) == (
-        settings.TASK_RETRY_BACKOFF_SECONDS, settings.TASK_RETRY_BACKOFF_MAX_SECONDS, True)
+        settings.TASK_RETRY_BACKOFF_SECONDS,
+        settings.TASK_RETRY_BACKOFF_MAX_SECONDS,
+        True,
+    )
     assert (settings.TASK_RETRY_BACKOFF_SECONDS, settings.TASK_RETRY_BACKOFF_MAX_SECONDS) == (10, 600)
 
 
@@ -97,7 +100,11 @@ def test_every_task_that_retries_uses_the_policy_and_nothing_else_retries_by_han
         if "is_eager" in text:
             eager.append(str(relative))
         for node in ast.walk(ast.parse(text)):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "retry"
-                    and relative != Path("omnichannel/task_policy.py")):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "retry"
+                and relative != Path("omnichannel/task_policy.py")
+            ):
                 by_hand.append(f"{relative}:{node.lineno}")
     assert eager == [] and by_hand == []

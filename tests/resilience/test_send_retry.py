@@ -22,27 +22,35 @@ def _reply_posts(zoho: FakeZoho, external_id: str) -> int:
 
 
 def _drafted(message, worker) -> Draft:
-    assert wait_for(lambda: Draft.objects.filter(reply_to=message, status="pending").exists(), timeout=120), \
+    assert wait_for(lambda: Draft.objects.filter(reply_to=message, status="pending").exists(), timeout=120), (
         worker.log_tail()
+    )
     return Draft.objects.get(reply_to=message, status="pending")
 
 
-def test_a_refused_send_is_retried_by_the_worker_and_a_send_that_may_have_happened_is_not(celery_worker_process,
-                                                                                         agent_user):
+def test_a_refused_send_is_retried_by_the_worker_and_a_send_that_may_have_happened_is_not(celery_worker_process, agent_user):
     zoho = FakeZoho(message_lookup=ingested_message)
     try:
         worker = celery_worker_process(
-            ZOHO_MODE="live", ZOHO_BASE_URL=zoho.url, ZOHO_ACCOUNTS_URL=zoho.url, ZOHO_CLIENT_ID="retry",
-            ZOHO_CLIENT_SECRET="retry", ZOHO_REFRESH_TOKEN=f"retry-{zoho.url}", ZOHO_ACCOUNT_ID="1",
+            ZOHO_MODE="live",
+            ZOHO_BASE_URL=zoho.url,
+            ZOHO_ACCOUNTS_URL=zoho.url,
+            ZOHO_CLIENT_ID="retry",
+            ZOHO_CLIENT_SECRET="retry",
+            ZOHO_REFRESH_TOKEN=f"retry-{zoho.url}",
+            ZOHO_ACCOUNT_ID="1",
             ZOHO_MAX_ATTEMPTS="1",  # the client does not retry the 429 itself: the task's retry must
-            TASK_RETRY_BACKOFF_SECONDS="1")  # waits of 0..1 s, 0..2 s...: the policy, made quick
+            TASK_RETRY_BACKOFF_SECONDS="1",
+        )  # waits of 0..1 s, 0..2 s...: the policy, made quick
         # 1. Zoho refuses the reply once (429: it did not act): the task fails transiently, its retry sends it.
         refused_once = make_inbound_message(email="refused.once@example.com")
         draft = _drafted(refused_once, worker)
         zoho.fail_nth(1, 429, path_contains="/messages/")
         draft_approve(draft_id=draft.pk, acting_user=agent_user)
         assert wait_for(lambda: Draft.objects.get(pk=draft.pk).status == "sent", timeout=120), (
-            Draft.objects.filter(pk=draft.pk).values_list("status", "last_send_error").get(), worker.log_tail())
+            Draft.objects.filter(pk=draft.pk).values_list("status", "last_send_error").get(),
+            worker.log_tail(),
+        )
         draft.refresh_from_db()
         assert draft.send_attempts == 2 and _reply_posts(zoho, refused_once.external_msg_id) == 2
         assert [s["inReplyTo"] for s in zoho.sent] == [refused_once.external_msg_id]  # delivered once
@@ -56,7 +64,9 @@ def test_a_refused_send_is_retried_by_the_worker_and_a_send_that_may_have_happen
         zoho.fail_nth(1, 502, path_contains="/messages/")
         draft_approve(draft_id=other.pk, acting_user=agent_user)
         assert wait_for(lambda: drafts_send_failed_for_good().filter(pk=other.pk).exists(), timeout=120), (
-            Draft.objects.filter(pk=other.pk).values_list("status", "last_send_error").get(), worker.log_tail())
+            Draft.objects.filter(pk=other.pk).values_list("status", "last_send_error").get(),
+            worker.log_tail(),
+        )
         other.refresh_from_db()
         assert other.status == "approved" and other.sent_message_id is None and other.send_attempts == 1
         assert "may have been sent" in other.last_send_error

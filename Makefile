@@ -77,6 +77,7 @@ test: install
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # make worker QUEUES=drafts CONCURRENCY=4 : a worker for one workload (queues in omnichannel/celery.py)
 worker: install

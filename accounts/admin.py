@@ -23,6 +23,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    # A token is revoked (api_token_revoke: an audit row, and its row kept for the record), never deleted:
+    # the delete permission only gates the revoke action on the list; no delete view, no delete_selected.
+    def has_delete_permission(self, request, obj=None):
+        return obj is None and super().has_delete_permission(request)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     @admin.action(description="Revoke the selected tokens", permissions=["delete"])
     def revoke(self, request, queryset):
         for token_id in queryset.filter(revoked_at__isnull=True).order_by("pk").values_list("pk", flat=True):

@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
-import random
-
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from assistants.indexing import approved_replies_forget, approved_reply_index
 from assistants.services import draft_error_is_transient, draft_generate
+from assistants.vectorstore import VectorStoreError
 from omnichannel.task_names import TaskName
-
-DRAFT_MAX_RETRIES = 4
-
-
-def draft_retry_countdown(retries: int) -> float:
-    """Exponential backoff with jitter: about 10, 20, 40, 80 s, so a Postgres failover or a Chroma
-    restart is ridden out in a couple of minutes; later, the ensure_drafts sweep (every 10 min)."""
-    return min(300.0, 10.0 * 2 ** retries) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
+from omnichannel.task_policy import RetryingTask
 
 
-@shared_task(bind=True, name=TaskName.GENERATE_DRAFT, acks_late=True, max_retries=DRAFT_MAX_RETRIES)
+@shared_task(base=RetryingTask, bind=True, name=TaskName.GENERATE_DRAFT,
+             autoretry_for=(OperationalError, InterfaceError, VectorStoreError),
+             error_is_transient=staticmethod(draft_error_is_transient))
 def generate_draft(self, message_id: int, refresh: bool = False, force: bool = False, redraft_of: int | None = None,
                    agent_user_id: int | None = None) -> int | None:
     """The draft's id, or None when the message got none (already drafted, decided, answered...).
 
-    `force` is the old name of `refresh`, kept for the tasks still queued when this was deployed."""
+    `force` is the old name of `refresh`, kept for the tasks still queued when this was deployed.
+    A failure is recorded by draft_generate (a failed model run, a draft.failed audit row); a transient
+    one is retried by the task policy (omnichannel/task_policy.py), a Postgres failover or a Chroma
+    restart ridden out in a few minutes; what still fails is re-requested by the ensure_drafts sweep."""
     # Early attempts wait for an unreachable Chroma; the last one drafts without retrieval instead.
-    last_try = self.request.retries >= self.max_retries
-    try:
-        outcome = draft_generate(message_id=message_id, refresh=refresh or force, wait_for_retrieval=not last_try,
-                                 redraft_of=redraft_of, agent_user_id=agent_user_id)
-    except Exception as exc:
-        # draft_generate has recorded a failed model run and a draft.failed audit row already.
-        if draft_error_is_transient(exc) and not last_try:
-            raise self.retry(exc=exc, countdown=draft_retry_countdown(self.request.retries)) from exc
-        raise  # permanent: the task fails (counted in celery_task_failures_total); ensure_drafts re-requests
+    outcome = draft_generate(message_id=message_id, refresh=refresh or force, wait_for_retrieval=not self.last_try,
+                             redraft_of=redraft_of, agent_user_id=agent_user_id)
     return outcome.draft.pk if outcome and outcome.draft else None
 
 

@@ -82,6 +82,18 @@ class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
     raw_id_fields = ["customer"]
     actions = ["close_conversations"]
 
+    # A conversation changes through its services (ingest, close, reopen, archive, erasure), each with its
+    # audit row: the admin shows one (a read-only page) and closes them with the action (which the change
+    # permission on the list gates), and never saves, adds or deletes one itself.
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     @admin.display(description="customer waiting", ordering="waiting_since")
     def waiting(self, obj):
         return timesince(obj.waiting_since, timezone.now()).split(",")[0] if obj.waiting_since else "-"

@@ -11,6 +11,7 @@ from customers.services_erasure import customers_erase_shop
 from omnichannel.cache import debounce
 from omnichannel.jobs import enqueue
 from omnichannel.task_names import TaskName
+from omnichannel.task_policy import task_run_later
 
 REFRESH_DEBOUNCE_SECONDS = 10
 _DIRTY = "customer_summary:dirty"
@@ -24,8 +25,8 @@ def refresh_customer_summary(self, force: bool = False) -> bool:
     if not force and not debounce(TaskName.REFRESH_CUSTOMER_SUMMARY, REFRESH_DEBOUNCE_SECONDS):
         # The first late caller books one trailing refresh (with workers; inline there is no "later",
         # the next call after the window or the 15-minute schedule refreshes).
-        if not self.request.is_eager and cache.add(_DIRTY, 1, timeout=REFRESH_DEBOUNCE_SECONDS * 6):
-            self.apply_async(kwargs={"force": True}, countdown=REFRESH_DEBOUNCE_SECONDS)
+        if cache.add(_DIRTY, 1, timeout=REFRESH_DEBOUNCE_SECONDS * 6):
+            task_run_later(self, countdown=REFRESH_DEBOUNCE_SECONDS, force=True)
         return False
     if force:
         cache.delete(_DIRTY)

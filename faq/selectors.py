@@ -12,8 +12,13 @@ from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 
 from faq.clustering import MAX_EXEMPLARS, MEDOID_SAMPLE, Group, Question, Vectors, questions_place
-from faq.models import FaqEntry, FaqProposal, FaqProposalObservation
+from faq.models import FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
 from faq.vectors import question_vectors
+
+
+def faq_publication_latest() -> FaqPublication | None:
+    """The shop's FAQ page as last published (None before the first publication)."""
+    return FaqPublication.objects.order_by("-published_at", "-id").first()
 
 
 def faq_published() -> list[FaqEntry]:

@@ -6,7 +6,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from customers.selectors import customers_known_facts
-from faq.models import Correction, FaqEntry
+from faq.models import Correction, FaqEntry, FaqPublication
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError
 from omnichannel.jobs import enqueue
@@ -195,3 +195,15 @@ def correction_candidate_accept(*, removed: str, added: str, min_count: int = 2,
     correction, _ = correction_upsert(key=candidate.suggested_key, pattern=candidate.suggested_pattern,
                                       answer=candidate.example_line, acting_user=acting_user)
     return correction
+
+
+@transaction.atomic
+def faq_publication_record(*, status: str, shopify_page_id: str, content_sha256: str, blob_key: str,
+                           entries_count: int, integration: str = "shopify") -> FaqPublication:
+    """The shop's FAQ page was created or updated (`status`) with this content: the record the next
+    rebuild compares against, with its audit row. Written by the publisher after the shop answered."""
+    publication = FaqPublication.objects.create(shopify_page_id=shopify_page_id, content_sha256=content_sha256,
+                                                blob_key=blob_key, entries_count=entries_count)
+    audit_log_write(event_type=f"faq.page_{status}", payload={"page_id": shopify_page_id, "entries": entries_count},
+                    integration=integration, obj=publication)
+    return publication

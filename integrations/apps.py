@@ -6,3 +6,10 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations import checks  # noqa: F401 (registers the system checks)
+        from integrations.monitoring import shopify_cursor_alerts, shopify_cursor_gauges
+        from omnichannel.alerts import alert_check_register
+        from omnichannel.metrics_view import database_gauges_register
+
+        # omnichannel evaluates alerts and serves metrics but imports no app: the Shopify cursors' are registered here.
+        alert_check_register("integrations.shopify_cursors", shopify_cursor_alerts)
+        database_gauges_register("integrations.shopify_cursors", shopify_cursor_gauges)

@@ -20,6 +20,10 @@ from integrations.zoho.sending import zoho_reply_send
 from omnichannel.errors import ApplicationError
 from omnichannel.metrics import sends_failed_total
 from omnichannel.task_names import TaskName
+from omnichannel.task_policy import RetryingTask, task_run_later
+
+MAYBE_SENT_ERROR = ("Zoho gave no clear answer to the reply ({error}), so it may have been sent. Check the thread in "
+                    "Zoho Mail, then use Send again if it is not there.")
 
 CHANNEL_SENDERS = {"email": zoho_reply_send}
 
@@ -29,8 +33,18 @@ def _failed_for_good(draft_id: int, *, error: str, reason: str) -> None:
     sends_failed_total.labels(reason=reason).inc()
 
 
-@shared_task(bind=True, name=TaskName.SEND_DRAFT, acks_late=True, max_retries=6)
+def _send_error_is_transient(exc: BaseException) -> bool:
+    """Retried only when the reply certainly did not reach Zoho: a connection never made, or Zoho's
+    refusal (429, a lock, an expired token). A `maybe_sent` error never reaches the retry (see below)."""
+    return isinstance(exc, requests.RequestException) or (
+        isinstance(exc, ZohoError) and not exc.permanent and not exc.maybe_sent)
+
+
+@shared_task(base=RetryingTask, bind=True, name=TaskName.SEND_DRAFT, autoretry_for=(ZohoError, requests.RequestException),
+             error_is_transient=staticmethod(_send_error_is_transient))
 def send_draft(self, draft_id: int) -> str:
+    """Claim, send, record. Transient failures are retried by the task policy (omnichannel/task_policy.py),
+    each try a new claim, so a slow earlier try cannot double-send."""
     try:
         reply = draft_send_claim(draft_id=draft_id)
     except ApplicationError as exc:
@@ -39,9 +53,9 @@ def send_draft(self, draft_id: int) -> str:
         return f"refused: {exc.message}"
     if reply is None:
         wait = draft_send_wait_seconds(draft_id=draft_id)
-        if wait is not None and not self.request.is_eager:
+        if wait is not None:
             # Early (a broker that ran the countdown short, a manual call): come back when the undo window ends.
-            send_draft.apply_async((draft_id,), countdown=wait + 0.5)
+            task_run_later(self, countdown=wait + 0.5)
             return "waiting for the undo window"
         return "nothing to send"  # already sent, not approved, undone, or another worker has it
     sender = CHANNEL_SENDERS.get(reply.channel)
@@ -58,16 +72,18 @@ def send_draft(self, draft_id: int) -> str:
         if isinstance(exc, ZohoError) and exc.permanent:
             _failed_for_good(draft_id, error=error, reason="refused")
             return "failed"
+        if getattr(exc, "maybe_sent", False):
+            # A 5xx or a dropped connection after the POST went out: Zoho may have sent it. Never repeated by
+            # a machine (the customer could get it twice): an agent checks the thread, as after a killed worker.
+            _failed_for_good(draft_id, error=MAYBE_SENT_ERROR.format(error=error), reason="interrupted")
+            return "failed: it may have been sent"
         if reply.attempt >= SWEEP_MAX_ATTEMPTS:
             # Out of tries: the ensure_sent sweep will not re-queue it either; an agent decides.
             draft_mark_send_failed(draft_id=draft_id, error=error, permanent=False)
             sends_failed_total.labels(reason="out_of_tries").inc()
             return "failed"
         draft_mark_send_failed(draft_id=draft_id, error=error, permanent=False)
-        if not self.request.is_eager:
-            # Backoff between tries; each try is a new claim, so a slow earlier try cannot double-send.
-            raise self.retry(countdown=min(1800, 60 * 2 ** self.request.retries)) from exc
-        return "failed"
+        raise  # certainly not sent: retried with backoff; after the last retry a dead letter, and ensure_sent
     draft_mark_sent(reply=reply, external_msg_id=external_id, from_address=from_address)
     return f"sent {external_id}"
 

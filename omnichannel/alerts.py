@@ -4,13 +4,18 @@ The seed's three (a stale Shopify cursor, failing webhook deliveries, too many p
 and a reply that failed to send for good. The same conditions are Prometheus rules in
 deploy/prometheus/alerts.yml; this is the fallback that `check_alerts` (task every 5 minutes,
 and command) runs.
+
+omnichannel imports no app of ours (pyproject.toml's import-linter contracts): it evaluates its own
+table's condition (failing webhook deliveries), and each app registers its conditions from its
+AppConfig.ready with `alert_check_register` (conversations: drafts; integrations: Shopify cursors).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count
@@ -29,37 +34,34 @@ class Alert:
     value: float
 
 
-def alerts_evaluate() -> list[Alert]:
-    from conversations.models import Draft
-    from conversations.services.sending import drafts_send_failed_for_good
-    from integrations.models import ShopifyCursor
+AlertCheck = Callable[[datetime], list[Alert]]
+_CHECKS: dict[str, AlertCheck] = {}
+
+
+def alert_check_register(name: str, check: AlertCheck) -> None:
+    """An app's alert conditions, evaluated with the others by `alerts_evaluate` (once per name)."""
+    _CHECKS[name] = check
+
+
+def _webhook_deliveries_failing(now: datetime) -> list[Alert]:
     from omnichannel.models import WebhookDelivery
 
-    now = timezone.now()
-    firing = []
-    stale_before = now - timedelta(minutes=settings.ALERT_CURSOR_STALE_MINUTES)
-    for cursor in ShopifyCursor.objects.exclude(last_delta_at__isnull=True).filter(last_delta_at__lt=stale_before):
-        minutes = (now - cursor.last_delta_at).total_seconds() / 60
-        firing.append(Alert("ShopifyCursorStale", f"Shopify {cursor.resource}: no delta for {minutes:.0f} minutes",
-                            round(minutes, 1)))
     window = now - timedelta(hours=settings.ALERT_FAILED_WEBHOOKS_WINDOW_HOURS)
     # Every source: a Shopify delivery that failed is an order or a customer we do not hold right. Only
     # deliveries whose processing was tried (attempts >= 1): a body refused at the door was answered 400,
     # so its sender already knows. Failed and still failed: a retry that succeeded made it processed.
     failed = (WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED, attempts__gte=1, updated_at__gte=window)
               .values("source").annotate(count=Count("pk")).order_by("source").values_list("source", "count"))
-    for source, count in failed:
-        firing.append(Alert("WebhookDeliveriesFailing",
-                            f"{count} {source} deliveries failed processing; replay with manage.py replay_webhooks "
-                            f"--source {source} --failed once the cause is fixed", count))
-    unsent = drafts_send_failed_for_good().filter(updated_at__gte=window).count()
-    if unsent:
-        firing.append(Alert("ReplySendFailed", f"{unsent} approved replies failed to send for good (refused, "
-                            "interrupted or out of tries): see the failed sends on the agents' home", unsent))
-    pending = Draft.objects.filter(status=Draft.Status.PENDING).count()
-    if pending > settings.ALERT_PENDING_DRAFTS_MAX:
-        firing.append(Alert("TooManyPendingDrafts",
-                            f"{pending} drafts wait for review (limit {settings.ALERT_PENDING_DRAFTS_MAX})", pending))
+    return [Alert("WebhookDeliveriesFailing", f"{count} {source} deliveries failed processing; replay with manage.py "
+                  f"replay_webhooks --source {source} --failed once the cause is fixed", count)
+            for source, count in failed]
+
+
+def alerts_evaluate() -> list[Alert]:
+    now = timezone.now()
+    firing = _webhook_deliveries_failing(now)
+    for check in _CHECKS.values():
+        firing += check(now)
     return firing
 
 

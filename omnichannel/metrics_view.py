@@ -5,7 +5,7 @@ write per-process files; the view then aggregates them with a MultiProcessCollec
 scrape. Without it, the process's own registry is served (one process: runserver, tests).
 Metrics that describe the database's state (drafts_pending, drafts_send_failed,
 shopify_cursor_lag_seconds, webhook_intake_oldest_waiting_seconds) are read from it per scrape, by
-DatabaseStateCollector.
+DatabaseStateCollector; the apps that own those tables register their reads (`database_gauges_register`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import base64
 import hmac
 import logging
 import os
+from collections.abc import Callable
+from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -39,9 +41,39 @@ def allowed_to_scrape(request) -> bool:
     return request.META.get("REMOTE_ADDR", "") in settings.METRICS_ALLOWED_IPS
 
 
+# Metrics that describe the database's state, read per scrape: apps register theirs from AppConfig.ready
+# (omnichannel imports no app): a function of the scrape's time returning metric families.
+DatabaseGauges = Callable[[datetime], list[GaugeMetricFamily]]
+_DATABASE_GAUGES: dict[str, DatabaseGauges] = {}
+
+
+def database_gauges_register(name: str, read: DatabaseGauges) -> None:
+    _DATABASE_GAUGES[name] = read
+
+
+def _intake_backlog(now: datetime) -> list[GaugeMetricFamily]:
+    from django.db.models import Min, Q
+
+    from omnichannel.models import WebhookDelivery
+    from omnichannel.services import webhook_delivery_lease_expired
+
+    # Stored but no live worker on it: not yet taken (the drain, then the processing task), or
+    # `processing` by a worker whose lease expired (killed). The index on (status, received_at) answers it.
+    waiting = (WebhookDelivery.objects.filter(
+        Q(status__in=[WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.QUEUED])
+        | webhook_delivery_lease_expired(now=now), is_erased=False)
+        .values("source").annotate(oldest=Min("received_at")).order_by("source").values_list("source", "oldest"))
+    backlog = GaugeMetricFamily("webhook_intake_oldest_waiting_seconds",
+                                "Age of the oldest stored webhook delivery no live worker is on, per source",
+                                labels=["source"])
+    for source, oldest in waiting:
+        backlog.add_metric([source], max(0.0, (now - oldest).total_seconds()))
+    return [backlog]
+
+
 class DatabaseStateCollector:
-    """drafts_pending, drafts_send_failed, shopify_cursor_lag_seconds{resource} and
-    webhook_intake_oldest_waiting_seconds{source}, as the database has them now.
+    """webhook_intake_oldest_waiting_seconds{source} and the apps' registered gauges (drafts_pending,
+    drafts_send_failed, shopify_cursor_lag_seconds{resource}), as the database has them now.
 
     A gauge set when a delta arrives stays at its last value while nothing arrives, which is
     exactly when the stale-cursor alert must fire; a count kept per process is wrong as soon as
@@ -50,49 +82,16 @@ class DatabaseStateCollector:
     """
 
     def collect(self):
-        from django.db.models import Min, Q
-
-        from conversations.models import Draft
-        from conversations.services.sending import drafts_failing_to_send
-        from integrations.models import ShopifyCursor
-        from omnichannel.models import WebhookDelivery
-        from omnichannel.services import webhook_delivery_lease_expired
-
         now = timezone.now()
         try:
-            pending = Draft.objects.filter(status=Draft.Status.PENDING).count()
-            send_failed = drafts_failing_to_send().count()
-            cursors = list(ShopifyCursor.objects.exclude(last_delta_at__isnull=True)
-                           .order_by("resource").values_list("resource", "last_delta_at"))
-            # Stored but no live worker on it: not yet taken (the drain, then the processing task), or
-            # `processing` by a worker whose lease expired (killed). The index on (status, received_at) answers it.
-            waiting = list(WebhookDelivery.objects.filter(
-                Q(status__in=[WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.QUEUED])
-                | webhook_delivery_lease_expired(now=now), is_erased=False)
-                .values("source").annotate(oldest=Min("received_at")).order_by("source")
-                .values_list("source", "oldest"))
+            families = _intake_backlog(now)
+            for read in _DATABASE_GAUGES.values():
+                families += read(now)
         except DatabaseError:
             # No value rather than a wrong one: Prometheus sees the series absent and /readyz says why.
             logger.warning("metrics: database unavailable, the database-state gauges left out", exc_info=True)
             return
-        drafts = GaugeMetricFamily("drafts_pending", "Drafts waiting for an agent")
-        drafts.add_metric([], pending)
-        yield drafts
-        failing = GaugeMetricFamily("drafts_send_failed",
-                                    "Approved replies not sent whose last send failed (retrying, interrupted or for good)")
-        failing.add_metric([], send_failed)
-        yield failing
-        lag = GaugeMetricFamily("shopify_cursor_lag_seconds", "Seconds since the last delta per Shopify resource",
-                                labels=["resource"])
-        for resource, last_delta_at in cursors:
-            lag.add_metric([resource], max(0.0, (now - last_delta_at).total_seconds()))
-        yield lag
-        backlog = GaugeMetricFamily("webhook_intake_oldest_waiting_seconds",
-                                    "Age of the oldest stored webhook delivery no live worker is on, per source",
-                                    labels=["source"])
-        for source, oldest in waiting:
-            backlog.add_metric([source], max(0.0, (now - oldest).total_seconds()))
-        yield backlog
+        yield from families
 
 
 def _registry(*, database_state: bool = True) -> CollectorRegistry:
@@ -105,9 +104,6 @@ def _registry(*, database_state: bool = True) -> CollectorRegistry:
     registry.register(source)
     if database_state:
         registry.register(DatabaseStateCollector())
-        from conversations.metrics import OldestCustomerWaitCollector
-
-        registry.register(OldestCustomerWaitCollector())
     return registry
 
 

@@ -164,6 +164,14 @@ REVIEW_CLAIM_SECONDS = env_int("REVIEW_CLAIM_SECONDS", 300, minimum=10)
 AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 7, minimum=1)
 SEND_UNDO_SECONDS = env_int("SEND_UNDO_SECONDS", 20 if SYNC_USE_CELERY else 0, minimum=0)
 CELERY_TASK_EAGER_PROPAGATES = False
+# One retry policy for every task that retries (omnichannel/task_policy.py): transient errors are retried after
+# a random wait of up to TASK_RETRY_BACKOFF_SECONDS * 2**retry, capped at TASK_RETRY_BACKOFF_MAX_SECONDS (full
+# jitter), TASK_MAX_RETRIES times, then the task fails into a DeadLetter row. Inline (SYNC_USE_CELERY=0) there is
+# no later: a retry would run at once, without its wait, inside the request, so a task runs once there and the
+# sweeps (ensure_sent, ensure_drafts, replay_stalled_deliveries) pick up what failed.
+TASK_RETRY_BACKOFF_SECONDS = env_int("TASK_RETRY_BACKOFF_SECONDS", 10, minimum=1)
+TASK_RETRY_BACKOFF_MAX_SECONDS = env_int("TASK_RETRY_BACKOFF_MAX_SECONDS", 600, minimum=1)
+TASK_MAX_RETRIES = env_int("TASK_MAX_RETRIES", 6 if SYNC_USE_CELERY else 0, minimum=0)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

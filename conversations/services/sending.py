@@ -18,7 +18,8 @@ transient failures exhausted the task's retries (after SWEEP_GRACE_SECONDS), are
 and the sweep does, up to SWEEP_MAX_ATTEMPTS tries.
 
 A send has failed for good when retrying cannot help (a permanent refusal, an empty reply), when
-it was interrupted, or after SWEEP_MAX_ATTEMPTS tries: `drafts_send_failed_for_good` lists them
+it was interrupted or may have reached Zoho (a 5xx after the POST: never re-sent by a machine), or
+after SWEEP_MAX_ATTEMPTS tries: `drafts_send_failed_for_good` lists them
 for `check_alerts`, and the send_draft task counts each in `sends_failed_total`.
 """
 
@@ -44,7 +45,8 @@ from omnichannel.task_names import TaskName
 # A claim without a lease (made before leases existed) is abandoned once this old: longer than the
 # task's hard time limit, so it has no live worker.
 SEND_CLAIM_SECONDS = 600
-# The sweep leaves alone what send_draft's own retries still cover (their backoff reaches 30 minutes).
+# The sweep leaves alone what send_draft's own retries still cover (omnichannel/task_policy.py: at most six
+# waits of up to 10, 20, ... 320 s, about ten minutes in all), with room to spare.
 SWEEP_GRACE_SECONDS = 2400
 # A draft never tried whose send was due this long ago lost its task (a killed worker, a Redis restart):
 # re-queued at once, not after the retries' grace. A duplicate queue entry is harmless (the claim).

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
-
 from assistants.vectorstore import FAQ, IndexItem, index_reset, index_upsert
-from faq.models import FaqPublication
-from faq.selectors import faq_page_render, faq_published
+from faq.selectors import faq_page_render, faq_publication_latest, faq_published
+from faq.services import faq_publication_record
 from integrations.shopify.client import ShopifyClient
-from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_put
 
 PAGE_TITLE = "Frequently asked questions"
@@ -38,7 +35,7 @@ def faq_reindex() -> int:
 
 def faq_page_publish(*, client: ShopifyClient | None = None, force: bool = False) -> PublishOutcome:
     html, digest, count = faq_page_render()
-    last = FaqPublication.objects.order_by("-published_at", "-id").first()
+    last = faq_publication_latest()
     if last is not None and last.content_sha256 == digest and last.shopify_page_id and not force:
         return PublishOutcome("unchanged", last.shopify_page_id, count)
     client = client or ShopifyClient.from_settings()
@@ -49,10 +46,7 @@ def faq_page_publish(*, client: ShopifyClient | None = None, force: bool = False
         page = client.page_create(title=PAGE_TITLE, body_html=html, handle="faq")
         status = "created"
     blob = blob_put(html.encode(), prefix="faq-pages")
-    with transaction.atomic():
-        publication = FaqPublication.objects.create(shopify_page_id=str(page["id"]), content_sha256=digest,
-                                                    blob_key=blob.key, entries_count=count)
-        audit_log_write(event_type=f"faq.page_{status}", payload={"page_id": str(page["id"]), "entries": count},
-                        integration="shopify", obj=publication)
+    faq_publication_record(status=status, shopify_page_id=str(page["id"]), content_sha256=digest, blob_key=blob.key,
+                           entries_count=count)
     faq_reindex()
     return PublishOutcome(status, str(page["id"]), count)

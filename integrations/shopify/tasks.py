@@ -6,7 +6,6 @@ from contextlib import ExitStack
 
 import requests
 from celery import shared_task
-from celery.utils.time import get_exponential_backoff_interval
 from django.db import IntegrityError
 
 from integrations.shopify.client import ShopifyError
@@ -14,20 +13,21 @@ from integrations.shopify.events import process_shopify_event
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient
 from omnichannel.single_flight import single_flight
 from omnichannel.task_names import TaskName
+from omnichannel.task_policy import RetryingTask, error_is_transient
 
 
-@shared_task(bind=True, name=TaskName.PROCESS_SHOPIFY_EVENT, acks_late=True, max_retries=5)
+def _event_error_is_transient(exc: BaseException) -> bool:
+    """A race's unique violation is worth a retry; any other IntegrityError is kept as failed, for replay."""
+    return db_error_is_transient(exc) if isinstance(exc, IntegrityError) else error_is_transient(exc)
+
+
+@shared_task(base=RetryingTask, bind=True, name=TaskName.PROCESS_SHOPIFY_EVENT,
+             autoretry_for=(ShopifyError, requests.RequestException, *TRANSIENT_DB_ERRORS, IntegrityError),
+             error_is_transient=staticmethod(_event_error_is_transient))
 def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> str:
-    try:
-        return process_shopify_event(delivery_id, replay=replay or self.request.retries > 0)
-    except (ShopifyError, requests.RequestException, *TRANSIENT_DB_ERRORS, IntegrityError) as exc:
-        if isinstance(exc, IntegrityError) and not db_error_is_transient(exc):
-            raise  # not a race (process_shopify_event keeps those as failed, for replay): no retry
-        if self.request.is_eager:
-            return "failed"  # inline mode: the delivery stays failed for replay_webhooks
-        # Celery's own backoff with full jitter: workers retrying after one outage do not come back in step.
-        raise self.retry(countdown=get_exponential_backoff_interval(
-            factor=30, retries=self.request.retries, maximum=600, full_jitter=True)) from exc
+    # Transient errors propagate (the delivery already recorded as failed) and are retried by the task
+    # policy (omnichannel/task_policy.py); a retry may claim the failed delivery again.
+    return process_shopify_event(delivery_id, replay=replay or self.request.retries > 0)
 
 
 @shared_task(name=TaskName.SHOPIFY_BACKFILL, acks_late=True)

@@ -6,7 +6,6 @@ import logging
 
 import requests
 from celery import shared_task
-from celery.utils.time import get_exponential_backoff_interval
 
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, delivery_failed
 from integrations.zoho.client import ZohoClient, ZohoError
@@ -22,6 +21,7 @@ from omnichannel.services import (
 )
 from omnichannel.single_flight import single_flight
 from omnichannel.task_names import TaskName
+from omnichannel.task_policy import RetryingTask
 
 logger = logging.getLogger(__name__)
 
@@ -70,16 +70,12 @@ def _ingest_claimed(delivery: WebhookDelivery, *, client: ZohoClient | None) -> 
     return f"message {message.pk} {'created' if created else 'existing'}"
 
 
-@shared_task(bind=True, name=TaskName.PROCESS_INCOMING_EMAIL, acks_late=True, max_retries=5)
+@shared_task(base=RetryingTask, bind=True, name=TaskName.PROCESS_INCOMING_EMAIL,
+             autoretry_for=(ZohoError, requests.RequestException, *TRANSIENT_DB_ERRORS))
 def process_incoming_email_task(self, delivery_id: int, replay: bool = False) -> str:
-    try:
-        return process_incoming_email(delivery_id, replay=replay or self.request.retries > 0)
-    except (ZohoError, requests.RequestException, *TRANSIENT_DB_ERRORS) as exc:
-        if self.request.is_eager:
-            return "failed"  # inline mode: the delivery stays failed for replay_webhooks / zoho_sync
-        # Celery's own backoff with full jitter: workers retrying after one outage do not come back in step.
-        raise self.retry(countdown=get_exponential_backoff_interval(
-            factor=30, retries=self.request.retries, maximum=600, full_jitter=True)) from exc
+    # Transient errors propagate (the delivery already recorded as failed) and are retried by the task
+    # policy (omnichannel/task_policy.py); a retry may claim the failed delivery again.
+    return process_incoming_email(delivery_id, replay=replay or self.request.retries > 0)
 
 
 @shared_task(name=TaskName.ZOHO_SYNC, acks_late=True)

@@ -12,7 +12,7 @@ from django.db import OperationalError
 
 from assistants.models import ModelRun
 from assistants.services import draft_error_is_transient, draft_generate
-from assistants.tasks import DRAFT_MAX_RETRIES, generate_draft
+from assistants.tasks import generate_draft
 from assistants.vectorstore import VectorStoreError
 from conversations.models import Draft, Message
 from conversations.services.drafts import messages_awaiting_draft
@@ -62,6 +62,7 @@ def test_a_chroma_path_that_is_a_file_gives_a_draft_without_retrieval_that_says_
 def test_an_unreachable_chroma_server_is_retried_then_drafted_without_retrieval(settings, tent_message):
     port = _closed_port()
     settings.CHROMA_HOST, settings.CHROMA_PORT = "127.0.0.1", port
+    settings.TASK_MAX_RETRIES = DRAFT_MAX_RETRIES = 4  # as with workers (inline a task runs once)
     with correlation.use("corr-chroma-down"):
         result = generate_draft.apply(args=[tent_message.pk])  # eager: each retry runs at once
     # One failed run and audit row per attempt that waited for Chroma, then the last attempt drafts.

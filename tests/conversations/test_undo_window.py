@@ -35,7 +35,7 @@ def test_an_approved_reply_is_not_sent_inside_its_undo_window(settings, agent):
     assert draft.status == Draft.Status.APPROVED
     assert timedelta(seconds=19) < draft.send_after - draft.decided_at <= timedelta(seconds=20)
     assert draft_send_claim(draft_id=draft.pk) is None  # the server refuses to send early
-    assert send_draft.apply(args=[draft.pk]).get() == "nothing to send"
+    assert send_draft.apply(args=[draft.pk]).get() == "waiting for the undo window"  # inline: nothing queued
     draft.refresh_from_db()
     assert draft.send_attempts == 0 and draft.sent_message_id is None
 

@@ -63,8 +63,8 @@ def test_a_send_refused_for_good_is_counted_and_a_failure_that_will_be_retried_i
                                                                                      approved):
     settings.ZOHO_MAX_ATTEMPTS = 1
     refused, out_of_tries = _failed("refused"), _failed("out_of_tries")
-    fake_zoho.fail_next(503)
-    assert send_draft.apply(args=[approved.pk]).get() == "failed"  # transient: the sweep re-queues it later
+    fake_zoho.fail_next(429)  # Zoho refused (it did not act): transient
+    assert send_draft.apply(args=[approved.pk]).failed()  # inline, its last try; the sweep re-queues it later
     assert (_failed("refused"), _failed("out_of_tries")) == (refused, out_of_tries)
     assert not drafts_send_failed_for_good().exists()
     fake_zoho.messages.pop(MESSAGE_ID)
@@ -78,7 +78,7 @@ def test_a_send_out_of_tries_is_counted_as_failed_for_good(settings, fake_zoho, 
     settings.ZOHO_MAX_ATTEMPTS = 1
     Draft.objects.filter(pk=approved.pk).update(send_attempts=SWEEP_MAX_ATTEMPTS - 1)
     before = _failed("out_of_tries")
-    fake_zoho.fail_next(503)
+    fake_zoho.fail_next(429)
     assert send_draft.apply(args=[approved.pk]).get() == "failed"
     assert _failed("out_of_tries") == before + 1
     assert list(drafts_send_failed_for_good().values_list("pk", flat=True)) == [approved.pk]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from conversations.models import Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve
-from conversations.services.sending import draft_send_retry, drafts_send_sweep
+from conversations.services.sending import draft_send_retry, drafts_send_failed_for_good, drafts_send_sweep
 from customers.services_erasure import customer_erase
 from integrations.outbound import send_draft
 from integrations.zoho.client import ZohoClient
@@ -67,8 +67,8 @@ def test_a_sent_draft_is_never_sent_twice(fake_zoho, inbound, agent, django_capt
 
 def test_a_5xx_on_the_reply_is_not_repeated_by_the_client_and_stays_visible(fake_zoho, inbound, agent,
                                                                            django_capture_on_commit_callbacks):
-    """Zoho may have sent the mail before its 5xx: the client does not POST again; the draft keeps a
-    non-permanent error and its claim is released, for the task's own retry or an agent to decide."""
+    """Zoho may have sent the mail before its 5xx: neither the client nor the task POSTs again, and the
+    sweep does not re-queue it; the draft says so and waits for an agent who checks the thread."""
     draft = make_draft(message=inbound)
     ZohoClient.from_settings().access_token()  # so the injected failures hit the reply, not the token refresh
     fake_zoho.fail_next(502, times=2)
@@ -77,9 +77,11 @@ def test_a_5xx_on_the_reply_is_not_repeated_by_the_client_and_stays_visible(fake
     draft.refresh_from_db()
     assert len([p for m, p in fake_zoho.requests if m == "POST" and "/messages/" in p]) == 1
     assert draft.status == Draft.Status.APPROVED and draft.sending_started_at is None
-    assert "502" in draft.last_send_error
+    assert "502" in draft.last_send_error and "may have been sent" in draft.last_send_error
     event = AuditLog.objects.get(event_type="draft.send_failed")
-    assert event.payload["permanent"] is False
+    assert event.payload["permanent"] is True
+    assert list(drafts_send_failed_for_good().values_list("pk", flat=True)) == [draft.pk]
+    assert drafts_send_sweep(now=timezone.now() + timedelta(hours=2)).requeued == []
 
 
 def test_a_429_on_the_reply_is_retried_by_the_client_and_the_reply_goes_out_once(

@@ -22,10 +22,11 @@ def _history() -> dict[str, list[int]]:
     it now, and one past draft that already said it (not counted)."""
     agent = make_staff("Agents", username="pasting-agent")
     ids: dict[str, list[int]] = {"edited": [], "would_change": []}
+    # Addresses without the topic word: a word of the sender's address is never the suggested pattern.
     for n, question in enumerate(
         ["Do I earn loyalty points?", "How do loyalty points work?", "Can I get points when I buy boots?"]
     ):
-        message = make_inbound_message(email=f"points{n}@example.org", subject="Points", body=question)
+        message = make_inbound_message(email=f"member{n}@example.org", subject="Points", body=question)
         draft = make_draft(body=DRAFT.format(name=f"Customer {n}"), message=message, intent="general")
         final = DRAFT.format(name=f"Customer {n}").replace(
             "I am checking this with our team and will get back to you shortly.", POINTS

@@ -54,3 +54,10 @@ def logged_in_client(group: str = "Agents", username: str | None = None) -> Clie
     client = Client()
     client.force_login(make_staff(group, username))
     return client
+
+
+def task_run_eagerly(task, *args, **kwargs):
+    """A Celery task run in this process, its result returned (its exception raised). get() must not consult
+    Celery's "would block" flag: the flag is process-wide and set while any other thread runs an eager task,
+    so a plain .get() failed by test order ("Never call result.get() within a task")."""
+    return task.apply(args, kwargs).get(disable_sync_subtasks=False)

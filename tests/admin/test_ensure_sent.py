@@ -19,7 +19,7 @@ from integrations.outbound import ensure_sent, send_draft
 from integrations.zoho.ingest import zoho_message_ingest
 from omnichannel.models import AuditLog
 from omnichannel.schedules import SCHEDULES
-from tests.builders import make_draft
+from tests.builders import make_draft, task_run_eagerly
 from tests.integrations.zoho.conftest import fake_zoho  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -43,21 +43,21 @@ def test_it_is_scheduled():
 
 
 def test_a_draft_whose_task_was_lost_is_sent_by_the_sweep(fake_zoho, approved):  # noqa: F811
-    assert ensure_sent.apply().get() == {"requeued": [], "interrupted": []}  # too recent: its own task may yet run
+    assert task_run_eagerly(ensure_sent) == {"requeued": [], "interrupted": []}  # too recent: its own task may yet run
     _age(approved)
-    assert ensure_sent.apply().get() == {"requeued": [approved.pk], "interrupted": []}
+    assert task_run_eagerly(ensure_sent) == {"requeued": [approved.pk], "interrupted": []}
     approved.refresh_from_db()
     assert approved.status == Draft.Status.SENT and len(fake_zoho.sent) == 1
-    assert ensure_sent.apply().get() == {"requeued": [], "interrupted": []}  # sent: nothing more to do
+    assert task_run_eagerly(ensure_sent) == {"requeued": [], "interrupted": []}  # sent: nothing more to do
 
 
 def test_a_draft_whose_send_was_lost_before_any_try_is_requeued_a_minute_after_it_was_due(fake_zoho,  # noqa: F811
                                                                                            approved):
     """Its send_draft task went with a killed worker or a Redis restart: it waits a minute, not 40."""
     Draft.objects.filter(pk=approved.pk).update(send_after=timezone.now() - timedelta(seconds=30))
-    assert ensure_sent.apply().get()["requeued"] == []  # its task may still be on its way
+    assert task_run_eagerly(ensure_sent)["requeued"] == []  # its task may still be on its way
     Draft.objects.filter(pk=approved.pk).update(send_after=timezone.now() - timedelta(seconds=LOST_SEND_GRACE_SECONDS + 5))
-    assert ensure_sent.apply().get()["requeued"] == [approved.pk]
+    assert task_run_eagerly(ensure_sent)["requeued"] == [approved.pk]
     approved.refresh_from_db()
     assert approved.status == Draft.Status.SENT and len(fake_zoho.sent) == 1
 
@@ -69,7 +69,7 @@ def test_a_draft_out_of_retries_after_transient_failures_is_requeued(fake_zoho, 
     approved.refresh_from_db()
     assert approved.status == Draft.Status.APPROVED and "429" in approved.last_send_error
     _age(approved)
-    assert ensure_sent.apply().get()["requeued"] == [approved.pk]
+    assert task_run_eagerly(ensure_sent)["requeued"] == [approved.pk]
     approved.refresh_from_db()
     assert approved.status == Draft.Status.SENT and approved.send_attempts == 2 and len(fake_zoho.sent) == 1
 
@@ -78,7 +78,7 @@ def test_a_permanent_refusal_is_not_requeued(fake_zoho, approved):  # noqa: F811
     fake_zoho.messages.pop("1732512000000100001")  # Zoho answers 400: retrying cannot help
     send_draft.apply(args=[approved.pk]).get()
     _age(approved)
-    assert ensure_sent.apply().get()["requeued"] == []
+    assert task_run_eagerly(ensure_sent)["requeued"] == []
     assert not fake_zoho.sent
 
 
@@ -88,8 +88,8 @@ def test_an_interrupted_send_is_flagged_for_an_agent_and_not_sent_again(
     long_ago = timezone.now() - timedelta(hours=1)
     _age(approved, sending_started_at=long_ago, send_lease_expires_at=long_ago)  # no heartbeat since
     assert send_draft.apply(args=[approved.pk]).get() == "nothing to send"  # a redelivered task does not re-send
-    assert ensure_sent.apply().get() == {"requeued": [], "interrupted": [approved.pk]}
-    assert ensure_sent.apply().get() == {"requeued": [], "interrupted": []}  # flagged once
+    assert task_run_eagerly(ensure_sent) == {"requeued": [], "interrupted": [approved.pk]}
+    assert task_run_eagerly(ensure_sent) == {"requeued": [], "interrupted": []}  # flagged once
     assert not fake_zoho.sent
     approved.refresh_from_db()
     assert approved.last_send_error == INTERRUPTED_ERROR and approved.sending_started_at == long_ago

@@ -28,7 +28,7 @@ from omnichannel.alerts import alerts_evaluate
 from omnichannel.errors import StateConflict
 from omnichannel.models import WebhookDelivery
 from omnichannel.schedules import SCHEDULES
-from tests.builders import make_draft
+from tests.builders import make_draft, task_run_eagerly
 from tests.integrations.zoho.conftest import fake_zoho  # noqa: F401 - the fixture
 from tests.ops.test_metrics_scrape import _scrape
 
@@ -89,12 +89,12 @@ def test_a_send_whose_worker_died_is_flagged_by_the_every_minute_sweep_once_its_
                                                                                                approved):
     assert SCHEDULES["ensure_sent"] == ("every", 60)
     assert draft_send_claim(draft_id=approved.pk) is not None  # a worker claimed it, called Zoho, then was killed
-    assert ensure_sent.apply().get() == {"requeued": [], "interrupted": []}  # its lease still runs
+    assert task_run_eagerly(ensure_sent) == {"requeued": [], "interrupted": []}  # its lease still runs
     now = timezone.now()
     Draft.objects.filter(pk=approved.pk).update(sending_started_at=now - timedelta(seconds=40),
                                                 send_lease_expires_at=now - timedelta(seconds=1))
     before = _failed("interrupted")
-    assert ensure_sent.apply().get() == {"requeued": [], "interrupted": [approved.pk]}
+    assert task_run_eagerly(ensure_sent) == {"requeued": [], "interrupted": [approved.pk]}
     assert _failed("interrupted") == before + 1
     assert Draft.objects.get(pk=approved.pk).last_send_error == INTERRUPTED_ERROR
     assert not fake_zoho.sent  # flagged for an agent, never re-sent by a machine

@@ -7,7 +7,6 @@ them: they stand for mail the model has never seen."""
 
 from __future__ import annotations
 
-import json
 from io import StringIO
 
 import pytest
@@ -20,6 +19,7 @@ from assistants.intents import INTENTS, intent_for_draft
 from assistants.requests import email_requests
 from assistants.services import draft_compose
 from integrations.demo import seed_demo
+from tests.builders import draft_reply_json
 
 CATALOG = [
     ("TENT-2P-GRN", "Ridgeline 2-person tent (green)"),
@@ -306,12 +306,9 @@ def test_an_order_named_without_a_hash_is_the_order_the_draft_talks_about():
 @pytest.mark.django_db
 def test_draft_reply_json_lists_every_request_with_its_intent(tmp_path):
     seed_demo()
-    body = tmp_path / "email.txt"
-    body.write_text("Hi, where is my order no. 1002? And is the Ridgeline tent in stock in green?\n\nCheers,\nAda")
-    out = StringIO()
-    call_command("draft_reply", "--from", "ada.lovelace@example.com", "--subject", "two things", "--body-file",
-                 str(body), "--dry-run", "--json", stdout=out)
-    data = json.loads(out.getvalue())
+    data = draft_reply_json(tmp_path, "--from", "ada.lovelace@example.com", "--subject", "two things", "--dry-run",
+                            body="Hi, where is my order no. 1002? And is the Ridgeline tent in stock in green?\n\n"
+                                 "Cheers,\nAda")
     assert data["intent"] == "order_status"
     assert [r["intent"] for r in data["requests"]] == ["order_status", "availability"]
     first, second = data["requests"]

@@ -31,6 +31,7 @@ from faq.services_proposals import (
     faq_proposals_refresh,
     placeholders_in,
 )
+from omnichannel.admin import ServiceDeleteAdminMixin
 from omnichannel.errors import ApplicationError
 
 PUBLISH_PERMISSION = "faq.publish_faqentry"
@@ -54,7 +55,7 @@ class FaqEntryForm(forms.ModelForm):
 
 
 @admin.register(FaqEntry)
-class FaqEntryAdmin(admin.ModelAdmin):
+class FaqEntryAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
     """Every write goes through the services: creation (`faq_entry_create`), edits (`faq_entry_edit`),
     publishing (`faq_entry_publish`: audit row, page rebuild; it needs the publish permission, without
     which the status is read-only, so a plain edit can never publish) and deletion (`faq_entry_delete`:
@@ -117,12 +118,8 @@ class FaqEntryAdmin(admin.ModelAdmin):
             return
         obj.status, obj.published_at = entry.status, entry.published_at
 
-    def delete_model(self, request, obj):
-        faq_entry_delete(entry_id=obj.pk, acting_user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for entry_id in queryset.order_by("pk").values_list("pk", flat=True):
-            faq_entry_delete(entry_id=entry_id, acting_user=request.user)
+    def service_delete(self, pk: int, *, acting_user) -> None:
+        faq_entry_delete(entry_id=pk, acting_user=acting_user)
 
 
 class CorrectionForm(forms.ModelForm):
@@ -152,7 +149,7 @@ class CorrectionForm(forms.ModelForm):
 
 
 @admin.register(Correction)
-class CorrectionAdmin(admin.ModelAdmin):
+class CorrectionAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
     """Saved and deleted through the services (`correction_upsert`, `correction_delete`), as the API does:
     an audit row, and the pending drafts the correction touches are drafted again (`apply_corrections`)."""
 
@@ -172,12 +169,8 @@ class CorrectionAdmin(admin.ModelAdmin):
                                           acting_user=request.user)
         obj.pk, obj.created_at, obj.updated_at = correction.pk, correction.created_at, correction.updated_at
 
-    def delete_model(self, request, obj):
-        correction_delete(correction_id=obj.pk, acting_user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for correction_id in queryset.order_by("pk").values_list("pk", flat=True):
-            correction_delete(correction_id=correction_id, acting_user=request.user)
+    def service_delete(self, pk: int, *, acting_user) -> None:
+        correction_delete(correction_id=pk, acting_user=acting_user)
 
     def get_urls(self):
         return [path("candidates/", self.admin_site.admin_view(self.candidates_view),

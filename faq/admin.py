@@ -37,6 +37,14 @@ from omnichannel.errors import ApplicationError
 PUBLISH_PERMISSION = "faq.publish_faqentry"
 
 
+def _refusal_as_form_error(check, **text) -> None:
+    """A service's check of the text, its refusal shown as a form error (the text the person typed is kept)."""
+    try:
+        check(**text)
+    except ApplicationError as exc:
+        raise forms.ValidationError(exc.message) from None
+
+
 class FaqEntryForm(forms.ModelForm):
     class Meta:
         model = FaqEntry
@@ -47,10 +55,7 @@ class FaqEntryForm(forms.ModelForm):
         cleaned = super().clean()
         status = cleaned.get("status", self.instance.status)
         if status == FaqEntry.Status.PUBLISHED and cleaned.get("question") and cleaned.get("answer"):
-            try:
-                faq_entry_check_public(question=cleaned["question"], answer=cleaned["answer"])
-            except ApplicationError as exc:
-                raise forms.ValidationError(exc.message) from None
+            _refusal_as_form_error(faq_entry_check_public, question=cleaned["question"], answer=cleaned["answer"])
         return cleaned
 
 
@@ -141,10 +146,7 @@ class CorrectionForm(forms.ModelForm):
         # Refused here too (correction_upsert refuses it), so Ops see a form error with their text kept.
         cleaned = super().clean()
         if cleaned.get("pattern") and cleaned.get("answer"):
-            try:
-                correction_check_text(pattern=cleaned["pattern"], answer=cleaned["answer"])
-            except ApplicationError as exc:
-                raise forms.ValidationError(exc.message) from None
+            _refusal_as_form_error(correction_check_text, pattern=cleaned["pattern"], answer=cleaned["answer"])
         return cleaned
 
 

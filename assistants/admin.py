@@ -7,7 +7,7 @@ from django.urls import path
 from assistants.model_quality import model_quality_weekly_bars
 from assistants.models import ModelRun, StyleProfile
 from assistants.services_style import style_profile_delete, style_profile_save, style_tone_config_check
-from omnichannel.admin import ReadOnlyAdminMixin
+from omnichannel.admin import ReadOnlyAdminMixin, ServiceDeleteAdminMixin
 from omnichannel.errors import ApplicationError
 
 
@@ -46,7 +46,7 @@ class StyleProfileForm(forms.ModelForm):
 
 
 @admin.register(StyleProfile)
-class StyleProfileAdmin(admin.ModelAdmin):
+class StyleProfileAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
     """Saved and deleted through assistants/services_style.py (checked tone config, audit rows)."""
 
     form = StyleProfileForm
@@ -60,9 +60,5 @@ class StyleProfileAdmin(admin.ModelAdmin):
                                    acting_user=request.user)
         obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
 
-    def delete_model(self, request, obj):
-        style_profile_delete(profile_id=obj.pk, acting_user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for profile_id in queryset.order_by("pk").values_list("pk", flat=True):
-            style_profile_delete(profile_id=profile_id, acting_user=request.user)
+    def service_delete(self, pk: int, *, acting_user) -> None:
+        style_profile_delete(profile_id=pk, acting_user=acting_user)

@@ -21,7 +21,7 @@ from django.db.models import Q
 from assistants import vectorstore
 from assistants.models import StyleProfile
 from assistants.product_words import english_product_words, title_match
-from assistants.requests import order_refs_find
+from assistants.request_refs import order_refs_find
 from assistants.terms import FAQ_MATCH_MIN_SCORE, faq_match_score
 from catalog.models import InventoryItem
 from customers.models import Customer, Order
@@ -304,7 +304,7 @@ def _style(ctx: DraftContext, agent_user_id: int | None) -> None:
 
 def context_build(*, email: EmailIn, agent_user_id: int | None = None,
                   order_refs: Sequence[str] | None = None) -> DraftContext:
-    """`order_refs`: the orders the email names (assistants.requests); found in its whole text when not given."""
+    """`order_refs`: the orders the email names (assistants.request_refs); found in its whole text when not given."""
     ctx = DraftContext(email=email)
     _customer_and_orders(ctx, order_refs)
     _inventory(ctx)

@@ -1,7 +1,7 @@
 """Product words in German, Spanish and French, read as the English words of the catalog's titles.
 
 The shop's item titles are English ("Summit sleeping bag -10C"), and products are found by the
-share of a title's words an email holds (assistants/context.py, assistants/requests.py). A German,
+share of a title's words an email holds (assistants/context.py, assistants/request_refs.py). A German,
 Spanish or French email names the same product in its own words ("Schlafsack", "saco de dormir",
 "sac de couchage"): `english_product_words` returns the text with the English words of the product
 kinds it names added, and "2 Personen", "2 personas", "2 personnes" read as the titles' "2-person".

@@ -29,7 +29,8 @@ from assistants.models import ModelRun
 from assistants.providers import ProviderError, ProviderResult, provider_for
 from assistants.providers.grounded import MODEL_SLUG as GROUNDED_SLUG
 from assistants.providers.grounded import draft_grounded
-from assistants.requests import CustomerRequest, email_requests, order_refs_find
+from assistants.request_refs import order_refs_find
+from assistants.requests import CustomerRequest, email_requests
 from assistants.triage import CUSTOMER_RESULT, TriagedOutcome, TriageResult, message_triage
 from assistants.vectorstore import VectorStoreError
 from catalog.demand import product_request_record, stockout_request_record, variant_request_record

@@ -17,6 +17,7 @@ from catalog.services import (
     product_request_delete,
     product_request_edit,
 )
+from omnichannel.admin import ServiceDeleteAdminMixin
 
 
 @admin.register(InventoryItem)
@@ -94,7 +95,7 @@ class ProductRequestForm(forms.ModelForm):
 
 
 @admin.register(ProductRequest)
-class ProductRequestAdmin(admin.ModelAdmin):
+class ProductRequestAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
     """Requests added, corrected or deleted by hand go through catalog/services.py (audit rows); the trend
     score is computed by `mine_demand`, never typed."""
 
@@ -115,12 +116,8 @@ class ProductRequestAdmin(admin.ModelAdmin):
             saved = product_request_create(normalized=obj.normalized, acting_user=request.user, **fields)
         obj.pk, obj.normalized, obj.created_at = saved.pk, saved.normalized, saved.created_at
 
-    def delete_model(self, request, obj):
-        product_request_delete(request_id=obj.pk, acting_user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for request_id in queryset.order_by("pk").values_list("pk", flat=True):
-            product_request_delete(request_id=request_id, acting_user=request.user)
+    def service_delete(self, pk: int, *, acting_user) -> None:
+        product_request_delete(request_id=pk, acting_user=acting_user)
     change_list_template = "admin/catalog/productrequest/change_list.html"  # adds the "Weekly trend" link
 
     def get_urls(self):

@@ -31,9 +31,18 @@ from faq.services_proposals import (
     faq_proposals_refresh,
     placeholders_in,
 )
+from omnichannel.admin import ServiceDeleteAdminMixin
 from omnichannel.errors import ApplicationError
 
 PUBLISH_PERMISSION = "faq.publish_faqentry"
+
+
+def _refusal_as_form_error(check, **text) -> None:
+    """A service's check of the text, its refusal shown as a form error (the text the person typed is kept)."""
+    try:
+        check(**text)
+    except ApplicationError as exc:
+        raise forms.ValidationError(exc.message) from None
 
 
 class FaqEntryForm(forms.ModelForm):
@@ -46,15 +55,12 @@ class FaqEntryForm(forms.ModelForm):
         cleaned = super().clean()
         status = cleaned.get("status", self.instance.status)
         if status == FaqEntry.Status.PUBLISHED and cleaned.get("question") and cleaned.get("answer"):
-            try:
-                faq_entry_check_public(question=cleaned["question"], answer=cleaned["answer"])
-            except ApplicationError as exc:
-                raise forms.ValidationError(exc.message) from None
+            _refusal_as_form_error(faq_entry_check_public, question=cleaned["question"], answer=cleaned["answer"])
         return cleaned
 
 
 @admin.register(FaqEntry)
-class FaqEntryAdmin(admin.ModelAdmin):
+class FaqEntryAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
     """Every write goes through the services: creation (`faq_entry_create`), edits (`faq_entry_edit`),
     publishing (`faq_entry_publish`: audit row, page rebuild; it needs the publish permission, without
     which the status is read-only, so a plain edit can never publish) and deletion (`faq_entry_delete`:
@@ -117,12 +123,8 @@ class FaqEntryAdmin(admin.ModelAdmin):
             return
         obj.status, obj.published_at = entry.status, entry.published_at
 
-    def delete_model(self, request, obj):
-        faq_entry_delete(entry_id=obj.pk, acting_user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for entry_id in queryset.order_by("pk").values_list("pk", flat=True):
-            faq_entry_delete(entry_id=entry_id, acting_user=request.user)
+    def service_delete(self, pk: int, *, acting_user) -> None:
+        faq_entry_delete(entry_id=pk, acting_user=acting_user)
 
 
 class CorrectionForm(forms.ModelForm):
@@ -144,15 +146,12 @@ class CorrectionForm(forms.ModelForm):
         # Refused here too (correction_upsert refuses it), so Ops see a form error with their text kept.
         cleaned = super().clean()
         if cleaned.get("pattern") and cleaned.get("answer"):
-            try:
-                correction_check_text(pattern=cleaned["pattern"], answer=cleaned["answer"])
-            except ApplicationError as exc:
-                raise forms.ValidationError(exc.message) from None
+            _refusal_as_form_error(correction_check_text, pattern=cleaned["pattern"], answer=cleaned["answer"])
         return cleaned
 
 
 @admin.register(Correction)
-class CorrectionAdmin(admin.ModelAdmin):
+class CorrectionAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
     """Saved and deleted through the services (`correction_upsert`, `correction_delete`), as the API does:
     an audit row, and the pending drafts the correction touches are drafted again (`apply_corrections`)."""
 
@@ -172,12 +171,8 @@ class CorrectionAdmin(admin.ModelAdmin):
                                           acting_user=request.user)
         obj.pk, obj.created_at, obj.updated_at = correction.pk, correction.created_at, correction.updated_at
 
-    def delete_model(self, request, obj):
-        correction_delete(correction_id=obj.pk, acting_user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for correction_id in queryset.order_by("pk").values_list("pk", flat=True):
-            correction_delete(correction_id=correction_id, acting_user=request.user)
+    def service_delete(self, pk: int, *, acting_user) -> None:
+        correction_delete(correction_id=pk, acting_user=acting_user)
 
     def get_urls(self):
         return [path("candidates/", self.admin_site.admin_view(self.candidates_view),

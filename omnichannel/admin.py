@@ -25,6 +25,21 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class ServiceDeleteAdminMixin:
+    """Deleting, one row or many through the list's bulk action, goes through the owning app's service
+    (its audit row and side effects), a row at a time in id order: `service_delete`."""
+
+    def service_delete(self, pk: int, *, acting_user) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self.service_delete(obj.pk, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for pk in queryset.order_by("pk").values_list("pk", flat=True):
+            self.service_delete(pk, acting_user=request.user)
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "event_type", "actor", "object_type", "object_id", "correlation_id"]

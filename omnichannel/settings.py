@@ -10,10 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from cryptography.fernet import Fernet
-from csp import constants as csp_constants
-from django.core.exceptions import ImproperlyConfigured
-
+from omnichannel import settings_blocks
 from omnichannel.client_ip import trusted_proxy_networks
 from omnichannel.env import (
     env_bool,
@@ -28,6 +25,12 @@ from omnichannel.env import (
     env_list,
     env_redis_url,
     env_str,
+)
+from omnichannel.settings_checks import (
+    blob_store_check,
+    settings_combinations_check,
+    shopify_previous_secret_check,
+    visibility_timeout_check,
 )
 from omnichannel.task_names import TaskName
 
@@ -85,21 +88,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its 429 answer
 ]
 
-# Content-Security-Policy on every page (django-csp): customer content shown in the admin (a
-# subject, an email, a crawled page) can never run script; the review page's own script carries
-# the per-request nonce. Attachments send a stricter policy of their own (sandbox).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [csp_constants.SELF],
-        "script-src": [csp_constants.SELF, csp_constants.NONCE],
-        "style-src": [csp_constants.SELF, csp_constants.UNSAFE_INLINE],
-        "img-src": [csp_constants.SELF, "data:"],
-        "object-src": [csp_constants.NONE],
-        "base-uri": [csp_constants.NONE],
-        "form-action": [csp_constants.SELF],
-        "frame-ancestors": [csp_constants.NONE],
-    },
-}
+# Content-Security-Policy on every page (django-csp; omnichannel/settings_blocks.py says why).
+CONTENT_SECURITY_POLICY = settings_blocks.CONTENT_SECURITY_POLICY
 
 ROOT_URLCONF = "omnichannel.urls"
 WSGI_APPLICATION = "omnichannel.wsgi.application"
@@ -192,14 +182,8 @@ CELERY_TASK_ANNOTATIONS = {
 # Longer than the longest task's hard limit, so Redis never hands an unacknowledged task to a
 # second worker while the first still runs it (acks_late: the ack comes when the task ends).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
-_longest_task, _longest_limit = max([("every task", CELERY_TASK_TIME_LIMIT)] + [
-    (name, options["time_limit"]) for name, options in CELERY_TASK_ANNOTATIONS.items()], key=lambda item: item[1])
-if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _longest_limit:
-    raise ImproperlyConfigured(
-        f"CELERY_VISIBILITY_TIMEOUT={CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} must be longer than the "
-        f"longest task time limit ({_longest_limit} s, {_longest_task}): Redis would hand a task that is still "
-        "running to a second worker. Raise CELERY_VISIBILITY_TIMEOUT or lower CELERY_LONG_TASK_TIME_LIMIT / "
-        "CELERY_TASK_TIME_LIMIT.")
+visibility_timeout_check(CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"], CELERY_TASK_TIME_LIMIT,
+                         CELERY_TASK_ANNOTATIONS)
 # Claimed work (a webhook delivery being processed, a reply being sent) holds a lease this long, renewed
 # every third of it while its worker lives (omnichannel/leases.py). A worker killed with SIGKILL stops
 # renewing: within this time plus a minute (the sweeps' schedule) its delivery is handed on, its send flagged.
@@ -272,14 +256,9 @@ BLOB_PREFIX = env_str("BLOB_PREFIX", "").strip("/")  # keys live under this pref
 # Our own names first, then the AWS ones boto3 knows; neither = boto3's chain (instance role, ~/.aws).
 BLOB_ACCESS_KEY_ID = env_str("BLOB_ACCESS_KEY_ID", "") or env_str("AWS_ACCESS_KEY_ID", "")
 BLOB_SECRET_ACCESS_KEY = env_str("BLOB_SECRET_ACCESS_KEY", "") or env_str("AWS_SECRET_ACCESS_KEY", "")
-if bool(BLOB_ACCESS_KEY_ID) != bool(BLOB_SECRET_ACCESS_KEY):
-    raise ImproperlyConfigured(
-        "BLOB_ACCESS_KEY_ID and BLOB_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) go together: "
-        "set both, or neither to use boto3's own credential chain.")
-if not BLOB_BUCKET and (BLOB_ENDPOINT_URL or env_str("BLOB_ACCESS_KEY_ID", "") or BLOB_PREFIX):
-    # Each machine would keep its blobs on its own disk, and the others would not find them.
-    raise ImproperlyConfigured("BLOB_ENDPOINT_URL, BLOB_ACCESS_KEY_ID or BLOB_PREFIX is set but BLOB_BUCKET is not: "
-                               "set BLOB_BUCKET to use object storage, or unset them for the filesystem store.")
+blob_store_check(bucket=BLOB_BUCKET, endpoint_url=BLOB_ENDPOINT_URL, access_key_id=BLOB_ACCESS_KEY_ID,
+                 secret_access_key=BLOB_SECRET_ACCESS_KEY, own_access_key_id=env_str("BLOB_ACCESS_KEY_ID", ""),
+                 prefix=BLOB_PREFIX)
 
 # --- Chroma and embeddings ---------------------------------------------------------------
 CHROMA_PATH = env_str("CHROMA_PATH", str(VAR_DIR / "chroma"))
@@ -327,9 +306,7 @@ SHOPIFY_WEBHOOK_SECRET = env_str("SHOPIFY_WEBHOOK_SECRET", "dev-shopify-webhook-
 SHOPIFY_WEBHOOK_SECRET_PREVIOUS = env_str("SHOPIFY_WEBHOOK_SECRET_PREVIOUS", "")
 # The previous secret signs nothing after this moment (ISO 8601 with an offset): a rotation has an end.
 SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL = env_datetime("SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL")
-if SHOPIFY_WEBHOOK_SECRET_PREVIOUS and SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL is None:
-    raise ImproperlyConfigured("SHOPIFY_WEBHOOK_SECRET_PREVIOUS needs SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL (when the "
-                               "rotation ends, e.g. 2026-12-01T12:00:00Z): an old secret is never trusted for good.")
+shopify_previous_secret_check(SHOPIFY_WEBHOOK_SECRET_PREVIOUS, SHOPIFY_WEBHOOK_SECRET_PREVIOUS_UNTIL)
 SHOPIFY_BASE_URL = env_str("SHOPIFY_BASE_URL", "")  # overrides https://<shop domain> (the fake server's URL)
 SHOPIFY_TIMEOUT_SECONDS = env_float("SHOPIFY_TIMEOUT_SECONDS", 30.0)
 SHOPIFY_MAX_ATTEMPTS = env_int("SHOPIFY_MAX_ATTEMPTS", 6, minimum=1)
@@ -388,36 +365,8 @@ ALERT_CURSOR_STALE_MINUTES = env_int("ALERT_CURSOR_STALE_MINUTES", 15, minimum=1
 ALERT_FAILED_WEBHOOKS_WINDOW_HOURS = env_int("ALERT_FAILED_WEBHOOKS_WINDOW_HOURS", 24, minimum=1)
 
 # --- REST framework ---------------------------------------------------------------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.HashedTokenAuthentication",  # `Authorization: Token …`, hashed and expiring
-        "accounts.authentication.VerifiedSessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # DRF's parsers, with JSON nested too deep answered 400 instead of a RecursionError's 500.
-    "DEFAULT_PARSER_CLASSES": ["omnichannel.api_common.BoundedJSONParser", "rest_framework.parsers.FormParser",
-                               "rest_framework.parsers.MultiPartParser"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "omnichannel.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["omnichannel.api_common.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "6000/minute")},
-    "DEFAULT_PAGINATION_CLASS": "omnichannel.api_common.IdCursorPagination",
-    "PAGE_SIZE": 50,
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Omnichannel support assistant API",
-    "DESCRIPTION": "Conversations, drafts and approvals, customers, orders, inventory, FAQ and corrections.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # the schema maps the API: not public
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    # One name for a choice set several serializers use (messages' triage_label, model_quality_triage's label).
-    "ENUM_NAME_OVERRIDES": {"TriageLabelEnum": "conversations.models.Message.Triage",
-                            "FaqProposalStatusEnum": "faq.models.FaqProposal.Status"},
-}
+REST_FRAMEWORK = settings_blocks.rest_framework_config(throttle_rate=env_str("API_THROTTLE_RATE", "6000/minute"))
+SPECTACULAR_SETTINGS = settings_blocks.SPECTACULAR_SETTINGS
 
 # --- Security (production) -----------------------------------------------------------------
 if PRODUCTION:
@@ -433,77 +382,7 @@ if PRODUCTION:
 # --- Logging: JSON lines with the correlation id ---------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOG_FORMAT = env_choice("LOG_FORMAT", "json", ("json", "text"))
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "correlation": {"()": "omnichannel.correlation.CorrelationIdLogFilter"},
-        # ?token= (Zoho's signing key) and ?email= never reach a log line (omnichannel/log_redaction.py).
-        "redact": {"()": "omnichannel.log_redaction.RedactingFilter"},
-    },
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
-        },
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["correlation", "redact"]},
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # axes logs every successful login at INFO ("Deleted 0 failed login attempts"): lockouts are WARNING.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
-}
+LOGGING = settings_blocks.logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
 
-# --- Combinations that cannot work: refused at start, naming the variables -------------------
-if SYNC_USE_CELERY and CELERY_BROKER_URL.startswith("memory://"):
-    raise ImproperlyConfigured(
-        "SYNC_USE_CELERY=1 needs a broker: set REDIS_URL (or CELERY_BROKER_URL); without one, queued tasks would be lost.")
-if SYNC_USE_CELERY and not CHROMA_HOST and not CHROMA_ALLOW_EMBEDDED_MULTIPROCESS:
-    raise ImproperlyConfigured(
-        f"SYNC_USE_CELERY=1 runs the web and Celery workers as separate processes, and embedded Chroma "
-        f"(CHROMA_PATH={CHROMA_PATH}) belongs to one process: set CHROMA_HOST to a Chroma server (e.g. `chroma run "
-        "--path var/chroma-server --port 8001`, then CHROMA_HOST=localhost CHROMA_PORT=8001), or SYNC_USE_CELERY=0 "
-        "for one process. CHROMA_ALLOW_EMBEDDED_MULTIPROCESS=1 accepts it anyway, for tests and development only.")
-if not SYNC_USE_CELERY and SEND_UNDO_SECONDS:
-    raise ImproperlyConfigured(
-        f"SEND_UNDO_SECONDS={SEND_UNDO_SECONDS} needs workers (SYNC_USE_CELERY=1): with tasks inline nothing sends an "
-        "approved reply once its undo window ends, so it would never be sent. Set SEND_UNDO_SECONDS=0 (no undo "
-        "window), or run Celery workers and beat with SYNC_USE_CELERY=1.")
-for _mode, _needed in (
-    (ZOHO_MODE, ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "ZOHO_ACCOUNT_ID")),
-    (SHOPIFY_MODE, ("SHOPIFY_ACCESS_TOKEN",)),
-):
-    _missing = [name for name in _needed if _mode == "live" and not globals()[name]]
-    if _missing:
-        _prefix = _needed[0].split("_")[0]
-        raise ImproperlyConfigured(f"{_prefix}_MODE=live needs {', '.join(_missing)} (see .env.example).")
-for _key in ARCHIVE_ENCRYPTION_KEYS:
-    try:
-        Fernet(_key)
-    except (ValueError, TypeError):
-        raise ImproperlyConfigured("ARCHIVE_ENCRYPTION_KEY: each key must be a Fernet key (32 url-safe base64 bytes: "
-                                   "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())')"
-                                   ) from None
-if PRODUCTION:
-    # Values that are public (in this repository: settings defaults, .env.example, docker-compose.yml)
-    # sign nothing and salt nothing in production; neither do the fakes stand in for Zoho or Shopify.
-    _unsafe = [f"{_name}={_mode} (the local fake): set it to live with real credentials"
-               for _name, _mode in (("ZOHO_MODE", ZOHO_MODE), ("SHOPIFY_MODE", SHOPIFY_MODE)) if _mode == "fake"]
-    for _name, _value in (("ZOHO_WEBHOOK_SECRET", ZOHO_WEBHOOK_SECRET), ("SHOPIFY_WEBHOOK_SECRET", SHOPIFY_WEBHOOK_SECRET),
-                          ("SHOPIFY_WEBHOOK_SECRET_PREVIOUS", SHOPIFY_WEBHOOK_SECRET_PREVIOUS),
-                          ("PII_HASH_SALT", PII_HASH_SALT), ("DJANGO_SECRET_KEY", SECRET_KEY),
-                          ("METRICS_BASIC_AUTH", METRICS_BASIC_AUTH)):
-        if _value.startswith("dev-") or "change-me" in _value:
-            _unsafe.append(f"{_name} must be set to the real secret (this one is public)")
-    if not ZOHO_SENT_FOLDER.isdigit():
-        # Zoho's folder ids are numbers. With a name here nothing is ever in "our Sent folder": every reply an
-        # agent sends from Zoho Mail itself would be taken for a forgery (integrations/zoho/ingest.py).
-        _unsafe.append(f"ZOHO_SENT_FOLDER={ZOHO_SENT_FOLDER!r} must be the Sent folder's folderId (digits, from "
-                       "Zoho's GET /api/accounts/<account id>/folders)")
-    if _unsafe:
-        raise ImproperlyConfigured("DJANGO_PRODUCTION=1 refuses unsafe settings: " + "; ".join(_unsafe)
-                                   + ". See the README's Docker section for creating the secrets.")
-    if not ARCHIVE_ENCRYPTION_KEYS:
-        raise ImproperlyConfigured("ARCHIVE_ENCRYPTION_KEY must be set when DJANGO_PRODUCTION=1 (archives are encrypted).")
+# --- Combinations that cannot work: refused at start, naming the variables (omnichannel/settings_checks.py) ---
+settings_combinations_check(globals())

@@ -17,10 +17,11 @@ from django.utils.translation import gettext_noop, ngettext
 
 from assistants.context import DraftContext, Source, inventory_for_skus
 from assistants.providers.grounded_reply import Reply, is_plural
-from assistants.requests import CustomerRequest, Variant, variants_find
+from assistants.request_refs import Variant, variants_find
+from assistants.requests import CustomerRequest
 from catalog.models import InventoryItem
 
-# The colours assistants.requests reads, named in English: said in the reply's language.
+# The colours assistants.request_refs reads, named in English: said in the reply's language.
 COLOURS = (gettext_noop("navy"), gettext_noop("black"), gettext_noop("white"), gettext_noop("red"), gettext_noop("blue"),
            gettext_noop("green"), gettext_noop("grey"), gettext_noop("yellow"), gettext_noop("orange"),
            gettext_noop("purple"), gettext_noop("pink"), gettext_noop("brown"), gettext_noop("beige"),

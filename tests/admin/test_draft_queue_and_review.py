@@ -7,13 +7,13 @@ import threading
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 
 from conversations.models import Approval, Draft
 from conversations.services.approvals import draft_approve
 from integrations.demo import seed_demo
 from omnichannel.errors import StateConflict
-from tests.builders import make_draft, make_inbound_message, make_staff
+from tests.builders import make_draft, make_inbound_message, make_staff, page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -32,34 +32,19 @@ def _drafts(n: int) -> list[Draft]:
     return [make_draft(message=make_inbound_message(email=f"c{i}@example.com", body=f"question {i}")) for i in range(n)]
 
 
-def _queries(client, url: str) -> int:
-    # Steady state: the first request of a session also loads the agent's permission set into the cache.
-    assert client.get(url).status_code == 200
-    executed = []
-
-    def count(execute, sql, params, many, context):
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        assert client.get(url).status_code == 200
-    assert executed, "no queries were seen: the counter is broken"
-    return len(executed)
-
-
 def test_the_queue_runs_the_same_number_of_queries_for_10_and_200_drafts(agent_client):
     _drafts(10)
-    few = _queries(agent_client, "/admin/conversations/draft/?status__exact=pending")
+    few = page_queries(agent_client, "/admin/conversations/draft/?status__exact=pending")
     _drafts(190)
-    many = _queries(agent_client, "/admin/conversations/draft/?status__exact=pending")
+    many = page_queries(agent_client, "/admin/conversations/draft/?status__exact=pending")
     assert few == many
 
 
 def test_the_review_page_runs_the_same_number_of_queries_for_10_and_200_drafts(agent_client):
     first = _drafts(10)[0]
-    few = _queries(agent_client, f"/admin/conversations/draft/{first.pk}/change/")
+    few = page_queries(agent_client, f"/admin/conversations/draft/{first.pk}/change/")
     _drafts(190)
-    assert _queries(agent_client, f"/admin/conversations/draft/{first.pk}/change/") == few
+    assert page_queries(agent_client, f"/admin/conversations/draft/{first.pk}/change/") == few
 
 
 def test_the_queue_opens_on_pending_drafts_oldest_first(agent_client):

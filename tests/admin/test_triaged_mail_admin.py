@@ -6,14 +6,13 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import connection
 from django.utils.html import escape
 
 from assistants.services import draft_generate
 from conversations.models import Conversation, Draft, Message
 from customers.models import Customer
 from omnichannel.models import AuditLog
-from tests.builders import make_inbound_message, make_staff
+from tests.builders import make_inbound_message, make_staff, page_queries
 
 pytestmark = pytest.mark.django_db
 TRIAGED = "/admin/conversations/triagedmessage/"
@@ -60,19 +59,6 @@ def _privacy(email: str = "edsger.dijkstra@example.com") -> Message:
                     "Under Article 17 GDPR please delete my personal data and my customer account.")
 
 
-def _queries(client, url: str) -> int:
-    assert client.get(url).status_code == 200  # the first request also caches the permission set
-    executed = []
-
-    def count(execute, sql, params, many, context):
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        assert client.get(url).status_code == 200
-    return len(executed)
-
-
 def test_the_triaged_list_shows_each_label_and_reason_and_no_customer_mail(agent_client):
     bounce, spam, privacy = _bounce(), _spam(), _privacy()
     customer = make_inbound_message(email="ada@example.com", subject="Where is my tent?")
@@ -93,19 +79,19 @@ def test_the_triaged_list_shows_each_label_and_reason_and_no_customer_mail(agent
 def test_the_triaged_list_runs_the_same_number_of_queries_for_3_and_30_emails(agent_client):
     for n in range(3):
         _bounce(n)
-    few = _queries(agent_client, f"{TRIAGED}?state=open")
+    few = page_queries(agent_client, f"{TRIAGED}?state=open")
     for n in range(3, 30):
         _bounce(n)
-    assert _queries(agent_client, f"{TRIAGED}?state=open") == few
+    assert page_queries(agent_client, f"{TRIAGED}?state=open") == few
 
 
 def test_the_privacy_list_runs_the_same_number_of_queries_for_2_and_20_requests(ops_client):
     for n in range(2):
         _privacy(f"requester{n}@example.com")
-    few = _queries(ops_client, f"{PRIVACY}?state=open")
+    few = page_queries(ops_client, f"{PRIVACY}?state=open")
     for n in range(2, 20):
         _privacy(f"requester{n}@example.com")
-    assert _queries(ops_client, f"{PRIVACY}?state=open") == few
+    assert page_queries(ops_client, f"{PRIVACY}?state=open") == few
 
 
 def test_one_click_closes_the_conversation_through_the_service(agent_client):

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.services import api_token_create
 from customers.models import Order
 from customers.selectors import customer_summary_refresh
 from faq.models import Correction
 from integrations.demo import seed_demo
 from omnichannel import api_urls
-from tests.builders import make_draft, make_inbound_message
+from tests.builders import make_draft, make_inbound_message, token_client
 
 pytestmark = pytest.mark.django_db
 
 
 def _client(group: str | None, name: str) -> APIClient:
-    user = get_user_model().objects.create_user(username=name, password="pw")
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
-    return client
+    return token_client(group, name)[0]
 
 
 @pytest.fixture

@@ -4,24 +4,18 @@ changed, and accept one, its text read again from the approvals, through the cor
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from accounts.services import api_token_create
 from faq.models import Correction
 from omnichannel.models import AuditLog
+from tests.builders import token_client
 from tests.knowledge.test_correction_accept import POINTS, _history
 
 pytestmark = pytest.mark.django_db
 
 
 def _client(group: str, name: str) -> APIClient:
-    user = get_user_model().objects.create_user(username=name, password="pw")
-    user.groups.add(Group.objects.get(name=group))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
-    return client
+    return token_client(group, name)[0]
 
 
 def test_ops_list_the_candidates_and_accept_one_through_the_service():

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from accounts.services import api_token_create
 from customers.models import Customer, Order
 from customers.selectors import customer_summary_refresh
 from integrations.demo import seed_demo
 from omnichannel.models import AuditLog
+from tests.builders import token_client
 
 pytestmark = pytest.mark.django_db
 
 
 def _client(group: str, name: str) -> tuple[APIClient, object]:
-    user = get_user_model().objects.create_user(username=name)
-    user.groups.add(Group.objects.get(name=group))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
-    return client, user
+    return token_client(group, name, password=None)
 
 
 @pytest.fixture

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from accounts.services import api_token_create
 from conversations.services.approvals import draft_approve, draft_edit_and_approve
 from faq.models import FaqEntry, FaqProposal
 from faq.services_proposals import faq_proposals_refresh
-from tests.builders import make_draft, make_inbound_message
+from tests.builders import make_draft, make_inbound_message, token_client
 from tests.integrations.shopify.conftest import fake_shop  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
 
 def _client(group: str, name: str) -> APIClient:
-    user = get_user_model().objects.create_user(username=name, password="pw")
-    user.groups.add(Group.objects.get(name=group))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
-    return client
+    return token_client(group, name)[0]
 
 
 @pytest.fixture

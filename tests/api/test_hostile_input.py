@@ -6,22 +6,16 @@ import logging
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from accounts.services import api_token_create
-from tests.builders import make_draft
+from tests.builders import make_draft, token_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def agent() -> APIClient:
-    user = get_user_model().objects.create_user(username="hostile-agent", password="pw")
-    user.groups.add(Group.objects.get(name="Agents"))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
-    return client
+    return token_client("Agents", "hostile-agent")[0]
 
 
 @pytest.mark.parametrize("body", ["[" * 100_000, '{"reason":' * 5_000 + '"x"' + "}" * 5_000,

@@ -8,16 +8,15 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from accounts.services import api_token_create
 from assistants.models import ModelRun
 from assistants.services import draft_generate
 from conversations.models import Draft
 from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_reject
 from conversations.services.drafts import draft_create
 from conversations.services.threads import MessageFacts, message_ingest
+from tests.builders import token_client
 
 pytestmark = pytest.mark.django_db
 _seq = itertools.count(1)
@@ -54,11 +53,7 @@ def decider(django_user_model):
 
 @pytest.fixture
 def agent():
-    user = get_user_model().objects.create_user(username="mq-agent")
-    user.groups.add(Group.objects.get(name="Agents"))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
-    return client
+    return token_client("Agents", "mq-agent", password=None)[0]
 
 
 @pytest.fixture

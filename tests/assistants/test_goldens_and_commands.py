@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from io import StringIO
 
 import pytest
@@ -11,6 +10,7 @@ from django.core.management import CommandError, call_command
 from assistants.goldens import goldens_load, goldens_run
 from conversations.models import Draft
 from integrations.demo import seed_demo
+from tests.builders import draft_reply_json
 
 pytestmark = pytest.mark.django_db
 
@@ -65,12 +65,8 @@ def test_a_wrong_expectation_fails_the_command(tmp_path):
 def test_draft_reply_dry_run_prints_json_and_writes_nothing(tmp_path):
     seed_demo()
     before = Draft.objects.count()
-    body = tmp_path / "email.txt"
-    body.write_text("Is the Ridgeline 2-person tent in stock?")
-    out = StringIO()
-    call_command("draft_reply", "--from", "barbara.liskov@example.com", "--subject", "Tent", "--body-file", str(body),
-                 "--dry-run", "--json", stdout=out)
-    data = json.loads(out.getvalue())
+    data = draft_reply_json(tmp_path, "--from", "barbara.liskov@example.com", "--subject", "Tent", "--dry-run",
+                            body="Is the Ridgeline 2-person tent in stock?")
     assert data["intent"] == "availability" and "14 available" in data["body"]
     assert data["sources"][0]["kind"] == "inventory" and data["draft_id"] is None
     assert Draft.objects.count() == before
@@ -192,12 +188,8 @@ def test_a_golden_fails_when_a_draft_names_another_customers_order():
 
 def test_draft_reply_json_gives_language_requests_answered_and_reasons(tmp_path):
     seed_demo()
-    body = tmp_path / "email.txt"
-    body.write_text("Hallo, wo ist meine Bestellung 1001? Und was kostet der Titanium camp stove?")
-    out = StringIO()
-    call_command("draft_reply", "--from", "ada.lovelace@example.com", "--subject", "Frage", "--body-file", str(body),
-                 "--dry-run", "--json", stdout=out)
-    data = json.loads(out.getvalue())
+    data = draft_reply_json(tmp_path, "--from", "ada.lovelace@example.com", "--subject", "Frage", "--dry-run",
+                            body="Hallo, wo ist meine Bestellung 1001? Und was kostet der Titanium camp stove?")
     assert {"intent", "body", "confidence", "sources", "model_run_id", "triage"} <= set(data)
     assert data["language"] == "de" and data["reasons"]["answered"] == ["order status", "price"]
     assert [(r["intent"], r["answered"]) for r in data["requests"]] == [("order_status", True), ("price", True)]

@@ -18,9 +18,11 @@ from django.conf import settings
 from django.core.management import call_command
 
 from assistants.context import email_in
+from assistants.email_text import forwarded_clean
 from assistants.product_words import english_product_words
 from assistants.providers.grounded_knowledge import site_passage
-from assistants.requests import email_requests, forwarded_clean, products_find
+from assistants.request_refs import products_find
+from assistants.requests import email_requests
 from assistants.services import draft_compose
 from integrations.demo import seed_demo
 

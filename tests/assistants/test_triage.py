@@ -10,7 +10,6 @@ The file name says the label each must get: `<label>__<what it is>.eml`.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
@@ -30,7 +29,7 @@ from conversations.services.threads import MessageFacts, message_ingest
 from conversations.services.triage import message_triage_overrule
 from customers.services import customer_get_or_create_lead
 from omnichannel.models import AuditLog
-from tests.builders import make_inbound_message
+from tests.builders import draft_reply_json, make_inbound_message
 
 pytestmark = pytest.mark.django_db
 EMAILS = sorted((Path(__file__).parent / "triage_emails").glob("*.eml"))
@@ -177,17 +176,9 @@ def test_the_draft_sweep_does_not_ask_again_for_triaged_mail_but_does_for_untria
     assert messages_awaiting_draft() == [lost.pk]
 
 
-def _draft_reply(tmp_path, *args: str, body: str) -> dict:
-    path = tmp_path / "email.txt"
-    path.write_text(body)
-    out = StringIO()
-    call_command("draft_reply", "--body-file", str(path), "--json", *args, stdout=out)
-    return json.loads(out.getvalue())
-
-
 @pytest.mark.parametrize("dry_run", [True, False])
 def test_draft_reply_json_names_the_triage_and_an_auto_reply_gets_an_empty_body(tmp_path, dry_run):
-    data = _draft_reply(tmp_path, "--from", "jonas.becker@example.de", "--subject", "Automatic reply: Re: Order",
+    data = draft_reply_json(tmp_path, "--from", "jonas.becker@example.de", "--subject", "Automatic reply: Re: Order",
                         "--header", "Auto-Submitted: auto-generated", *(["--dry-run"] if dry_run else []),
                         body="Thank you for your email. I am out of the office until Monday.")
     assert data["triage"] == {"label": "auto_reply", "reason": "Auto-Submitted: auto-generated (RFC 3834)"}
@@ -198,7 +189,7 @@ def test_draft_reply_json_names_the_triage_and_an_auto_reply_gets_an_empty_body(
 
 
 def test_draft_reply_json_says_a_customer_email_was_triaged_as_one(tmp_path):
-    data = _draft_reply(tmp_path, "--from", "ada.lovelace@example.com", "--subject", "Order", "--dry-run",
+    data = draft_reply_json(tmp_path, "--from", "ada.lovelace@example.com", "--subject", "Order", "--dry-run",
                         body="Where is my order #1001?")
     assert data["triage"]["label"] == "customer" and data["body"]
 
@@ -207,7 +198,7 @@ def test_draft_reply_refuses_a_header_without_a_colon(tmp_path):
     from django.core.management import CommandError
 
     with pytest.raises(CommandError, match="--header"):
-        _draft_reply(tmp_path, "--from", "a@example.com", "--subject", "x", "--header", "Auto-Submitted", body="x")
+        draft_reply_json(tmp_path, "--from", "a@example.com", "--subject", "x", "--header", "Auto-Submitted", body="x")
 
 
 def test_draft_reply_prints_the_triage_and_no_draft_for_a_bounce(tmp_path):

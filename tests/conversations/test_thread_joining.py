@@ -7,11 +7,6 @@ customer's thread id) must get a conversation of their own, never the victim's o
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -20,6 +15,7 @@ from conversations.models import Conversation, Draft, Message
 from conversations.services.approvals import draft_approve
 from conversations.services.sending import draft_mark_sent, draft_send_claim
 from customers.services import customer_get_or_create_lead
+from tests.builders import zoho_deliver, zoho_email
 
 pytestmark = pytest.mark.django_db
 SECRET = "test-zoho-secret"
@@ -33,22 +29,11 @@ def _secret(settings):
 
 
 def email(n: int, *, sender: str, thread=None, **fields) -> dict:
-    data = {"messageId": 1764200000000000000 + n, "folderId": "inbox", "threadId": thread,
-            "subject": "Where is my order?", "fromAddress": sender,
-            "toAddress": "&lt;support@demo-shop.example&gt;", "receivedTime": str(1764200000000 + n * 60_000),
-            "hasAttachment": "0", "html": f"<p>Message {n}</p>"}
-    data.update(fields)
-    return data
+    return zoho_email(n, sender=sender, first_id=1764200000000000000, threadId=thread, **fields)
 
 
 def deliver(client, capture, data: dict) -> Message:
-    raw = json.dumps(data).encode()
-    signature = base64.b64encode(hmac.new(SECRET.encode(), raw, hashlib.sha256).digest()).decode()
-    with capture(execute=True):
-        response = client.post("/webhooks/zoho/", data=raw, content_type="application/json",
-                               HTTP_X_HOOK_SIGNATURE=signature)
-    assert response.status_code == 200, response.content
-    return Message.objects.get(external_msg_id=str(data["messageId"]))
+    return zoho_deliver(client, capture, data, secret=SECRET)
 
 
 @pytest.fixture

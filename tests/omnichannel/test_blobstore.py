@@ -1,6 +1,7 @@
 import pytest
 
 from omnichannel.blobstore import blob_exists, blob_get, blob_put
+from tests.builders import blob_put_racing
 
 
 def test_round_trip_returns_the_same_bytes():
@@ -32,20 +33,7 @@ def test_only_bytes_are_accepted():
 
 
 def test_writers_racing_with_the_same_bytes_leave_one_copy_and_one_key(settings):
-    import threading
-
     data = b"x" * 2_000_000  # big enough that writes overlap
-    barrier = threading.Barrier(8)
-    keys = []
-
-    def put():
-        barrier.wait()
-        keys.append(blob_put(data).key)
-
-    threads = [threading.Thread(target=put) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    keys = blob_put_racing(data, writers=8)
     assert len(set(keys)) == 1
     assert [p.name for p in settings.BLOB_ROOT.rglob("*") if p.is_file()] == [keys[0].rsplit("/", 1)[1]]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from omnichannel.blobstore import (
     blob_put,
     blob_put_named,
 )
+from tests.builders import blob_put_racing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,18 +61,7 @@ def test_a_named_blob_is_replaced_in_place_and_listed_under_its_prefix(s3_blob_s
 
 def test_writers_racing_with_the_same_bytes_leave_one_object_and_one_key(s3_blob_store, s3_server):
     data = b"x" * 2_000_000
-    barrier = threading.Barrier(8)
-    keys = []
-
-    def put():
-        barrier.wait()
-        keys.append(blob_put(data).key)
-
-    threads = [threading.Thread(target=put) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    keys = blob_put_racing(data, writers=8)
     assert len(set(keys)) == 1
     assert s3_server.keys(s3_blob_store) == [keys[0]]
     assert blob_get(keys[0]) == data

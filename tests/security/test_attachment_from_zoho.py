@@ -6,16 +6,11 @@ admin serves a download typed by the bytes, never a page that runs in the agent'
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-
 import pytest
 from django.urls import reverse
 
-from conversations.models import Draft, Message
-from tests.builders import make_staff
+from conversations.models import Draft
+from tests.builders import make_staff, zoho_deliver
 from tests.integrations.zoho.conftest import fake_zoho  # noqa: F401 - the fixture, shared
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +35,7 @@ def test_every_hostile_attachment_reaches_the_agent_as_an_inert_download(client,
     fake_zoho.attachments["1732512000000100091"] = [
         {"attachmentId": 900 + n, "attachmentName": name, "attachmentSize": len(data), "content": data,
          "contentType": claimed} for n, (name, claimed, data, _) in enumerate(FILES)]
-    raw = json.dumps(meta).encode()
-    signature = base64.b64encode(hmac.new(SECRET.encode(), raw, hashlib.sha256).digest()).decode()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/webhooks/zoho/", data=raw, content_type="application/json",
-                               HTTP_X_HOOK_SIGNATURE=signature)
-    assert response.status_code == 200, response.content
-    message = Message.objects.get(external_msg_id="1732512000000100091")
+    message = zoho_deliver(client, django_capture_on_commit_callbacks, meta, secret=SECRET)
     assert [a["name"] for a in message.attachments] == [name for name, *_ in FILES]
     draft = Draft.objects.get(reply_to=message)
 

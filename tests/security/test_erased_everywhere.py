@@ -12,12 +12,8 @@ delivered over HTTP. Transactional: `pg_dump` reads only committed rows, as a ba
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -35,7 +31,7 @@ from customers.models import Customer
 from customers.selectors import customer_summary_refresh
 from customers.services_data_requests import data_request_create
 from integrations.demo import seed_demo
-from tests.builders import make_inbound_message
+from tests.builders import make_inbound_message, shopify_deliver
 from tests.integrations.shopify.conftest import FIXTURES
 from tests.pii_scan import (
     anywhere_holding,
@@ -59,11 +55,7 @@ def everywhere(records) -> list[str]:
 
 
 def deliver(client, topic: str, payload: dict) -> None:
-    body = json.dumps(payload).encode()
-    signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
-    response = client.post("/webhooks/shopify/", data=body, content_type="application/json", headers={
-        "X-Shopify-Topic": topic, "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-Hmac-Sha256": signature,
-        "X-Shopify-Shop-Domain": "demo-shop.myshopify.com"})
+    response = shopify_deliver(client, topic, payload, secret=SECRET)
     assert response.status_code == 200, response.content
 
 

@@ -10,12 +10,8 @@ any row of any table (read whole, as JSON), the blob store or the Chroma directo
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -26,6 +22,7 @@ from customers.services_erasure import customer_erase
 from integrations.shopify.backfill import backfill_run
 from integrations.shopify.fake import FakeShop
 from omnichannel.models import WebhookDelivery
+from tests.builders import shopify_deliver, webhook_signature
 from tests.integrations.shopify.conftest import FIXTURES
 from tests.pii_scan import anywhere_holding
 
@@ -54,11 +51,7 @@ def _secrets(settings):
 
 
 def deliver(client, topic: str, payload: dict):
-    body = json.dumps(payload).encode()
-    signature = base64.b64encode(hmac.new(SHOPIFY_SECRET.encode(), body, hashlib.sha256).digest()).decode()
-    response = client.post("/webhooks/shopify/", data=body, content_type="application/json", headers={
-        "X-Shopify-Topic": topic, "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-Hmac-Sha256": signature,
-        "X-Shopify-Shop-Domain": "demo-shop.myshopify.com"})
+    response = shopify_deliver(client, topic, payload, secret=SHOPIFY_SECRET)
     assert response.status_code == 200, response.content
     return WebhookDelivery.objects.get(pk=response.json()["delivery_id"])
 
@@ -69,9 +62,8 @@ def email_from_bob(client, *, message_id: int, received_ms: int, text: str = "Wh
         "fromAddress": "Bob Norman <bob.norman@mail.example.com>", "sender": "Bob Norman",
         "toAddress": "&lt;support@demo-shop.example&gt;", "receivedTime": str(received_ms), "hasAttachment": "0",
         "html": f"<div>Hello,<br>{text}<br>Bob Norman, +16136120707</div>"}).encode()
-    signature = base64.b64encode(hmac.new(ZOHO_SECRET.encode(), body, hashlib.sha256).digest()).decode()
     response = client.post("/webhooks/zoho/", data=body, content_type="application/json",
-                           HTTP_X_HOOK_SIGNATURE=signature)
+                           HTTP_X_HOOK_SIGNATURE=webhook_signature(ZOHO_SECRET, body))
     assert response.status_code == 200, response.content
     return WebhookDelivery.objects.get(pk=response.json()["delivery_id"])
 

@@ -11,15 +11,11 @@ Real signed Zoho webhooks through the Django test client, real Postgres, drafts 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-
 import pytest
 
 from conversations.models import Conversation, Draft, Message
 from customers.models import Customer
+from tests.builders import zoho_deliver, zoho_email
 
 pytestmark = pytest.mark.django_db
 SECRET = "forged-sender-secret"
@@ -35,21 +31,11 @@ def _settings(settings):
 
 
 def email(n: int, *, sender: str, **fields) -> dict:
-    data = {"messageId": 1764300000000000000 + n, "folderId": "inbox", "subject": "Where is my order?",
-            "fromAddress": sender, "toAddress": "&lt;support@demo-shop.example&gt;",
-            "receivedTime": str(1764300000000 + n * 60_000), "hasAttachment": "0", "html": f"<p>Message {n}</p>"}
-    data.update(fields)
-    return data
+    return zoho_email(n, sender=sender, first_id=1764300000000000000, **fields)
 
 
 def deliver(client, capture, data: dict) -> Message:
-    raw = json.dumps(data).encode()
-    signature = base64.b64encode(hmac.new(SECRET.encode(), raw, hashlib.sha256).digest()).decode()
-    with capture(execute=True):
-        response = client.post("/webhooks/zoho/", data=raw, content_type="application/json",
-                               HTTP_X_HOOK_SIGNATURE=signature)
-    assert response.status_code == 200, response.content
-    return Message.objects.get(external_msg_id=str(data["messageId"]))
+    return zoho_deliver(client, capture, data, secret=SECRET)
 
 
 @pytest.fixture

@@ -134,11 +134,12 @@ def _check_destination(url: str, *, host: str, allow_private: bool) -> None:
 
 
 def _fetch(session: requests.Session, url: str, timeout: float, *, host: str,
-           allow_private: bool) -> requests.Response:
-    """GET a page, following at most `session.max_redirects` redirects, each checked before it is requested."""
+           allow_private: bool, headers: dict[str, str] | None = None) -> requests.Response:
+    """GET a page, following at most `session.max_redirects` redirects, each checked before it is requested.
+    `headers` go with every request (a conditional GET's If-None-Match / If-Modified-Since)."""
     for _ in range(session.max_redirects + 1):
         _check_destination(url, host=host, allow_private=allow_private)
-        response = session.get(url, timeout=timeout, stream=True, allow_redirects=False)
+        response = session.get(url, timeout=timeout, stream=True, allow_redirects=False, headers=headers)
         if response.is_redirect:
             response.close()
             url = urldefrag(urljoin(url, response.headers["Location"]))[0]

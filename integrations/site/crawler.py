@@ -222,14 +222,18 @@ def site_crawl(*, start: str, max_pages: int = 200, delay: float = 1.0, timeout:
 
 
 def site_rehydrate() -> int:
-    """Rebuild the SITE collection from the newest good snapshot of every URL (Chroma is derived data)."""
+    """Rebuild the SITE collection from the newest good snapshot of every URL (Chroma is derived data),
+    except the pages Ops removed as site documents (integrations/site/documents.py)."""
     from assistants.vectorstore import index_reset
+    from integrations.models import SiteDocument
 
     index_reset(SITE)
     total = 0
+    removed = set(SiteDocument.objects.filter(status=SiteDocument.Status.REMOVED).values_list("url", flat=True))
     newest: dict[str, SiteSnapshot] = {}
     for snapshot in SiteSnapshot.objects.filter(status=SiteSnapshot.Status.OK).order_by("fetched_at"):
-        newest[snapshot.url] = snapshot
+        if snapshot.url not in removed:
+            newest[snapshot.url] = snapshot
     for snapshot in newest.values():
         total += index_snapshot(snapshot, blob_get(snapshot.blob_key).decode("utf-8", errors="replace"))
     return total

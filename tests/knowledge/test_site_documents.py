@@ -225,3 +225,33 @@ def test_a_private_address_is_refused_unless_allowed(site, settings):
     site.put("/a", _page("A", "text"))
     document = site_document_crawl(document_id=_add(f"{site.base}/a").pk)
     assert document.status == "failed" and "private or loopback" in document.last_error and site.hits == []
+
+
+def test_a_hostile_sitemap_expands_no_entity_and_adds_no_page_of_another_host(site):
+    """Billion laughs fails the sitemap with the reason; an external entity (a local file) is not read;
+    other hosts' and script URLs are not added; only the shop's own page is."""
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    urlset = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    site.put(
+        "/laughs.xml",
+        f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY l0 "lol">{laughs}]>{urlset}'
+        f"<url><loc>{site.base}/&l9;</loc></url></urlset>",
+        content_type="application/xml",
+    )
+    laughing = site_document_crawl(document_id=_add(f"{site.base}/laughs.xml", kind="sitemap").pk)
+    assert laughing.status == "failed" and "not a sitemap" in laughing.last_error
+    assert not SiteDocument.objects.filter(parent=laughing).exists()
+
+    site.put("/a", _page("Care", "Wax your leather boots every three months."))
+    site.put(
+        "/sitemap.xml",
+        f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY file SYSTEM "file:///etc/passwd">]>{urlset}'
+        f"<url><loc>{site.base}/&file;</loc></url><url><loc>javascript:alert(1)</loc></url>"
+        f"<url><loc>http://169.254.169.254/latest/</loc></url><url><loc>{site.base}/a</loc></url></urlset>",
+        content_type="application/xml",
+    )
+    sitemap = site_document_crawl(document_id=_add(f"{site.base}/sitemap.xml", kind="sitemap").pk)
+    urls = set(SiteDocument.objects.filter(parent=sitemap).values_list("url", flat=True))
+    assert sitemap.status == "ok" and f"{site.base}/a" in urls and not any("root:" in u for u in urls)
+    assert not any("169.254" in u or "javascript" in u for u in urls)
+    assert SiteDocument.objects.get(url=f"{site.base}/a").status == "ok"

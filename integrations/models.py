@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -69,3 +70,47 @@ class SiteSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.url} @ {self.fetched_at:%Y-%m-%d}"
+
+
+class SiteDocument(models.Model):
+    """A page or a sitemap of the shop's site that Ops asked to keep indexed (added and removed through
+    integrations/site/documents.py). Its current text is its `snapshot`; a sitemap's pages are documents of
+    their own, with the sitemap as their `parent`."""
+
+    class Kind(models.TextChoices):
+        PAGE = "page", "Page"
+        SITEMAP = "sitemap", "Sitemap"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Not crawled yet"
+        OK = "ok", "Indexed"
+        UNCHANGED = "unchanged", "Unchanged"
+        FAILED = "failed", "Failed"
+        REMOVED = "removed", "Removed"
+
+    url = models.URLField(max_length=2000, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAGE)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="pages")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True, help_text="the server's Last-Modified, as sent")
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    snapshot = models.ForeignKey(SiteSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    chunk_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_crawled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "site_documents"
+        ordering = ["url"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=["page", "sitemap"]), name="site_document_kind_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=["pending", "ok", "unchanged", "failed", "removed"]),
+                                   name="site_document_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url

@@ -9,6 +9,7 @@ from catalog.api import InventoryItemViewSet, ProductRequestViewSet
 from conversations.api import ApprovalViewSet, ConversationViewSet, DraftViewSet
 from customers.api import CustomerSummaryByEmailView, CustomerSummaryView, CustomerViewSet, OrderViewSet
 from faq.api import CorrectionViewSet, FaqEntryViewSet, FaqProposalViewSet
+from integrations.api import SiteDocumentViewSet
 from omnichannel.api import AuditLogViewSet
 
 router = DefaultRouter()
@@ -22,6 +23,7 @@ router.register("product_requests", ProductRequestViewSet)
 router.register("faq_entries", FaqEntryViewSet)
 router.register("corrections", CorrectionViewSet)
 router.register("faq_proposals", FaqProposalViewSet)
+router.register("site_documents", SiteDocumentViewSet)
 router.register("model_runs", ModelRunViewSet)
 router.register("audit_log", AuditLogViewSet)
 

@@ -24,7 +24,7 @@ TASK_QUEUES = {
     "send": (TaskName.SEND_DRAFT,),
     # Minutes to half an hour each (CELERY_LONG_TASK_TIME_LIMIT): backfills, polls, crawls, backups, archives.
     "long": (TaskName.SHOPIFY_BACKFILL, TaskName.ZOHO_SYNC, TaskName.BACKUP_DB, TaskName.ARCHIVE_CONVERSATIONS,
-             TaskName.MINE_DEMAND, TaskName.PROPOSE_FAQ),
+             TaskName.MINE_DEMAND, TaskName.PROPOSE_FAQ, TaskName.CRAWL_SITE_DOCUMENTS),
 }
 ALL_QUEUES = (*TASK_QUEUES, DEFAULT_QUEUE)
 

@@ -28,7 +28,7 @@ _AGENT_EXTRA = ["conversations.decide_draft", "catalog.add_productrequest"]
 _OPS_MANAGE = [  # add, change, delete and view
     "faq.faqentry", "faq.correction", "faq.faqproposal", "assistants.styleprofile", "catalog.productrequest",
     "django_celery_beat.periodictask", "django_celery_beat.crontabschedule",
-    "django_celery_beat.intervalschedule",
+    "django_celery_beat.intervalschedule", "integrations.sitedocument",
 ]
 _OPS_VIEW = [
     "faq.faqpublication", "faq.faqproposalobservation", "omnichannel.auditlog", "omnichannel.webhookdelivery",

@@ -27,6 +27,8 @@ SCHEDULES = {
     TaskName.BACKUP_DB: ("30", "3", "*"),  # nightly pg_dump
     TaskName.MINE_DEMAND: ("0", "5", "1"),  # weekly demand report, Mondays
     TaskName.PROPOSE_FAQ: ("30", "5", "1"),  # weekly FAQ proposals, Mondays
+    # every 6 hours: Ops' site documents, conditional GETs, re-indexing only pages that changed
+    TaskName.CRAWL_SITE_DOCUMENTS: ("40", "*/6", "*"),
 }
 
 

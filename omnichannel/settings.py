@@ -338,6 +338,10 @@ ASSISTANT_SITE_MIN_SCORE = 0.25
 # (collecting in the store, a warranty): the topic is known, so a weaker match is still the page.
 ASSISTANT_SITE_REQUEST_MIN_SCORE = 0.15
 ASSISTANT_REPLY_MIN_SCORE = 0.35
+# Site documents (integrations/site/documents.py): a site on a private or loopback address is refused
+# unless allowed (an internal network, the tests); a sitemap adds at most this many pages.
+SITE_CRAWL_ALLOW_PRIVATE = env_bool("SITE_CRAWL_ALLOW_PRIVATE", False)
+SITE_SITEMAP_MAX_PAGES = env_int("SITE_SITEMAP_MAX_PAGES", 200, minimum=1)
 # A dismissed FAQ proposal comes back for review once this many more approved replies have joined it.
 FAQ_RESURFACE_AFTER = env_int("FAQ_RESURFACE_AFTER", 5, minimum=1)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 3, minimum=1)

@@ -48,6 +48,8 @@ class TaskName:
     PROCESS_SHOPIFY_EVENT = "process_shopify_event_task"
     SHOPIFY_BACKFILL = "shopify_backfill"
     REBUILD_FAQ_PAGE = "rebuild_faq_page"
+    # integrations/site/tasks.py
+    CRAWL_SITE_DOCUMENTS = "crawl_site_documents"
 
 
 TASK_NAMES: frozenset[str] = frozenset(value for key, value in vars(TaskName).items() if key.isupper())

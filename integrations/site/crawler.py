@@ -134,11 +134,12 @@ def _check_destination(url: str, *, host: str, allow_private: bool) -> None:
 
 
 def _fetch(session: requests.Session, url: str, timeout: float, *, host: str,
-           allow_private: bool) -> requests.Response:
-    """GET a page, following at most `session.max_redirects` redirects, each checked before it is requested."""
+           allow_private: bool, headers: dict[str, str] | None = None) -> requests.Response:
+    """GET a page, following at most `session.max_redirects` redirects, each checked before it is requested.
+    `headers` go with every request (a conditional GET's If-None-Match / If-Modified-Since)."""
     for _ in range(session.max_redirects + 1):
         _check_destination(url, host=host, allow_private=allow_private)
-        response = session.get(url, timeout=timeout, stream=True, allow_redirects=False)
+        response = session.get(url, timeout=timeout, stream=True, allow_redirects=False, headers=headers)
         if response.is_redirect:
             response.close()
             url = urldefrag(urljoin(url, response.headers["Location"]))[0]
@@ -221,14 +222,18 @@ def site_crawl(*, start: str, max_pages: int = 200, delay: float = 1.0, timeout:
 
 
 def site_rehydrate() -> int:
-    """Rebuild the SITE collection from the newest good snapshot of every URL (Chroma is derived data)."""
+    """Rebuild the SITE collection from the newest good snapshot of every URL (Chroma is derived data),
+    except the pages Ops removed as site documents (integrations/site/documents.py)."""
     from assistants.vectorstore import index_reset
+    from integrations.models import SiteDocument
 
     index_reset(SITE)
     total = 0
+    removed = set(SiteDocument.objects.filter(status=SiteDocument.Status.REMOVED).values_list("url", flat=True))
     newest: dict[str, SiteSnapshot] = {}
     for snapshot in SiteSnapshot.objects.filter(status=SiteSnapshot.Status.OK).order_by("fetched_at"):
-        newest[snapshot.url] = snapshot
+        if snapshot.url not in removed:
+            newest[snapshot.url] = snapshot
     for snapshot in newest.values():
         total += index_snapshot(snapshot, blob_get(snapshot.blob_key).decode("utf-8", errors="replace"))
     return total

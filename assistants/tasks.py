@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
 from assistants.indexing import approved_replies_forget, approved_reply_index
@@ -13,7 +14,7 @@ from omnichannel.task_policy import RetryingTask
 
 
 @shared_task(base=RetryingTask, bind=True, name=TaskName.GENERATE_DRAFT,
-             autoretry_for=(OperationalError, InterfaceError, VectorStoreError),
+             autoretry_for=(OperationalError, InterfaceError, VectorStoreError, SoftTimeLimitExceeded),
              error_is_transient=staticmethod(draft_error_is_transient))
 def generate_draft(self, message_id: int, refresh: bool = False, force: bool = False, redraft_of: int | None = None,
                    agent_user_id: int | None = None) -> int | None:
@@ -22,7 +23,9 @@ def generate_draft(self, message_id: int, refresh: bool = False, force: bool = F
     `force` is the old name of `refresh`, kept for the tasks still queued when this was deployed.
     A failure is recorded by draft_generate (a failed model run, a draft.failed audit row); a transient
     one is retried by the task policy (omnichannel/task_policy.py), a Postgres failover or a Chroma
-    restart ridden out in a few minutes; what still fails is re-requested by the ensure_drafts sweep."""
+    restart ridden out in a few minutes; a soft time limit (a slow machine) is retried once, safe because a
+    message gets at most one automatic draft (checked under the conversation lock); what still fails is
+    re-requested by the ensure_drafts sweep."""
     # Early attempts wait for an unreachable Chroma; the last one drafts without retrieval instead.
     outcome = draft_generate(message_id=message_id, refresh=refresh or force, wait_for_retrieval=not self.last_try,
                              redraft_of=redraft_of, agent_user_id=agent_user_id)

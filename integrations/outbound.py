@@ -3,6 +3,8 @@ re-queues the ones whose task was lost or ran out of retries."""
 
 from __future__ import annotations
 
+import logging
+
 import requests
 from celery import shared_task
 
@@ -25,7 +27,14 @@ from omnichannel.task_policy import RetryingTask, task_run_later
 MAYBE_SENT_ERROR = ("Zoho gave no clear answer to the reply ({error}), so it may have been sent. Check the thread in "
                     "Zoho Mail, then use Send again if it is not there.")
 
+UNEXPECTED_ERROR = ("Sending stopped on an unexpected error ({error}) while the reply was going to Zoho, so it may "
+                    "have been sent. Check the thread in Zoho Mail, then use Send again if it is not there.")
+NOT_RECORDED_ERROR = ("Zoho accepted the reply (message {external_id}), so it has been sent, but recording it failed "
+                      "({error}). Check the thread in Zoho Mail; do not send it again.")
+
 CHANNEL_SENDERS = {"email": zoho_reply_send}
+
+logger = logging.getLogger(__name__)
 
 
 def _failed_for_good(draft_id: int, *, error: str, reason: str) -> None:
@@ -84,7 +93,24 @@ def send_draft(self, draft_id: int) -> str:
             return "failed"
         draft_mark_send_failed(draft_id=draft_id, error=error, permanent=False)
         raise  # certainly not sent: retried with backoff; after the last retry a dead letter, and ensure_sent
-    draft_mark_sent(reply=reply, external_msg_id=external_id, from_address=from_address)
+    except Exception as exc:
+        # A bug, a database error, a soft time limit while the channel call ran: the POST may have gone out.
+        # Flagged for an agent like a `maybe_sent` answer, and not raised: a dead letter requeued by Ops
+        # would send it again unchecked. Without this the claim stayed held with no error on the draft,
+        # and inline (no sweep) the agent saw "Approved, sending" for ever.
+        logger.exception("sending draft %s failed unexpectedly; flagged: it may have been sent", draft_id)
+        _failed_for_good(draft_id, error=UNEXPECTED_ERROR.format(error=f"{type(exc).__name__}: {exc}"),
+                         reason="interrupted")
+        return "failed: it may have been sent"
+    try:
+        draft_mark_sent(reply=reply, external_msg_id=external_id, from_address=from_address)
+    except Exception as exc:
+        # Zoho has it: never sent again by a machine; the agent is told (same reasons as above).
+        logger.exception("draft %s was sent as Zoho message %s but recording it failed", draft_id, external_id)
+        _failed_for_good(draft_id, error=NOT_RECORDED_ERROR.format(external_id=external_id,
+                                                                   error=f"{type(exc).__name__}: {exc}"),
+                         reason="interrupted")
+        return "failed: sent, not recorded"
     return f"sent {external_id}"
 
 

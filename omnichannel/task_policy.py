@@ -11,6 +11,9 @@ is declared with `base=RetryingTask` and names its transient exception classes i
 - Retries wait Celery's exponential backoff with full jitter, a random 0 .. TASK_RETRY_BACKOFF_SECONDS *
   2**retry seconds capped at TASK_RETRY_BACKOFF_MAX_SECONDS, so workers retrying after one outage do not
   come back in step; at most TASK_MAX_RETRIES times (settings.py: 10 s, 600 s, 6 with workers).
+- A soft time limit (SoftTimeLimitExceeded: a slow machine or provider) is retried only by a task that
+  names it in `autoretry_for`, whose work is safe to run again, and only once, from its first try: one
+  more run may finish, a second would only hold a worker for another limit's length.
 - After the last retry the task fails: Celery's task_failure signal writes its DeadLetter row
   (omnichannel/tasks.py), which Ops requeue from the admin.
 - Inline (SYNC_USE_CELERY=0) TASK_MAX_RETRIES is 0: a retry would run at once, without its wait.
@@ -22,6 +25,7 @@ may have reached Zoho (`maybe_sent`) is never retried by a machine (integrations
 from __future__ import annotations
 
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 
@@ -48,7 +52,10 @@ class RetryingTask(Task):
         return self.request.retries >= self.max_retries
 
     def retry(self, args=None, kwargs=None, exc=None, throw=True, eta=None, countdown=None, max_retries=None, **options):
-        if exc is not None and not self.error_is_transient(exc):
+        if isinstance(exc, SoftTimeLimitExceeded):
+            if self.request.retries > 0:
+                raise exc  # once only (see the module docstring)
+        elif exc is not None and not self.error_is_transient(exc):
             raise exc  # permanent: the task fails now (and is dead-lettered), no retry
         return super().retry(
             args=args, kwargs=kwargs, exc=exc, throw=throw, eta=eta, countdown=countdown, max_retries=max_retries, **options

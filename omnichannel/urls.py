@@ -5,6 +5,7 @@ from faq.views import faq_page
 from integrations.shopify.webhooks import shopify_webhook
 from integrations.zoho.webhooks import zoho_webhook
 from omnichannel import health
+from omnichannel.favicon import favicon
 from omnichannel.metrics_view import metrics
 
 urlpatterns = [
@@ -16,4 +17,5 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("api/", include("omnichannel.api_urls")),
     path("faq/", faq_page, name="faq"),
+    path("favicon.ico", favicon, name="favicon"),
 ]

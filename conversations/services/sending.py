@@ -18,7 +18,8 @@ transient failures exhausted the task's retries (after SWEEP_GRACE_SECONDS), are
 and the sweep does, up to SWEEP_MAX_ATTEMPTS tries.
 
 A send has failed for good when retrying cannot help (a permanent refusal, an empty reply), when
-it was interrupted or may have reached Zoho (a 5xx after the POST: never re-sent by a machine), or
+it was interrupted or may have reached Zoho (a 5xx after the POST, or any unexpected error once the
+channel call began: never re-sent by a machine), or
 after SWEEP_MAX_ATTEMPTS tries: `drafts_send_failed_for_good` lists them
 for `check_alerts`, and the send_draft task counts each in `sends_failed_total`.
 """
@@ -54,6 +55,7 @@ LOST_SEND_GRACE_SECONDS = 60
 SWEEP_MAX_ATTEMPTS = 12  # after this many failed tries a draft waits for an agent
 EMPTY_REPLY_ERROR = ("The reply is empty (the customer's data was erased, or the draft was blank), so it is never "
                      "sent. Reply from Zoho Mail if the customer still needs an answer.")
+PREPARE_FAILED_ERROR = "Preparing the reply failed ({error}), so it was not sent; it will be tried again."
 INTERRUPTED_ERROR = ("Sending was interrupted (the worker stopped mid-send), so the reply may or may not have reached "
                      "Zoho. Check the thread in Zoho Mail, then use Send again if it is not there.")
 
@@ -92,6 +94,19 @@ def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
              updated_at=now)
     if claimed != 1:
         return None
+    try:
+        return _outbound_reply(draft_id)
+    except ApplicationError:
+        raise  # the empty reply: already recorded as a permanent failure
+    except Exception as exc:
+        # Nothing went out: the claim is released with the error shown, and the send may be tried again
+        # (the ensure_sent sweep re-queues it after its grace). Held, it would read "sending" for ever inline.
+        draft_mark_send_failed(draft_id=draft_id, error=PREPARE_FAILED_ERROR.format(error=f"{type(exc).__name__}: {exc}"),
+                               permanent=False)
+        raise
+
+
+def _outbound_reply(draft_id: int) -> OutboundReply:
     draft = Draft.objects.select_related("conversation", "reply_to").get(pk=draft_id)
     approval = Approval.objects.get(draft=draft)
     if not approval.final_text.strip():

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from omnichannel.celery import app
 from omnichannel.models import DeadLetter
@@ -36,6 +37,17 @@ def flaky(self, key: str, fail_times: int, permanent: bool = False) -> str:
 def buggy(self, key: str) -> str:
     ATTEMPTS[key] = ATTEMPTS.get(key, 0) + 1
     raise KeyError("a bug is not transient")
+
+
+@shared_task(base=RetryingTask, bind=True, name="tests.policy.slow", autoretry_for=(Flaky, SoftTimeLimitExceeded))
+def slow(self, key: str, soft_limits: int, flaky_first: bool = False) -> str:
+    """Runs into its soft time limit `soft_limits` times (after one transient error, with `flaky_first`)."""
+    ATTEMPTS[key] = ATTEMPTS.get(key, 0) + 1
+    if flaky_first and ATTEMPTS[key] == 1:
+        raise Flaky("flaky")
+    if ATTEMPTS[key] - flaky_first <= soft_limits:
+        raise SoftTimeLimitExceeded()
+    return f"done after {ATTEMPTS[key]}"
 
 
 @pytest.mark.django_db
@@ -108,3 +120,35 @@ def test_every_task_that_retries_uses_the_policy_and_nothing_else_retries_by_han
             ):
                 by_hand.append(f"{relative}:{node.lineno}")
     assert eager == [] and by_hand == []
+
+
+@pytest.mark.django_db
+def test_a_soft_time_limit_is_retried_once_from_the_first_try_by_a_task_that_names_it(settings):
+    settings.TASK_MAX_RETRIES = 6
+    assert slow.apply(args=["slow-once", 1]).get() == "done after 2"
+    result = slow.apply(args=["slow-twice", 5])
+    assert result.failed() and isinstance(result.result, SoftTimeLimitExceeded)
+    assert ATTEMPTS["slow-twice"] == 2  # one retry, not TASK_MAX_RETRIES: a slow run repeated holds a worker
+    assert DeadLetter.objects.get(task_name="tests.policy.slow").retries == 1
+    result = slow.apply(args=["slow-late", 1, True])  # a retry already spent on a transient error
+    assert result.failed() and ATTEMPTS["slow-late"] == 2
+
+
+@pytest.mark.django_db
+def test_a_soft_time_limit_fails_at_once_where_the_task_does_not_name_it(settings):
+    settings.TASK_MAX_RETRIES = 6
+
+    @shared_task(base=RetryingTask, bind=True, name="tests.policy.slow_unnamed", autoretry_for=(Flaky,))
+    def slow_unnamed(self) -> None:
+        ATTEMPTS["slow-unnamed"] = ATTEMPTS.get("slow-unnamed", 0) + 1
+        raise SoftTimeLimitExceeded()
+
+    assert slow_unnamed.apply().failed() and ATTEMPTS["slow-unnamed"] == 1
+
+
+def test_generate_draft_rides_out_one_soft_time_limit_and_send_draft_never_does():
+    """Drafting is idempotent (at most one automatic draft per message, under the conversation lock); a send is
+    not (integrations/outbound.py flags it for an agent instead)."""
+    app.loader.import_default_modules()
+    assert SoftTimeLimitExceeded in app.tasks["generate_draft"].autoretry_for
+    assert SoftTimeLimitExceeded not in app.tasks["send_draft"].autoretry_for

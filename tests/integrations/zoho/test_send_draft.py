@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
-from conversations.models import Draft, Message
+from conversations.models import Approval, Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve
 from conversations.services.sending import draft_send_retry, drafts_send_failed_for_good, drafts_send_sweep
 from customers.services_erasure import customer_erase
@@ -17,7 +18,7 @@ from integrations.zoho.client import ZohoClient
 from integrations.zoho.ingest import zoho_message_ingest
 from omnichannel.errors import ApplicationError
 from omnichannel.models import AuditLog
-from tests.builders import make_draft
+from tests.builders import make_draft, task_run_eagerly
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,59 @@ def test_an_approved_reply_emptied_by_an_erasure_is_refused_and_never_sent(fake_
     with pytest.raises(ApplicationError, match="The reply is empty"):
         draft_send_retry(draft_id=draft.pk, acting_user=agent)
     assert send_draft.apply(args=[draft.pk]).get().startswith("refused") and fake_zoho.sent == []
+
+
+def _approved(inbound, agent):
+    draft = make_draft(message=inbound)
+    draft_approve(draft_id=draft.pk, acting_user=agent)  # its on-commit send is dropped (the test's transaction)
+    ZohoClient.from_settings().access_token()  # so an injected answer hits the reply, not the token refresh
+    return draft
+
+
+def _reply_posts(fake_zoho) -> int:
+    return len([p for m, p in fake_zoho.requests if m == "POST" and "/messages/" in p])
+
+
+def test_an_unexpected_error_after_the_reply_went_out_flags_the_draft_for_an_agent(fake_zoho, inbound, agent):
+    """Not a Zoho error class (here the client trips on a malformed 200 answer): the claim is released with
+    the error shown, never re-sent by a machine, and the draft does not read "sending" for ever."""
+    draft = _approved(inbound, agent)
+    fake_zoho.fail_next(200, body={"status": {"code": 200, "description": "success"}, "data": "messageId"})
+    assert task_run_eagerly(send_draft, draft.pk) == "failed: it may have been sent"
+    draft.refresh_from_db()
+    assert _reply_posts(fake_zoho) == 1
+    assert draft.status == Draft.Status.APPROVED and draft.sending_started_at is None
+    assert "TypeError" in draft.last_send_error and "may have been sent" in draft.last_send_error
+    assert AuditLog.objects.get(event_type="draft.send_failed").payload["permanent"] is True
+    assert list(drafts_send_failed_for_good().values_list("pk", flat=True)) == [draft.pk]
+    assert drafts_send_sweep(now=timezone.now() + timedelta(hours=2)).requeued == []
+
+
+def test_a_database_error_recording_a_sent_reply_says_it_was_sent_and_never_resends(fake_zoho, inbound, agent):
+    draft = _approved(inbound, agent)
+    long_id = "9" * 300  # longer than Message.external_msg_id: recording the sent reply fails in the database
+    fake_zoho.fail_next(200, body={"status": {"code": 200, "description": "success"}, "data": {"messageId": long_id}})
+    assert task_run_eagerly(send_draft, draft.pk) == "failed: sent, not recorded"
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.APPROVED and draft.sending_started_at is None
+    assert long_id in draft.last_send_error and "has been sent" in draft.last_send_error
+    assert list(drafts_send_failed_for_good().values_list("pk", flat=True)) == [draft.pk]
+    assert drafts_send_sweep(now=timezone.now() + timedelta(hours=2)).requeued == []
+    assert _reply_posts(fake_zoho) == 1
+
+
+def test_an_unexpected_error_before_the_channel_call_releases_the_claim_for_a_retry(fake_zoho, inbound, agent):
+    """Nothing went out (the reply could not be prepared): the error is shown and the sweep tries again later."""
+    draft = _approved(inbound, agent)
+    with connection.cursor() as cursor:  # a data bug: the claimed draft has lost its (append-only) approval row
+        cursor.execute("SET LOCAL session_replication_role = replica")  # past the append-only trigger
+        cursor.execute("DELETE FROM approvals WHERE draft_id = %s", [draft.pk])
+        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+    with pytest.raises(Approval.DoesNotExist):
+        task_run_eagerly(send_draft, draft.pk)
+    draft.refresh_from_db()
+    assert _reply_posts(fake_zoho) == 0
+    assert draft.status == Draft.Status.APPROVED and draft.sending_started_at is None and draft.send_attempts == 1
+    assert "not sent" in draft.last_send_error and "DoesNotExist" in draft.last_send_error
+    assert drafts_send_failed_for_good().count() == 0
+    assert drafts_send_sweep(now=timezone.now() + timedelta(hours=2)).requeued == [draft.pk]

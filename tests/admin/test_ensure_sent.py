@@ -76,7 +76,7 @@ def test_a_draft_out_of_retries_after_transient_failures_is_requeued(fake_zoho, 
 
 def test_a_permanent_refusal_is_not_requeued(fake_zoho, approved):  # noqa: F811
     fake_zoho.messages.pop("1732512000000100001")  # Zoho answers 400: retrying cannot help
-    send_draft.apply(args=[approved.pk]).get()
+    task_run_eagerly(send_draft, approved.pk)
     _age(approved)
     assert task_run_eagerly(ensure_sent)["requeued"] == []
     assert not fake_zoho.sent
@@ -87,7 +87,7 @@ def test_an_interrupted_send_is_flagged_for_an_agent_and_not_sent_again(
     assert draft_send_claim(draft_id=approved.pk) is not None  # a worker claimed it, called Zoho, then died
     long_ago = timezone.now() - timedelta(hours=1)
     _age(approved, sending_started_at=long_ago, send_lease_expires_at=long_ago)  # no heartbeat since
-    assert send_draft.apply(args=[approved.pk]).get() == "nothing to send"  # a redelivered task does not re-send
+    assert task_run_eagerly(send_draft, approved.pk) == "nothing to send"  # a redelivered task does not re-send
     assert task_run_eagerly(ensure_sent) == {"requeued": [], "interrupted": [approved.pk]}
     assert task_run_eagerly(ensure_sent) == {"requeued": [], "interrupted": []}  # flagged once
     assert not fake_zoho.sent

@@ -20,6 +20,7 @@ from customers.models import Order
 from integrations.demo import seed_demo
 from omnichannel import correlation
 from omnichannel.models import AuditLog
+from tests.builders import task_run_eagerly
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,7 @@ def test_bad_data_while_building_the_context_is_a_recorded_failure_the_sweep_pic
 
 
 def test_a_message_deleted_before_its_task_ran_is_skipped():
-    assert generate_draft.apply(args=[987654321]).get() is None
+    assert task_run_eagerly(generate_draft, 987654321) is None
 
 
 def test_only_connection_failures_count_as_transient():

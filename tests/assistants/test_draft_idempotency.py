@@ -25,7 +25,7 @@ from customers.services_erasure import customer_erase
 from integrations.zoho.ingest import zoho_message_ingest
 from omnichannel.celery import app
 from omnichannel.models import AuditLog
-from tests.builders import make_inbound_message
+from tests.builders import make_inbound_message, task_run_eagerly
 from tests.gated_llm import GatedChatServer
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 
 def _generate(message: Message, **kwargs) -> int | None:
     """One delivery of the generate_draft task (run in this process): the id of the draft it made."""
-    return generate_draft.apply(args=[message.pk], kwargs=kwargs).get()
+    return task_run_eagerly(generate_draft, message.pk, **kwargs)
 
 
 def _skips(message: Message) -> list[str]:

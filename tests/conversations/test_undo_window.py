@@ -15,7 +15,7 @@ from conversations.services.sending import draft_send_claim
 from integrations.outbound import send_draft
 from omnichannel.errors import StateConflict
 from omnichannel.models import AuditLog
-from tests.builders import make_draft
+from tests.builders import make_draft, task_run_eagerly
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_an_approved_reply_is_not_sent_inside_its_undo_window(settings, agent):
     assert draft.status == Draft.Status.APPROVED
     assert timedelta(seconds=19) < draft.send_after - draft.decided_at <= timedelta(seconds=20)
     assert draft_send_claim(draft_id=draft.pk) is None  # the server refuses to send early
-    assert send_draft.apply(args=[draft.pk]).get() == "waiting for the undo window"  # inline: nothing queued
+    assert task_run_eagerly(send_draft, draft.pk) == "waiting for the undo window"  # inline: nothing queued
     draft.refresh_from_db()
     assert draft.send_attempts == 0 and draft.sent_message_id is None
 
@@ -59,7 +59,7 @@ def test_undo_within_the_window_puts_the_draft_back_in_review_with_an_audit_row(
     assert pending.body == draft.body and pending.reply_to_id == draft.reply_to_id
     assert AuditLog.objects.filter(event_type="draft.undone", object_id=str(draft.pk)).exists()
     # The undone approval can never be sent, even by a task already queued for it.
-    assert send_draft.apply(args=[draft.pk]).get() == "nothing to send"
+    assert task_run_eagerly(send_draft, draft.pk) == "nothing to send"
     # The pending copy is decided like any draft.
     draft_approve(draft_id=pending.pk, acting_user=agent)
     assert Approval.objects.filter(draft=pending).count() == 1

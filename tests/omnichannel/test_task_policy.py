@@ -14,6 +14,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from omnichannel.celery import app
 from omnichannel.models import DeadLetter
 from omnichannel.task_policy import RetryingTask, error_is_transient
+from tests.builders import task_run_eagerly
 
 ROOT = Path(__file__).resolve().parents[2]
 ATTEMPTS: dict[str, int] = {}
@@ -53,7 +54,7 @@ def slow(self, key: str, soft_limits: int, flaky_first: bool = False) -> str:
 @pytest.mark.django_db
 def test_a_transient_error_is_retried_until_it_succeeds(settings):
     settings.TASK_MAX_RETRIES = 6
-    assert flaky.apply(args=["ok", 2]).get() == "done after 3 (last try: False)"
+    assert task_run_eagerly(flaky, "ok", 2) == "done after 3 (last try: False)"
     assert ATTEMPTS["ok"] == 3 and not DeadLetter.objects.exists()
 
 
@@ -79,7 +80,7 @@ def test_a_permanent_error_or_an_unnamed_class_fails_at_once(settings, task, arg
 @pytest.mark.django_db
 def test_inline_a_task_runs_once_because_a_retry_would_not_wait(settings):
     assert settings.TASK_MAX_RETRIES == 0  # the tests run inline (SYNC_USE_CELERY=0)
-    assert flaky.apply(args=["inline", 0]).get() == "done after 1 (last try: True)"
+    assert task_run_eagerly(flaky, "inline", 0) == "done after 1 (last try: True)"
     assert flaky.apply(args=["inline-fail", 1]).failed() and ATTEMPTS["inline-fail"] == 1
 
 
@@ -125,7 +126,7 @@ def test_every_task_that_retries_uses_the_policy_and_nothing_else_retries_by_han
 @pytest.mark.django_db
 def test_a_soft_time_limit_is_retried_once_from_the_first_try_by_a_task_that_names_it(settings):
     settings.TASK_MAX_RETRIES = 6
-    assert slow.apply(args=["slow-once", 1]).get() == "done after 2"
+    assert task_run_eagerly(slow, "slow-once", 1) == "done after 2"
     result = slow.apply(args=["slow-twice", 5])
     assert result.failed() and isinstance(result.result, SoftTimeLimitExceeded)
     assert ATTEMPTS["slow-twice"] == 2  # one retry, not TASK_MAX_RETRIES: a slow run repeated holds a worker

@@ -54,7 +54,7 @@ def test_drafts_send_failed_counts_approved_unsent_replies_with_a_send_error_at_
     make_draft()  # pending, no error: not counted
     assert _scrape(client)[("drafts_send_failed", ())] == 0
     fake_zoho.messages.pop(MESSAGE_ID)  # Zoho answers 400: refused for good
-    assert send_draft.apply(args=[approved.pk]).get() == "failed"
+    assert task_run_eagerly(send_draft, approved.pk) == "failed"
     assert _scrape(client)[("drafts_send_failed", ())] == 1
 
 
@@ -68,7 +68,7 @@ def test_a_send_refused_for_good_is_counted_and_a_failure_that_will_be_retried_i
     assert (_failed("refused"), _failed("out_of_tries")) == (refused, out_of_tries)
     assert not drafts_send_failed_for_good().exists()
     fake_zoho.messages.pop(MESSAGE_ID)
-    assert send_draft.apply(args=[approved.pk]).get() == "failed"
+    assert task_run_eagerly(send_draft, approved.pk) == "failed"
     assert _failed("refused") == refused + 1
     assert list(drafts_send_failed_for_good().values_list("pk", flat=True)) == [approved.pk]
 
@@ -79,7 +79,7 @@ def test_a_send_out_of_tries_is_counted_as_failed_for_good(settings, fake_zoho, 
     Draft.objects.filter(pk=approved.pk).update(send_attempts=SWEEP_MAX_ATTEMPTS - 1)
     before = _failed("out_of_tries")
     fake_zoho.fail_next(429)
-    assert send_draft.apply(args=[approved.pk]).get() == "failed"
+    assert task_run_eagerly(send_draft, approved.pk) == "failed"
     assert _failed("out_of_tries") == before + 1
     assert list(drafts_send_failed_for_good().values_list("pk", flat=True)) == [approved.pk]
 
@@ -125,7 +125,7 @@ def test_a_slow_send_keeps_its_lease_by_heartbeat_so_it_is_neither_flagged_nor_r
 
     def worker():
         try:
-            outcome["send"] = send_draft.apply(args=[draft.pk]).get()
+            outcome["send"] = task_run_eagerly(send_draft, draft.pk)
         finally:
             connection.close()
 
@@ -152,5 +152,5 @@ def test_check_alerts_fires_for_failed_deliveries_of_every_source_and_for_a_repl
     assert {(a.name, a.value) for a in alerts_evaluate()} == {("WebhookDeliveriesFailing", 1)}
     assert "shopify" in alerts_evaluate()[0].summary
     fake_zoho.messages.pop(MESSAGE_ID)
-    send_draft.apply(args=[approved.pk]).get()
+    task_run_eagerly(send_draft, approved.pk)
     assert {a.name for a in alerts_evaluate()} == {"WebhookDeliveriesFailing", "ReplySendFailed"}

@@ -62,7 +62,7 @@ def test_a_sent_draft_is_never_sent_twice(fake_zoho, inbound, agent, django_capt
     draft = make_draft(message=inbound)
     with django_capture_on_commit_callbacks(execute=True):
         draft_approve(draft_id=draft.pk, acting_user=agent)
-    assert send_draft.apply(args=[draft.pk]).get() == "nothing to send"
+    assert task_run_eagerly(send_draft, draft.pk) == "nothing to send"
     assert len(fake_zoho.sent) == 1 and Message.objects.filter(direction="outbound").count() == 1
 
 
@@ -113,7 +113,7 @@ def test_an_approved_reply_emptied_by_an_erasure_is_refused_and_never_sent(fake_
     draft = make_draft(message=inbound)
     draft_approve(draft_id=draft.pk, acting_user=agent)  # its send_draft has not run yet...
     customer_erase(email=inbound.from_address)  # ...when the customer's data is erased, the reply text with it
-    assert send_draft.apply(args=[draft.pk]).get().startswith("refused")
+    assert task_run_eagerly(send_draft, draft.pk).startswith("refused")
     assert fake_zoho.sent == []
     draft.refresh_from_db()
     assert draft.status == Draft.Status.APPROVED and draft.sent_message is None
@@ -123,7 +123,7 @@ def test_an_approved_reply_emptied_by_an_erasure_is_refused_and_never_sent(fake_
     assert drafts_send_sweep(now=timezone.now() + timedelta(hours=2)).requeued == []  # never re-queued
     with pytest.raises(ApplicationError, match="The reply is empty"):
         draft_send_retry(draft_id=draft.pk, acting_user=agent)
-    assert send_draft.apply(args=[draft.pk]).get().startswith("refused") and fake_zoho.sent == []
+    assert task_run_eagerly(send_draft, draft.pk).startswith("refused") and fake_zoho.sent == []
 
 
 def _approved(inbound, agent):

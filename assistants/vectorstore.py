@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -85,8 +86,8 @@ def _chroma_errors(action: str) -> Iterator[None]:
     """One error type for callers (the drafter degrades or retries on it), naming the store that failed."""
     try:
         yield
-    except (VectorStoreError, ImproperlyConfigured):
-        raise
+    except (VectorStoreError, ImproperlyConfigured, SoftTimeLimitExceeded):
+        raise  # a task's soft time limit is the task's to handle (retried once), not a store failure
     except Exception as exc:  # chromadb raises ValueError, InternalError, httpx and OS errors alike
         raise VectorStoreError(f"Chroma {action} failed ({_where()}): {type(exc).__name__}: {exc}",
                                transient=_is_connection_error(exc)) from exc

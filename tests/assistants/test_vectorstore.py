@@ -101,3 +101,20 @@ def test_the_minilm_backend_puts_a_paraphrase_closer_than_an_unrelated_text(sett
     assert [h.id for h in hits] == ["ship#0", "mugs#0"]
     assert hits[0].score > hits[1].score + 0.2
     assert vectorstore._collection(SITE).name == "site_chunks__minilm"
+
+
+def test_a_soft_time_limit_inside_a_chroma_call_stays_the_tasks_not_a_store_failure(monkeypatch):
+    """The worker's soft-limit signal can land while Chroma runs: the drafting task must see
+    SoftTimeLimitExceeded (retried once by the task policy), not a VectorStoreError that makes it draft on
+    without retrieval until the hard limit kills it."""
+    from celery.exceptions import SoftTimeLimitExceeded
+    from chromadb.api.models.Collection import Collection
+
+    index_upsert(SITE, [IndexItem("snap-9#0", "Shipping takes 3 to 5 business days.", {"url": "https://shop/s"})])
+
+    def the_signal_arrives(self, *args, **kwargs):
+        raise SoftTimeLimitExceeded()  # what billiard's soft-timeout handler raises in the task's thread
+
+    monkeypatch.setattr(Collection, "query", the_signal_arrives)
+    with pytest.raises(SoftTimeLimitExceeded):
+        index_query(SITE, "how long does shipping take?")

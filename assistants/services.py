@@ -155,13 +155,17 @@ def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider:
         logger.warning("drafting provider failed, falling back to the grounded drafter: %s", exc)
         result = draft_grounded(ctx, intent)
     unsupported = unsupported_facts(result.body, ctx, result)
-    reasons = _confidence_caps(result, ctx, language=language, failure=failure, unsupported=unsupported)
+    # A model may answer in another language than asked; the grounded drafter writes from our catalogs.
+    written_in = "" if failure or (provider or settings.LLM_PROVIDER) == "grounded" else \
+        language_detect(result.body, fallback=ctx.language)
+    reasons = _confidence_caps(result, ctx, language=language, failure=failure, unsupported=unsupported,
+                               written_in=written_in)
     return DraftOutcome(intent=intent, context=ctx, result=result, unsupported=unsupported, failure=failure,
                         requests=parsed.requests, language=language, reasons=reasons)
 
 
 def _confidence_caps(result: ProviderResult, ctx: DraftContext, *, language: str, failure: str,
-                     unsupported: list[str]) -> confidence.Reasons:
+                     unsupported: list[str], written_in: str = "") -> confidence.Reasons:
     """The reasons for the draft's confidence, and the caps that lower it (assistants/confidence.py)."""
     reasons = confidence.reasons_from(result.notes.get("coverage") or [], ctx.requests, language=language,
                                       cited=[f"{s.kind} {s.id}" for s in result.used]
@@ -176,6 +180,9 @@ def _confidence_caps(result: ProviderResult, ctx: DraftContext, *, language: str
     if language == OTHER:
         value = reasons.cap(value, limit=confidence.CAP_LANGUAGE, reason="language",
                             detail="written in a language we do not reply in: drafted in English")
+    elif written_in and written_in != ctx.language:
+        value = reasons.cap(value, limit=confidence.CAP_LANGUAGE, reason="language",
+                            detail=f"the reply is written in {written_in}, the customer wrote in {ctx.language}")
     if ctx.instruction and not result.follows_instructions:
         # The offline drafter cannot follow an agent's free-text instruction: it redrafts, with the
         # agent's own style, but the agent must check it against what they asked for.

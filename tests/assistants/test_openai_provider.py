@@ -163,3 +163,46 @@ def test_a_redraft_sends_the_agents_reason_to_the_model_as_an_instruction(llm, d
     assert "The support agent rejected the previous draft and asks: Say whether it arrives by Saturday" in prompt
     redraft = first.__class__.objects.get(replaces=first)
     assert "in time for Saturday" in redraft.body
+
+
+# --- a model that answers badly: each is caught by a check of its own, whatever the model says ---------------
+
+def _caps(outcome) -> dict[str, str]:
+    return {cap["reason"]: cap["detail"] for cap in outcome.reasons.caps}
+
+
+def test_a_tracking_number_and_a_date_no_source_holds_cap_the_confidence_and_are_named(llm):
+    llm((200, completion("Good news: your order #1001 left our warehouse with DHL, tracking JD014600003828, "
+                         "and will be with you on 24 December.")))
+    outcome = draft_generate(message_id=_tent_message().pk)
+    assert "JD014600003828" in outcome.unsupported
+    assert outcome.draft.confidence <= 0.3
+    assert "JD014600003828" in _caps(outcome)["unsupported facts"]
+
+
+def test_another_customers_tracking_number_in_the_answer_is_caught_and_was_never_in_the_prompt(llm):
+    from customers.models import Order
+
+    message = _tent_message()
+    theirs = (Order.objects.exclude(customer_id=message.conversation.customer_id).exclude(tracking_numbers=[])
+              .order_by("pk").first())
+    assert theirs is not None, "the demo shop has other customers' shipped orders"
+    leaked = theirs.tracking_numbers[0]
+    server = llm((200, completion(f"Your parcel is on its way, tracking number {leaked}.")))
+    outcome = draft_generate(message_id=message.pk)
+    assert leaked not in json.dumps(server.requests[-1]["body"])  # the context held only the sender's data
+    assert leaked in outcome.unsupported and outcome.draft.confidence <= 0.3
+
+
+def test_an_english_answer_to_a_german_email_is_flagged_and_a_german_one_is_not(llm):
+    server = llm((200, completion("Thank you for your patience, your order is on its way and will arrive soon.")))
+    message = _tent_message()
+    Message.objects.filter(pk=message.pk).update(
+        body="Hallo, wo bleibt meine Bestellung #1001? Ich warte jetzt schon seit zwei Wochen darauf.")
+    outcome = draft_generate(message_id=message.pk, refresh=True)
+    assert outcome.language == "de"
+    assert "the reply is written in en" in _caps(outcome)["language"] and outcome.draft.confidence <= 0.4
+
+    server.script = [(200, completion("Vielen Dank für Ihre Geduld, Ihre Bestellung ist unterwegs und kommt bald an."))]
+    outcome = draft_generate(message_id=message.pk, refresh=True)
+    assert "language" not in _caps(outcome)

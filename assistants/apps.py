@@ -16,7 +16,7 @@ class AssistantsConfig(AppConfig):
         register_check("chroma", vectorstore_check)
         from assistants.metrics import metrics_signals_connect
 
-        metrics_signals_connect()  # drafts_sent_total, model_cost_usd_total{model}
+        metrics_signals_connect()  # model_cost_usd_total{model}
         customer_erased.connect(model_runs_erase, dispatch_uid="assistants.model_runs_erase")
         # FAQ proposals group questions by the configured embedding backend (faq may not import us).
         question_embedder_register(sentence_vectors, name=lambda: settings.EMBEDDING_BACKEND)

@@ -30,6 +30,10 @@ sends_failed_total = Counter(
     "sends_failed_total", "Approved replies whose send failed for good: refused (a 4xx, an empty reply), "
     "interrupted (a worker died mid-send: an agent must check) or out_of_tries", ["reason"],
 )
+drafts_sent_total = Counter("drafts_sent", "Drafts whose reply was sent")  # draft_mark_sent, after commit
+model_cost_usd_total = Counter(  # every ModelRun's cost, after commit (assistants/services.py)
+    "model_cost_usd", "Cost of drafting model calls, USD (ModelRun.cost_usd)", ["model"],
+)
 celery_task_failures_total = Counter(
     "celery_task_failures_total", "Celery tasks that failed after their last retry", ["task"],
 )

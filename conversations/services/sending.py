@@ -40,6 +40,7 @@ from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError, StateConflict
 from omnichannel.jobs import enqueue
 from omnichannel.leases import lease_kept, lease_until
+from omnichannel.metrics import drafts_sent_total
 from omnichannel.models import AuditLog
 from omnichannel.task_names import TaskName
 
@@ -175,6 +176,7 @@ def draft_mark_sent(*, reply: OutboundReply, external_msg_id: str, from_address:
                                                       "external_msg_id": external_msg_id,
                                                       "attempts": draft.send_attempts},
                     integration=reply.channel, obj=draft)
+    transaction.on_commit(drafts_sent_total.inc)
     return message
 
 

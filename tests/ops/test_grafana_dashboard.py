@@ -7,7 +7,6 @@ import json
 import re
 from pathlib import Path
 
-from assistants import metrics as assistants_metrics
 from conversations.metrics import OLDEST_WAIT
 from omnichannel import metrics
 
@@ -21,7 +20,7 @@ PROMQL_WORDS = {"sum", "max", "by", "rate", "increase", "histogram_quantile", "l
 
 def _exported() -> set[str]:
     names = SCRAPE_TIME | {OLDEST_WAIT}
-    for value in [*vars(metrics).values(), *vars(assistants_metrics).values()]:
+    for value in vars(metrics).values():
         if hasattr(value, "_name"):
             base = value._name
             names |= {base, f"{base}_total", f"{base}_bucket", f"{base}_count", f"{base}_sum"}

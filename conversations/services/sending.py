@@ -21,7 +21,10 @@ A send has failed for good when retrying cannot help (a permanent refusal, an em
 it was interrupted or may have reached Zoho (a 5xx after the POST, or any unexpected error once the
 channel call began: never re-sent by a machine), or
 after SWEEP_MAX_ATTEMPTS tries: `drafts_send_failed_for_good` lists them
-for `check_alerts`, and the send_draft task counts each in `sends_failed_total`.
+for `check_alerts`, and the send_draft task counts each in `sends_failed_total`. The first two set
+`Draft.send_stopped`, which the claim refuses: a send_draft task delivered again (a redelivery after a
+lost ack, a duplicate queue entry, a dead letter requeued by Ops) cannot send a reply that may already
+be in the customer's inbox. Only an agent's `draft_send_retry` clears it.
 """
 
 from __future__ import annotations
@@ -30,8 +33,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q
-from django.db.models.functions import Cast
+from django.db.models import F, Q
 from django.utils import timezone
 
 from conversations.models import Approval, Draft, Message
@@ -41,7 +43,6 @@ from omnichannel.errors import ApplicationError, StateConflict
 from omnichannel.jobs import enqueue
 from omnichannel.leases import lease_kept, lease_until
 from omnichannel.metrics import drafts_sent_total
-from omnichannel.models import AuditLog
 from omnichannel.task_names import TaskName
 
 # A claim without a lease (made before leases existed) is abandoned once this old: longer than the
@@ -91,6 +92,7 @@ def draft_send_claim(*, draft_id: int) -> OutboundReply | None:
     claimed = Draft.objects.filter(
         Q(send_after__isnull=True) | Q(send_after__lte=now),
         pk=draft_id, status=Draft.Status.APPROVED, sent_message__isnull=True, sending_started_at__isnull=True,
+        send_stopped=False,
     ).update(sending_started_at=now, send_lease_expires_at=lease_until(now), send_attempts=F("send_attempts") + 1,
              updated_at=now)
     if claimed != 1:
@@ -182,9 +184,11 @@ def draft_mark_sent(*, reply: OutboundReply, external_msg_id: str, from_address:
 
 @transaction.atomic
 def draft_mark_send_failed(*, draft_id: int, error: str, permanent: bool) -> None:
-    """Release the claim and keep the error visible on the draft (the review page shows it)."""
+    """Release the claim and keep the error visible on the draft (the review page shows it). A permanent
+    failure (refused for good, or the reply may have reached Zoho) also stops every later machine try."""
     Draft.objects.filter(pk=draft_id).update(sending_started_at=None, send_lease_expires_at=None,
-                                             last_send_error=error[:2000], updated_at=timezone.now())
+                                             last_send_error=error[:2000], updated_at=timezone.now(),
+                                             **({"send_stopped": True} if permanent else {}))
     audit_log_write(event_type="draft.send_failed", payload={"draft_id": draft_id, "error": error[:500],
                                                              "permanent": permanent},
                     integration=TaskName.SEND_DRAFT, obj=Draft.objects.get(pk=draft_id))
@@ -196,12 +200,6 @@ class SendSweep:
     interrupted: list[int]  # newly flagged: a send was attempted and its outcome is unknown
 
 
-def _refused_for_good():
-    """An Exists() over the draft's `draft.send_failed` audit rows that say retrying cannot help."""
-    return Exists(AuditLog.objects.filter(event_type="draft.send_failed", object_type=Draft._meta.label_lower,
-                                          object_id=Cast(OuterRef("pk"), CharField()), payload__permanent=True))
-
-
 def drafts_failing_to_send():
     """Approved drafts not sent whose last try failed (retrying, interrupted or failed for good): the
     `drafts_send_failed` gauge and the agents' home count them."""
@@ -211,8 +209,7 @@ def drafts_failing_to_send():
 def drafts_send_failed_for_good():
     """Those of `drafts_failing_to_send` that no machine will try again: refused for good, interrupted
     (an agent must check Zoho), or out of tries. Each waits for an agent (`check_alerts` fires)."""
-    return drafts_failing_to_send().filter(
-        _refused_for_good() | Q(last_send_error=INTERRUPTED_ERROR) | Q(send_attempts__gte=SWEEP_MAX_ATTEMPTS))
+    return drafts_failing_to_send().filter(Q(send_stopped=True) | Q(send_attempts__gte=SWEEP_MAX_ATTEMPTS))
 
 
 def drafts_send_sweep(*, now=None, limit: int = 500) -> SendSweep:
@@ -224,17 +221,16 @@ def drafts_send_sweep(*, now=None, limit: int = 500) -> SendSweep:
     never_tried = Q(send_attempts=0) & (Q(send_after__lt=lost_before)
                                         | Q(send_after__isnull=True, updated_at__lt=lost_before))
     requeued = list(unsent.filter(never_tried | Q(updated_at__lt=now - timedelta(seconds=SWEEP_GRACE_SECONDS)),
-                                  sending_started_at__isnull=True, send_attempts__lt=SWEEP_MAX_ATTEMPTS)
-                    .exclude(_refused_for_good()).order_by("pk").values_list("pk", flat=True)[:limit])
+                                  sending_started_at__isnull=True, send_attempts__lt=SWEEP_MAX_ATTEMPTS,
+                                  send_stopped=False).order_by("pk").values_list("pk", flat=True)[:limit])
     interrupted = []
-    stale = (unsent.filter(_send_abandoned(now))
-             .exclude(last_send_error=INTERRUPTED_ERROR).order_by("pk").values_list("pk", flat=True)[:limit])
+    stale = (unsent.filter(_send_abandoned(now), send_stopped=False).order_by("pk").values_list("pk", flat=True)[:limit])
     for draft_id in stale:
         with transaction.atomic():
             # The claim stays set, so send_draft keeps refusing it until an agent decides. Conditional on the
             # lease being expired still: a heartbeat that renewed it meanwhile belongs to a live worker.
             if Draft.objects.filter(_send_abandoned(now), pk=draft_id, sent_message__isnull=True).update(
-                    last_send_error=INTERRUPTED_ERROR, updated_at=now) == 1:
+                    last_send_error=INTERRUPTED_ERROR, send_stopped=True, updated_at=now) == 1:
                 audit_log_write(event_type="draft.send_interrupted", payload={"draft_id": draft_id},
                                 integration=TaskName.ENSURE_SENT, obj=Draft.objects.get(pk=draft_id))
                 interrupted.append(draft_id)
@@ -247,7 +243,7 @@ def draft_send_retry(*, draft_id: int, acting_user) -> None:
     now = timezone.now()
     released = Draft.objects.filter(pk=draft_id, status=Draft.Status.APPROVED, sent_message__isnull=True).filter(
         Q(sending_started_at__isnull=True) | _send_abandoned(now)
-    ).update(sending_started_at=None, send_lease_expires_at=None, updated_at=now)
+    ).update(sending_started_at=None, send_lease_expires_at=None, send_stopped=False, updated_at=now)
     if released != 1:
         raise StateConflict(f"Draft {draft_id} is sent, not approved, or being sent right now; nothing to send again.")
     if not Approval.objects.get(draft_id=draft_id).final_text.strip():

@@ -123,7 +123,7 @@ def test_an_approved_reply_emptied_by_an_erasure_is_refused_and_never_sent(fake_
     assert drafts_send_sweep(now=timezone.now() + timedelta(hours=2)).requeued == []  # never re-queued
     with pytest.raises(ApplicationError, match="The reply is empty"):
         draft_send_retry(draft_id=draft.pk, acting_user=agent)
-    assert task_run_eagerly(send_draft, draft.pk).startswith("refused") and fake_zoho.sent == []
+    assert task_run_eagerly(send_draft, draft.pk) == "nothing to send" and fake_zoho.sent == []  # stopped
 
 
 def _approved(inbound, agent):
@@ -180,3 +180,41 @@ def test_an_unexpected_error_before_the_channel_call_releases_the_claim_for_a_re
     assert "not sent" in draft.last_send_error and "DoesNotExist" in draft.last_send_error
     assert drafts_send_failed_for_good().count() == 0
     assert drafts_send_sweep(now=timezone.now() + timedelta(hours=2)).requeued == [draft.pk]
+
+
+@pytest.mark.parametrize("zoho_answer", ["502", "malformed 200"])
+def test_a_send_task_delivered_again_after_a_reply_that_may_have_gone_out_sends_nothing(fake_zoho, inbound, agent,
+                                                                                        zoho_answer):
+    """The broker hands the same send_draft out again (a lost ack, a duplicate queue entry, a dead letter Ops
+    requeued) after a try whose reply may be in the customer's inbox: no second POST until an agent says so."""
+    draft = _approved(inbound, agent)
+    if zoho_answer == "502":
+        fake_zoho.fail_next(502)
+    else:
+        fake_zoho.fail_next(200, body={"status": {"code": 200, "description": "success"}, "data": "messageId"})
+    assert task_run_eagerly(send_draft, draft.pk).startswith("failed: it may have been sent")
+    for _redelivery in range(3):
+        assert task_run_eagerly(send_draft, draft.pk) == "nothing to send"
+    assert _reply_posts(fake_zoho) == 1 and fake_zoho.sent == []
+    draft.refresh_from_db()
+    assert draft.send_stopped and "may have been sent" in draft.last_send_error
+    # The agent checked the thread in Zoho Mail, the reply is not there: Send again sends it, once.
+    draft_send_retry(draft_id=draft.pk, acting_user=agent)
+    assert task_run_eagerly(send_draft, draft.pk).startswith("sent ")
+    assert task_run_eagerly(send_draft, draft.pk) == "nothing to send"
+    assert len(fake_zoho.sent) == 1 and _reply_posts(fake_zoho) == 2
+
+
+def test_a_send_interrupted_by_a_killed_worker_is_not_resent_by_a_late_task(fake_zoho, inbound, agent):
+    """A worker died mid-send (its lease ran out): the sweep flags it; the dead worker's task, redelivered an
+    hour later by the broker, finds the draft stopped and sends nothing."""
+    draft = _approved(inbound, agent)
+    long_ago = timezone.now() - timedelta(minutes=30)
+    Draft.objects.filter(pk=draft.pk).update(sending_started_at=long_ago, send_lease_expires_at=long_ago,
+                                             send_attempts=1)
+    assert drafts_send_sweep().interrupted == [draft.pk]
+    assert drafts_send_sweep().interrupted == []  # flagged once
+    assert task_run_eagerly(send_draft, draft.pk) == "nothing to send"
+    assert fake_zoho.sent == [] and list(drafts_send_failed_for_good().values_list("pk", flat=True)) == [draft.pk]
+    draft_send_retry(draft_id=draft.pk, acting_user=agent)
+    assert task_run_eagerly(send_draft, draft.pk).startswith("sent ") and len(fake_zoho.sent) == 1

@@ -7,6 +7,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init
 from django.db import InterfaceError, OperationalError
 
+from assistants.classifier import intent_model
 from assistants.indexing import approved_replies_forget, approved_reply_index
 from assistants.language import language_models_load
 from assistants.services import draft_error_is_transient, draft_generate
@@ -18,8 +19,11 @@ from omnichannel.task_policy import RetryingTask
 @worker_init.connect
 def _language_models_load(**_kwargs):
     # In the worker's main process, before the pool forks: its processes share the models (about 320 MB)
-    # instead of each loading them during its first draft (about 2 s, far longer on a loaded machine).
+    # instead of each loading them during its first draft (about 2 s, far longer on a loaded machine), and
+    # the intent classifier is trained once (scikit-learn's import and the fit: seconds that a pool
+    # process's first draft spent inside its soft time limit).
     language_models_load()
+    intent_model()
 
 
 @shared_task(base=RetryingTask, bind=True, name=TaskName.GENERATE_DRAFT,

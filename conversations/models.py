@@ -187,8 +187,9 @@ class Draft(models.Model):
                                               help_text="Set while a worker sends it: the claim that prevents a double send")
     last_send_error = models.TextField(blank=True)
     send_stopped = models.BooleanField(
-        default=False, help_text="No machine sends it again: refused for good, or a try may have reached Zoho. "
-                                 "Only an agent's Send again clears it")
+        default=False, db_default=False,
+        help_text="No machine sends it again: refused for good, or a try may have reached Zoho. "
+                  "Only an agent's Send again clears it")
     send_lease_expires_at = models.DateTimeField(
         null=True, blank=True, help_text="While sending: until when its worker is known alive (renewed by heartbeat)")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,6 +8,7 @@ Task names are contracts (omnichannel/task_names.py); a task not listed here goe
 import os
 
 from celery import Celery
+from celery.signals import before_task_publish
 
 from omnichannel.task_names import TaskName
 
@@ -44,6 +45,27 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_default_queue = DEFAULT_QUEUE
 app.conf.task_routes = {name: {"queue": queue} for queue, names in TASK_QUEUES.items() for name in names}
 app.autodiscover_tasks()
+
+
+
+@before_task_publish.connect
+def _leave_time_limits_to_the_worker(headers=None, **_kwargs):
+    """Celery stamps the *sender's* time limits on every task message (Task.from_config copies
+    task_soft_time_limit / task_time_limit and the annotations onto each task class, and apply_async sends
+    them), and a worker obeys the message over its own settings. So a web process with other limits than
+    the workers (or none set) decided how long a worker's task could run: a worker configured for a 20 s
+    soft limit let a stalled LLM call hold it for the web's 300 s, and the worker's own check that its
+    visibility timeout outlasts its hard limits (settings.py) checked numbers it did not use. Cleared here,
+    the worker applies its own CELERY_TASK_*_TIME_LIMIT and annotations. A caller that really means a
+    limit for one call passes it to apply_async and, not being the task default, it is kept."""
+    if headers is None:
+        return
+    name = headers.get("task")
+    task = app.tasks.get(name) if name else None
+    limits = headers.get("timelimit")
+    if task is not None and limits and tuple(limits) == (task.time_limit, task.soft_time_limit):
+        headers["timelimit"] = (None, None)
+
 
 # A worker or beat refuses to start without a broker; a worker's metrics get their own directory.
 from omnichannel.worker_setup import worker_process_prepare  # noqa: E402 - also connects its signal handlers

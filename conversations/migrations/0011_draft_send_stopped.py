@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='draft',
             name='send_stopped',
-            field=models.BooleanField(default=False, help_text="No machine sends it again: refused for good, or a try may have reached Zoho. Only an agent's Send again clears it"),
+            field=models.BooleanField(db_default=False, default=False, help_text="No machine sends it again: refused for good, or a try may have reached Zoho. Only an agent's Send again clears it"),
         ),
         migrations.RunPython(stop_drafts_no_machine_may_send, migrations.RunPython.noop),
     ]

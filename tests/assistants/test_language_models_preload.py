@@ -8,14 +8,16 @@ import os
 
 from celery.signals import worker_init
 
-from assistants import language
+from assistants import classifier, language
 
 
 def test_the_worker_main_process_loads_the_models_and_a_forked_pool_process_detects_with_them(monkeypatch):
     monkeypatch.setattr(language, "_detector", None)
+    monkeypatch.setattr(classifier, "_model", None)
     worker_init.send(sender=None)  # what `celery worker` sends in its main process before forking the pool
     loaded = language._detector
     assert loaded is not None
+    assert classifier._model is not None  # the intent classifier is trained before the fork too
 
     read_end, write_end = os.pipe()
     pid = os.fork()

@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.core.management import CommandError, call_command
 
 from integrations.models import SiteSnapshot
 from integrations.site.crawler import site_crawl
@@ -203,3 +204,11 @@ def test_a_certificate_for_another_name_is_refused_though_the_address_is_the_pin
     error = SiteSnapshot.objects.get().error
     assert "SSLError" in error and "shop.example" in error, error
 
+
+
+def test_ingest_site_fetches_its_sitemap_with_the_same_guards(internal):
+    """The operator's --sitemap is fetched through a pinned session too: on loopback it needs --allow-private."""
+    sitemap = f"http://127.0.0.1:{internal['port']}/sitemap.xml"
+    with pytest.raises(CommandError, match="127.0.0.1 is a private or loopback address"):
+        call_command("ingest_site", "--start", "https://shop.example/", "--sitemap", sitemap, "--delay", "0")
+    assert internal["seen"] == []

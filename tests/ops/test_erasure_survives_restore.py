@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
+import sys
 
 import psycopg
 import pytest
@@ -83,6 +85,42 @@ def test_a_customer_erased_after_the_backup_is_erased_again_when_it_is_restored(
         assert "1 customers and 0 orders erased again" in out.getvalue(), out.getvalue()
         # The live database is the test's own again.
         assert connection.settings_dict["NAME"] == db["NAME"]
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{restored_name}" WITH (FORCE)')
+
+
+def test_replay_erasures_erases_again_in_a_database_restored_by_hand(settings, tmp_path):
+    """A restore without `restore_db` (pg_restore by hand, a provider's snapshot): `replay_erasures --yes`,
+    run by Ops against that database, does what `restore_db` would have; a second run finds nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("backups are pg_dump")
+    seed_demo()
+    call_command("backup_db")
+    [backup] = blob_list("backups")
+    call_command("erase_customer", ADA["email"], "--yes", stdout=io.StringIO())
+    blob_get_to_file(backup, tmp_path / "db.dump")
+    db = connection.settings_dict
+    base = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    restored_name = f"{db['NAME']}_erasure_by_hand"  # named after the test database: no other run's
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{restored_name}"')
+        admin.execute(f'CREATE DATABASE "{restored_name}"')
+    try:
+        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={base}/{restored_name}",
+                        str(tmp_path / "db.dump")], check=True, capture_output=True)
+        env = {**os.environ, "DATABASE_URL": f"{base}/{restored_name}", "SYNC_USE_CELERY": "0",
+               "BLOB_ROOT": str(settings.BLOB_ROOT), "CHROMA_PATH": str(tmp_path / "chroma-restored")}
+        command = [sys.executable, "manage.py", "replay_erasures", "--yes"]
+        first = subprocess.run(command, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr
+        with psycopg.connect(f"{base}/{restored_name}") as restored:
+            for value in ADA.values():
+                assert _relations_holding(restored, value) == [], value
+            assert restored.execute("SELECT name FROM customers WHERE shopify_id = '7002'").fetchone() == ("Grace Hopper",)
+        assert "1 customers and 0 orders erased again" in first.stdout, first.stdout
+        again = subprocess.run(command, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=300)
+        assert "0 tombstones restored, 0 customers and 0 orders erased again" in again.stdout, again.stdout + again.stderr
     finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{restored_name}" WITH (FORCE)')

@@ -21,7 +21,9 @@ already hold the erased version (ids, counts, hashes), which is all an erased cu
 leave; an archive's only use is to restore the original content, which an erasure forbids,
 and a rewrite would have to know every field a future archive format adds. The conversation
 stays `is_archived` with no blob key, so `restore_conversation` says it cannot be restored.
-Backups (pg_dump) are not rewritten: they age out after BACKUP_KEEP nights (README, Retention).
+Backups (pg_dump) are not rewritten: they age out after BACKUP_KEEP nights (README, Retention). The
+tombstones are also appended, after commit, to a ledger in the blob store, which `restore_db` replays
+into the restored database (customers/services_erasure_replay.py): a restored backup is erased again.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from catalog.models import ProductRequest
 from conversations.models import Approval, Conversation, Draft, Message
 from conversations.services.drafts import SUPERSEDED_CUSTOMER_ERASED, drafts_supersede
 from conversations.services.retention import archive_document
+from customers.erasure_ledger import erasure_ledger_append
 from customers.models import Customer, DataRequest, ErasureTombstone, Order
 from customers.selectors import tombstone_keys, tombstone_keys_lock
 from customers.signals import customer_erased
@@ -206,6 +209,10 @@ def _tombstones_write(*, at, emails: Iterable[str], shopify_customer_ids: Iterab
             for value in sorted(set(values)) if value]
     # A second erasure of the same person moves the time on: an email she sent in between is erased too.
     ErasureTombstone.objects.bulk_create(rows, update_conflicts=True, unique_fields=["key"], update_fields=["erased_at"])
+    if rows:
+        # Also outside the database, after commit (customers/erasure_ledger.py): a backup taken
+        # before this erasure and restored later gets them, and this erasure, back.
+        transaction.on_commit(lambda: erasure_ledger_append(rows))
     return len(rows)
 
 

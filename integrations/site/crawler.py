@@ -7,8 +7,11 @@ redirects to another host (a cloud metadata address, an internal service) is ref
 is fetched lands in the index the drafter quotes to customers. For the same reason every fetch is
 refused when the host resolves to a private, loopback, link-local or reserved address, unless the
 crawl allows it (`ingest_site --allow-private`, for a shop site on an internal network or in tests).
-The address is checked before each request, not pinned for it: a DNS answer that changes between
-the check and the connection is not caught. The
+The address is pinned, not just checked (DNS rebinding): every request, each redirect hop included,
+goes through `PinnedAdapter`, which resolves the host once, refuses the request if any answer is
+private, and connects to exactly the address it checked, with the original host kept for the `Host`
+header, TLS SNI and certificate verification, so a second DNS answer is never asked for. No proxy
+is used (a proxy would resolve the name again). The
 HTML of every fetched page is kept in the blob store (content-addressed); an unchanged page
 (same sha256 as its last snapshot) is recorded as `unchanged` and not re-embedded. Main text
 comes from trafilatura, chunked by paragraphs into ~1,200-character pieces.
@@ -24,12 +27,14 @@ import urllib.robotparser
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import lxml.html
 import requests
 import trafilatura
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 
 from assistants.vectorstore import SITE, IndexItem, index_delete, index_upsert
 from integrations.models import SiteSnapshot
@@ -107,38 +112,99 @@ class FetchRefused(ValueError):
     """A URL the crawl will not request; recorded on a failed snapshot with this message."""
 
 
-def _private_address(host: str) -> str:
-    """The first private/loopback/link-local/reserved address `host` resolves to, or ""."""
+# The resolver seam: `socket.getaddrinfo`'s signature. Tests pass a resolver whose answers change
+# between calls (a rebinding DNS server) without touching the system's DNS.
+Resolver = Callable[..., list[tuple[Any, ...]]]
+
+
+def _resolved_address(host: str, *, resolve: Resolver, allow_private: bool) -> str:
+    """Resolve `host` once and return the address to connect to (the first answer); refused when any
+    answer is private/loopback/link-local/reserved (an attacker's name can answer one public and one
+    private address), unless `allow_private`."""
     try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        infos = resolve(host, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchRefused(f"host {host!r} cannot be resolved: {exc}") from None
+    if not infos:
+        raise FetchRefused(f"host {host!r} cannot be resolved: no address")
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if address.version == 6 and address.ipv4_mapped:
             address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            return str(address)
-    return ""
+        if not allow_private and (not address.is_global or address.is_multicast):
+            raise FetchRefused(f"{address} is a private or loopback address ({host}); "
+                               "ingest_site --allow-private crawls it")
+    return infos[0][4][0]
 
 
-def _check_destination(url: str, *, host: str, allow_private: bool) -> None:
+class PinnedAdapter(HTTPAdapter):
+    """A transport that connects to the address it checked, never to a second DNS answer.
+
+    `send` resolves the URL's host once through `resolve` and refuses private answers; the urllib3
+    pool is then keyed on that address (`build_connection_pool_key_attributes`), so the socket goes
+    exactly there. The name stays what the server sees and what TLS checks: the `Host` header
+    (`add_headers`), SNI (`server_hostname`) and the certificate's hostname (`assert_hostname`).
+    Proxies are ignored: a proxy would resolve the name itself.
+    """
+
+    def __init__(self, *, allow_private: bool = False, resolve: Resolver = socket.getaddrinfo):
+        self.allow_private = allow_private
+        self.resolve = resolve
+        super().__init__()
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        hostname = urlparse(request.url).hostname or ""
+        request.pinned_address = _resolved_address(hostname, resolve=self.resolve, allow_private=self.allow_private)
+        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies={})
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        address = getattr(request, "pinned_address", None)
+        if address is None:  # only `send` may open a connection: it is the one that checked the address
+            raise FetchRefused(f"no checked address for {request.url[:200]}")
+        hostname = host_params["host"]
+        host_params["host"] = address
+        if host_params["scheme"] == "https" and hostname != address:
+            pool_kwargs["server_hostname"] = hostname  # SNI
+            pool_kwargs["assert_hostname"] = hostname  # the certificate must name the host, not the address
+        return host_params, pool_kwargs
+
+    def add_headers(self, request, **kwargs):
+        parts = urlparse(request.url)
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
+        default_port = {"http": 80, "https": 443}.get(parts.scheme)
+        request.headers["Host"] = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
+
+
+def crawl_session(*, allow_private: bool = False, resolve: Resolver = socket.getaddrinfo,
+                  session: requests.Session | None = None) -> requests.Session:
+    """A session whose every request is checked and pinned (`PinnedAdapter`)."""
+    session = session or requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    session.max_redirects = 5  # a redirect loop ends as TooManyRedirects, recorded on the snapshot
+    adapter = PinnedAdapter(allow_private=allow_private, resolve=resolve)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _check_destination(url: str, *, host: str) -> None:
     parts = urlparse(url)
     if parts.scheme not in ("http", "https"):
         raise FetchRefused(f"redirect to a non-http URL refused: {url[:200]}")
     if parts.netloc != host:
         raise FetchRefused(f"redirect to another host refused: {parts.netloc[:200]} (the crawl stays on {host})")
-    if not allow_private and (address := _private_address(parts.hostname or "")):
-        raise FetchRefused(f"{address} is a private or loopback address ({parts.hostname}); "
-                           "ingest_site --allow-private crawls it")
 
 
 def _fetch(session: requests.Session, url: str, timeout: float, *, host: str,
-           allow_private: bool, headers: dict[str, str] | None = None) -> requests.Response:
-    """GET a page, following at most `session.max_redirects` redirects, each checked before it is requested.
+           headers: dict[str, str] | None = None) -> requests.Response:
+    """GET a page, following at most `session.max_redirects` redirects, each checked before it is requested
+    (scheme and host here, the address by the session's `PinnedAdapter`, for the connection it opens).
     `headers` go with every request (a conditional GET's If-None-Match / If-Modified-Since)."""
     for _ in range(session.max_redirects + 1):
-        _check_destination(url, host=host, allow_private=allow_private)
+        _check_destination(url, host=host)
+        if not isinstance(session.get_adapter(url), PinnedAdapter):
+            raise FetchRefused("the session does not pin addresses (use crawl_session)")
         response = session.get(url, timeout=timeout, stream=True, allow_redirects=False, headers=headers)
         if response.is_redirect:
             response.close()
@@ -161,12 +227,13 @@ def _record(url: str, **fields) -> SiteSnapshot:
 
 def site_crawl(*, start: str, max_pages: int = 200, delay: float = 1.0, timeout: float = 10.0,
                extra_urls: list[str] | None = None, session: requests.Session | None = None,
-               progress: Callable[[str], None] | None = None, allow_private: bool = False) -> CrawlReport:
-    session = session or requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    session.max_redirects = 5  # a redirect loop ends as TooManyRedirects, recorded on the snapshot
+               progress: Callable[[str], None] | None = None, allow_private: bool = False,
+               resolve: Resolver = socket.getaddrinfo) -> CrawlReport:
+    """`session` may carry TLS settings (`verify`); its http(s) transports are replaced by pinned ones.
+    `resolve` answers the DNS questions (`socket.getaddrinfo` unless a test scripts the answers)."""
+    session = crawl_session(allow_private=allow_private, resolve=resolve, session=session)
     host = urlparse(start).netloc
-    fetch = lambda url: _fetch(session, url, timeout, host=host, allow_private=allow_private)  # noqa: E731
+    fetch = lambda url: _fetch(session, url, timeout, host=host)  # noqa: E731
     robots = urllib.robotparser.RobotFileParser()
     try:
         robots_answer = fetch(urljoin(start, "/robots.txt"))

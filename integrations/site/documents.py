@@ -5,9 +5,10 @@ A re-crawl asks only for what changed: a conditional GET (If-None-Match / If-Mod
 last answer). A 304, or a 200 whose bytes hash as before, re-indexes nothing; a changed page replaces
 its own chunks only (the crawler's `snapshot_store`). A sitemap is fetched the same way and expands
 into page documents of its own (same host only, at most SITE_SITEMAP_MAX_PAGES); a page it no longer
-lists is removed. Every fetch goes through the crawler's `_fetch`, with its guards: the host's
-addresses checked before each request, redirects one hop at a time on the same host, a size cap.
-Removing a document drops its chunks from the index. A failed crawl keeps the last good chunks.
+lists is removed. Every fetch goes through the crawler's `_fetch`, with its guards: the host resolved
+once per request, its addresses checked and the connection pinned to the checked one, redirects one
+hop at a time on the same host, a size cap. Removing a document drops its chunks from the index. A
+failed crawl keeps the last good chunks.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from assistants.vectorstore import SITE, index_delete
 from integrations.models import SiteDocument
-from integrations.site.crawler import USER_AGENT, _fetch, snapshot_store
+from integrations.site.crawler import _fetch, crawl_session, snapshot_store
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError, StateConflict
 from omnichannel.jobs import enqueue
@@ -126,10 +127,7 @@ def site_document_recrawl_request(*, document_id: int, acting_user) -> SiteDocum
 
 
 def _session() -> requests.Session:
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    session.max_redirects = 5
-    return session
+    return crawl_session(allow_private=settings.SITE_CRAWL_ALLOW_PRIVATE)
 
 
 def _save(document: SiteDocument, *, audit: str = "", **fields) -> bool:
@@ -173,7 +171,6 @@ def site_document_crawl(*, document_id: int, timeout: float = 10.0, session: req
             document.url,
             timeout,
             host=urlparse(document.url).netloc,
-            allow_private=settings.SITE_CRAWL_ALLOW_PRIVATE,
             headers=headers or None,
         )
     except (requests.RequestException, ValueError) as exc:

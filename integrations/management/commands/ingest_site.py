@@ -2,10 +2,11 @@
 
 import sys
 
+import requests
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from integrations.site.crawler import site_crawl
+from integrations.site.crawler import crawl_session, site_crawl
 from integrations.site.sitemap import sitemap_urls
 
 
@@ -23,7 +24,11 @@ class Command(BaseCommand):
     def handle(self, *args, start, sitemap, max_pages, delay, allow_private, **options):
         if not start.startswith(("http://", "https://")):
             raise CommandError(f"--start {start!r} is not an http(s) URL")
-        extra = sitemap_urls(sitemap) if sitemap else []
+        # The sitemap is fetched with the crawl's guards too: its address (and each redirect's) checked and pinned.
+        try:
+            extra = sitemap_urls(sitemap, session=crawl_session(allow_private=allow_private)) if sitemap else []
+        except (requests.RequestException, ValueError) as exc:  # FetchRefused is a ValueError
+            raise CommandError(f"--sitemap {sitemap}: {exc}") from exc
         bar = tqdm(total=max_pages, desc="pages", unit="page", disable=not sys.stderr.isatty())
         report = site_crawl(start=start, max_pages=max_pages, delay=delay, extra_urls=extra,
                             progress=lambda _url: bar.update(1), allow_private=allow_private)

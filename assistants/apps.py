@@ -7,9 +7,9 @@ class AssistantsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from assistants.erasure import model_runs_erase
+        from assistants.erasure import assistants_erase_customer
         from assistants.vectorstore import sentence_vectors, vectorstore_check
-        from customers.signals import customer_erased
+        from customers.parts import erasure_part_register
         from faq.vectors import question_embedder_register
         from omnichannel.health import register_check
 
@@ -17,6 +17,6 @@ class AssistantsConfig(AppConfig):
         from assistants.metrics import metrics_signals_connect
 
         metrics_signals_connect()  # model_cost_usd_total{model}
-        customer_erased.connect(model_runs_erase, dispatch_uid="assistants.model_runs_erase")
+        erasure_part_register("assistants", erase=assistants_erase_customer)  # customers may not import us
         # FAQ proposals group questions by the configured embedding backend (faq may not import us).
         question_embedder_register(sentence_vectors, name=lambda: settings.EMBEDDING_BACKEND)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Exists, Min, OuterRef, Q
 
 from conversations.models import Approval, Conversation, Draft
+from customers.selectors import OpenDraft
 
 
 def workspace_counts() -> dict:
@@ -28,3 +29,12 @@ def draft_rejection_reason(*, draft_id: int) -> str:
     """Why an agent rejected a draft: for a redraft, the instruction to the drafter."""
     return (Approval.objects.filter(draft_id=draft_id, action=Approval.Action.REJECT)
             .values_list("reason", flat=True).first() or "")
+
+
+def guest_open_drafts(email: str) -> list[OpenDraft]:
+    """A guest's pending drafts, for her customer summary (registered with customers/parts.py). A guest
+    has no customer row to hang conversations on: her threads are those she wrote in."""
+    drafts = (Draft.objects.filter(status=Draft.Status.PENDING, conversation__customer__isnull=True,
+                                   conversation__messages__from_address__iexact=email)
+              .distinct().order_by("created_at", "id").values("id", "conversation_id", "intent", "confidence", "created_at"))
+    return [OpenDraft(**{**d, "created_at": d["created_at"].isoformat()}) for d in drafts]

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import connection
 
 from customers.models import Customer, ErasureTombstone, Order
+from customers.parts import guest_open_drafts
 from omnichannel import lookups  # noqa: F401 - registers `__any`
 from omnichannel.pii import pii_key
 from omnichannel.pii_scrub import KnownFacts, known_facts
@@ -79,17 +80,7 @@ def _guest_summary(email: str) -> CustomerSummary | None:
         latest_orders=[OrderLine(o.pk, o.name, o.status, o.tracking, o.placed_at.isoformat() if o.placed_at else None,
                                  o.total_price_cents) for o in orders],
         backordered_count=sum(o.status == Order.Status.BACKORDERED for o in orders),
-        open_drafts=_guest_open_drafts(email))
-
-
-def _guest_open_drafts(email: str) -> list[OpenDraft]:
-    """A guest has no customer row to hang conversations on: their threads are those they wrote in."""
-    from conversations.models import Draft
-
-    drafts = (Draft.objects.filter(status=Draft.Status.PENDING, conversation__customer__isnull=True,
-                                   conversation__messages__from_address__iexact=email)
-              .distinct().order_by("created_at", "id").values("id", "conversation_id", "intent", "confidence", "created_at"))
-    return [OpenDraft(**{**d, "created_at": d["created_at"].isoformat()}) for d in drafts]
+        open_drafts=guest_open_drafts(email))  # conversations' reader (customers/parts.py)
 
 
 def customer_summary_get(*, customer_id: int | None = None, email: str | None = None) -> CustomerSummary | None:

@@ -2,7 +2,8 @@
 
 The request is recorded at once; the export is written after commit by `export_data_request`:
 one JSON document of everything we hold about the person (customer rows, orders, conversations
-with every message, including the content of archived ones, and product requests), encrypted
+with every message, including the content of archived ones, and product requests: the last two
+are sections the conversations and catalog apps add, customers/parts.py), encrypted
 (omnichannel/encryption.py) into the blob store. Ops download it from the admin (Data requests,
 visible to Ops only; each download is audited) and hand it to the shop, which answers the customer.
 Exports are deleted DATA_EXPORT_KEEP_DAYS after they were written (`data_exports_expire`, nightly),
@@ -22,10 +23,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.models import ProductRequest
-from conversations.models import Conversation, Message
-from conversations.services.retention import archive_document
 from customers.models import Customer, DataRequest, Order
+from customers.parts import Export, export_parts
 from customers.selectors import tombstones_covering
 from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_delete, blob_get, blob_put_named
@@ -40,8 +39,6 @@ _CUSTOMER_FIELDS = ["id", "shopify_id", "email", "name", "phone", "segment", "li
 _ORDER_FIELDS = ["shopify_id", "name", "email", "status", "financial_status", "fulfillment_status", "tracking",
                  "line_items", "refunds", "total_price_cents", "currency", "shipping_address", "placed_at",
                  "cancelled_at"]
-_MESSAGE_FIELDS = ["direction", "sent_at", "from_address", "from_name", "to_addresses", "cc_addresses", "subject",
-                   "body"]
 
 
 @transaction.atomic
@@ -72,7 +69,10 @@ def data_request_create(*, external_id: str, shopify_customer_id: str = "", emai
     return request, True
 
 
-def _document(request: DataRequest) -> dict:
+def _document(request: DataRequest) -> tuple[dict, dict[str, int]]:
+    """The export and its counts: customers' own rows here, then the sections of the apps above it, in the
+    order of customers/parts.py (conversations, product requests)."""
+    parts = export_parts()  # a part missing would leave a section out: refused before anything is read
     customers = list(Customer.objects.filter(
         Q(pk=request.customer_id) | (Q(shopify_id=request.shopify_customer_id) if request.shopify_customer_id
                                      else Q(pk__in=[])) | (Q(email__iexact=request.email) if request.email
@@ -82,11 +82,7 @@ def _document(request: DataRequest) -> dict:
     for address in emails:
         by_email |= Q(email__iexact=address)
     orders = Order.objects.filter(Q(customer__in=customers) | by_email | Q(shopify_id__in=request.orders_requested))
-    by_sender = Q(pk__in=[])
-    for address in emails:
-        by_sender |= Q(messages__from_address__iexact=address)
-    conversations = list(Conversation.objects.filter(Q(customer__in=customers) | by_sender).distinct().order_by("pk"))
-    return {
+    document = {
         "format": "omnichannel data export, version 1",
         "generated_at": timezone.now(),
         "request": {"source": request.source, "id": request.external_id, "received_at": request.created_at,
@@ -94,27 +90,14 @@ def _document(request: DataRequest) -> dict:
                     "orders_requested": request.orders_requested},
         "customers": [{name: getattr(c, name) for name in _CUSTOMER_FIELDS} for c in customers],
         "orders": [{name: getattr(o, name) for name in _ORDER_FIELDS} for o in orders.order_by("placed_at", "pk")],
-        "conversations": [_conversation(c) for c in conversations],
-        "product_requests": list(ProductRequest.objects.filter(Q(customer__in=customers) | Q(
-            conversation__in=conversations)).order_by("requested_at").values("description", "requested_at")),
     }
-
-
-def _conversation(conversation: Conversation) -> dict:
-    messages = [{**{name: getattr(m, name) for name in _MESSAGE_FIELDS}, "id": m.pk,
-                 "attachments": [{k: a.get(k) for k in ("name", "size", "content_type")}
-                                 for a in (m.attachments or []) if isinstance(a, dict)]}
-                for m in Message.objects.filter(conversation=conversation).order_by("sent_at", "pk")]
-    if conversation.is_archived and conversation.archive_blob_key:
-        # Archived: the rows are blanked, the content is in the (encrypted) archive, which we still hold.
-        archived = {m["id"]: m for m in archive_document(conversation.archive_blob_key).get("messages", [])}
-        for message in messages:
-            held = archived.get(message["id"], {})
-            message.update({name: held[name] for name in _MESSAGE_FIELDS if name in held})
-            message["attachments"] = [{k: a.get(k) for k in ("name", "size", "content_type")}
-                                      for a in held.get("attachments") or [] if isinstance(a, dict)]
-    return {"id": conversation.pk, "channel": conversation.channel, "status": conversation.status,
-            "created_at": conversation.created_at, "archived": conversation.is_archived, "messages": messages}
+    counts = {"customers": len(document["customers"]), "orders": len(document["orders"])}
+    export = Export(customers=customers, emails=emails)
+    for _app, part in parts:
+        sections, part_counts = part(export)
+        document.update(sections)
+        counts.update(part_counts)
+    return document, counts
 
 
 def data_request_export(*, data_request_id: int) -> str:
@@ -123,11 +106,7 @@ def data_request_export(*, data_request_id: int) -> str:
     request = DataRequest.objects.get(pk=data_request_id)
     if request.status != DataRequest.Status.PENDING:
         return request.blob_key
-    document = _document(request)
-    counts = {"customers": len(document["customers"]), "orders": len(document["orders"]),
-              "conversations": len(document["conversations"]),
-              "messages": sum(len(c["messages"]) for c in document["conversations"]),
-              "product_requests": len(document["product_requests"])}
+    document, counts = _document(request)
     # A name no one can guess from the request's id: the blob store is not the admin's permission check.
     key = blob_put_named(f"exports/data-requests/{request.pk}-{secrets.token_hex(8)}.fernet",
                          archive_encrypt(json.dumps(document, cls=DjangoJSONEncoder, indent=2).encode()))

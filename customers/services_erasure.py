@@ -9,6 +9,10 @@ corrections that name them, their data-request exports, the approved replies ind
 conversations (archives and attachments) and the customer_summary read model. Their pending
 drafts are superseded, so none can be approved as an empty reply; an approved one not sent yet is
 refused by the send path. The audit event says what was erased, by ids and counts, never the PII.
+customers erases its own rows here (customers, orders, raw deliveries, data requests, tombstones);
+each app above it erases its own in the part it registered (customers/parts.py lists them in the
+order they run, all in this one transaction): conversations/services/erasure.py,
+catalog/services_erasure.py, faq/services_erasure.py, assistants/erasure.py.
 
 The tombstones (`ErasureTombstone`: keyed hashes of the address, the Shopify customer id and the
 orders' ids) are what every ingest path consults afterwards (customers/services.py and
@@ -32,32 +36,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.utils import timezone
 
-from catalog.models import ProductRequest
-from conversations.models import Approval, Conversation, Draft, Message
-from conversations.services.drafts import SUPERSEDED_CUSTOMER_ERASED, drafts_supersede
-from conversations.services.retention import archive_document
 from customers.erasure_ledger import erasure_ledger_append
 from customers.models import Customer, DataRequest, ErasureTombstone, Order
+from customers.parts import Erasure, erasure_parts
 from customers.selectors import tombstone_keys, tombstone_keys_lock
-from customers.signals import customer_erased
-from faq.services_erasure import Mentions, faq_mentions_erase
-from faq.services_proposals import faq_proposals_erase_customer
 from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_delete
 from omnichannel.errors import ApplicationError
 from omnichannel.jobs import enqueue
 from omnichannel.models import WebhookDelivery
-from omnichannel.pii import (
-    approvals_blank,
-    deliveries_mentioning,
-    deliveries_naming_shopify_ids,
-    pii_hash,
-    pii_key,
-)
+from omnichannel.pii import deliveries_mentioning, deliveries_naming_shopify_ids, pii_hash, pii_key
 from omnichannel.task_names import TaskName
 
 _ERASED_DOMAIN = "@erased.invalid"
@@ -86,7 +77,8 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
                    acting_user=None, integration: str | None = None, compact_index: bool = True) -> ErasureReport:
     """Erase everything we hold about the person named by `email` and/or a Shopify customer id (and
     the Shopify orders a request lists). `compact_index=False` leaves the index compaction to the
-    caller (the shop's erasure compacts once at the end)."""
+    caller (the shop's erasure compacts once at the end). customers' own rows are erased here; the
+    apps above it erase theirs in the parts they registered (customers/parts.py: the sequence)."""
     email = (email or "").strip().lower()
     shopify_id = str(shopify_id or "").strip()
     order_shopify_ids = {str(i).strip() for i in order_shopify_ids if str(i).strip()}
@@ -94,6 +86,7 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
         raise ApplicationError(f"{email!r} is not an email address")
     if not (email or shopify_id or order_shopify_ids):
         raise ApplicationError("an erasure needs an email address, a Shopify customer id or Shopify order ids")
+    parts = erasure_parts()  # before any lock: a part missing is a broken deployment, not a partial erasure
     integration = None if acting_user else (integration or "erasure")
     named = (Q(email__iexact=email) if email else Q(pk__in=[])) | (Q(shopify_id=shopify_id) if shopify_id else Q(pk__in=[]))
     # Every identifier of hers, locked (customers/selectors.py, tombstone_keys_lock) before any row: a
@@ -108,26 +101,21 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
     customers = list(Customer.objects.select_for_update().filter(named).order_by("pk"))
     report = ErasureReport(customers=[c.pk for c in customers])
     emails = sorted({_real_email(email), *(_real_email(c.email) for c in customers)} - {""})
-    hashed = {address: pii_hash(address) for address in emails}
     customer_shopify_ids = {shopify_id, *(c.shopify_id for c in customers if c.shopify_id)} - {""}
-    # An archived conversation's messages hold the hash already (retention erased them in place).
-    conversations = list(Conversation.objects.filter(
-        Q(customer__in=customers) | _any_of("messages__from_address__iexact", emails)
-        | _any_of("messages__from_address", hashed.values())).distinct().values_list("pk", flat=True))
-    # Locked in a fixed order (by pk), as drafting locks each one: a draft being written for one of them
-    # either commits first (and is superseded and blanked below) or waits, then finds its message erased.
-    list(Conversation.objects.select_for_update().filter(pk__in=conversations).order_by("pk").values_list("pk", flat=True))
+    erasure = Erasure(customers=customers, emails=emails, customer_shopify_ids=customer_shopify_ids,
+                      acting_user=acting_user, integration=integration, compact_index=compact_index,
+                      phones=_phones(customers), names=_names(customers))
+    # What the parts must lock or read before anything is blanked (conversations: hers, locked, and the
+    # names her emails were signed with: free text elsewhere may quote them).
+    for _app, part in parts:
+        if part.find is not None:
+            part.find(erasure)
     orders = list(Order.objects.filter(Q(customer__in=customers) | _any_of("email__iexact", emails)
                                        | Q(shopify_id__in=order_shopify_ids)).values_list("pk", "shopify_id", "email"))
     tombstone_keys_lock(tombstone_keys(shopify_order_ids=[sid for _, sid, _ in orders]))
     order_pks = [pk for pk, _, _ in orders]
-    # What the texts outside her own rows (FAQ, corrections) may quote of her: read before it is blanked.
-    mentions = Mentions(emails=emails, names=_names(customers, conversations, order_pks), phones=_phones(customers))
-    archive_keys = [key for key in Conversation.objects.filter(pk__in=conversations).exclude(archive_blob_key="")
-                    .values_list("archive_blob_key", flat=True)]
-    attachment_keys = _attachment_blob_keys(Message.objects.filter(conversation__in=conversations))
-    drafts = list(Draft.objects.filter(conversation__in=conversations).values_list("pk", flat=True))
-    approvals = list(Approval.objects.filter(draft__in=drafts).values_list("pk", flat=True))
+    erasure.names |= {a.get("name", "") for a in Order.objects.filter(pk__in=order_pks)
+                      .values_list("shipping_address", flat=True) if isinstance(a, dict)}
 
     for customer in customers:
         address = _real_email(customer.email)
@@ -138,21 +126,6 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
     for order_email in {_real_email(e) for _, _, e in orders} - {""}:
         Order.objects.filter(pk__in=order_pks, email__iexact=order_email).update(email=pii_hash(order_email))
     report.counts["orders"] = Order.objects.filter(pk__in=order_pks).update(shipping_address={}, is_erased=True)
-    report.counts["messages"] = Message.objects.filter(conversation__in=conversations).update(
-        body="", body_html="", subject="", from_name="", to_addresses=[], cc_addresses=[], attachments=[],
-        raw_payload={}, headers={}, is_erased=True)
-    for address in emails:
-        Message.objects.filter(conversation__in=conversations, from_address__iexact=address).update(
-            from_address=hashed[address])
-    Conversation.objects.filter(pk__in=conversations).update(subject="", archive_blob_key="")
-    # Her pending drafts leave the queue: blanked below, they could otherwise be approved as an empty reply.
-    report.counts["drafts_superseded"] = len(drafts_supersede(
-        drafts=Draft.objects.filter(pk__in=drafts), reason=SUPERSEDED_CUSTOMER_ERASED, acting_user=acting_user,
-        integration=integration))
-    report.counts["drafts"] = Draft.objects.filter(pk__in=drafts).update(body="", last_send_error="")
-    report.counts["approvals"] = approvals_blank(drafts)
-    report.counts["product_requests"] = ProductRequest.objects.filter(
-        Q(customer__in=customers) | Q(conversation__in=conversations)).update(description="")
     delivery_ids = {pk for address in emails for pk in deliveries_mentioning(address)}
     delivery_ids |= set(deliveries_naming_shopify_ids(customer_ids=customer_shopify_ids,
                                                       order_ids={sid for _, sid, _ in orders} | order_shopify_ids))
@@ -160,38 +133,26 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
         body=b"", headers={}, is_erased=True)
     export_keys = _data_requests_erase(customers=customers, emails=emails, customer_shopify_ids=customer_shopify_ids)
     report.counts["data_requests"] = len(export_keys)
-    report.counts.update(faq_mentions_erase(mentions=mentions, acting_user=acting_user))
-    # FAQ proposals built from her conversations drop her replies and are composed again without them.
-    report.counts["faq_proposals"] = faq_proposals_erase_customer(conversation_ids=list(conversations),
-                                                                  acting_user=acting_user)
-    report.counts["archives"] = len(archive_keys)
-    # Apps this one must not import (assistants) blank their rows here, in this transaction (customers/signals.py).
-    for _receiver, counts in customer_erased.send(sender=Customer, conversation_ids=conversations):
-        report.counts.update(counts or {})
+    # The apps above this one blank their rows, in this transaction, in the order of customers/parts.py.
+    for _app, part in parts:
+        report.counts.update(part.erase(erasure))
     report.counts["tombstones"] = _tombstones_write(
         at=now, emails=emails, shopify_customer_ids=customer_shopify_ids,
         shopify_order_ids={sid for _, sid, _ in orders} | order_shopify_ids)
     audit_log_write(event_type="customer.erased", acting_user=acting_user, integration=integration,
-                    payload={"customer_ids": report.customers, "conversation_ids": conversations, **report.counts})
-    # After commit: no I/O inside the transaction, and a rollback must leave the blobs and the index as they were.
-    if approvals:  # a compaction rewrites the whole collection: only when something of hers was in it
-        enqueue(TaskName.FORGET_APPROVED_REPLIES, approval_ids=approvals, compact=compact_index)
-    transaction.on_commit(lambda: _delete_conversation_blobs(
-        archive_keys=archive_keys, attachment_keys=attachment_keys, erased_conversations=conversations))
+                    payload={"customer_ids": report.customers, "conversation_ids": erasure.conversation_ids,
+                             **report.counts})
+    # After commit: no I/O inside the transaction, and a rollback must leave the blobs as they were.
     transaction.on_commit(lambda: [blob_delete(key) for key in export_keys])
     # The materialized view still holds her email, name and addresses until it is refreshed.
     enqueue(TaskName.REFRESH_CUSTOMER_SUMMARY, force=True)
     return report
 
 
-def _names(customers: list[Customer], conversations: list[int], order_pks: list[int]) -> list[str]:
+def _names(customers: list[Customer]) -> set[str]:
     names = {c.name for c in customers}
     names |= {a.get("name", "") for c in customers for a in (c.shipping_addresses or []) if isinstance(a, dict)}
-    names |= set(Message.objects.filter(conversation__in=conversations, direction=Message.Direction.INBOUND)
-                 .exclude(from_name="").values_list("from_name", flat=True).distinct())
-    names |= {a.get("name", "") for a in Order.objects.filter(pk__in=order_pks).values_list("shipping_address", flat=True)
-              if isinstance(a, dict)}
-    return sorted(n.strip() for n in names if n and n.strip())
+    return names
 
 
 def _phones(customers: list[Customer]) -> list[str]:
@@ -226,40 +187,6 @@ def _data_requests_erase(*, customers: list[Customer], emails: list[str], custom
         requests.filter(email__iexact=address).update(email=pii_hash(address))
     requests.update(blob_key="", counts={}, status=DataRequest.Status.ERASED, updated_at=timezone.now())
     return keys
-
-
-def _attachment_blob_keys(messages) -> set[str]:
-    return {attachment["blob_key"] for attachments in messages.values_list("attachments", flat=True)
-            for attachment in (attachments or []) if isinstance(attachment, dict) and attachment.get("blob_key")}
-
-
-def _blob_keys_still_used(keys: set[str], erased_conversations: list[int]) -> set[str]:
-    """Attachments are content-addressed: another customer may have sent the very same file; theirs stays."""
-    if not keys:
-        return set()
-    mentions = Q()
-    for key in keys:
-        mentions |= Q(attachments_text__contains=key)
-    others = (Message.objects.exclude(conversation__in=erased_conversations).filter(is_erased=False)
-              .annotate(attachments_text=Cast("attachments", TextField())).filter(mentions))
-    return _attachment_blob_keys(others) & keys
-
-
-def _delete_conversation_blobs(*, archive_keys: list[str], attachment_keys: set[str],
-                               erased_conversations: list[int]) -> None:
-    # An archived message's attachments are listed only in its archive: read them before deleting it.
-    keys = set(attachment_keys)
-    for key in archive_keys:
-        try:
-            document = archive_document(key)
-        except (FileNotFoundError, ApplicationError):
-            continue  # gone already, or under a key rotated out: deleted below all the same
-        for message in document.get("messages", []):
-            keys |= {a["blob_key"] for a in (message.get("attachments") or []) if isinstance(a, dict) and a.get("blob_key")}
-    for key in sorted(keys - _blob_keys_still_used(keys, erased_conversations)):
-        blob_delete(key)
-    for key in archive_keys:
-        blob_delete(key)
 
 
 @transaction.atomic

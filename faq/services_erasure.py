@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from customers.parts import Erasure
 from faq.models import Correction, FaqEntry, FaqPublication
 from faq.services import correction_upsert, faq_entry_edit
+from faq.services_proposals import faq_proposals_erase_customer
 from omnichannel.blobstore import blob_delete, blob_get
 
 ERASED = "[erased]"
@@ -112,3 +114,14 @@ def faq_pages_quoting_erase(*, identifying: re.Pattern) -> int:
     for key in keys:
         blob_delete(key)
     return len(keys)
+
+
+def faq_erase_customer(erasure: Erasure) -> dict[str, int]:
+    """The faq app's part of a customer's erasure (registered with customers/parts.py in FaqConfig.ready),
+    after her messages are blanked: the entries and corrections that name her, and the proposals built
+    from her conversations (their replies leave them, and they are composed again without them)."""
+    counts = faq_mentions_erase(mentions=Mentions(emails=erasure.emails, names=erasure.mention_names(),
+                                                  phones=erasure.phones), acting_user=erasure.acting_user)
+    counts["faq_proposals"] = faq_proposals_erase_customer(conversation_ids=list(erasure.conversation_ids),
+                                                           acting_user=erasure.acting_user)
+    return counts

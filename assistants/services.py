@@ -95,6 +95,7 @@ class DraftOutcome:
             data = request.as_json()
             if i < len(coverage):
                 data["answered"], data["topic"] = coverage[i]["answered"], coverage[i]["topic"]
+                data["sources"] = coverage[i].get("sources", [])  # what the answer took its facts from
             out.append(data)
         return out
 
@@ -218,7 +219,7 @@ def _record_run(*, message: Message, outcome: DraftOutcome, latency_ms: int, pro
         intent=outcome.intent.intent, sources=[s.as_json() for s in result.used],
         evaluation={"unsupported_facts": outcome.unsupported, "missing": result.notes.get("missing", []),
                     "banned_removed": result.notes.get("banned_removed", []), "priced": priced,
-                    "intent_scores": outcome.intent.scores, "requests": [r.as_json() for r in outcome.requests],
+                    "intent_scores": outcome.intent.scores, "requests": outcome.requests_json(),
                     "fallback_from": provider if outcome.failure else "", "language": outcome.language,
                     "reasons": outcome.reasons.as_json() if outcome.reasons else {},
                     "retrieval_error": outcome.retrieval_error},

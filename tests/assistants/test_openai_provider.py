@@ -265,6 +265,8 @@ def test_a_structured_answer_to_both_requests_with_given_sources_is_confident_an
     assert outcome.reasons.caps == [] and outcome.draft.confidence >= 0.8
     assert [r["answered"] for r in outcome.requests_json()] == [True, True]
     run = outcome.model_run
+    assert [(r["topic"], r["sources"]) for r in run.evaluation["requests"]] == [
+        ("order status", ["order #1001"]), ("stock", ["inventory STOVE-TI-01"])]
     assert [s["kind"] for s in run.sources] == ["order", "inventory"]
     assert run.evaluation["reasons"]["sources"] == ["order #1001", "inventory STOVE-TI-01"]
     # The agent reads a reply, not the model's JSON or its markers.

@@ -10,6 +10,8 @@ draft that can go as it is, one below 0.5 needs a person. It is made of:
   a wrong answer, so with every request answered the confidence rises with the least sure one;
 - the fact check: a number, tracking number, price or date no source holds caps it at 0.3;
 - the language: an email in a language we do not reply in gets an English draft, capped at 0.4;
+- an LLM's answer in plain text instead of the reply schema (per request: answer, source ids):
+  its coverage is unknown, so it is capped at 0.4 (`unstructured`);
 - retrieval or provider failures, a cut or empty email, an agent's instruction the drafter
   cannot follow: each caps it, with its reason.
 
@@ -36,6 +38,7 @@ NOTHING_ASKED = 0.3
 
 CAP_UNSUPPORTED = 0.3
 CAP_LANGUAGE = 0.4
+CAP_UNSTRUCTURED = 0.4
 CAP_DEGRADED = 0.3
 
 

@@ -48,7 +48,7 @@ from omnichannel.metrics import draft_latency_seconds
 
 logger = logging.getLogger(__name__)
 _FACT_TOKEN = re.compile(r"[\w-]*\d[\w.-]*")
-_CITATION = re.compile(r"\[\d{1,3}\]")
+_CITATION = re.compile(r"\[S?\d{1,3}\]")
 # A draft made without a provider or without retrieval is a starting point the agent must check.
 DEGRADED_CONFIDENCE = 0.3
 
@@ -95,6 +95,7 @@ class DraftOutcome:
             data = request.as_json()
             if i < len(coverage):
                 data["answered"], data["topic"] = coverage[i]["answered"], coverage[i]["topic"]
+                data["sources"] = coverage[i].get("sources", [])  # what the answer took its facts from
             out.append(data)
         return out
 
@@ -155,9 +156,12 @@ def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider:
         logger.warning("drafting provider failed, falling back to the grounded drafter: %s", exc)
         result = draft_grounded(ctx, intent)
     unsupported = unsupported_facts(result.body, ctx, result)
-    # A model may answer in another language than asked; the grounded drafter writes from our catalogs.
+    # A source id the model cites that the prompt never gave is a fact with nothing behind it.
+    unsupported += [f"source {sid}" for sid in result.notes.get("unknown_source_ids") or []]
+    # A model may answer in another language than asked (its own text is judged, not our greeting around
+    # it); the grounded drafter writes from our catalogs.
     written_in = "" if failure or (provider or settings.LLM_PROVIDER) == "grounded" else \
-        language_detect(result.body, fallback=ctx.language)
+        language_detect(result.notes.get("model_text") or result.body, fallback=ctx.language)
     reasons = _confidence_caps(result, ctx, language=language, failure=failure, unsupported=unsupported,
                                written_in=written_in)
     return DraftOutcome(intent=intent, context=ctx, result=result, unsupported=unsupported, failure=failure,
@@ -183,6 +187,10 @@ def _confidence_caps(result: ProviderResult, ctx: DraftContext, *, language: str
     elif written_in and written_in != ctx.language:
         value = reasons.cap(value, limit=confidence.CAP_LANGUAGE, reason="language",
                             detail=f"the reply is written in {written_in}, the customer wrote in {ctx.language}")
+    if result.notes.get("structured") is False:
+        # The model answered plain text, not the reply schema: which requests it covered is unknown.
+        value = reasons.cap(value, limit=confidence.CAP_UNSTRUCTURED, reason="unstructured",
+                            detail="the model did not answer with the reply schema")
     if ctx.instruction and not result.follows_instructions:
         # The offline drafter cannot follow an agent's free-text instruction: it redrafts, with the
         # agent's own style, but the agent must check it against what they asked for.
@@ -211,7 +219,7 @@ def _record_run(*, message: Message, outcome: DraftOutcome, latency_ms: int, pro
         intent=outcome.intent.intent, sources=[s.as_json() for s in result.used],
         evaluation={"unsupported_facts": outcome.unsupported, "missing": result.notes.get("missing", []),
                     "banned_removed": result.notes.get("banned_removed", []), "priced": priced,
-                    "intent_scores": outcome.intent.scores, "requests": [r.as_json() for r in outcome.requests],
+                    "intent_scores": outcome.intent.scores, "requests": outcome.requests_json(),
                     "fallback_from": provider if outcome.failure else "", "language": outcome.language,
                     "reasons": outcome.reasons.as_json() if outcome.reasons else {},
                     "retrieval_error": outcome.retrieval_error},

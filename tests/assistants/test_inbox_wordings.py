@@ -124,3 +124,15 @@ def test_draft_reply_reads_stdin_in_a_real_process():
     assert done.returncode == 0, done.stderr[-2000:]
     data = json.loads(done.stdout[done.stdout.index("{"):])
     assert data["triage"]["label"] == "bounce" and data["body"] == ""
+
+
+@pytest.mark.parametrize("text", [
+    "Can I pay with PayPal or Apple Pay?",  # read as a shipping question before the payment examples
+    "Hey, does your checkout take Apple Pay?",
+    "Kann man bei euch auch per PayPal zahlen oder nur mit Karte?",
+    "¿Puedo pagar el pedido con Apple Pay?",
+    "Est-ce que vous acceptez PayPal ou Apple Pay ?",
+])
+def test_a_question_about_how_to_pay_is_a_general_question_not_shipping(text):
+    [request] = email_requests(subject="question", body=text).requests
+    assert request.intent == "general"

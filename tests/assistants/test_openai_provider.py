@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 class ChatServer:
-    """Answers POST /v1/chat/completions from a script of (status, body) pairs, then repeats the last."""
+    """Answers POST /v1/chat/completions from a script of (status, body) pairs, then repeats the last.
+    A body may be a function of the request's JSON: an answer that cites the ids the prompt gave."""
 
     def __init__(self, script):
         self.script = list(script)
@@ -32,6 +33,8 @@ class ChatServer:
                 server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"),
                                         "body": json.loads(self.rfile.read(length))})
                 status, body = server.script.pop(0) if len(server.script) > 1 else server.script[0]
+                if callable(body):
+                    body = body(server.requests[-1]["body"])
                 if status == "hang":
                     threading.Event().wait(2)
                     status, body = 200, "{}"
@@ -85,8 +88,8 @@ def _tent_message():
 
 def _cited_source_number(server, kind: str) -> int:
     prompt = server.requests[-1]["body"]["messages"][1]["content"]
-    line = next(line for line in prompt.splitlines() if line.startswith("[") and f"] {kind} " in line)
-    return int(line[1:line.index("]")])
+    line = next(line for line in prompt.splitlines() if line.startswith("[S") and f"] {kind} " in line)
+    return int(line[2:line.index("]")])
 
 
 def test_the_facts_go_in_as_numbered_sources_and_the_cited_ones_are_recorded(llm):
@@ -206,3 +209,123 @@ def test_an_english_answer_to_a_german_email_is_flagged_and_a_german_one_is_not(
     server.script = [(200, completion("Vielen Dank für Ihre Geduld, Ihre Bestellung ist unterwegs und kommt bald an."))]
     outcome = draft_generate(message_id=message.pk, refresh=True)
     assert "language" not in _caps(outcome)
+
+
+# --- structured output: per request, the answer and the ids of the sources it used -------------------------
+
+def _source_id(body: dict, kind: str, label: str) -> str:
+    """The id the prompt gave the source of `kind` whose label holds `label` ("S3")."""
+    prompt = body["messages"][1]["content"]
+    line = next(line for line in prompt.splitlines() if line.startswith("[S") and f"] {kind} " in line
+                and label in line)
+    return line[1:line.index("]")]
+
+
+def structured(opening: str, *answers: tuple, closing: str = "") -> dict:
+    """A completion whose content is the reply object: answers are (request, text, source_ids, needs_person)."""
+    return completion(json.dumps({
+        "opening": opening, "closing": closing,
+        "answers": [{"request": n, "answer": text, "source_ids": ids, "needs_person": person}
+                    for n, text, ids, person in answers]}))
+
+
+def _ada_writes(subject: str, body: str) -> Message:
+    message = _tent_message()
+    Message.objects.filter(pk=message.pk).update(subject=subject, body=body)
+    return message
+
+
+TENT_AND_STOVE = ("Hi there,\n\nI ordered the Ridgeline tent last week (order no. 1001) - has it been sent out yet? "
+                  "Also do you still have the titanium camp stove?\n\nCheers,\nAda")
+
+
+def test_a_structured_answer_to_both_requests_with_given_sources_is_confident_and_says_what_it_used(llm):
+    def answer(body):
+        order, stove = _source_id(body, "order", "#1001"), _source_id(body, "inventory", "STOVE-TI-01")
+        return structured(
+            "Thanks for your message!",
+            (1, f"Yes, order #1001 left us with UPS, tracking number 1Z999AA10123456784 [{order}].", [order], False),
+            (2, "The Titanium camp stove is in stock, 42 available at 65.00 USD.", [stove], False))
+
+    server = llm((200, answer))
+    message = _ada_writes("tent + stove", TENT_AND_STOVE)
+    outcome = draft_generate(message_id=message.pk, refresh=True)
+
+    sent = server.requests[-1]["body"]
+    assert sent["response_format"]["type"] == "json_schema"
+    schema = sent["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["answers"]["items"]["required"] == ["request", "answer", "source_ids", "needs_person"]
+    prompt = sent["messages"][1]["content"]
+    order_id = _source_id(sent, "order", "#1001")
+    assert f"[{order_id}] order Order #1001" in prompt
+    assert "1. has it been sent out yet?" in prompt and "2. Also do you still have the titanium camp stove?" in prompt
+
+    assert outcome.reasons.answered == ["order status", "stock"] and outcome.reasons.needs_person == []
+    assert outcome.reasons.sources == ["order #1001", "inventory STOVE-TI-01"]
+    assert outcome.reasons.caps == [] and outcome.draft.confidence >= 0.8
+    assert [r["answered"] for r in outcome.requests_json()] == [True, True]
+    run = outcome.model_run
+    assert [(r["topic"], r["sources"]) for r in run.evaluation["requests"]] == [
+        ("order status", ["order #1001"]), ("stock", ["inventory STOVE-TI-01"])]
+    assert [s["kind"] for s in run.sources] == ["order", "inventory"]
+    assert run.evaluation["reasons"]["sources"] == ["order #1001", "inventory STOVE-TI-01"]
+    # The agent reads a reply, not the model's JSON or its markers.
+    body = outcome.draft.body
+    assert body.startswith("Hi Ada,") and "Thanks for your message!" in body and "42 available at 65.00 USD" in body
+    assert "{" not in body and "source_ids" not in body and order_id not in body and "[" not in body
+
+
+def test_a_source_id_the_prompt_never_gave_caps_the_draft_and_leaves_that_request_to_a_person(llm):
+    def answer(body):
+        order = _source_id(body, "order", "#1001")
+        return structured(
+            "Thanks for getting in touch.",
+            (1, "Your order #1001 has shipped with UPS.", [order], False),
+            (2, "Good news, the camp stove is back in stock.", ["S17"], False))
+
+    llm((200, answer))
+    outcome = draft_generate(message_id=_ada_writes("tent + stove", TENT_AND_STOVE).pk, refresh=True)
+    assert "source S17" in outcome.unsupported
+    assert "S17" in _caps(outcome)["unsupported facts"] and outcome.draft.confidence <= 0.3
+    assert outcome.reasons.answered == ["order status"] and outcome.reasons.needs_person == ["stock"]
+    assert outcome.model_run.evaluation["unsupported_facts"] == ["source S17"]
+
+
+def test_a_request_the_model_leaves_to_a_person_keeps_the_draft_below_half(llm):
+    def answer(body):
+        customer = _source_id(body, "customer", "Ada")  # cited, yet left to a person: needs_person decides
+        return structured(
+            "Thanks for thinking of us for your scout group!",
+            (1, "I have passed your request to our trade team; they will come back to you with a quote for the "
+                "tents.", [customer], True))
+
+    llm((200, answer))
+    message = _ada_writes("Bulk order for scouts", "Hello,\n\nwe run a scout group and need about 40 of the Ridgeline "
+                          "tents before March. Any chance of a bulk price?\n\nKind regards,\nAda")
+    outcome = draft_generate(message_id=message.pk, refresh=True)
+    assert [r.intent for r in outcome.requests] == ["wholesale"]
+    assert outcome.reasons.needs_person == ["wholesale"] and outcome.reasons.answered == []
+    assert outcome.draft.confidence < 0.5 and "trade team" in outcome.draft.body
+
+
+def test_plain_text_instead_of_the_schema_is_drafted_but_capped_as_unstructured(llm):
+    llm((200, completion("Your order #1001 has shipped with UPS, tracking number 1Z999AA10123456784.")))
+    outcome = draft_generate(message_id=_tent_message().pk)
+    assert "unstructured" in _caps(outcome) and outcome.draft.confidence <= 0.4
+    assert outcome.model_run.status == ModelRun.Status.OK and "1Z999AA10123456784" in outcome.draft.body
+
+
+def test_a_server_that_refuses_response_format_is_asked_again_in_plain_text(llm):
+    server = llm((400, {"error": {"message": "response_format of type json_schema is not supported by this model"}}),
+                 (200, completion("Your order #1001 is on its way.")))
+    outcome = draft_generate(message_id=_tent_message().pk)
+    assert len(server.requests) == 2
+    assert "response_format" in server.requests[0]["body"] and "response_format" not in server.requests[1]["body"]
+    assert outcome.model_run.status == ModelRun.Status.OK and "unstructured" in _caps(outcome)
+
+
+def test_json_that_does_not_fit_the_schema_is_a_failure_and_never_reaches_the_agent(llm):
+    llm((200, completion(json.dumps({"reply": "Your order is fine", "sources": ["S1"]}))))
+    outcome = draft_generate(message_id=_tent_message().pk)
+    assert outcome.model_run.status == ModelRun.Status.FAILED and "reply schema" in outcome.model_run.error
+    assert "{" not in outcome.draft.body and outcome.draft.confidence <= 0.3  # the grounded fallback

@@ -39,7 +39,7 @@ from conversations.models import Approval, Conversation, Draft, Message
 from conversations.services.drafts import SUPERSEDED_CUSTOMER_ERASED, drafts_supersede
 from conversations.services.retention import archive_document
 from customers.models import Customer, DataRequest, ErasureTombstone, Order
-from customers.selectors import tombstone_keys, tombstone_keys_lock
+from customers.selectors import erasure_gate_close, tombstone_keys, tombstone_keys_lock
 from customers.signals import customer_erased
 from faq.services_erasure import Mentions, faq_mentions_erase
 from faq.services_proposals import faq_proposals_erase_customer
@@ -96,6 +96,9 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
     # Every identifier of hers, locked (customers/selectors.py, tombstone_keys_lock) before any row: a
     # webhook or an email writing about her either commits first (and is erased below) or waits for this
     # erasure's commit, then finds her tombstones. Rows are locked after, so lock order is always the same.
+    # Backfill pages check a whole page under one shared lock instead (erasure_gate_share): closed
+    # first, before the identifiers, as every erasure does, so two erasures never wait in a circle.
+    erasure_gate_close()
     tombstone_keys_lock(tombstone_keys(emails=[email], shopify_customer_ids=[shopify_id],
                                        shopify_order_ids=order_shopify_ids))
     found = list(Customer.objects.filter(named).values_list("email", "shopify_id"))

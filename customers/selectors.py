@@ -325,10 +325,25 @@ def tombstones_covering(*, emails=(), shopify_customer_ids=(), shopify_order_ids
         tombstone_keys_lock(wanted)
     by_kind = {ErasureTombstone.Kind.EMAIL: found.emails, ErasureTombstone.Kind.SHOPIFY_CUSTOMER: found.shopify_customers,
                ErasureTombstone.Kind.SHOPIFY_ORDER: found.shopify_orders}
-    for key, erased_at in ErasureTombstone.objects.filter(key__any=list(wanted)).values_list("key", "erased_at"):
+    for key, erased_at in _tombstones_of_keys(list(wanted)):
         kind, value = wanted[key]
         by_kind[kind][value] = erased_at
     return found
+
+
+def _tombstones_of_keys(keys: list[str]) -> list[tuple[str, datetime]]:
+    """(key, erased_at) of the tombstones among `keys`. On Postgres the keys go as one text array on a
+    server-side-binding cursor (Django's client-side binding quotes a page's 750 keys one by one and
+    sends a 50 kB statement to parse: 2x the time of the look-up itself)."""
+    if connection.vendor != "postgresql":
+        return list(ErasureTombstone.objects.filter(key__any=keys).values_list("key", "erased_at"))
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"SELECT key, erased_at FROM {ErasureTombstone._meta.db_table} "  # noqa: S608 - our table
+                       "WHERE key = ANY(%s::varchar[])", [keys])
+        return cursor.fetchall()
 
 
 Sender = tuple  # (customer id or None, email, name): whom a text came from

@@ -252,7 +252,7 @@ def _orders_link_to_customers(shopify_ids: list[str]) -> int:
         customer=Subquery(Customer.objects.filter(shopify_id=OuterRef("customer_shopify_id")).values("pk")[:1]))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a backfill page's transaction: no SAVEPOINT/RELEASE round trips
 def customers_bulk_upsert(*, facts_list: list[CustomerFacts], integration: str = "shopify") -> dict[str, int]:
     fresh = _newest_per_id(facts_list)
     tombstones = tombstones_covering(emails=[_normalize_email(f.email) for f in fresh],
@@ -279,7 +279,7 @@ def customers_bulk_upsert(*, facts_list: list[CustomerFacts], integration: str =
     return {"upserted": len(written), "stale": stale}
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a backfill page's transaction: no SAVEPOINT/RELEASE round trips
 def orders_bulk_upsert(*, facts_list: list[OrderFacts], integration: str = "shopify") -> dict[str, int]:
     fresh = _newest_per_id(facts_list)
     customer_ids = dict(Customer.objects.filter(

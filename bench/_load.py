@@ -53,10 +53,10 @@ def conversations_messages_drafts(conversations: int, messages_per: int, pending
             "", "[]", "[]", "Question", f"Hello, where is my order {i}?", "", "[]", "{}", False,
             now - timedelta(seconds=i), now, "{}", "", "") for i in range(conversations * messages_per)))
     _copy("drafts", ["conversation_id", "body", "confidence", "intent", "status", "send_attempts", "last_send_error",
-                     "created_at", "updated_at", "origin", "waiting_since"],
+                     "created_at", "updated_at", "origin", "waiting_since", "send_stopped"],
           ((i, f"Hi, your order {i} has shipped.", (i % 100) / 100, "order_status", "pending" if i <= pending else "sent",
             0, "", now - timedelta(seconds=conversations - i), now, "assistant",
-            now - timedelta(seconds=conversations - i)) for i in range(1, conversations + 1)))
+            now - timedelta(seconds=conversations - i), False) for i in range(1, conversations + 1)))
     with connection.cursor() as cursor:
         cursor.execute("SELECT setval(pg_get_serial_sequence('conversations', 'id'), %s)", [conversations])
         cursor.execute("ANALYZE conversations; ANALYZE messages; ANALYZE drafts")

@@ -48,10 +48,10 @@ def _load_drafts(start: int, stop: int) -> None:
             f"Hello, where is my order {i}?", "", "[]", "{}", False, now - timedelta(seconds=i), now, "{}", "", "")
            for i in ids))
     _copy("drafts", ["id", "conversation_id", "reply_to_id", "body", "confidence", "intent", "status", "send_attempts",
-                     "last_send_error", "created_at", "updated_at", "origin", "waiting_since"],
+                     "last_send_error", "created_at", "updated_at", "origin", "waiting_since", "send_stopped"],
           ((i, i, i, f"Hi, your order {i} has shipped.\nBest,\nDemo Shop", (i % 100) / 100, "order_status",
             "pending" if i % 10 == 0 else "sent", 0, "", now - timedelta(seconds=stop - i), now, "assistant",
-            now - timedelta(seconds=stop - i)) for i in ids))
+            now - timedelta(seconds=stop - i), False) for i in ids))
     with connection.cursor() as cursor:
         for table_name in ("conversations", "messages", "drafts"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), %s)", [stop - 1])  # noqa: S608

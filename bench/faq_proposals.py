@@ -82,9 +82,9 @@ def load(n: int, customers: int, *, start: int = 0) -> None:
             q[2], "", "[]", "{}", False, now - timedelta(minutes=n - i + start), now, "{}", "customer", "")
            for i, q in zip(ids, questions, strict=True)))
     _copy("drafts", ["id", "conversation_id", "reply_to_id", "body", "confidence", "intent", "status", "send_attempts",
-                     "last_send_error", "created_at", "updated_at", "origin"],
+                     "last_send_error", "created_at", "updated_at", "origin", "send_stopped"],
           ((i, i, i, "Hi,\n\nI am checking this with our team.\n\nBest regards,\nThe support team", 0.5, q[0], "sent",
-            1, "", now, now, "assistant") for i, q in zip(ids, questions, strict=True)))
+            1, "", now, now, "assistant", False) for i, q in zip(ids, questions, strict=True)))
     _copy("approvals", ["draft_id", "approved_by_id", "action", "final_text", "diff", "reason", "taken_at"],
           ((i, agent.pk, "edit" if q[3] else "approve",
             f"Hi {FIRST[i % 10]},\n\nYes: the {q[1].lower()} question is answered in our guide; your parcel "

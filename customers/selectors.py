@@ -265,22 +265,76 @@ def tombstone_keys_lock(keys) -> None:
                            [numbers])
 
 
-def tombstones_covering(*, emails=(), shopify_customer_ids=(), shopify_order_ids=(), lock: bool = False) -> Erased:
+# The erasure gate, in Postgres' two-int advisory key space ("omni", "gate"), which never overlaps the
+# one-bigint space of the per-identifier locks above (https://www.postgresql.org/docs/current/
+# explicit-locking.html#ADVISORY-LOCKS). An erasure holds it exclusively from its first statement to its
+# commit (erasure_gate_close); a backfill page holds it shared (erasure_gate_share) from before its
+# tombstone look-up to its commit.
+ERASURE_GATE = (0x6F6D6E69, 0x67617465)
+
+
+def erasure_gate_share() -> None:
+    """Inside a backfill page's transaction: one shared advisory lock instead of a lock per identifier
+    (750 a page of orders, ~30 ms of the page's time, mostly Postgres' lock manager).
+
+    Why it is enough. Postgres runs each statement of a READ COMMITTED transaction on a new snapshot.
+    - The page takes the gate first: an erasure waits at its own first statement for the page's commit,
+      then reads the rows the page wrote and erases them.
+    - The erasure takes it first: the page waits here until the erasure has committed its tombstones;
+      its look-up, the next statement, sees them, so the page writes those rows erased.
+    No interleaving is left where the page checks before an erasure commits and writes after it read its
+    rows. Pages never wait on each other (shared), and Postgres queues a new shared request behind a
+    waiting exclusive one, so a long run of pages cannot starve an erasure: it waits one page at most.
+    The one-row paths (webhooks, emails) keep their per-identifier locks (tombstone_keys_lock): they
+    do not wait for erasures of other people. SQLite has one writer at a time: nothing to do."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", list(ERASURE_GATE))
+
+
+def erasure_gate_close() -> None:
+    """Inside an erasure's transaction, before it reads anything: wait for the backfill pages under way
+    and hold new ones off until commit (see erasure_gate_share). Erasures are rare: they queue on it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(ERASURE_GATE))
+
+
+def tombstones_covering(*, emails=(), shopify_customer_ids=(), shopify_order_ids=(),
+                        lock: bool | str = False) -> Erased:
     """One query for a webhook's or a whole backfill page's identifiers: which of them were erased.
-    `lock=True` (a write about to use them, in its transaction) first serializes with erasures of them."""
+    `lock=True` (a write about to use them, in its transaction) first serializes with erasures of them;
+    `lock="page"` (a backfill page) does so through the shared erasure gate (erasure_gate_share)."""
+    if lock == "page":
+        erasure_gate_share()  # before the look-up's snapshot, and even for a page that names nobody
     wanted = tombstone_keys(emails=emails, shopify_customer_ids=shopify_customer_ids,
                             shopify_order_ids=shopify_order_ids)
     found = Erased()
     if not wanted:
         return found
-    if lock:
+    if lock is True:
         tombstone_keys_lock(wanted)
     by_kind = {ErasureTombstone.Kind.EMAIL: found.emails, ErasureTombstone.Kind.SHOPIFY_CUSTOMER: found.shopify_customers,
                ErasureTombstone.Kind.SHOPIFY_ORDER: found.shopify_orders}
-    for key, erased_at in ErasureTombstone.objects.filter(key__any=list(wanted)).values_list("key", "erased_at"):
+    for key, erased_at in _tombstones_of_keys(list(wanted)):
         kind, value = wanted[key]
         by_kind[kind][value] = erased_at
     return found
+
+
+def _tombstones_of_keys(keys: list[str]) -> list[tuple[str, datetime]]:
+    """(key, erased_at) of the tombstones among `keys`. On Postgres the keys go as one text array on a
+    server-side-binding cursor (Django's client-side binding quotes a page's 750 keys one by one and
+    sends a 50 kB statement to parse: 2x the time of the look-up itself)."""
+    if connection.vendor != "postgresql":
+        return list(ErasureTombstone.objects.filter(key__any=keys).values_list("key", "erased_at"))
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"SELECT key, erased_at FROM {ErasureTombstone._meta.db_table} "  # noqa: S608 - our table
+                       "WHERE key = ANY(%s::varchar[])", [keys])
+        return cursor.fetchall()
 
 
 Sender = tuple  # (customer id or None, email, name): whom a text came from

@@ -219,10 +219,10 @@ def _order_row(f: OrderFacts, customer_id: int | None, *, erased: bool = False) 
         last_event_at=f.source_updated_at or f.placed_at, source_updated_at=f.source_updated_at, is_erased=erased)
 
 
-def _tombstones_of_orders(facts_list: list[OrderFacts]):
+def _tombstones_of_orders(facts_list: list[OrderFacts], *, lock: bool | str = True):
     return tombstones_covering(emails=[f.email for f in facts_list],
                                shopify_customer_ids=[f.customer_shopify_id for f in facts_list],
-                               shopify_order_ids=[f.shopify_id for f in facts_list], lock=True)
+                               shopify_order_ids=[f.shopify_id for f in facts_list], lock=lock)
 
 
 def _order_erased(facts: OrderFacts, erased) -> bool:
@@ -252,11 +252,11 @@ def _orders_link_to_customers(shopify_ids: list[str]) -> int:
         customer=Subquery(Customer.objects.filter(shopify_id=OuterRef("customer_shopify_id")).values("pk")[:1]))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a backfill page's transaction: no SAVEPOINT/RELEASE round trips
 def customers_bulk_upsert(*, facts_list: list[CustomerFacts], integration: str = "shopify") -> dict[str, int]:
     fresh = _newest_per_id(facts_list)
     tombstones = tombstones_covering(emails=[_normalize_email(f.email) for f in fresh],
-                                     shopify_customer_ids=[f.shopify_id for f in fresh], lock=True)
+                                     shopify_customer_ids=[f.shopify_id for f in fresh], lock="page")
     erased = {f.shopify_id for f in fresh if tombstones.customer(email=_normalize_email(f.email), shopify_id=f.shopify_id)}
     emails = {_normalize_email(f.email): f.shopify_id for f in fresh if f.email and f.shopify_id not in erased}
     # Leads created from emails become the Shopify customer with the same address (rare: one update each).
@@ -279,12 +279,12 @@ def customers_bulk_upsert(*, facts_list: list[CustomerFacts], integration: str =
     return {"upserted": len(written), "stale": stale}
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a backfill page's transaction: no SAVEPOINT/RELEASE round trips
 def orders_bulk_upsert(*, facts_list: list[OrderFacts], integration: str = "shopify") -> dict[str, int]:
     fresh = _newest_per_id(facts_list)
     customer_ids = dict(Customer.objects.filter(
         shopify_id__any={f.customer_shopify_id for f in fresh if f.customer_shopify_id}).values_list("shopify_id", "pk"))
-    tombstones = _tombstones_of_orders(fresh)
+    tombstones = _tombstones_of_orders(fresh, lock="page")
     written = []
     for is_erased in (False, True):
         rows = [_order_row(f, customer_ids.get(f.customer_shopify_id), erased=is_erased) for f in fresh

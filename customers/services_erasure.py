@@ -42,7 +42,7 @@ from django.utils import timezone
 from customers.erasure_ledger import erasure_ledger_append
 from customers.models import Customer, DataRequest, ErasureTombstone, Order
 from customers.parts import Erasure, erasure_parts
-from customers.selectors import tombstone_keys, tombstone_keys_lock
+from customers.selectors import erasure_gate_close, tombstone_keys, tombstone_keys_lock
 from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_delete
 from omnichannel.errors import ApplicationError
@@ -92,6 +92,9 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
     # Every identifier of hers, locked (customers/selectors.py, tombstone_keys_lock) before any row: a
     # webhook or an email writing about her either commits first (and is erased below) or waits for this
     # erasure's commit, then finds her tombstones. Rows are locked after, so lock order is always the same.
+    # Backfill pages check a whole page under one shared lock instead (erasure_gate_share): closed
+    # first, before the identifiers, as every erasure does, so two erasures never wait in a circle.
+    erasure_gate_close()
     tombstone_keys_lock(tombstone_keys(emails=[email], shopify_customer_ids=[shopify_id],
                                        shopify_order_ids=order_shopify_ids))
     found = list(Customer.objects.filter(named).values_list("email", "shopify_id"))

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from faq.correction_candidates import correction_candidates, drafts_it_would_change
+from faq.correction_candidates import correction_candidates, drafts_it_would_change_each
 from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
 from faq.services import (
     correction_candidate_accept,
@@ -213,10 +213,11 @@ class CorrectionAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
                               level=messages.WARNING)
             min_count = 3
         add_url = reverse("admin:faq_correction_add")
+        candidates = correction_candidates(min_count=min_count)
         rows = [(candidate, f"{add_url}?" + urlencode({
             "key": candidate.suggested_key, "pattern": candidate.suggested_pattern,
-            "answer": candidate.example_line or candidate.added}), drafts_it_would_change(candidate))
-            for candidate in correction_candidates(min_count=min_count)]
+            "answer": candidate.example_line or candidate.added}), would_change)
+            for candidate, would_change in zip(candidates, drafts_it_would_change_each(candidates), strict=True)]
         approvals_url = reverse("admin:conversations_approval_changelist")
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "rows": rows,
                    "min_count": min_count, "approvals_url": approvals_url, "title": "Correction candidates"}

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from faq.correction_candidates import correction_candidates, drafts_it_would_change
+from faq.correction_candidates import correction_candidates, drafts_it_would_change_each
 from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation
 from faq.services import correction_candidate_accept, correction_upsert
 from faq.services_proposals import (
@@ -96,8 +96,9 @@ class CorrectionViewSet(MethodCheckedFirst, viewsets.ModelViewSet):
     def candidates(self, request):
         """Edits agents made 3 times or more that no active correction covers yet (as the admin's page)."""
         found = correction_candidates(min_count=3)
+        would_change = drafts_it_would_change_each(found)
         return Response(CorrectionCandidateOut([{**c.__dict__, "suggested_key": c.suggested_key,
-                                                 "would_change": drafts_it_would_change(c)} for c in found],
+                                                 "would_change": ids} for c, ids in zip(found, would_change, strict=True)],
                                                many=True).data)
 
     @extend_schema(request=CorrectionCandidateAcceptIn, responses={201: CorrectionSerializer})

@@ -202,18 +202,48 @@ def drafts_it_would_change(candidate: CorrectionCandidate, *, scan: int = 2000) 
     """Past drafts (newest `scan` first) the candidate, accepted as a correction, would have changed: their
     customer's message matches its suggested pattern as a correction's pattern is matched (assistants/context.py),
     and the draft did not already say its answer. Ids, newest first; none without a pattern."""
+    return drafts_it_would_change_each([candidate], scan=scan)[0]
+
+
+def drafts_it_would_change_each(candidates: list[CorrectionCandidate], *, scan: int = 2000) -> list[list[int]]:
+    """`drafts_it_would_change` of each candidate, in one query whatever their number (the candidates page
+    and API list up to 20, and ran one scan each): the drafts whose message contains any candidate's
+    pattern, newest first, read until every candidate has seen its own newest `scan` (or none are left)."""
     from conversations.models import Draft  # read-only: what the assistant drafted
 
-    pattern = candidate.suggested_pattern.strip().lower()
-    if not pattern:
-        return []
-    matcher = re.compile(rf"(?<![\w]){re.escape(pattern)}")
-    answer = _phrase((candidate.example_line or candidate.added).split())
-    drafts = (Draft.objects.filter(reply_to__isnull=False)
-              .filter(models.Q(reply_to__body__icontains=pattern) | models.Q(reply_to__subject__icontains=pattern))
-              .order_by("-created_at", "-id").values_list("pk", "body", "reply_to__subject", "reply_to__body")[:scan])
-    return [pk for pk, body, subject, inbound in drafts
-            if matcher.search(f"{subject}\n{inbound}".lower()) and answer not in _phrase(body.split())]
+    found: list[list[int]] = [[] for _ in candidates]
+    wanted = []  # (index, pattern, matcher, answer)
+    for i, candidate in enumerate(candidates):
+        pattern = candidate.suggested_pattern.strip().lower()
+        if pattern:
+            wanted.append((i, pattern, re.compile(rf"(?<![\w]){re.escape(pattern)}"),
+                           _phrase((candidate.example_line or candidate.added).split())))
+    if not wanted:
+        return found
+    matching = models.Q()
+    for pattern in dict.fromkeys(p for _, p, _, _ in wanted):
+        matching |= models.Q(reply_to__body__icontains=pattern) | models.Q(reply_to__subject__icontains=pattern)
+    drafts = (Draft.objects.filter(reply_to__isnull=False).filter(matching).order_by("-created_at", "-id")
+              .values_list("pk", "body", "reply_to__subject", "reply_to__body"))
+    seen = [0] * len(wanted)
+    still = set(range(len(wanted)))  # candidates that have not seen `scan` drafts yet
+    for pk, body, subject, inbound in drafts.iterator(chunk_size=500):
+        subject_lower, inbound_lower = subject.lower(), inbound.lower()
+        text, said = f"{subject_lower}\n{inbound_lower}", None
+        for w in list(still):
+            i, pattern, matcher, answer = wanted[w]
+            if pattern not in subject_lower and pattern not in inbound_lower:
+                continue  # another candidate's draft: not one of this one's `scan`
+            seen[w] += 1
+            if seen[w] >= scan:
+                still.discard(w)
+            if matcher.search(text):
+                said = said if said is not None else _phrase(body.split())
+                if answer not in said:
+                    found[i].append(pk)
+        if not still:
+            break
+    return found
 
 
 def correction_candidate_find(*, removed: str, added: str, min_count: int = 2) -> CorrectionCandidate | None:

@@ -28,7 +28,8 @@ def pii_key(kind: str, value: str) -> str:
     separates the namespaces, so a Shopify customer id never matches an order id. PII_HASH_SALT must
     never change once set: every tombstone and every erased address is keyed with it."""
     normalized = value.strip().lower()
-    return hmac.new(settings.PII_HASH_SALT.encode(), f"{kind}:{normalized}".encode(), hashlib.sha256).hexdigest()
+    # hmac.digest: the same HMAC in one C call (a backfill page hashes 750 identifiers; hmac.new is 2x slower).
+    return hmac.digest(settings.PII_HASH_SALT.encode(), f"{kind}:{normalized}".encode(), "sha256").hex()
 
 
 def allow_append_only_rewrite() -> None:

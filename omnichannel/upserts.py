@@ -16,7 +16,7 @@ import zlib
 import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
-from django.db.models import JSONField, Model
+from django.db.models import DateField, DateTimeField, Field, JSONField, Model, TimeField
 
 COPY_MIN_ROWS = 50  # from here on a Postgres upsert stages its rows with COPY (one webhook's row does not)
 
@@ -27,6 +27,29 @@ def _pg_value(field, value):
     if isinstance(field, JSONField):
         return None if value is None and field.null else json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
     return value
+
+
+# pre_save methods that only read the attribute unless auto_now/auto_now_add is set.
+_PLAIN_PRE_SAVE = {Field.pre_save, DateField.pre_save, DateTimeField.pre_save, TimeField.pre_save}
+
+
+def _column_value(field):
+    """`_pg_value(field, field.pre_save(row, True))` as a function of the row, with the per-value work
+    that does not depend on the row done once per column."""
+    attname = field.attname
+    plain = type(field).pre_save in _PLAIN_PRE_SAVE and not (
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+    if not plain:  # a time filled at save, or a field of its own kind (a file...): as Django saves it
+        return lambda row: _pg_value(field, field.pre_save(row, True))
+    if isinstance(field, JSONField):
+        encode = (field.encoder or DjangoJSONEncoder)().encode
+        nullable = field.null
+
+        def json_value(row):
+            value = getattr(row, attname)
+            return None if value is None and nullable else encode(value)
+        return json_value
+    return lambda row: getattr(row, attname)
 
 
 def rows_upsert_newer(*, model: type[Model], rows: list[Model], unique_field: str, update_fields: list[str],
@@ -107,12 +130,16 @@ def _copy_upsert(*, model: type[Model], rows: list[Model], fields: list, key: st
     # autocommit this makes one, without which the staged rows would be deleted at the COPY's own commit.
     with transaction.atomic(savepoint=False), connection.wrap_database_errors, \
             psycopg.Cursor(connection.connection) as cursor:
+        # One round trip for both (no parameters: psycopg sends them as one simple query). The DELETE
+        # empties an earlier upsert's rows of this same transaction.
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
-                       f"SELECT {columns} FROM {table} WITH NO DATA")
-        cursor.execute(f"DELETE FROM {stage}")  # noqa: S608 - an earlier upsert of this transaction's rows
+                       f"SELECT {columns} FROM {table} WITH NO DATA; DELETE FROM {stage}")
+        # Each row's values read straight off the instance: pre_save only where it fills a time (auto_now),
+        # one JSON encoder per column rather than one per value (json.dumps(cls=...) builds one each call).
+        getters = [_column_value(f) for f in fields]
         with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:  # noqa: S608
             for row in rows:
-                copy.write_row([_pg_value(f, f.pre_save(row, True)) for f in fields])
+                copy.write_row([get(row) for get in getters])
         cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "  # noqa: S608
                        f"ON CONFLICT ({key}) DO UPDATE SET {set_clause} "
                        f"WHERE {table}.{stamp} IS NULL OR excluded.{stamp} > {table}.{stamp} "

@@ -6,7 +6,7 @@ import pytest
 from lxml import html as lxml_html
 
 from conversations.services.approvals import draft_edit_and_approve
-from faq.correction_candidates import correction_candidates, drafts_it_would_change
+from faq.correction_candidates import correction_candidates, drafts_it_would_change, drafts_it_would_change_each
 from faq.models import Correction
 from omnichannel.models import AuditLog
 from tests.builders import make_draft, make_inbound_message, make_staff
@@ -57,6 +57,44 @@ def test_the_candidate_says_which_past_drafts_it_would_have_changed():
     [candidate] = correction_candidates(min_count=3)
     assert candidate.suggested_pattern == "points" and candidate.count == 3
     assert sorted(drafts_it_would_change(candidate)) == sorted(ids["would_change"])
+
+
+REFUNDS = "Refunds reach your card within 5 business days of the parcel arriving at our warehouse."
+
+
+def _refund_history() -> list[int]:
+    """A second edit agents keep making (refund questions), and refund drafts newer than every points one."""
+    agent = make_staff("Agents", username="refund-agent")
+    drafts = []
+    for n, question in enumerate(["When will my refund arrive?", "Is my refund on its way?",
+                                  "I still have no refund for the boots I sent back"]):
+        message = make_inbound_message(email=f"returner{n}@example.org", subject="Boots", body=question)
+        draft = make_draft(body=DRAFT.format(name=f"Returner {n}"), message=message, intent="general")
+        final = DRAFT.format(name=f"Returner {n}").replace(
+            "I am checking this with our team and will get back to you shortly.", REFUNDS)
+        draft_edit_and_approve(draft_id=draft.pk, final_text=final, acting_user=agent)
+        drafts.append(draft.pk)
+    return drafts
+
+
+def test_the_drafts_every_candidate_would_change_are_found_in_one_query(django_assert_num_queries):
+    points = _history()
+    refunds = _refund_history()
+    candidates = correction_candidates(min_count=3)
+    assert {c.suggested_pattern for c in candidates} == {"points", "refund"}
+    one_by_one = [drafts_it_would_change(c) for c in candidates]
+    with django_assert_num_queries(1):
+        each = drafts_it_would_change_each(candidates)
+    assert each == one_by_one
+    assert sorted(each[[c.suggested_pattern for c in candidates].index("points")]) == sorted(points["would_change"])
+    # Each candidate reads its own newest `scan` drafts: the refund drafts, all newer, do not use up the points
+    # one's (its newest three: Lou's "Checkpoints", Sam's that says it already, and Pat's pending one).
+    with django_assert_num_queries(1):
+        newest = dict(zip([c.suggested_pattern for c in candidates], drafts_it_would_change_each(candidates, scan=3),
+                          strict=True))
+    assert newest == {"points": [points["would_change"][-1]], "refund": refunds[::-1]}
+    with django_assert_num_queries(0):
+        assert drafts_it_would_change_each([]) == []
 
 
 def test_ops_accept_a_candidate_in_one_click_and_it_becomes_a_correction_through_the_service(client):

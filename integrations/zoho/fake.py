@@ -9,246 +9,166 @@ source by `GET messages/{id}/originalmessage`. Like Zoho, `messages/view` lists 
 (by receivedTime) unless `sortorder=true`. It serves the mailbox in fixtures/zoho/mailbox.json
 and can be told to fail: `fail_next(status, times, retry_after)` answers the next requests with
 that status, `fail_nth(n, status, path_contains)` only the n-th matching request from now.
+
+This module is the HTTP layer: `FakeZoho._answer` (log, delay, injected failures, the token
+endpoint, the token check) and a route table of small handlers. The mailbox and everything else
+they read and change is `ZohoState` (fake_state.py).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
-from django.conf import settings
 from django.db import connections
 
 from conversations.models import Message
+from integrations.fake_http import Request, Response, dispatch, json_response, route, serve
+from integrations.zoho.fake_state import ZohoState
 
-MAILBOX = Path(settings.BASE_DIR) / "fixtures" / "zoho" / "mailbox.json"
+_MAIL = re.compile(r"/api/accounts/[^/]+/(.*)")
+_MESSAGE = r"folders/[^/]+/messages/([^/]+)"
 
 
-class FakeZoho:
+class FakeZoho(ZohoState):
     def __init__(self, mailbox: dict | None = None, *, token_ttl: int = 3600,
                  message_lookup: Callable[[str], dict | None] | None = None):
-        # message_lookup: where the fake finds a message it was not given (the shared fake looks in
-        # our own database, so a reply to any email we ingested works in every process).
-        self.message_lookup = message_lookup
-        data = mailbox if mailbox is not None else json.loads(MAILBOX.read_text())
-        self.messages: dict[str, dict] = {str(m["messageId"]): m for m in data.get("messages", [])}
-        self.contents: dict[str, str] = {str(k): v for k, v in data.get("contents", {}).items()}
-        self.attachments: dict[str, list[dict]] = data.get("attachments", {})
-        self.originals: dict[str, str] = {str(k): v for k, v in data.get("originals", {}).items()}
-        self.sent: list[dict] = []
-        self.requests: list[tuple[str, str]] = []
-        self.token_refreshes = 0
-        self.token_ttl = token_ttl
-        self.valid_tokens: set[str] = set()
-        self.failures: list[tuple[int, float | None, dict | None]] = []
-        self.nth_failures: list[dict] = []  # {"left": n, "path": substring, "failure": (status, retry_after, body)}
-        self.delay_seconds = 0.0
-        self._lock = threading.Lock()
-        self._next_id = 1_900_000_000_000_000_000
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        super().__init__(mailbox, token_ttl=token_ttl, message_lookup=message_lookup)
+        self.httpd, self.url = serve(self._answer, ("GET", "POST"))
 
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def fail_next(self, status: int, times: int = 1, retry_after: float | None = None, body: dict | None = None):
-        with self._lock:
-            self.failures += [(status, retry_after, body)] * times
+    def _answer(self, req: Request) -> Response:
+        self.requests.append((req.method, req.path))
+        if self.delay_seconds:
+            time.sleep(self.delay_seconds)
+        if failure := self._failure_for(req.path):
+            return _injected(*failure)
+        if req.method == "POST" and req.path == "/oauth/v2/token":
+            return _token(self, req)
+        auth = req.headers.get("Authorization", "")
+        if not auth.startswith("Zoho-oauthtoken ") or auth.split(" ", 1)[1] not in self.valid_tokens:
+            return _error(401, "Invalid OAuth token")
+        mail = _MAIL.fullmatch(req.path)
+        if not mail:
+            return _error(404, "Not found")
+        return dispatch(MAIL_ROUTES, self, req, mail.group(1)) or _error(404, "Unknown endpoint")
 
-    def fail_nth(self, n: int, status: int, *, path_contains: str = "", retry_after: float | None = None,
-                 body: dict | None = None) -> None:
-        """Answer the n-th request from now whose path contains `path_contains` with `status`
-        (a crash in the middle of a run: the requests before it succeed)."""
-        with self._lock:
-            self.nth_failures.append({"left": n, "path": path_contains, "failure": (status, retry_after, body)})
 
-    def add_message(self, message: dict, content: str = "", original: str = "") -> None:
-        self.messages[str(message["messageId"])] = message
-        if content:
-            self.contents[str(message["messageId"])] = content
-        if original:
-            self.originals[str(message["messageId"])] = original
+def _ok(data) -> Response:
+    return json_response(200, {"status": {"code": 200, "description": "success"}, "data": data})
 
-    def _failure_for(self, path: str):
-        with self._lock:
-            for rule in self.nth_failures:
-                if rule["path"] in path:
-                    rule["left"] -= 1
-                    if rule["left"] == 0:
-                        self.nth_failures.remove(rule)
-                        return rule["failure"]
-            return self.failures.pop(0) if self.failures else None
 
-    def original_of(self, message_id: str) -> str:
-        """The MIME source: the one a test gave, else one built from the listed fields and content."""
-        if message_id in self.originals:
-            return self.originals[message_id]
-        msg, mime = self.messages[message_id], EmailMessage()
-        headers = msg.get("_headers", {})
-        mime["From"] = msg.get("fromAddress", "")
-        mime["To"] = msg.get("toAddress", "")
-        mime["Subject"] = msg.get("subject", "")
-        mime["Date"] = format_datetime(datetime.fromtimestamp(int(msg.get("receivedTime", 0)) / 1000, tz=UTC))
-        mime["Message-ID"] = headers.get("Message-ID", f"<{message_id}@fake.zoho>")
-        for name in ("In-Reply-To", "References"):
-            if headers.get(name):
-                mime[name] = headers[name]
-        mime.set_content(self.contents.get(message_id, msg.get("summary", "")), subtype="html")
-        return mime.as_string()
+def _error(status: int, description: str, data: dict | None = None) -> Response:
+    return json_response(status, {"status": {"code": status, "description": description}, "data": data or {}})
 
-    def _new_id(self) -> str:
-        with self._lock:
-            self._next_id += 1
-            return str(self._next_id)
 
-    def _handler(self):
-        fake = self
+def _injected(status: int, retry_after: float | None, payload: dict | None) -> Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return json_response(status, payload or {"status": {"code": status, "description": "failure"},
+                                             "data": {"moreInfo": "injected"}}, headers)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
 
-            def _send(self, status: int, payload, headers: dict | None = None, raw: bytes | None = None,
-                      content_type: str = "application/octet-stream"):
-                body = raw if raw is not None else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type if raw is not None else "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (the timeout tests): what real Zoho would see too
+def _token(fake: FakeZoho, req: Request) -> Response:
+    form = req.form()
+    if form.get("grant_type") != ["refresh_token"] or not form.get("refresh_token"):
+        return json_response(400, {"error": "invalid_code"})
+    return json_response(200, {"access_token": fake.token_issue(), "api_domain": "https://www.zohoapis.com",
+                               "token_type": "Bearer", "expires_in": fake.token_ttl})
 
-            def _ok(self, data):
-                self._send(200, {"status": {"code": 200, "description": "success"}, "data": data})
 
-            def _body(self) -> bytes:
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+def _view(fake: FakeZoho, req: Request) -> Response:
+    start, limit = int(req.arg("start", "1")), int(req.arg("limit", "10"))
+    if limit > 200:
+        return _error(400, "limit exceeds 200")
+    # Zoho's default order is by date, newest first; sortorder=true is ascending.
+    rows = fake.folder_rows(req.arg("folderId", ""), oldest_first=req.arg("sortorder", "false") == "true",
+                            thread=req.arg("threadId"))
+    return _ok(rows[start - 1:start - 1 + limit])
 
-            def do_GET(self):  # noqa: N802
-                self._route("GET")
 
-            def do_POST(self):  # noqa: N802
-                self._route("POST")
+def _folders(fake: FakeZoho, req: Request) -> Response:
+    return _ok([{"folderId": f, "folderName": f.capitalize(), "path": f"/{f.capitalize()}"}
+                for f in fake.folder_ids()])
 
-            def _route(self, method: str):
-                url = urlparse(self.path)
-                fake.requests.append((method, url.path))
-                body = self._body()
-                if fake.delay_seconds:
-                    time.sleep(fake.delay_seconds)
-                failure = fake._failure_for(url.path)
-                if failure:
-                    status, retry_after, payload = failure
-                    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-                    return self._send(status, payload or {"status": {"code": status, "description": "failure"},
-                                                          "data": {"moreInfo": "injected"}}, headers)
-                if url.path == "/oauth/v2/token" and method == "POST":
-                    form = parse_qs(body.decode())
-                    if form.get("grant_type") != ["refresh_token"] or not form.get("refresh_token"):
-                        return self._send(400, {"error": "invalid_code"})
-                    with fake._lock:
-                        fake.token_refreshes += 1
-                        token = f"1000.fake{fake.token_refreshes}.{int(time.time())}"
-                        fake.valid_tokens.add(token)
-                    return self._send(200, {"access_token": token, "api_domain": "https://www.zohoapis.com",
-                                            "token_type": "Bearer", "expires_in": fake.token_ttl})
-                auth = self.headers.get("Authorization", "")
-                if not auth.startswith("Zoho-oauthtoken ") or auth.split(" ", 1)[1] not in fake.valid_tokens:
-                    return self._send(401, {"status": {"code": 401, "description": "Invalid OAuth token"}, "data": {}})
-                m = re.match(r"^/api/accounts/[^/]+/(.*)$", url.path)
-                if not m:
-                    return self._send(404, {"status": {"code": 404, "description": "Not found"}, "data": {}})
-                self._mail(method, m.group(1), parse_qs(url.query), body)
 
-            def _mail(self, method, path, query, body):
-                if method == "GET" and path == "messages/view":
-                    folder = query.get("folderId", [""])[0]
-                    start, limit = int(query.get("start", ["1"])[0]), int(query.get("limit", ["10"])[0])
-                    if limit > 200:
-                        return self._send(400, {"status": {"code": 400, "description": "limit exceeds 200"}, "data": {}})
-                    # Zoho's default order is by date, newest first; sortorder=true is ascending.
-                    oldest_first = query.get("sortorder", ["false"])[0] == "true"
-                    rows = sorted((msg for msg in fake.messages.values() if str(msg.get("folderId")) == folder),
-                                  key=lambda msg: (int(msg.get("receivedTime", 0)), int(msg["messageId"])),
-                                  reverse=not oldest_first)
-                    thread = query.get("threadId", [None])[0]
-                    if thread:
-                        rows = [r for r in rows if str(r.get("threadId")) == thread]
-                    return self._ok(rows[start - 1:start - 1 + limit])
-                if method == "GET" and path == "folders":
-                    folders = sorted({str(msg.get("folderId")) for msg in fake.messages.values()} | {"inbox"})
-                    return self._ok([{"folderId": f, "folderName": f.capitalize(), "path": f"/{f.capitalize()}"}
-                                     for f in folders])
-                m = re.match(r"^folders/([^/]+)/messages/([^/]+)/(content|header|attachmentinfo|attachments/(.+))$", path)
-                if method == "GET" and m:
-                    msg_id = m.group(2)
-                    if msg_id not in fake.messages:
-                        return self._send(404, {"status": {"code": 404, "description": "Message not found"}, "data": {}})
-                    if m.group(3) == "content":
-                        return self._ok({"messageId": msg_id, "content": fake.contents.get(msg_id, "")})
-                    if m.group(3) == "header":
-                        # Like Zoho: the raw header block as text, unless raw=false asks for JSON.
-                        headers = fake.messages[msg_id].get("_headers", {})
-                        if query.get("raw", ["true"])[0] == "false":
-                            return self._ok({"headerContent": headers})
-                        return self._ok({"headerContent": "".join(f"{k}: {v}\r\n" for k, v in headers.items())})
-                    atts = fake.attachments.get(msg_id, [])
-                    if m.group(3) == "attachmentinfo":
-                        return self._ok({"messageId": msg_id, "attachments": [
-                            {k: v for k, v in a.items() if k not in ("content", "contentType")} for a in atts]})
-                    found = next((a for a in atts if str(a["attachmentId"]) == m.group(4)), None)
-                    if not found:
-                        return self._send(404, {"status": {"code": 404, "description": "No attachment"}, "data": {}})
-                    return self._send(200, None, raw=found["content"].encode(),
-                                      content_type=found.get("contentType", "application/octet-stream"))
-                m = re.match(r"^messages/([^/]+)/originalmessage$", path)
-                if method == "GET" and m:
-                    if m.group(1) not in fake.messages:
-                        return self._send(404, {"status": {"code": 404, "description": "Message not found"}, "data": {}})
-                    return self._ok({"messageId": m.group(1), "content": fake.original_of(m.group(1))})
-                if method == "POST" and path == "messages":
-                    payload = json.loads(body or b"{}")
-                    if not payload.get("fromAddress") or not payload.get("toAddress"):
-                        return self._send(400, {"status": {"code": 400, "description": "Invalid Input"},
-                                                "data": {"moreInfo": "fromAddress and toAddress are required"}})
-                    new_id = fake._new_id()
-                    fake.sent.append({**payload, "messageId": new_id, "inReplyTo": None})
-                    return self._ok({"messageId": new_id, "mailId": f"<{new_id}@fake.zoho>",
-                                     **{k: payload.get(k, "") for k in ("subject", "fromAddress", "toAddress",
-                                                                        "ccAddress", "bccAddress", "content",
-                                                                        "mailFormat")}})
-                m = re.match(r"^messages/([^/]+)$", path)
-                if method == "POST" and m:
-                    payload = json.loads(body or b"{}")
-                    original = fake.messages.get(m.group(1))
-                    if original is None and fake.message_lookup is not None:
-                        original = fake.message_lookup(m.group(1))
-                    if payload.get("action") != "reply" or original is None:
-                        return self._send(400, {"status": {"code": 400, "description": "Invalid input"}, "data": {}})
-                    new_id = fake._new_id()
-                    fake.sent.append({**payload, "messageId": new_id, "inReplyTo": m.group(1),
-                                      "threadId": original.get("threadId")})
-                    return self._ok({"messageId": new_id, "subject": payload.get("subject"),
-                                     "fromAddress": payload.get("fromAddress"), "toAddress": payload.get("toAddress"),
-                                     "content": payload.get("content"), "mailFormat": payload.get("mailFormat")})
-                return self._send(404, {"status": {"code": 404, "description": "Unknown endpoint"}, "data": {}})
+def _unknown_message(fake: FakeZoho, req: Request) -> Response | None:
+    return None if req.match.group(1) in fake.messages else _error(404, "Message not found")
 
-        return Handler
+
+def _content(fake: FakeZoho, req: Request) -> Response:
+    msg_id = req.match.group(1)
+    return _unknown_message(fake, req) or _ok({"messageId": msg_id, "content": fake.contents.get(msg_id, "")})
+
+
+def _header(fake: FakeZoho, req: Request) -> Response:
+    if missing := _unknown_message(fake, req):
+        return missing
+    # Like Zoho: the raw header block as text, unless raw=false asks for JSON.
+    headers = fake.messages[req.match.group(1)].get("_headers", {})
+    if req.arg("raw", "true") == "false":
+        return _ok({"headerContent": headers})
+    return _ok({"headerContent": "".join(f"{k}: {v}\r\n" for k, v in headers.items())})
+
+
+def _attachment_info(fake: FakeZoho, req: Request) -> Response:
+    msg_id = req.match.group(1)
+    return _unknown_message(fake, req) or _ok({"messageId": msg_id, "attachments": [
+        {k: v for k, v in a.items() if k not in ("content", "contentType")} for a in fake.attachments.get(msg_id, [])]})
+
+
+def _attachment(fake: FakeZoho, req: Request) -> Response:
+    if missing := _unknown_message(fake, req):
+        return missing
+    msg_id, attachment_id = req.match.group(1), req.match.group(2)
+    found = next((a for a in fake.attachments.get(msg_id, []) if str(a["attachmentId"]) == attachment_id), None)
+    if not found:
+        return _error(404, "No attachment")
+    return Response(200, found["content"].encode(), content_type=found.get("contentType", "application/octet-stream"))
+
+
+def _original(fake: FakeZoho, req: Request) -> Response:
+    msg_id = req.match.group(1)
+    return _unknown_message(fake, req) or _ok({"messageId": msg_id, "content": fake.original_of(msg_id)})
+
+
+def _send_new(fake: FakeZoho, req: Request) -> Response:
+    payload = req.json()
+    if not payload.get("fromAddress") or not payload.get("toAddress"):
+        return _error(400, "Invalid Input", {"moreInfo": "fromAddress and toAddress are required"})
+    new_id = fake._new_id()
+    fake.sent.append({**payload, "messageId": new_id, "inReplyTo": None})
+    return _ok({"messageId": new_id, "mailId": f"<{new_id}@fake.zoho>", **{k: payload.get(k, "") for k in (
+        "subject", "fromAddress", "toAddress", "ccAddress", "bccAddress", "content", "mailFormat")}})
+
+
+def _reply(fake: FakeZoho, req: Request) -> Response:
+    payload, reply_to = req.json(), req.match.group(1)
+    original = fake.reply_target(reply_to)
+    if payload.get("action") != "reply" or original is None:
+        return _error(400, "Invalid input")
+    new_id = fake._new_id()
+    fake.sent.append({**payload, "messageId": new_id, "inReplyTo": reply_to, "threadId": original.get("threadId")})
+    return _ok({"messageId": new_id, **{k: payload.get(k) for k in (
+        "subject", "fromAddress", "toAddress", "content", "mailFormat")}})
+
+
+# Matched against the path after /api/accounts/<account id>/, in order.
+MAIL_ROUTES = [
+    route("GET", r"messages/view", _view),
+    route("GET", r"folders", _folders),
+    route("GET", rf"{_MESSAGE}/content", _content),
+    route("GET", rf"{_MESSAGE}/header", _header),
+    route("GET", rf"{_MESSAGE}/attachmentinfo", _attachment_info),
+    route("GET", rf"{_MESSAGE}/attachments/(.+)", _attachment),
+    route("GET", r"messages/([^/]+)/originalmessage", _original),
+    route("POST", r"messages", _send_new),
+    route("POST", r"messages/([^/]+)", _reply),
+]
 
 
 _shared: FakeZoho | None = None

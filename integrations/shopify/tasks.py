@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-import requests
 from celery import shared_task
 from django.db import IntegrityError
 
-from integrations.shopify.client import ShopifyError
-from integrations.shopify.events import process_shopify_event
-from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient
+from integrations.shopify.events import SHOPIFY_DELIVERIES, process_shopify_event
+from integrations.webhooks_common import db_error_is_transient
 from omnichannel.single_flight import single_flight
 from omnichannel.task_names import TaskName
 from omnichannel.task_policy import RetryingTask, error_is_transient
@@ -22,7 +20,7 @@ def _event_error_is_transient(exc: BaseException) -> bool:
 
 
 @shared_task(base=RetryingTask, bind=True, name=TaskName.PROCESS_SHOPIFY_EVENT,
-             autoretry_for=(ShopifyError, requests.RequestException, *TRANSIENT_DB_ERRORS, IntegrityError),
+             autoretry_for=(*SHOPIFY_DELIVERIES.retried, IntegrityError),
              error_is_transient=staticmethod(_event_error_is_transient))
 def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> str:
     # Transient errors propagate (the delivery already recorded as failed) and are retried by the task

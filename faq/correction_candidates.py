@@ -26,6 +26,7 @@ from datetime import datetime
 from django.db import models
 from django.utils.text import slugify
 
+from conversations.models import Approval, Draft
 from customers.selectors import customers_known_facts
 from faq.models import Correction
 from omnichannel.pii_scrub import KnownFacts, known_facts, pii_scrub
@@ -146,8 +147,6 @@ def _suggested_pattern(texts: list[str], senders: set[str]) -> str:
 def correction_candidates(*, min_count: int = 3, limit: int = 20, scan: int = 5000) -> list[CorrectionCandidate]:
     """Repeated edits, most frequent first, leaving out what an active Correction already answers.
     Reads the newest `scan` edited approvals (one query, plus one for the corrections)."""
-    from conversations.models import Approval  # read-only: what agents changed
-
     approvals = (Approval.objects.filter(action=Approval.Action.EDIT).exclude(diff="")
                  .select_related("draft__reply_to").order_by("-taken_at", "-id")[:scan])
     answers = [_phrase(answer.split()) for answer in Correction.objects.filter(is_active=True)
@@ -202,8 +201,6 @@ def drafts_it_would_change(candidate: CorrectionCandidate, *, scan: int = 2000) 
     """Past drafts (newest `scan` first) the candidate, accepted as a correction, would have changed: their
     customer's message matches its suggested pattern as a correction's pattern is matched (assistants/context.py),
     and the draft did not already say its answer. Ids, newest first; none without a pattern."""
-    from conversations.models import Draft  # read-only: what the assistant drafted
-
     pattern = candidate.suggested_pattern.strip().lower()
     if not pattern:
         return []

@@ -9,6 +9,7 @@ import os
 
 from celery import Celery
 
+from omnichannel.env import settings_load_or_exit
 from omnichannel.task_names import TaskName
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omnichannel.settings")
@@ -35,8 +36,6 @@ app = Celery("omnichannel")
 def _refuse_a_bad_environment(**_kwargs):
     """Sent before the CELERY_* settings are first read: `celery worker` / `celery beat` with a bad
     environment stops with one line naming the variable, not a traceback from click."""
-    from omnichannel.env import settings_load_or_exit
-
     settings_load_or_exit()
 
 

@@ -66,7 +66,7 @@ def _intake_cursor(db):
     statement. Only this one fixed INSERT uses it."""
     if db.vendor != "postgresql":
         return db.cursor()
-    import psycopg
+    import psycopg  # Postgres only: the embedded mode runs on SQLite
 
     db.ensure_connection()
     return db.make_cursor(psycopg.Cursor(db.connection))

@@ -18,6 +18,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 from assistants.context import DraftContext
 from assistants.intents import IntentResult
 from assistants.providers import ProviderError, ProviderResult, numbered_sources, prompt_fingerprint
+from assistants.providers.grounded import style_apply
 
 SYSTEM_PROMPT = (
     "You draft replies for a shop's customer support team. Use ONLY the numbered sources for facts "
@@ -91,7 +92,6 @@ def _post_once(url: str, payload: dict) -> dict:
 def draft_with_openai(ctx: DraftContext, intent: IntentResult) -> ProviderResult:
     if not settings.LLM_BASE_URL:
         raise ProviderError("LLM_PROVIDER=openai needs LLM_BASE_URL")
-    from assistants.providers.grounded import style_apply
 
     payload = {"model": settings.LLM_MODEL, "temperature": settings.LLM_TEMPERATURE,
                "messages": build_messages(ctx, intent)}

@@ -7,7 +7,9 @@ from contextlib import ExitStack
 from celery import shared_task
 from django.db import IntegrityError
 
+from integrations.shopify.backfill import RESOURCES, backfill_run
 from integrations.shopify.events import SHOPIFY_DELIVERIES, process_shopify_event
+from integrations.shopify.faq_page import faq_page_publish
 from integrations.webhooks_common import db_error_is_transient
 from omnichannel.single_flight import single_flight
 from omnichannel.task_names import TaskName
@@ -30,8 +32,6 @@ def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> 
 
 @shared_task(name=TaskName.SHOPIFY_BACKFILL, acks_late=True)
 def shopify_backfill(resource: str = "all", full: bool = False) -> dict:
-    from integrations.shopify.backfill import RESOURCES, backfill_run
-
     # One run per resource at a time: two would page the same cursor and fight over it.
     wanted = list(RESOURCES) if resource == "all" else [resource]
     with ExitStack() as stack:
@@ -45,8 +45,6 @@ def shopify_backfill(resource: str = "all", full: bool = False) -> dict:
 
 @shared_task(name=TaskName.REBUILD_FAQ_PAGE, acks_late=True)
 def rebuild_faq_page() -> str:
-    from integrations.shopify.faq_page import faq_page_publish
-
     # "Publish N entries" queues N rebuilds: one at a time (two first publishes would create two
     # pages), each after the one before, so none renders the entries as they were before its change.
     with single_flight(TaskName.REBUILD_FAQ_PAGE, wait=True):

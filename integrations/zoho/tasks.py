@@ -12,8 +12,6 @@ from omnichannel.single_flight import single_flight
 from omnichannel.task_names import TaskName
 from omnichannel.task_policy import RetryingTask
 
-__all__ = ["process_incoming_email", "process_incoming_email_task", "zoho_sync"]
-
 
 @shared_task(base=RetryingTask, bind=True, name=TaskName.PROCESS_INCOMING_EMAIL, autoretry_for=ZOHO_DELIVERIES.retried)
 def process_incoming_email_task(self, delivery_id: int, replay: bool = False) -> str:

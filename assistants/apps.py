@@ -5,6 +5,7 @@ class AssistantsConfig(AppConfig):
     name = "assistants"
 
     def ready(self) -> None:
+        # App loading: these modules import models, which exist only once the registry is ready.
         from django.conf import settings
 
         from assistants.erasure import assistants_erase_customer

@@ -76,7 +76,7 @@ def text_normalize(text: str) -> str:
 
 
 def _vectorizer() -> TfidfVectorizer:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # on first use (see the top)
 
     # strip_accents: customers write "ou est" as often as "où est".
     return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=True, strip_accents="unicode",
@@ -102,6 +102,7 @@ class IntentModel:
 
 
 def intent_model_train(examples: list[Example]) -> IntentModel:
+    # On first use (see the top); threadpoolctl comes with scikit-learn.
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.svm import LinearSVC
     from threadpoolctl import threadpool_limits

@@ -40,7 +40,7 @@ class Evaluation:
 
 
 def _scores(label: str, truth: list[str], predicted: list[str]) -> Scores:
-    from sklearn.metrics import precision_recall_fscore_support
+    from sklearn.metrics import precision_recall_fscore_support  # scikit-learn is heavy: loaded on use
 
     labels = sorted(set(truth))
     precision, recall, f1, _ = precision_recall_fscore_support(truth, predicted, labels=labels, average="macro",
@@ -50,7 +50,7 @@ def _scores(label: str, truth: list[str], predicted: list[str]) -> Scores:
 
 
 def intent_model_evaluate(*, seed: int = SPLIT_SEED, held_out: float = HELD_OUT) -> Evaluation:
-    from sklearn.metrics import precision_recall_fscore_support
+    from sklearn.metrics import precision_recall_fscore_support  # scikit-learn is heavy: loaded on use
     from sklearn.model_selection import train_test_split
 
     examples = classifier.intent_examples_load()

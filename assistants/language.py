@@ -34,7 +34,7 @@ def _lingua(*, preload: bool = False):
     if _detector is None:
         with _lock:
             if _detector is None:
-                from lingua import Language, LanguageDetectorBuilder
+                from lingua import Language, LanguageDetectorBuilder  # heavy: loaded once, on first use
 
                 languages = (Language.ENGLISH, Language.GERMAN, Language.SPANISH, Language.FRENCH, Language.ITALIAN,
                              Language.DUTCH, Language.PORTUGUESE, Language.POLISH, Language.SWEDISH, Language.DANISH)

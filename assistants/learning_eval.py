@@ -29,6 +29,7 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
@@ -203,8 +204,6 @@ def _replay(learn: list[Case], agent, report: LearningReport) -> list[int]:
 
 
 def _user(username: str, group: str):
-    from django.contrib.auth.models import Group
-
     user, created = get_user_model().objects.get_or_create(username=username, defaults={"is_staff": True})
     if created:
         user.groups.add(Group.objects.get_or_create(name=group)[0])

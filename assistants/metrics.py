@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models.signals import post_save
 
+from assistants.models import ModelRun
 from omnichannel.metrics import model_cost_usd_total
 
 
@@ -24,6 +25,4 @@ def _model_run_saved(sender, instance, created, **kwargs) -> None:
 
 
 def metrics_signals_connect() -> None:
-    from assistants.models import ModelRun
-
     post_save.connect(_model_run_saved, sender=ModelRun, dispatch_uid="assistants.metrics.model_cost")

@@ -62,7 +62,7 @@ class VectorStoreError(Exception):
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    import httpx
+    import httpx  # chromadb's HTTP client, loaded with chromadb (heavy: on first use)
 
     seen: BaseException | None = exc
     while seen is not None:
@@ -144,7 +144,7 @@ def sentence_vectors(texts: list[str]) -> np.ndarray | None:
 
 
 def _embedding_class():
-    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings  # heavy: on first use
 
     class LexicalEmbedding(EmbeddingFunction[Documents]):
         def __init__(self) -> None:
@@ -179,11 +179,11 @@ def _embedding_function():
             raise ImproperlyConfigured(
                 "EMBEDDING_BACKEND=minilm needs EMBEDDING_MODEL_PATH, a local directory holding all-MiniLM-L6-v2")
         try:
-            from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
+            from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction  # optional
             return SentenceTransformerEmbeddingFunction(model_name=settings.EMBEDDING_MODEL_PATH, device="cpu")
         except (ImportError, ValueError) as exc:
             raise ImproperlyConfigured(f"EMBEDDING_BACKEND=minilm: {exc} (pip install sentence-transformers)") from exc
-    from chromadb.utils.embedding_functions import DefaultEmbeddingFunction
+    from chromadb.utils.embedding_functions import DefaultEmbeddingFunction  # heavy: on first use
     return DefaultEmbeddingFunction()
 
 
@@ -195,7 +195,7 @@ def _client():
     key = (settings.CHROMA_HOST, settings.CHROMA_PORT, settings.CHROMA_PATH)
     with _lock:
         if _state.get("key") != key:
-            import chromadb
+            import chromadb  # heavy: loaded on first use, not by every process that imports this module
             from chromadb.config import Settings as ChromaSettings
 
             chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
@@ -240,7 +240,7 @@ def _clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 def _with_collection(name: str, action):
     """`action(collection)`, once more with a fresh handle if the one this process cached was dropped:
     another process reset or compacted the collection, which gives it a new id under the same name."""
-    from chromadb.errors import NotFoundError
+    from chromadb.errors import NotFoundError  # heavy: on first use
 
     try:
         return action(_collection(name))

@@ -5,7 +5,8 @@ class ConversationsConfig(AppConfig):
     name = "conversations"
 
     def ready(self) -> None:
-        # omnichannel evaluates alerts and serves metrics but imports no app: the drafts' are registered here.
+        # omnichannel evaluates alerts and serves metrics but imports no app: the drafts' are registered here
+        # (at app loading: these modules import models, which exist only once the registry is ready).
         from conversations.metrics import oldest_customer_wait_gauges
         from conversations.monitoring import drafts_alerts, drafts_gauges
         from conversations.selectors import guest_open_drafts

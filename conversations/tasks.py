@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from conversations.services.drafts import messages_awaiting_draft
+from conversations.services.retention import conversations_archive_due
 from conversations.services.threads import conversations_auto_close
 from omnichannel.jobs import enqueue
 from omnichannel.task_names import TaskName
@@ -27,6 +28,4 @@ def auto_close_conversations() -> int:
 
 @shared_task(name=TaskName.ARCHIVE_CONVERSATIONS, acks_late=True)
 def archive_conversations() -> int:
-    from conversations.services.retention import conversations_archive_due
-
     return conversations_archive_due()

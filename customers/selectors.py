@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Count, Max, Q
+from django.db.models.functions import Lower
 
 from customers.models import Customer, ErasureTombstone, Order
 from customers.parts import guest_open_drafts
@@ -189,8 +191,6 @@ def customers_known_facts() -> KnownFacts:
     more); a deletion (a count that went down) reloads everything. A shop of 100k customers is a few
     MB of strings, read once, not once per reply indexed or drafted. Single first names are left out
     (see KnownFacts)."""
-    from django.db.models import Count, Max
-
     customers = Customer.objects.filter(is_erased=False)
     guests = Order.objects.filter(customer__isnull=True, is_erased=False)
     now = (tuple(customers.aggregate(n=Count("id"), at=Max("updated_at")).values()),
@@ -344,9 +344,6 @@ def customers_known_facts_each(*, senders) -> dict[Sender, KnownFacts]:
     """`customer_known_facts` for many senders at once, in three queries rather than two per sender
     (the FAQ proposal refresh scrubs texts of a thousand customers in one go). Same facts, except
     that every order counts (the single read stops at 200)."""
-    from django.db.models import Q
-    from django.db.models.functions import Lower
-
     senders = list(dict.fromkeys((cid, email or "", name or "") for cid, email, name in senders))
     by_id = Customer.objects.in_bulk({cid for cid, _, _ in senders if cid})
     wanted = {email.strip().lower() for cid, email, _ in senders if email and by_id.get(cid) is None}

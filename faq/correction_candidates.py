@@ -26,6 +26,7 @@ from datetime import datetime
 from django.db import models
 from django.utils.text import slugify
 
+from conversations.models import Approval, Draft
 from customers.selectors import customers_known_facts
 from faq.models import Correction
 from omnichannel.pii_scrub import KnownFacts, known_facts, pii_scrub
@@ -146,8 +147,6 @@ def _suggested_pattern(texts: list[str], senders: set[str]) -> str:
 def correction_candidates(*, min_count: int = 3, limit: int = 20, scan: int = 5000) -> list[CorrectionCandidate]:
     """Repeated edits, most frequent first, leaving out what an active Correction already answers.
     Reads the newest `scan` edited approvals (one query, plus one for the corrections)."""
-    from conversations.models import Approval  # read-only: what agents changed
-
     approvals = (Approval.objects.filter(action=Approval.Action.EDIT).exclude(diff="")
                  .select_related("draft__reply_to").order_by("-taken_at", "-id")[:scan])
     answers = [_phrase(answer.split()) for answer in Correction.objects.filter(is_active=True)
@@ -209,7 +208,6 @@ def drafts_it_would_change_each(candidates: list[CorrectionCandidate], *, scan: 
     """`drafts_it_would_change` of each candidate, in one query whatever their number (the candidates page
     and API list up to 20, and ran one scan each): the drafts whose message contains any candidate's
     pattern, newest first, read until every candidate has seen its own newest `scan` (or none are left)."""
-    from conversations.models import Draft  # read-only: what the assistant drafted
 
     found: list[list[int]] = [[] for _ in candidates]
     wanted = []  # (index, pattern, matcher, answer)

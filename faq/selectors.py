@@ -11,6 +11,7 @@ from django.db.models import Exists, F, OuterRef, Window
 from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 
+from conversations.models import Approval
 from faq.clustering import MAX_EXEMPLARS, MEDOID_SAMPLE, Group, Question, Vectors, questions_place
 from faq.models import FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
 from faq.vectors import question_vectors
@@ -78,8 +79,6 @@ def _observed(rows: Iterable[tuple]) -> list[Observed]:
 
 def _sent_replies():
     """Replies agents let go out (approved, edited or written), to a message we still hold."""
-    from conversations.models import Approval  # read-only: what agents sent
-
     return (Approval.objects.filter(action__in=["approve", "edit", "written"], draft__reply_to__isnull=False,
                                     draft__reply_to__is_erased=False)
             .exclude(draft__status="undone").exclude(final_text=""))
@@ -112,8 +111,6 @@ def faq_proposal_exemplars(*, proposal_ids: list[int]) -> dict[int, list[str]]:
 def faq_proposal_sources(*, proposal_ids: list[int]) -> dict[int, list[Observed]]:
     """What a proposal's text is composed from: its newest observations, edited replies first (at most
     MEDOID_SAMPLE of them), with the message and the reply read live."""
-    from conversations.models import Approval
-
     ranked = (_numbered_observations(proposal_ids, [F("edited").desc(), F("seen_at").desc(), F("pk").desc()])
               .filter(rank__lte=MEDOID_SAMPLE).values_list("proposal_id", "approval_id"))
     owner = dict((approval_id, proposal_id) for proposal_id, approval_id in ranked)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.db import models, transaction
 from django.utils import timezone
 
+from conversations.models import Draft
 from customers.selectors import customers_known_facts
+from faq.correction_candidates import correction_candidate_find
 from faq.models import Correction, FaqEntry, FaqPublication
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError
@@ -137,8 +139,6 @@ def correction_upsert(*, key: str, pattern: str, answer: str, sources: list | No
 
 def correction_affected_messages(*, correction_id: int) -> list[int]:
     """Inbound messages answered by a pending draft whose text contains the correction's pattern."""
-    from conversations.models import Draft  # read-only: which pending drafts a correction touches
-
     correction = Correction.objects.filter(pk=correction_id).first()
     if correction is None or not correction.pattern.strip():
         return []
@@ -152,8 +152,6 @@ def correction_affected_messages(*, correction_id: int) -> list[int]:
 @transaction.atomic
 def correction_delete(*, correction_id: int, acting_user=None) -> None:
     """Remove a correction; the pending drafts that said it are drafted again without it."""
-    from conversations.models import Draft  # read-only: which pending drafts used it
-
     correction = Correction.objects.select_for_update().get(pk=correction_id)
     message_ids = sorted(set(Draft.objects.filter(status=Draft.Status.PENDING, corrections_applied=correction,
                                                   reply_to__isnull=False).values_list("reply_to_id", flat=True)))
@@ -180,8 +178,6 @@ def correction_candidate_accept(*, removed: str, added: str, min_count: int = 2,
     """Ops accept a correction candidate in one click: its text is read again from the approvals (never
     taken from the request), and it becomes a correction through `correction_upsert` (audit row, pending
     drafts it touches drafted again; `manage.py corrections --export` mirrors it to YAML)."""
-    from faq.correction_candidates import correction_candidate_find
-
     candidate = correction_candidate_find(removed=removed, added=added, min_count=min_count)
     if candidate is None:
         raise ApplicationError("This edit is no longer a candidate: a correction covers it now, or its approvals "

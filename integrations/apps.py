@@ -5,6 +5,7 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
 
     def ready(self) -> None:
+        # App loading: these modules import models, which exist only once the registry is ready.
         from integrations import checks  # noqa: F401 (registers the system checks)
         from integrations.monitoring import shopify_cursor_alerts, shopify_cursor_gauges
         from omnichannel.alerts import alert_check_register

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
 
+from integrations.demo import demo_passwords_in_use
+
 
 @checks.register(checks.Tags.security)
 def demo_passwords_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
@@ -14,7 +16,6 @@ def demo_passwords_check(app_configs=None, **kwargs) -> list[checks.CheckMessage
     repository). Before the first migrate there is no user table yet: nothing to check."""
     if not settings.PRODUCTION:
         return []
-    from integrations.demo import demo_passwords_in_use
 
     try:
         found = demo_passwords_in_use()

@@ -6,6 +6,7 @@ message id, FAQ question, correction key), so running it twice gives the same ro
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 import nh3
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Group
 from django.db import models, transaction
 from django.utils.dateparse import parse_date, parse_datetime
@@ -24,6 +26,8 @@ from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import CustomerFacts, OrderFacts, customer_get_or_create_lead, customer_upsert, order_upsert
 from faq.models import FaqEntry
 from faq.services import correction_upsert, faq_entry_create
+from integrations.models import SiteSnapshot
+from integrations.site.crawler import index_snapshot, snapshot_store
 from integrations.zoho.ingest import html_to_text
 from omnichannel.blobstore import blob_put
 from omnichannel.errors import ApplicationError
@@ -75,8 +79,6 @@ def _seed_users(report: SeedReport) -> None:
 def demo_passwords_in_use() -> list[str]:
     """Active accounts that log in with a password published in this repository: a superuser with any
     demo password, or a demo account with its own. Checks hashes only (never rehashes or saves)."""
-    from django.contrib.auth.hashers import check_password
-
     found = []
     users = get_user_model().objects.filter(is_active=True).filter(
         models.Q(is_superuser=True) | models.Q(username__in=list(DEMO_USERS)))
@@ -172,11 +174,6 @@ def _demo_attachments(message: dict) -> list[dict]:
 def _seed_site_pages(report: SeedReport) -> None:
     """The demo site's pages as `ingest_site` would keep them (snapshot, blob, chunks), without HTTP.
     Re-indexed every run (stable chunk ids): the collection of the current embedding backend gets them."""
-    import hashlib
-
-    from integrations.models import SiteSnapshot
-    from integrations.site.crawler import index_snapshot, snapshot_store
-
     for page in sorted(DEMO_SITE_DIR.glob("*.html")):
         content, url = page.read_bytes(), DEMO_SITE_URL + page.stem
         digest = hashlib.sha256(content).hexdigest()

@@ -24,10 +24,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from assistants.services import draft_generate
 from conversations.models import Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve
 from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
+from faq.services_proposals import faq_proposals_refresh
 
 HISTORY_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo_history.json"
 
@@ -48,8 +50,6 @@ def _agent_reply(draft_body: str, answer: str) -> str:
 
 
 def _one(topic: dict, n: int, email: dict, when, agent, report: HistoryReport) -> None:
-    from assistants.services import draft_generate
-
     msg_id = f"demo-history-{topic['id']}-{n + 1}"
     if Message.objects.filter(external_msg_id=msg_id).exists():
         report.skipped += 1
@@ -92,8 +92,6 @@ def _one(topic: dict, n: int, email: dict, when, agent, report: HistoryReport) -
 def seed_history(path: Path = HISTORY_FILE) -> HistoryReport:
     """Load the past conversations (each in its own transaction, after the demo shop), then refresh the FAQ
     proposals so Ops see them at once (the weekly `propose_faq` would otherwise wait for its day)."""
-    from faq.services_proposals import faq_proposals_refresh
-
     data = json.loads(Path(path).read_text())
     agent = get_user_model().objects.get(username="agent")
     report = HistoryReport()

@@ -22,6 +22,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from omnichannel.audit import audit_log_write
+from omnichannel.models import WebhookDelivery
 from omnichannel.task_names import TaskName
 
 logger = logging.getLogger("omnichannel.alerts")
@@ -44,8 +45,6 @@ def alert_check_register(name: str, check: AlertCheck) -> None:
 
 
 def _webhook_deliveries_failing(now: datetime) -> list[Alert]:
-    from omnichannel.models import WebhookDelivery
-
     window = now - timedelta(hours=settings.ALERT_FAILED_WEBHOOKS_WINDOW_HOURS)
     # Every source: a Shopify delivery that failed is an order or a customer we do not hold right. Only
     # deliveries whose processing was tried (attempts >= 1): a body refused at the door was answered 400,

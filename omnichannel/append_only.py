@@ -8,7 +8,7 @@ one legal rewrite is the PII erasure of the retention issue.
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import migrations, models
 
 from omnichannel.errors import AppendOnlyError
 
@@ -66,8 +66,6 @@ CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
 
 def install_trigger_operation(table: str):
     """A migration operation installing the guard on Postgres (SQLite relies on the model)."""
-    from django.db import migrations
-
     forward_sql, reverse_sql = append_only_trigger_sql(table)
 
     def forward(apps, schema_editor):

@@ -5,7 +5,8 @@ class OmnichannelConfig(AppConfig):
     name = "omnichannel"
 
     def ready(self) -> None:
-        # Connect the Celery signal handlers that carry correlation ids.
+        # App loading (models exist only once the registry is ready). Connect the Celery signal
+        # handlers that carry correlation ids.
         from django.db.models.signals import post_migrate
 
         from omnichannel import correlation, tasks  # noqa: F401  (tasks: the dead-letter and failure-count handlers)

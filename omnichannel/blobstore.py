@@ -33,6 +33,7 @@ class StoredBlob:
 
 
 def _s3_storage() -> Storage:
+    # Only with BLOB_BUCKET: the filesystem store needs neither boto nor django-storages.
     from botocore.config import Config
     from storages.backends.s3 import S3Storage
 

@@ -10,6 +10,7 @@ import os
 from celery import Celery
 from celery.signals import before_task_publish
 
+from omnichannel.env import settings_load_or_exit
 from omnichannel.task_names import TaskName
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omnichannel.settings")
@@ -36,8 +37,6 @@ app = Celery("omnichannel")
 def _refuse_a_bad_environment(**_kwargs):
     """Sent before the CELERY_* settings are first read: `celery worker` / `celery beat` with a bad
     environment stops with one line naming the variable, not a traceback from click."""
-    from omnichannel.env import settings_load_or_exit
-
     settings_load_or_exit()
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-
-env = environ.Env()
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -176,10 +176,6 @@ def settings_load_or_exit(exit_code: int = 2) -> None:
 
     manage.py does this for commands; gunicorn and Celery would otherwise print a traceback from
     deep inside their start-up (and gunicorn would retry booting workers)."""
-    import sys
-
-    from django.conf import settings
-
     try:
         settings.INSTALLED_APPS  # noqa: B018 - touching a setting imports the settings module
     except ImproperlyConfigured as exc:

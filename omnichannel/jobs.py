@@ -19,8 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from omnichannel import correlation
+from omnichannel.audit import audit_log_write
 from omnichannel.celery import app
 from omnichannel.errors import ApplicationError, StateConflict
+from omnichannel.models import DeadLetter
 from omnichannel.task_names import task_name_check
 
 logger = logging.getLogger(__name__)
@@ -69,8 +71,6 @@ def _as_json(value):
 
 def dead_letter_record(*, task_name: str, task_id: str, args, kwargs, retries: int, exception: BaseException,
                        traceback_text: str):
-    from omnichannel.models import DeadLetter
-
     # Its own savepoint: an eager task fails inside the caller's transaction, which must survive this insert.
     with transaction.atomic():
         return DeadLetter.objects.create(
@@ -84,9 +84,6 @@ def dead_letter_record(*, task_name: str, task_id: str, args, kwargs, retries: i
 
 def dead_letter_requeue(*, dead_letter_id: int, acting_user) -> None:
     """Send the task again with its original arguments (after commit) and mark the record resolved."""
-    from omnichannel.audit import audit_log_write
-    from omnichannel.models import DeadLetter
-
     with transaction.atomic():
         dead_letter = DeadLetter.objects.select_for_update().get(pk=dead_letter_id)
         if dead_letter.resolved_at is not None:

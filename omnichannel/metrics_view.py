@@ -19,10 +19,21 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.models import Min, Q
 from django.http import HttpResponse
 from django.utils import timezone
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily
+
+from omnichannel.models import WebhookDelivery
+from omnichannel.services import webhook_delivery_lease_expired
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +63,6 @@ def database_gauges_register(name: str, read: DatabaseGauges) -> None:
 
 
 def _intake_backlog(now: datetime) -> list[GaugeMetricFamily]:
-    from django.db.models import Min, Q
-
-    from omnichannel.models import WebhookDelivery
-    from omnichannel.services import webhook_delivery_lease_expired
-
     # Stored but no live worker on it: not yet taken (the drain, then the processing task), or
     # `processing` by a worker whose lease expired (killed). The index on (status, received_at) answers it.
     waiting = (WebhookDelivery.objects.filter(
@@ -117,8 +123,6 @@ def worker_metrics_serve(*, port: int, addr: str):
     `counter_<pid>.db` files, having separate pid namespaces).
     prometheus_client's server has no auth: bind it to an address only Prometheus reaches.
     """
-    from prometheus_client import start_http_server
-
     # The registry is built once; MultiProcessCollector reads the files again at every scrape.
     return start_http_server(port, addr=addr, registry=_registry(database_state=False))
 

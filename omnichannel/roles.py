@@ -11,8 +11,11 @@ a hand-written data migration.
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
+
+from omnichannel.schedules import schedules_install
 
 AGENTS = "Agents"
 OPS = "Ops"
@@ -71,10 +74,6 @@ def roles_sync() -> dict[str, int]:
 
 def roles_sync_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:
     # post_migrate fires once per app; the last installed app is the moment every permission exists.
-    from django.apps import apps
-
     if app_config is not None and app_config.label == list(apps.get_app_configs())[-1].label:
         roles_sync()
-        from omnichannel.schedules import schedules_install
-
         schedules_install()

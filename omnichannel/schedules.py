@@ -4,7 +4,9 @@ after migrate), so schedules live in code review and not only in someone's admin
 from __future__ import annotations
 
 from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from omnichannel.celery import app
 from omnichannel.task_names import TaskName
 
 # task name -> (crontab fields minute, hour, day_of_week) or ("every", seconds); one comment per cron.
@@ -38,8 +40,6 @@ _DISABLED_NOTE = "disabled by install_schedules: task not registered in this dep
 
 
 def _schedule_fields(spec) -> dict:
-    from django_celery_beat.models import CrontabSchedule, IntervalSchedule
-
     if spec[0] == "every":
         interval, _ = IntervalSchedule.objects.get_or_create(every=spec[1], period=IntervalSchedule.SECONDS)
         return {"interval": interval, "crontab": None}
@@ -56,10 +56,6 @@ def schedules_install(*, reset: bool = False) -> dict[str, list[str]]:
     `reset=True` (`install_schedules --reset`) writes the code's schedule over existing rows.
     Rows of tasks this deployment does not register are disabled (they would fail every run).
     """
-    from django_celery_beat.models import PeriodicTask
-
-    from omnichannel.celery import app
-
     app.loader.import_default_modules()
     result = {"created": [], "reset": [], "kept": [], "skipped": []}
     with transaction.atomic():

@@ -66,15 +66,16 @@ def _intake_cursor(db):
     statement. Only this one fixed INSERT uses it."""
     if db.vendor != "postgresql":
         return db.cursor()
-    import psycopg
+    import psycopg  # Postgres only: the embedded mode runs on SQLite
 
     db.ensure_connection()
     return db.make_cursor(psycopg.Cursor(db.connection))
 
 
 def webhook_delivery_takeable(*, now, retry_failed: bool = False) -> Q:
-    """Deliveries a worker may claim now: not yet started, or `processing` by a worker whose lease ran
-    out (killed: omnichannel/leases.py). A live lease is a worker still on it: never two workers."""
+    """Deliveries a worker may claim now: not yet started (or failed, with `retry_failed`), or
+    `processing` by a worker whose lease ran out (killed: omnichannel/leases.py). A live lease is a
+    worker still on it, and is never taken over."""
     allowed = [WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.QUEUED]
     if retry_failed:
         allowed.append(WebhookDelivery.Status.FAILED)
@@ -90,10 +91,15 @@ def webhook_delivery_lease_expired(*, now) -> Q:
 
 
 def webhook_delivery_claim(*, delivery_id: int, retry_failed: bool = False) -> bool:
-    """Move a delivery to `processing` under a lease; False when another worker has it or it is done.
+    """Move a delivery to `processing` under a new lease (one more attempt); False when it is not
+    takeable now: done, ignored, failed without `retry_failed`, or `processing` under a live lease.
 
-    A conditional UPDATE that must touch exactly one row: the claim is atomic without locks. The
-    caller keeps the lease alive while it works (`webhook_delivery_lease_kept`).
+    Takes a `received` or `queued` delivery, a `failed` one only with `retry_failed` (a replay, a
+    task's retry), and one already `processing` only once its lease has expired (its worker was
+    killed and stopped renewing: `webhook_delivery_takeable`). A conditional UPDATE that must touch
+    exactly one row: the claim is atomic without locks. The caller keeps the lease alive while it
+    works (`webhook_delivery_lease_kept`); a worker that stalls past its lease without being killed
+    can be taken over, and its renewals then fail (fenced by the attempt number).
     """
     now = timezone.now()
     claimed = WebhookDelivery.objects.filter(

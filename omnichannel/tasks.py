@@ -9,10 +9,13 @@ from celery import shared_task
 from celery.signals import task_failure, worker_init, worker_process_shutdown
 from django.conf import settings
 from django.db import DatabaseError
+from prometheus_client import multiprocess
 
 from omnichannel.alerts import alerts_check
+from omnichannel.backups import backup_create
 from omnichannel.jobs import dead_letter_record
 from omnichannel.metrics import celery_task_failures_total
+from omnichannel.metrics_view import worker_metrics_serve
 from omnichannel.task_names import TaskName
 
 logger = logging.getLogger(__name__)
@@ -48,8 +51,6 @@ def _record_dead_letter(sender=None, task_id=None, exception=None, args=None, kw
 def _serve_worker_metrics(**_kwargs):
     # In the worker's main process, before the pool forks: one endpoint for all of this worker's processes.
     if settings.WORKER_METRICS_PORT:
-        from omnichannel.metrics_view import worker_metrics_serve
-
         worker_metrics_serve(port=settings.WORKER_METRICS_PORT, addr=settings.WORKER_METRICS_ADDR)
         logger.info("worker metrics on %s:%s", settings.WORKER_METRICS_ADDR, settings.WORKER_METRICS_PORT)
 
@@ -58,13 +59,9 @@ def _serve_worker_metrics(**_kwargs):
 def _forget_dead_pool_process(pid=None, **_kwargs):
     # Multiprocess mode: a pool process that exits must not keep its live gauges (as gunicorn's child_exit).
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(pid or os.getpid())
 
 
 @shared_task(name=TaskName.BACKUP_DB)
 def backup_db() -> str:
-    from omnichannel.backups import backup_create
-
     return backup_create()

@@ -24,7 +24,11 @@ import shutil
 import sys
 import tempfile
 
+import click
 from celery.signals import worker_shutdown
+from django.conf import settings
+
+from omnichannel.env import settings_load_or_exit
 
 _own_metrics_dir: list[str] = []
 
@@ -36,8 +40,6 @@ def _refuse(command: str, message: str) -> None:
 
 
 def _refuse_without_a_broker(command: str) -> None:
-    from django.conf import settings
-
     if settings.CELERY_BROKER_URL.startswith("memory://"):
         _refuse(command, "no broker: set REDIS_URL (or CELERY_BROKER_URL) to the Redis the web queues tasks on, "
                          "e.g. REDIS_URL=redis://127.0.0.1:6379/0. Without one there is nothing to work on "
@@ -48,14 +50,10 @@ def worker_process_prepare() -> None:
     """At the app's import by the `celery` command (see the module docstring). prometheus_client
     reads PROMETHEUS_MULTIPROC_DIR once, when it is imported (Django's set-up imports it, before any
     Celery signal), so the directory cannot wait for a worker signal."""
-    import click
-
     context = click.get_current_context(silent=True)
     command = context.invoked_subcommand if context is not None else None
     if command not in ("worker", "beat"):
         return  # the web, a command, `celery inspect`, or a worker started without the CLI
-    from omnichannel.env import settings_load_or_exit
-
     settings_load_or_exit()  # a bad environment stops here with one line, as before
     _refuse_without_a_broker(command)
     if command == "worker":
@@ -63,8 +61,6 @@ def worker_process_prepare() -> None:
 
 
 def _own_multiprocess_directory() -> None:
-    from django.conf import settings
-
     if not settings.WORKER_METRICS_PORT:
         return
     if "prometheus_client" in sys.modules:

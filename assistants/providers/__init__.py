@@ -43,6 +43,7 @@ def estimate_tokens(text: str) -> int:
 
 
 def provider_for(name: str):
+    # The providers import this package's helpers (ProviderResult, ...): imported on use, not at the top (a cycle).
     if name == "openai":
         from assistants.providers.openai_compat import draft_with_openai
         return draft_with_openai

@@ -152,7 +152,7 @@ def _site_for(ctx: DraftContext, request: CustomerRequest, *patterns: re.Pattern
 # --- composers -------------------------------------------------------------------------------------
 
 def returns(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
-    from assistants.providers.grounded_orders import order_for, refunds_say
+    from assistants.providers.grounded_orders import order_for, refunds_say  # it imports this module: a cycle
 
     intent = request.intent if request else "returns"
     policy = return_policy(ctx)
@@ -175,7 +175,7 @@ def returns(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) ->
 
 
 def damaged_item(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
-    from assistants.providers.grounded_orders import order_for, refund_lines_say, refunds_of_items
+    from assistants.providers.grounded_orders import order_for, refund_lines_say, refunds_of_items  # a cycle (above)
 
     order = order_for(ctx, request, reply, intent=request.intent) if (ctx.orders or request.refs.orders) else None
     pairs, without = refunds_of_items(order, request) if order is not None else ([], [])

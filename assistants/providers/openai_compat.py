@@ -35,6 +35,7 @@ from assistants.context import DraftContext, Source
 from assistants.intents import IntentResult
 from assistants.language import REPLY_LANGUAGES
 from assistants.providers import ProviderError, ProviderResult, numbered_sources, prompt_fingerprint
+from assistants.providers.grounded import style_apply
 from assistants.providers.grounded_reply import Covered, source_name
 
 SYSTEM_PROMPT = (
@@ -248,7 +249,6 @@ def _from_structured(data: dict, ctx: DraftContext, intent: IntentResult) -> dic
 def draft_with_openai(ctx: DraftContext, intent: IntentResult) -> ProviderResult:
     if not settings.LLM_BASE_URL:
         raise ProviderError("LLM_PROVIDER=openai needs LLM_BASE_URL")
-    from assistants.providers.grounded import style_apply
 
     payload = {"model": settings.LLM_MODEL, "temperature": settings.LLM_TEMPERATURE,
                "messages": build_messages(ctx, intent), "response_format": RESPONSE_FORMAT}

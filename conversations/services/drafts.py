@@ -219,11 +219,6 @@ def draft_supersede_on_outside_reply(*, reply: Message, integration: str) -> lis
                             integration=integration)
 
 
-def latest_inbound_message(conversation_id: int) -> Message | None:
-    return (Message.objects.filter(conversation_id=conversation_id, direction=Message.Direction.INBOUND)
-            .order_by("-sent_at", "-id").first())
-
-
 # A message whose draft failed for good this many times (unresolved dead letters of generate_draft)
 # is no longer re-requested every ten minutes: it waits in the DeadLetter admin for Ops to requeue
 # it (which resolves the dead letter) once the cause is fixed.

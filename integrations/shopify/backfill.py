@@ -33,6 +33,7 @@ from customers.services import customers_bulk_upsert, orders_bulk_upsert
 from integrations.models import ShopifyCursor
 from integrations.shopify import bulk, graphql_ingest, ingest
 from integrations.shopify.client import ShopifyClient
+from integrations.shopify.events import shopify_app_installed_check
 from omnichannel import lookups  # noqa: F401 - registers `__any`
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload
@@ -311,7 +312,6 @@ def backfill_run(*, resources: list[str] | None = None, since: datetime | None =
                  via: str = "rest") -> dict:
     if via not in VIAS:
         raise ValueError(f"via must be one of {', '.join(VIAS)}, not {via!r}")
-    from integrations.shopify.events import shopify_app_installed_check
 
     client = client or ShopifyClient.from_settings()
     # An uninstalled app's token is dead: refuse rather than hammer the shop (one GET shop.json tells).

@@ -62,7 +62,7 @@ class ShopifyClient:
     @classmethod
     def from_settings(cls) -> ShopifyClient:
         if settings.SHOPIFY_MODE == "fake" and not settings.SHOPIFY_BASE_URL:
-            from integrations.shopify.fake import fake_shop_url
+            from integrations.shopify.fake import fake_shop_url  # a development server: only in fake mode
             base = fake_shop_url()
         else:
             base = settings.SHOPIFY_BASE_URL or f"https://{settings.SHOPIFY_SHOP_DOMAIN}"

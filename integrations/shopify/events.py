@@ -30,22 +30,17 @@ from customers.selectors import tombstones_covering
 from customers.services import customer_mark_deleted_in_shop, customer_upsert, order_upsert
 from customers.services_data_requests import data_request_create
 from customers.services_erasure import customer_erase, shop_erasure_request
+from integrations.deliveries import DeliveryIgnored, DeliverySource, delivery_process
 from integrations.models import ShopifyCursor
 from integrations.shopify import ingest
 from integrations.shopify.client import ShopifyClient, ShopifyError
 from integrations.shopify.topics import topic_mismatch
-from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient, delivery_failed
-from omnichannel import correlation
+from integrations.webhooks_common import db_error_is_transient
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload, StateConflict
 from omnichannel.metrics import records_ingested_total
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import (
-    webhook_delivery_claim,
-    webhook_delivery_erase,
-    webhook_delivery_finish,
-    webhook_delivery_lease_kept,
-)
+from omnichannel.services import webhook_delivery_erase
 
 logger = logging.getLogger(__name__)
 
@@ -172,55 +167,43 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = None, replay: bool = False) -> str:
-    """Apply one stored delivery. Whatever goes wrong is recorded on the delivery (failed, with the
-    reason) so it can be replayed; transient provider and database errors (a lost connection, a
-    deadlock, a unique violation from a race) then propagate for the caller to retry. A model's
-    validation or a value the database refuses is not retried."""
-    if not webhook_delivery_claim(delivery_id=delivery_id, retry_failed=replay):
-        return "skipped"
-    delivery = WebhookDelivery.objects.get(pk=delivery_id)
-    # Under the id of the request that brought it (kept on the row at intake), whoever queued it: its
-    # messages, drafts and audit rows are found by that request's X-Correlation-ID.
-    with (correlation.use(delivery.correlation_id or correlation.ensure()),
-          webhook_delivery_lease_kept(delivery=delivery)):  # never two workers (omnichannel/leases.py)
-        return _apply_claimed(delivery, client=client)
+def _parse(delivery: WebhookDelivery) -> dict:
+    if delivery.topic not in HANDLERS:
+        raise DeliveryIgnored(f"shopify topic {delivery.topic!r} is not handled")
+    data = json.loads(bytes(delivery.body))
+    if not isinstance(data, dict):
+        raise InvalidPayload("body must be a JSON object")
+    if mismatch := topic_mismatch(delivery.topic, data):  # stored before the view checked it, or replayed
+        raise InvalidPayload(mismatch)
+    return data
 
 
-def _apply_claimed(delivery: WebhookDelivery, *, client: ShopifyClient | None) -> str:
-    delivery_id = delivery.pk
-    handler = HANDLERS.get(delivery.topic)
-    if handler is None:
-        logger.info("shopify topic %r is not handled; stored and acknowledged", delivery.topic)
-        webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.IGNORED)
-        return "ignored"
-    try:
-        data = json.loads(bytes(delivery.body))
-        if not isinstance(data, dict):
-            raise InvalidPayload("body must be a JSON object")
-        if mismatch := topic_mismatch(delivery.topic, data):  # stored before the view checked it, or replayed
-            raise InvalidPayload(mismatch)
-        outcome = handler(data, client or ShopifyClient.from_settings(), _triggered_at(delivery))
-    except (InvalidPayload, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        delivery_failed(delivery_id=delivery_id, exc=exc)
-        return "invalid"
-    except (ShopifyError, requests.RequestException, *TRANSIENT_DB_ERRORS) as exc:
-        delivery_failed(delivery_id=delivery_id, exc=exc)
-        if isinstance(exc, ShopifyError) and exc.permanent:
-            return "failed"
-        raise
-    except Exception as exc:  # noqa: BLE001 - a ValidationError, IntegrityError, DataError or a bug: kept for replay
-        delivery_failed(delivery_id=delivery_id, exc=exc)
-        if db_error_is_transient(exc):  # a unique violation from a race: the retry sees the other row committed
-            raise
-        logger.exception("shopify delivery %s (%s) failed unexpectedly", delivery_id, delivery.topic)
-        return "failed"
-    webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.PROCESSED)
+def _handle(delivery: WebhookDelivery, data: dict, client: ShopifyClient | None) -> str:
+    return HANDLERS[delivery.topic](data, client or ShopifyClient.from_settings(), _triggered_at(delivery))
+
+
+def _finished(delivery: WebhookDelivery, data: dict, outcome: str) -> str:
     _note_delta(delivery.topic)
     if delivery.topic != "app/uninstalled" and delivery.topic not in PRIVACY_TOPICS:
         _note_installed(delivery)
     _erase_if_about_erased(delivery, data)
     return outcome
+
+
+SHOPIFY_DELIVERIES = DeliverySource(
+    name="shopify", parse=_parse, handle=_handle, finished=_finished,
+    invalid=(InvalidPayload, json.JSONDecodeError, UnicodeDecodeError),
+    transient=(ShopifyError, requests.RequestException),
+    # A ValidationError, a value the database refuses or a bug is kept for replay; but a unique violation
+    # from a race is retried: the next attempt sees the other worker's row committed.
+    transient_unexpected=db_error_is_transient,
+)
+
+
+def process_shopify_event(delivery_id: int, *, client: ShopifyClient | None = None, replay: bool = False) -> str:
+    """Apply one stored delivery through the delivery pipeline (integrations/deliveries.py: the claim,
+    the lease, what is recorded and what is raised for a retry)."""
+    return delivery_process(SHOPIFY_DELIVERIES, delivery_id, client=client, replay=replay)
 
 
 def _erase_if_about_erased(delivery: WebhookDelivery, data: dict) -> None:

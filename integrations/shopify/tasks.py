@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-import requests
 from celery import shared_task
 from django.db import IntegrityError
 
-from integrations.shopify.client import ShopifyError
-from integrations.shopify.events import process_shopify_event
-from integrations.webhooks_common import TRANSIENT_DB_ERRORS, db_error_is_transient
+from integrations.shopify.backfill import RESOURCES, backfill_run
+from integrations.shopify.events import SHOPIFY_DELIVERIES, process_shopify_event
+from integrations.shopify.faq_page import faq_page_publish
+from integrations.webhooks_common import db_error_is_transient
 from omnichannel.single_flight import single_flight
 from omnichannel.task_names import TaskName
 from omnichannel.task_policy import RetryingTask, error_is_transient
@@ -22,7 +22,7 @@ def _event_error_is_transient(exc: BaseException) -> bool:
 
 
 @shared_task(base=RetryingTask, bind=True, name=TaskName.PROCESS_SHOPIFY_EVENT,
-             autoretry_for=(ShopifyError, requests.RequestException, *TRANSIENT_DB_ERRORS, IntegrityError),
+             autoretry_for=(*SHOPIFY_DELIVERIES.retried, IntegrityError),
              error_is_transient=staticmethod(_event_error_is_transient))
 def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> str:
     # Transient errors propagate (the delivery already recorded as failed) and are retried by the task
@@ -32,8 +32,6 @@ def process_shopify_event_task(self, delivery_id: int, replay: bool = False) -> 
 
 @shared_task(name=TaskName.SHOPIFY_BACKFILL, acks_late=True)
 def shopify_backfill(resource: str = "all", full: bool = False) -> dict:
-    from integrations.shopify.backfill import RESOURCES, backfill_run
-
     # One run per resource at a time: two would page the same cursor and fight over it.
     wanted = list(RESOURCES) if resource == "all" else [resource]
     with ExitStack() as stack:
@@ -47,8 +45,6 @@ def shopify_backfill(resource: str = "all", full: bool = False) -> dict:
 
 @shared_task(name=TaskName.REBUILD_FAQ_PAGE, acks_late=True)
 def rebuild_faq_page() -> str:
-    from integrations.shopify.faq_page import faq_page_publish
-
     # "Publish N entries" queues N rebuilds: one at a time (two first publishes would create two
     # pages), each after the one before, so none renders the entries as they were before its change.
     with single_flight(TaskName.REBUILD_FAQ_PAGE, wait=True):

@@ -36,8 +36,8 @@ import trafilatura
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
-from assistants.vectorstore import SITE, IndexItem, index_delete, index_upsert
-from integrations.models import SiteSnapshot
+from assistants.vectorstore import SITE, IndexItem, index_delete, index_reset, index_upsert
+from integrations.models import SiteDocument, SiteSnapshot
 from omnichannel.blobstore import blob_get, blob_put
 
 USER_AGENT = "omnichannel-support-assistant/1.0 (+site ingest)"
@@ -291,9 +291,6 @@ def site_crawl(*, start: str, max_pages: int = 200, delay: float = 1.0, timeout:
 def site_rehydrate() -> int:
     """Rebuild the SITE collection from the newest good snapshot of every URL (Chroma is derived data),
     except the pages Ops removed as site documents (integrations/site/documents.py)."""
-    from assistants.vectorstore import index_reset
-    from integrations.models import SiteDocument
-
     index_reset(SITE)
     total = 0
     removed = set(SiteDocument.objects.filter(status=SiteDocument.Status.REMOVED).values_list("url", flat=True))

@@ -147,7 +147,7 @@ class ZohoClient:
     @classmethod
     def from_settings(cls) -> ZohoClient:
         if settings.ZOHO_MODE == "fake" and not settings.ZOHO_BASE_URL:
-            from integrations.zoho.fake import fake_zoho_url
+            from integrations.zoho.fake import fake_zoho_url  # a development server: only in fake mode
             base = fake_zoho_url()
             accounts, mail = base, base
         else:

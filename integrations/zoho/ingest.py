@@ -22,17 +22,21 @@ from email.utils import getaddresses, parseaddr
 
 import lxml.html
 import nh3
+import requests
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
 from conversations.models import Conversation, Message
 from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
+from integrations.deliveries import DeliverySource, delivery_process
 from integrations.zoho.client import ZohoClient, ZohoError
 from omnichannel.blobstore import blob_put
 from omnichannel.errors import InvalidPayload
 from omnichannel.json_input import json_parse
 from omnichannel.metrics import records_ingested_total
+from omnichannel.models import WebhookDelivery
+from omnichannel.services import webhook_delivery_erase
 
 logger = logging.getLogger(__name__)
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -209,8 +213,8 @@ def _known_thread(thread_id: str) -> bool:
 
 
 def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> MessageFacts:
-    """Normalize one Zoho message dict; fetch what the payload lacks (content, headers, attachments)."""
-    payload = without_nul(payload)
+    """Normalize one Zoho message dict (as `zoho_payload_parse` returns it: without NULs); fetch what
+    the payload lacks (content, headers, attachments)."""
     message_id = _str_field(payload, "messageId", required=True)
     folder_id = _str_field(payload, "folderId")
     from_name, from_address = _sender(_str_field(payload, "fromAddress", required=True))
@@ -251,8 +255,8 @@ def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> Me
 
 def zoho_message_ingest(payload: dict, *, client: ZohoClient | None = None) -> tuple[Message | None, bool]:
     """The message and whether it was created; (None, False) when it was sent before its customer's
-    erasure and is therefore not kept (conversations.services.threads.message_ingest)."""
-    payload = without_nul(payload)
+    erasure and is therefore not kept (conversations.services.threads.message_ingest). `payload` is a
+    message dict as `zoho_payload_parse` returns it (NULs removed: Postgres refuses them)."""
     # Already stored (webhook and poll racing, a replay): nothing to fetch, nothing to write.
     existing = Message.objects.filter(external_msg_id=_str_field(payload, "messageId", required=True)).first()
     if existing is not None:
@@ -267,3 +271,31 @@ def zoho_message_ingest(payload: dict, *, client: ZohoClient | None = None) -> t
     if created:
         records_ingested_total.labels(source="zoho", kind="message").inc()
     return message, created
+
+
+def _handle(delivery: WebhookDelivery, payload: dict, client: ZohoClient | None) -> tuple[Message | None, bool]:
+    return zoho_message_ingest(payload, client=client or ZohoClient.from_settings())
+
+
+def _finished(delivery: WebhookDelivery, payload: dict, result: tuple[Message | None, bool]) -> str:
+    message, created = result
+    if message is None or message.is_erased:
+        # About an erased customer (sent before the erasure), or a redelivery of an erased or archived
+        # message: the raw bytes would hold what the erasure or the archive took away.
+        webhook_delivery_erase(delivery_id=delivery.pk, reason="erased customer" if message is None
+                               else "erased message")
+        return "erased"
+    return f"message {message.pk} {'created' if created else 'existing'}"
+
+
+ZOHO_DELIVERIES = DeliverySource(
+    name="zoho", parse=lambda delivery: zoho_payload_parse(delivery.body), handle=_handle, finished=_finished,
+    invalid=(InvalidPayload,), transient=(ZohoError, requests.RequestException),
+)
+
+
+def process_incoming_email(delivery_id: int, *, client: ZohoClient | None = None, replay: bool = False) -> str:
+    """Ingest one stored Zoho delivery (webhook or poll) through the delivery pipeline
+    (integrations/deliveries.py: the claim, the lease, what is recorded and what is raised for a retry).
+    Its body is parsed once, here; the webhook view parsed it only to key the delivery."""
+    return delivery_process(ZOHO_DELIVERIES, delivery_id, client=client, replay=replay)

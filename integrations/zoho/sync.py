@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from integrations.models import ZohoSyncState
 from integrations.zoho.client import ZohoClient, ZohoMessage
-from integrations.zoho.tasks import process_incoming_email
+from integrations.zoho.ingest import process_incoming_email
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_store
 

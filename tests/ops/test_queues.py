@@ -33,7 +33,16 @@ def test_every_routed_name_is_a_registered_task_and_every_long_task_is_routed_to
     app.loader.import_default_modules()
     routed = {name for names in TASK_QUEUES.values() for name in names}
     assert routed - set(app.tasks) == set()  # a typo would silently send a task to the default queue
-    assert {name for name in settings.LONG_TASKS if name in app.tasks} <= set(TASK_QUEUES["long"])
+    # The long queue's tasks, and only they, get the long time limit (a weekly FAQ refresh over a year
+    # of replies must not be killed at the short tasks' 360 s).
+    assert set(settings.LONG_TASKS) == set(TASK_QUEUES["long"])
+
+
+def test_the_faq_proposals_task_runs_under_the_long_time_limit():
+    app.loader.import_default_modules()
+    task = app.tasks["propose_faq"]
+    assert (task.time_limit, task.soft_time_limit) == (settings.LONG_TASK_TIME_LIMIT, settings.LONG_TASK_TIME_LIMIT - 60)
+    assert task.time_limit > settings.CELERY_TASK_TIME_LIMIT
 
 
 def test_the_compose_file_runs_a_worker_service_per_workload_that_together_consume_every_queue():

@@ -4,7 +4,7 @@ same name, which stored tokens in plain text; `-r` (replace) is kept for scripts
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import api_token_create
+from accounts.services import api_token_create, api_token_revoke
 
 
 class Command(BaseCommand):
@@ -23,8 +23,6 @@ class Command(BaseCommand):
         if days is not None and days < 1:
             raise CommandError("--days must be at least 1.")
         if reset:
-            from accounts.services import api_token_revoke
-
             for token_id in user.api_tokens.filter(revoked_at__isnull=True).values_list("pk", flat=True):
                 api_token_revoke(token_id=token_id)
         row, token = api_token_create(user=user, name=name, ttl_days=days)

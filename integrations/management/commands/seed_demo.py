@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.demo import seed_demo
+from integrations.demo_history import seed_history
 from omnichannel.errors import ApplicationError
 
 
@@ -20,8 +21,6 @@ class Command(BaseCommand):
         counts = ", ".join(f"{n} {kind}" for kind, n in report.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo shop loaded: {counts}."))
         if history:
-            from integrations.demo_history import seed_history
-
             past = seed_history()
             self.stdout.write(self.style.SUCCESS(
                 f"History loaded: {past.conversations} past conversations ({past.edited} replies edited by the agent, "

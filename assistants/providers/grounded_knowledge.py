@@ -18,7 +18,7 @@ from assistants import vectorstore
 from assistants.context import DraftContext, Source
 from assistants.providers.grounded_reply import Reply, words_of
 from assistants.requests import CustomerRequest
-from assistants.terms import FAQ_MATCH_MIN_SCORE, faq_match_score
+from assistants.terms import FAQ_MATCH_MIN_SCORE, faq_match_score, terms
 
 _SHIPPING = re.compile(r"\b(?:ship|deliver|dispatch)\w*", re.IGNORECASE)
 # Shipping times: a word for shipping, then a number of days or weeks in the same sentence ("Orders
@@ -97,15 +97,12 @@ _ANSWER_KINDS = (
 )
 
 
-def _stems(text: str) -> set[str]:
-    return {re.sub(r"(?:ing|ed|es|e)$", "", w) or w for w in words_of(text)}
-
-
 def _sentence_fit(question: str, sentence: str) -> float:
-    """How well a page's sentence answers the question: the words they share (as stems: "closes" and
-    "closed", "saturdays" and "Saturday"), their lexical similarity, and whether it gives the kind
-    of answer the question wants (a time, an amount, a duration)."""
-    shared = len(_stems(question) & _stems(sentence))
+    """How well a page's sentence answers the question: the terms they share (assistants/terms.py, the
+    stemmer the FAQ match uses: "closes" and "closed", "saturdays" and "Saturday"; function words left
+    out), their lexical similarity, and whether it gives the kind of answer the question wants (a time,
+    an amount, a duration)."""
+    shared = len(terms(question) & terms(sentence))
     kind = sum(1 for asks, gives in _ANSWER_KINDS if asks.search(question) and gives.search(sentence))
     return shared + kind + vectorstore.lexical_similarity(question, sentence)
 

@@ -27,12 +27,14 @@ from assistants.models import ModelRun, StyleProfile
 from catalog.models import InventoryItem, ProductRequest
 from conversations.models import Approval, Message
 from conversations.services.approvals import draft_approve, draft_reject
+from conversations.services.claims import draft_claim
+from conversations.services.drafts import draft_create
 from customers.models import Customer, DataRequest, ErasureTombstone, Order
 from customers.services import customer_get_or_create_lead
 from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
 from integrations.models import ShopifyCursor, SiteDocument, SiteSnapshot, ZohoSyncState
 from omnichannel.models import AuditLog, DeadLetter, WebhookDelivery
-from tests.builders import make_draft, make_inbound_message
+from tests.builders import make_inbound_message
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 FIRST_NAMES = ["Ada", "Grace", "Linus", "Margaret", "Alan", "Barbara", "Ken", "Frances", "Edsger", "Radia",
@@ -63,7 +65,18 @@ def _message(i: int, **fields) -> Message:
 
 
 def _draft(i: int):
-    return make_draft(message=_message(i), body=f"Hello {_name(i)},\nYour order #{1000 + i} left our warehouse today.")
+    """A pending draft answering the customer's message, with the model run that wrote it (its reasons), and
+    held by an agent reviewing it: every column of the queue and of the API's drafts has its related row."""
+    message = _message(i)
+    run = ModelRun.objects.create(
+        conversation=message.conversation, message=message, provider="openai", model_slug="gpt-4o-mini",
+        prompt_hash=f"{i:064x}", intent="order_status",
+        evaluation={"reasons": {"summary": "The order is in Shopify with a tracking number.", "answered": True}})
+    draft = draft_create(conversation_id=message.conversation_id, reply_to_id=message.pk, refresh=True,
+                         body=f"Hello {_name(i)},\nYour order #{1000 + i} left our warehouse today.",
+                         confidence=0.8, intent="order_status", model_run=run)
+    draft_claim(draft_id=draft.pk, user=_user(i, "reviewer"))
+    return draft
 
 
 def _approval(i: int) -> Approval:

@@ -45,8 +45,9 @@ EXPECTED: dict[str, dict[str, int]] = {
 
 # GET routes on a collection that list no rows of their model, and why they are not counted here.
 NOT_ROW_LISTS = {
-    "correction-candidates": "repeated edits found in the approvals; one pattern search per candidate, at most "
-                             "`limit` (20) of them: tests/api/test_correction_candidates_api.py",
+    "correction-candidates": "repeated edits found in the approvals, not rows of a model; the drafts each would "
+                             "change are read in one query for all of them (drafts_it_would_change_each, counted "
+                             "in tests/knowledge/test_correction_accept.py)",
 }
 
 LISTS = {f"{basename}-list": viewset.queryset.model._meta.label for _, viewset, basename in router.registry}

@@ -316,3 +316,30 @@ def test_two_agents_see_who_is_reviewing_and_the_second_is_steered_on(page, live
         page.keyboard.press("n")
     assert f"/draft/{second.pk}/change/" in page.url
     page.screenshot(path=str(ARTIFACTS / "soft-claim.png"), full_page=True)
+
+
+def test_the_undo_offer_counts_down_and_goes_when_its_window_closes(page, live_server, settings):
+    settings.SEND_UNDO_SECONDS = 4
+    first = make_draft(message=make_inbound_message(email="ada@example.com", body="Where is order #1001?"))
+    make_draft(message=make_inbound_message(email="alan@example.com", body="Is the lamp in stock?"))
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, first)
+    page.click("#thread")
+    with page.expect_navigation():
+        page.keyboard.press("a")
+    page.wait_for_selector("#undo")
+    shown = int(page.inner_text("#undo-seconds"))
+    assert 0 < shown <= 4
+    # The figure follows the clock (it was frozen at the page's load), then the offer ends with the window.
+    page.wait_for_function("(shown) => +document.getElementById('undo-seconds').textContent < shown", arg=shown,
+                           timeout=5_000)
+    page.wait_for_selector("#undo", state="detached", timeout=8_000)
+    assert "its undo window has closed" in page.inner_text("#undo-form")
+    here = page.url
+    page.click("#thread")
+    page.keyboard.press("u")  # nothing to undo any more: the page stays, the approval stands
+    page.wait_for_load_state()
+    assert page.url == here
+    first.refresh_from_db()
+    assert first.status == Draft.Status.APPROVED

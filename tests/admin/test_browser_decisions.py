@@ -66,6 +66,28 @@ def test_enter_in_an_empty_reason_neither_rejects_nor_approves(page, live_server
     assert draft.status == Draft.Status.PENDING and not Approval.objects.filter(draft=draft).exists()
 
 
+def test_a_reason_of_only_spaces_is_refused_in_the_page_and_the_edited_text_stays(page, live_server):
+    """Spaces passed `required`, the server refused them, and the reload lost the agent's edits."""
+    draft = make_draft()
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    edited = page.input_value("#final_text") + "\nPS: your parcel left the warehouse this morning."
+    page.fill("#final_text", edited)
+    page.click("#thread")
+    page.keyboard.press("r")
+    page.keyboard.type("   ")
+    posts = []
+    page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('reason').validity.patternMismatch")
+    page.click("#reject")
+    assert page.evaluate("document.getElementById('reason').validationMessage") != ""
+    assert posts == [] and page.input_value("#final_text") == edited
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.PENDING and not Approval.objects.filter(draft=draft).exists()
+
+
 def test_edited_text_then_a_click_elsewhere_then_a_approves_the_edit_with_its_diff(page, live_server):
     draft = make_draft(body="Hello Ada,\nYour order #1001 shipped.\nBest,\nDemo Shop")
     _agent()

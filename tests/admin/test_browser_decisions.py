@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -115,6 +116,32 @@ def test_leaving_with_unsaved_text_asks_first(page, live_server):
     page.wait_for_timeout(500)
     assert dialogs == ["beforeunload"]
     assert page.input_value("#final_text") == "Half-written answer that must not vanish"
+
+
+def test_leaving_with_an_own_reply_typed_asks_first_then_sending_it_does_not(page, live_server):
+    draft = make_draft(message=make_inbound_message(email="ada@example.com", body="Where is order #1001?"))
+    make_draft(message=make_inbound_message(email="alan@example.com", body="Is the lamp in stock?"))
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    page.click("#write-own summary")
+    page.fill("#own_text", "Hi Ada, I checked with the courier myself: it arrives on Friday. Grace")
+    page.keyboard.press("Escape")  # out of the field: the shortcuts are live again
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.keyboard.press("n")  # on to the next draft: the typed reply would be lost
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'thread'")
+    deadline = time.monotonic() + 5
+    while not dialogs and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert dialogs == ["beforeunload"]
+    assert f"/draft/{draft.pk}/change/" in page.url
+    assert page.input_value("#own_text").startswith("Hi Ada, I checked with the courier myself")
+    with page.expect_navigation():
+        page.click("#send-own")  # sending it is not leaving it
+    assert dialogs == ["beforeunload"]
+    assert Approval.objects.filter(draft__conversation_id=draft.conversation_id,
+                                   final_text__startswith="Hi Ada, I checked").count() == 1
 
 
 def test_an_agent_who_loses_the_race_keeps_the_text_they_typed(page, live_server):

@@ -94,7 +94,10 @@ def test_edited_text_then_a_click_elsewhere_then_a_approves_the_edit_with_its_di
     _agent()
     login(page, live_server, "grace", "grace-pass-2026")
     _review(page, live_server, draft)
+    assert page.inner_text("#approve").startswith("Approve as drafted")
     page.fill("#final_text", "Hello Ada,\nYour order #1001 shipped today with DHL.\nBest,\nDemo Shop")
+    # What `a` sends is the edited text: the button no longer claims "as drafted".
+    assert page.inner_text("#approve").startswith("Approve with your edits")
     page.click("#thread")  # the text box loses focus
     with page.expect_navigation():
         page.keyboard.press("a")

@@ -144,6 +144,29 @@ class IntentFilter(SimpleListFilter):
         return queryset.filter(intent=self.value()) if self.value() else queryset
 
 
+class DraftStatusFilter(SimpleListFilter):
+    """The status filter, whose "All" really lists every draft.
+
+    A bare queue URL opens on the pending drafts (changelist_view), so the stock "All" link (the URL
+    without the parameter) led back to the pending ones: "All" carries `status__exact=all` instead.
+    """
+
+    title = "status"
+    parameter_name = "status__exact"  # the name the links and the redirect already use
+
+    def lookups(self, request, model_admin):
+        return Draft.Status.choices
+
+    def choices(self, changelist):
+        choices = list(super().choices(changelist))
+        choices[0].update(selected=self.value() in (None, "all"),
+                          query_string=changelist.get_query_string({self.parameter_name: "all"}))
+        return choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() in Draft.Status.values else queryset
+
+
 class SendFilter(SimpleListFilter):
     title = "sending"
     parameter_name = "send"
@@ -177,7 +200,7 @@ class DraftAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
 
     list_display = ["customer_email", "subject", "intent_label", "confidence_badge", "age", "reviewer", "status"]
     list_display_links = ["subject"]
-    list_filter = ["status", SendFilter, ConfidenceBucketFilter, NeedsPersonFilter, LanguageFilter, IntentFilter,
+    list_filter = [DraftStatusFilter, SendFilter, ConfidenceBucketFilter, NeedsPersonFilter, LanguageFilter, IntentFilter,
                    ChannelFilter]
     search_fields = ["conversation__customer__email", "body", "conversation__subject"]
     ordering = ["waiting_since", "id"]  # the customer who has waited longest first

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -66,12 +67,37 @@ def test_enter_in_an_empty_reason_neither_rejects_nor_approves(page, live_server
     assert draft.status == Draft.Status.PENDING and not Approval.objects.filter(draft=draft).exists()
 
 
+def test_a_reason_of_only_spaces_is_refused_in_the_page_and_the_edited_text_stays(page, live_server):
+    """Spaces passed `required`, the server refused them, and the reload lost the agent's edits."""
+    draft = make_draft()
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    edited = page.input_value("#final_text") + "\nPS: your parcel left the warehouse this morning."
+    page.fill("#final_text", edited)
+    page.click("#thread")
+    page.keyboard.press("r")
+    page.keyboard.type("   ")
+    posts = []
+    page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('reason').validity.patternMismatch")
+    page.click("#reject")
+    assert page.evaluate("document.getElementById('reason').validationMessage") != ""
+    assert posts == [] and page.input_value("#final_text") == edited
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.PENDING and not Approval.objects.filter(draft=draft).exists()
+
+
 def test_edited_text_then_a_click_elsewhere_then_a_approves_the_edit_with_its_diff(page, live_server):
     draft = make_draft(body="Hello Ada,\nYour order #1001 shipped.\nBest,\nDemo Shop")
     _agent()
     login(page, live_server, "grace", "grace-pass-2026")
     _review(page, live_server, draft)
+    assert page.inner_text("#approve").startswith("Approve as drafted")
     page.fill("#final_text", "Hello Ada,\nYour order #1001 shipped today with DHL.\nBest,\nDemo Shop")
+    # What `a` sends is the edited text: the button no longer claims "as drafted".
+    assert page.inner_text("#approve").startswith("Approve with your edits")
     page.click("#thread")  # the text box loses focus
     with page.expect_navigation():
         page.keyboard.press("a")
@@ -93,6 +119,32 @@ def test_leaving_with_unsaved_text_asks_first(page, live_server):
     page.wait_for_timeout(500)
     assert dialogs == ["beforeunload"]
     assert page.input_value("#final_text") == "Half-written answer that must not vanish"
+
+
+def test_leaving_with_an_own_reply_typed_asks_first_then_sending_it_does_not(page, live_server):
+    draft = make_draft(message=make_inbound_message(email="ada@example.com", body="Where is order #1001?"))
+    make_draft(message=make_inbound_message(email="alan@example.com", body="Is the lamp in stock?"))
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    page.click("#write-own summary")
+    page.fill("#own_text", "Hi Ada, I checked with the courier myself: it arrives on Friday. Grace")
+    page.keyboard.press("Escape")  # out of the field: the shortcuts are live again
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.keyboard.press("n")  # on to the next draft: the typed reply would be lost
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'thread'")
+    deadline = time.monotonic() + 5
+    while not dialogs and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert dialogs == ["beforeunload"]
+    assert f"/draft/{draft.pk}/change/" in page.url
+    assert page.input_value("#own_text").startswith("Hi Ada, I checked with the courier myself")
+    with page.expect_navigation():
+        page.click("#send-own")  # sending it is not leaving it
+    assert dialogs == ["beforeunload"]
+    assert Approval.objects.filter(draft__conversation_id=draft.conversation_id,
+                                   final_text__startswith="Hi Ada, I checked").count() == 1
 
 
 def test_an_agent_who_loses_the_race_keeps_the_text_they_typed(page, live_server):
@@ -316,3 +368,30 @@ def test_two_agents_see_who_is_reviewing_and_the_second_is_steered_on(page, live
         page.keyboard.press("n")
     assert f"/draft/{second.pk}/change/" in page.url
     page.screenshot(path=str(ARTIFACTS / "soft-claim.png"), full_page=True)
+
+
+def test_the_undo_offer_counts_down_and_goes_when_its_window_closes(page, live_server, settings):
+    settings.SEND_UNDO_SECONDS = 4
+    first = make_draft(message=make_inbound_message(email="ada@example.com", body="Where is order #1001?"))
+    make_draft(message=make_inbound_message(email="alan@example.com", body="Is the lamp in stock?"))
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, first)
+    page.click("#thread")
+    with page.expect_navigation():
+        page.keyboard.press("a")
+    page.wait_for_selector("#undo")
+    shown = int(page.inner_text("#undo-seconds"))
+    assert 0 < shown <= 4
+    # The figure follows the clock (it was frozen at the page's load), then the offer ends with the window.
+    page.wait_for_function("(shown) => +document.getElementById('undo-seconds').textContent < shown", arg=shown,
+                           timeout=5_000)
+    page.wait_for_selector("#undo", state="detached", timeout=8_000)
+    assert "its undo window has closed" in page.inner_text("#undo-form")
+    here = page.url
+    page.click("#thread")
+    page.keyboard.press("u")  # nothing to undo any more: the page stays, the approval stands
+    page.wait_for_load_state()
+    assert page.url == here
+    first.refresh_from_db()
+    assert first.status == Draft.Status.APPROVED

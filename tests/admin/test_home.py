@@ -71,3 +71,12 @@ def test_ops_read_weekly_quality_per_confidence_bucket_and_agents_cannot():
     assert ">100%<" in body.split('data-bucket="low"')[1].split("</tr>")[0]  # both rejected
     assert 'id="model-quality-link"' in ops.get("/admin/assistants/modelrun/").content.decode()
     assert _client("Agents", "grace").get("/admin/assistants/modelrun/quality/").status_code == 403
+
+
+def test_a_bucket_with_nothing_decided_yet_shows_no_rate_rather_than_zero_percent():
+    ops = _client("Ops", "olga")
+    make_draft(confidence=0.55, message=make_inbound_message(email="waiting@example.com"))  # pending: not decided
+    body = ops.get("/admin/assistants/modelrun/quality/").content.decode()
+    row = body.split('data-bucket="medium"')[1].split("</tr>")[0]
+    assert '<td class="num">0</td>' in row  # decided: none
+    assert "%" not in row and row.count('<td class="num">-</td>') == 3

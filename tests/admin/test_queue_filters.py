@@ -112,3 +112,19 @@ def test_the_awaiting_reply_view_filters_by_the_triage_label_the_customer_waits_
     assert listed(f"{awaiting}&triage=auto_reply") == {ooo.conversation_id}
     assert listed(f"{awaiting}&triage=bounce") == set()
     assert "Auto-reply" in agent.get(awaiting).content.decode()  # the choice is offered
+
+
+def test_status_all_lists_every_draft_not_only_the_pending_ones(agent, drafted):
+    """The "All" link under "By status" lists every draft: the bare queue URL opens on the pending ones."""
+    rejected = drafted["bulk"]
+    Draft.objects.filter(pk=rejected.pk).update(status=Draft.Status.REJECTED)
+    assert rejected.pk not in _listed(agent, QUEUE)
+
+    page = agent.get(QUEUE).content.decode()
+    status_filter = page[page.index('data-filter-title="status"'):]
+    all_link = re.search(r'<a href="([^"]*)"[^>]*>All</a>', status_filter).group(1)
+    all_url = "/admin/conversations/draft/" + all_link.replace("&amp;", "&")
+    response = agent.get(all_url)
+    assert response.status_code == 200  # not sent back to the pending drafts
+    assert _listed(agent, all_url) == {d.pk for d in drafted.values()}
+    assert _listed(agent, f"{QUEUE.split('?')[0]}?status__exact=rejected") == {rejected.pk}

@@ -37,12 +37,13 @@ def test_backup_then_restore_into_a_fresh_database_gives_the_same_rows(request, 
         assert [k for k in s3_server.keys(bucket) if k.startswith("backups/")] == keys
     db = connection.settings_dict
     base = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    drill = f"{db['NAME']}_restore_drill"  # named after the test database: two suites on one server never collide
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS omnichannel_restore_drill")
-        admin.execute("CREATE DATABASE omnichannel_restore_drill")
+        admin.execute(f"DROP DATABASE IF EXISTS {drill}")
+        admin.execute(f"CREATE DATABASE {drill}")
     try:
-        call_command("restore_db", keys[-1], "--into", f"{base}/omnichannel_restore_drill")
-        with psycopg.connect(f"{base}/{db['NAME']}") as live, psycopg.connect(f"{base}/omnichannel_restore_drill") as copy:
+        call_command("restore_db", keys[-1], "--into", f"{base}/{drill}")
+        with psycopg.connect(f"{base}/{db['NAME']}") as live, psycopg.connect(f"{base}/{drill}") as copy:
             live_counts, restored = _counts(live), _counts(copy)
         # The backup's own audit row is written after the dump: the only difference allowed.
         assert restored.pop("audit_log") == live_counts.pop("audit_log") - 1
@@ -50,4 +51,4 @@ def test_backup_then_restore_into_a_fresh_database_gives_the_same_rows(request, 
         assert restored == live_counts and restored["customers"] == 7 and restored["orders"] == 10
     finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS omnichannel_restore_drill WITH (FORCE)")
+            admin.execute(f"DROP DATABASE IF EXISTS {drill} WITH (FORCE)")

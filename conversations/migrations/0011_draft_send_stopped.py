@@ -3,6 +3,16 @@
 from django.db import migrations, models
 
 
+def _sqlite_legacy_alter_table(on: bool):
+    """SQLite adds a NOT NULL column by rebuilding the table (new table, copy, drop, rename), and since 3.26 a
+    rename re-checks every view, which fails while the old `drafts` is gone and customer_summary and
+    model_quality still name it. The legacy rename leaves views alone; they name `drafts` again once it is back."""
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "sqlite":
+            schema_editor.execute(f"PRAGMA legacy_alter_table = {'ON' if on else 'OFF'}")
+    return run
+
+
 def stop_drafts_no_machine_may_send(apps, schema_editor):
     """Drafts already refused for good or flagged as possibly sent (until now read from their audit rows
     and the interrupted error's text) keep refusing every machine try."""
@@ -24,10 +34,12 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(_sqlite_legacy_alter_table(True), _sqlite_legacy_alter_table(False)),
         migrations.AddField(
             model_name='draft',
             name='send_stopped',
             field=models.BooleanField(db_default=False, default=False, help_text="No machine sends it again: refused for good, or a try may have reached Zoho. Only an agent's Send again clears it"),
         ),
+        migrations.RunPython(_sqlite_legacy_alter_table(False), _sqlite_legacy_alter_table(True)),
         migrations.RunPython(stop_drafts_no_machine_may_send, migrations.RunPython.noop),
     ]

@@ -121,13 +121,28 @@ def _gunicorn(port: int) -> subprocess.Popen:
            "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "omnichannel.wsgi", "--config", "deploy/gunicorn.conf.py",
                                "--access-logfile", "/dev/null", "--log-level", "error"], cwd=ROOT, env=env)
-    for _ in range(100):
+    deadline = time.monotonic() + 60  # a loaded machine (the suite's smoke run beside other jobs) starts slowly
+    while time.monotonic() < deadline:
+        if server.poll() is not None:  # exited: the port was taken in between, or the app failed to load
+            raise RuntimeError(f"gunicorn exited with status {server.returncode} before listening on {port}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return server
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start listening")
+    server.terminate()
+    raise RuntimeError(f"gunicorn did not listen on {port} within 60 s")
+
+
+def _started_gunicorn() -> tuple[subprocess.Popen, int]:
+    """A free port can be taken by another process before gunicorn binds it: try a fresh one."""
+    for attempt in range(3):
+        port = _free_port()
+        try:
+            return _gunicorn(port), port
+        except RuntimeError as error:
+            print(f"gunicorn start {attempt + 1} of 3 failed: {error}", file=sys.stderr, flush=True)
+    raise RuntimeError("gunicorn did not start in 3 tries (its errors are above)")
 
 
 def _commit_floor(count: int, rate: float) -> list[float]:
@@ -156,8 +171,7 @@ def main() -> None:
     rounds = 1 if args.quick else args.rounds
     paced_count = min(count, 1000)
     setup()
-    port = _free_port()
-    server = _gunicorn(port)
+    server, port = _started_gunicorn()
     # Listed again at each reading: Postgres forks a backend per new connection.
     groups = {"gunicorn": lambda: [server.pid, *_children(server.pid)], "postgres": lambda: _processes("postgres"),
               "redis": lambda: _processes("redis-server")}

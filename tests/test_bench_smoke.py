@@ -19,6 +19,14 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _failed_sections(stdout: str) -> str:
+    """The output (with its stderr tail) of each benchmark that failed, not just the summary's last lines."""
+    failed = re.findall(r"^failed: (.*)$", stdout, re.MULTILINE)
+    names = [item.split(" (", 1)[0] for item in ", ".join(failed).split(", ") if item]
+    sections = [section for section in stdout.split("\n===== ") if section.split(" ", 1)[0] in names]
+    return "\n".join(f"===== {section[-4000:]}" for section in sections) or stdout[-3000:]
+
+
 @pytest.mark.skipif(os.environ.get("SKIP_BENCH_SMOKE") == "1", reason="SKIP_BENCH_SMOKE=1")
 def test_every_benchmark_runs_at_smoke_size_and_prints_its_targets(settings):
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
@@ -33,7 +41,7 @@ def test_every_benchmark_runs_at_smoke_size_and_prints_its_targets(settings):
     env.pop("DATABASE_URL", None)
     run = subprocess.run([sys.executable, "bench/run_all.py", "--quick"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=900)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert run.returncode == 0, _failed_sections(run.stdout) + run.stderr[-3000:]
     summary = run.stdout.split("===== summary", 1)[1]
     for bench in ("drafts.py", "ingest.py", "customer_summary.py", "admin_queue.py", "api_drafts.py", "webhooks.py"):
         assert re.search(rf"^{re.escape(bench)}\s+\S", summary, re.MULTILINE), (bench, summary)

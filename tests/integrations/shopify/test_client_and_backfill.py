@@ -90,7 +90,8 @@ def test_graphql_waits_for_the_points_a_query_needs_instead_of_being_throttled(f
     client = ShopifyClient.from_settings()
     assert client.graphql("{ shop { name } }") == client.graphql("{ shop { name } }") == {"shop": {"name": "Demo Shop"}}
     first, second = fake_shop.request_times("/graphql.json")
-    assert 0.19 <= second - first < 1.5
+    # The upper bound only tells the computed wait from the 5 s cap, with room for a loaded machine.
+    assert 0.19 <= second - first < 4.0
     assert fake_shop.graphql_throttled_answers == 0
 
 
@@ -99,7 +100,7 @@ def test_graphql_throttled_is_retried_after_the_computed_wait(fake_shop, setting
     fake_shop.throttle_graphql(available=100, restore_rate=1000, cost=300)
     assert ShopifyClient.from_settings().graphql("{ shop { name } }") == {"shop": {"name": "Demo Shop"}}
     first, second = fake_shop.request_times("/graphql.json")
-    assert 0.19 <= second - first < 1.5  # (300 - 100) / 1000
+    assert 0.19 <= second - first < 4.0  # (300 - 100) / 1000, not the 5 s cap
     assert fake_shop.graphql_throttled_answers == 1
 
 

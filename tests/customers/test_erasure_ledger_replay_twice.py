@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 
 import psycopg
@@ -24,6 +21,7 @@ from customers.erasure_ledger import LEDGER_PREFIX
 from integrations.demo import seed_demo
 from omnichannel.blobstore import blob_get, blob_get_to_file, blob_list
 from omnichannel.pii import pii_key
+from tests.scratch_db import manage_against, pg_restore_by_hand, scratch_database
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,38 +54,24 @@ def test_replaying_the_ledger_twice_keeps_one_row_per_erased_identifier_and_the_
     assert erased_keys <= set(before)
 
     blob_get_to_file(backup, tmp_path / "db.dump")
-    db = connection.settings_dict
-    base = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    restored_name = f"{db['NAME']}_replay_twice"  # named after the test database: no other run's
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{restored_name}"')
-        admin.execute(f'CREATE DATABASE "{restored_name}"')
-    try:
-        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={base}/{restored_name}",
-                        str(tmp_path / "db.dump")], check=True, capture_output=True)
-        env = {**os.environ, "DATABASE_URL": f"{base}/{restored_name}", "SYNC_USE_CELERY": "0",
-               "BLOB_ROOT": str(settings.BLOB_ROOT), "CHROMA_PATH": str(tmp_path / "chroma-restored")}
-        command = [sys.executable, "manage.py", "replay_erasures", "--yes"]
-
-        first = subprocess.run(command, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=300)
+    with scratch_database("replay_twice") as restored_url:
+        pg_restore_by_hand(tmp_path / "db.dump", restored_url)
+        first = manage_against(restored_url, "replay_erasures", "--yes", settings=settings, tmp_path=tmp_path)
         assert first.returncode == 0, first.stderr
         assert "1 customers and 0 orders erased again" in first.stdout, first.stdout
         after_first = _ledger_rows()
-        with psycopg.connect(f"{base}/{restored_name}") as restored:
+        with psycopg.connect(restored_url) as restored:
             state_after_first = _database_state(restored)
             assert restored.execute("SELECT is_erased FROM customers WHERE shopify_id = %s",
                                     [ADA_SHOPIFY_ID]).fetchone() == (True,)
 
-        second = subprocess.run(command, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=300)
+        second = manage_against(restored_url, "replay_erasures", "--yes", settings=settings, tmp_path=tmp_path)
         assert second.returncode == 0, second.stderr
         assert "0 tombstones restored, 0 customers and 0 orders erased again" in second.stdout, second.stdout
-        with psycopg.connect(f"{base}/{restored_name}") as restored:
+        with psycopg.connect(restored_url) as restored:
             assert _database_state(restored) == state_after_first
 
-        # One row per erased identifier, the same identifiers as the erasure wrote, after either replay.
-        for rows in (after_first, _ledger_rows()):
-            assert set(rows) == set(before)
-            assert set(rows.values()) == {1}, rows
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{restored_name}" WITH (FORCE)')
+    # One row per erased identifier, the same identifiers as the erasure wrote, after either replay.
+    for rows in (after_first, _ledger_rows()):
+        assert set(rows) == set(before)
+        assert set(rows.values()) == {1}, rows

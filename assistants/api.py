@@ -75,6 +75,14 @@ class CanViewModelRuns(BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.has_perm("assistants.view_modelrun"))
 
 
+def _report_response(request, *, filters_in: type[serializers.Serializer], report,
+                     rows_out: type[serializers.Serializer]) -> Response:
+    """A model-quality report: its query string validated by `filters_in`, its rows (dataclasses) through `rows_out`."""
+    filters = filters_in(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return Response(rows_out([asdict(row) for row in report(**filters.validated_data)], many=True).data)
+
+
 class ModelQualityView(MethodCheckedFirst, APIView):
     """`/api/model_quality/`: drafts, tokens, cost, latency and agents' decisions per ISO week,
     channel and confidence bucket, newest week first."""
@@ -83,10 +91,8 @@ class ModelQualityView(MethodCheckedFirst, APIView):
 
     @extend_schema(parameters=[ModelQualityFilterIn], responses=ModelQualityOut(many=True), operation_id="model_quality")
     def get(self, request):
-        filters = ModelQualityFilterIn(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        rows = model_quality_list(**filters.validated_data)
-        return Response(ModelQualityOut([asdict(row) for row in rows], many=True).data)
+        return _report_response(request, filters_in=ModelQualityFilterIn, report=model_quality_list,
+                                rows_out=ModelQualityOut)
 
 
 class ModelQualityCalibrationOut(serializers.Serializer):
@@ -108,10 +114,8 @@ class ModelQualityCalibrationView(MethodCheckedFirst, APIView):
     @extend_schema(parameters=[WeeksFilterIn], responses=ModelQualityCalibrationOut(many=True),
                    operation_id="model_quality_calibration")
     def get(self, request):
-        filters = WeeksFilterIn(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        rows = model_quality_calibration(**filters.validated_data)
-        return Response(ModelQualityCalibrationOut([asdict(row) for row in rows], many=True).data)
+        return _report_response(request, filters_in=WeeksFilterIn, report=model_quality_calibration,
+                                rows_out=ModelQualityCalibrationOut)
 
 
 class ModelQualityTriageOut(serializers.Serializer):
@@ -133,7 +137,5 @@ class ModelQualityTriageView(MethodCheckedFirst, APIView):
     @extend_schema(parameters=[ModelQualityTriageFilterIn], responses=ModelQualityTriageOut(many=True),
                    operation_id="model_quality_triage")
     def get(self, request):
-        filters = ModelQualityTriageFilterIn(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        rows = model_quality_triage_list(**filters.validated_data)
-        return Response(ModelQualityTriageOut([asdict(row) for row in rows], many=True).data)
+        return _report_response(request, filters_in=ModelQualityTriageFilterIn, report=model_quality_triage_list,
+                                rows_out=ModelQualityTriageOut)

@@ -7,6 +7,7 @@ database, created if missing) keeps them away from development data.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -17,6 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/omnichannel_bench")
+
+
+def bench_sizes(*, quick: tuple, full: tuple) -> tuple:
+    """The sizes a benchmark runs at: `quick` with --quick (make bench-quick, the smoke test), else `full`."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    return quick if parser.parse_args().quick else full
 
 
 def setup(*, fresh: bool = True) -> None:

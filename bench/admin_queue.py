@@ -12,18 +12,14 @@ skipped row) against the deferred join's two queries.
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
 
-from _common import figure, setup, summary, table, timed
+from _common import bench_sizes, figure, setup, summary, table, timed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    conversations, per, pending, repeat = (5_000, 3, 2_500, 20) if args.quick else (100_000, 3, 50_000, 40)
+    conversations, per, pending, repeat = bench_sizes(quick=(5_000, 3, 2_500, 20), full=(100_000, 3, 50_000, 40))
     setup()
     from _load import conversations_messages_drafts, customers_and_orders
     from django.contrib.auth import get_user_model

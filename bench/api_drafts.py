@@ -13,7 +13,6 @@ then prints:
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -24,7 +23,7 @@ os.environ["BENCH_DATABASE_URL"] = os.environ.get("BENCH_API_DATABASE_URL",
                                                   "postgres://postgres@127.0.0.1:5432/omni_bench_api")
 
 import _common  # noqa: E402  (reads BENCH_DATABASE_URL at import)
-from _common import figure, setup, summary, table  # noqa: E402
+from _common import bench_sizes, figure, setup, summary, table  # noqa: E402
 
 SMALL = 60  # more than one page of 50, so the first page is a full one
 PAGE = 50
@@ -130,10 +129,7 @@ def run(drafts: int, repeat: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    drafts, repeat = (2_000, 50) if args.quick else (50_000, 50)
+    drafts, repeat = bench_sizes(quick=(2_000, 50), full=(50_000, 50))
     setup()
     try:
         run(drafts, repeat)

@@ -9,18 +9,14 @@ customer; and the time of `REFRESH MATERIALIZED VIEW CONCURRENTLY`. Target: p95 
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
 
-from _common import figure, setup, summary, table
+from _common import bench_sizes, figure, setup, summary, table
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    customers, orders, repeat = (10_000, 30_000, 200) if args.quick else (100_000, 300_000, 500)
+    customers, orders, repeat = bench_sizes(quick=(10_000, 30_000, 200), full=(100_000, 300_000, 500))
     setup()
     from _load import customers_and_orders
     from django.contrib.auth import get_user_model

@@ -12,17 +12,13 @@ Target: p95 under 300 ms on this 2-core machine.
 
 from __future__ import annotations
 
-import argparse
 import random
 
-from _common import figure, setup, summary, table, timed
+from _common import bench_sizes, figure, setup, summary, table, timed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    chunks, repeat = (1_000, 20) if args.quick else (10_000, 100)
+    chunks, repeat = bench_sizes(quick=(1_000, 20), full=(10_000, 100))
     setup()
     from django.conf import settings
     from django.db import connection

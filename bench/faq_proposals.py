@@ -13,14 +13,13 @@ a tenth of the `propose_faq` task's soft time limit (CELERY_TASK_SOFT_TIME_LIMIT
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from _common import setup, table
+from _common import bench_sizes, setup, table
 
 INTENTS = ["general", "order_status", "returns_refunds", "availability", "address_change"]
 WORDS = ("tent stove boots jacket shipping returns refund warranty size waterproof sleeping bag headlamp poles delivery "
@@ -119,10 +118,7 @@ def _naive_words(questions, threshold: float = 0.4) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    replies, customers, more = (1_000, 500, 100) if args.quick else (10_000, 5_000, 500)
+    replies, customers, more = bench_sizes(quick=(1_000, 500, 100), full=(10_000, 5_000, 500))
     setup()
     import numpy as np
 

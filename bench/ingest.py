@@ -17,13 +17,12 @@ Targets: ours >= 0.7 x floor; rerun >= 3 x faster than the first run.
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing
 import time
 
 import psycopg
-from _common import BENCH_DB, figure, setup, table
+from _common import BENCH_DB, bench_sizes, figure, setup, table
 
 
 def _orders(n: int, customers: int) -> dict:
@@ -212,10 +211,7 @@ def ours_split(client, run) -> tuple[float, dict[str, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    n, customers = (5_000, 1_000) if args.quick else (50_000, 10_000)
+    n, customers = bench_sizes(quick=(5_000, 1_000), full=(50_000, 10_000))
     setup()
     queue = multiprocessing.get_context("fork").Queue()
     server = multiprocessing.get_context("fork").Process(target=_serve, args=(n, customers, queue), daemon=True)

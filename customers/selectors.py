@@ -131,12 +131,34 @@ class _Collected:
         self.emails: list[str] = []
         self.phones: list[str] = []
         self.addresses: list[str] = []
+        self.order_names: list[str] = []
+        self.tracking: list[str] = []
 
     def address(self, address: dict) -> None:
         lines, names, phones = _address_terms(address)
         self.addresses += lines
         self.names += names
         self.phones += phones
+
+    def person(self, name: str, email: str, phone: str, shipping_addresses) -> None:
+        self.names.append(name)
+        self.emails.append(email)
+        self.phones.append(phone)
+        for address in shipping_addresses or []:
+            self.address(address)
+
+    def order(self, name: str, email: str, address: dict, numbers, shipments) -> None:
+        self.order_names.append(name)
+        self.emails.append(email)
+        self.address(address)
+        self.tracking += [str(n) for n in numbers or []] + [str(t.get("number") or "") for t in shipments or []
+                                                           if isinstance(t, dict)]
+
+    def sender_facts(self) -> KnownFacts:
+        """One sender's facts, their first names too."""
+        return known_facts(names=self.names, first_names=[n.split()[0] for n in self.names if n and n.split()],
+                           emails=self.emails, phones=self.phones, addresses=self.addresses,
+                           order_numbers=self.order_names, tracking_numbers=self.tracking)
 
 
 def customer_known_facts(*, customer_id: int | None = None, email: str = "", name: str = "") -> KnownFacts:
@@ -150,37 +172,21 @@ def customer_known_facts(*, customer_id: int | None = None, email: str = "", nam
     found.emails.append(email)
     orders = Order.objects.none()
     if customer is not None:
-        found.names.append(customer.name)
-        found.emails.append(customer.email)
-        found.phones.append(customer.phone)
-        for address in customer.shipping_addresses or []:
-            found.address(address)
+        found.person(customer.name, customer.email, customer.phone, customer.shipping_addresses)
         orders = Order.objects.filter(customer=customer)
     if email:
         orders = orders | Order.objects.filter(email__iexact=email)
-    order_names, tracking = [], []
-    for order_name, order_email, address, numbers, shipments in orders.values_list(
-            "name", "email", "shipping_address", "tracking_numbers", "tracking")[:200]:
-        order_names.append(order_name)
-        found.emails.append(order_email)
-        found.address(address)
-        tracking += [str(n) for n in numbers or []] + [str(t.get("number") or "") for t in shipments or []
-                                                      if isinstance(t, dict)]
-    return known_facts(names=found.names, first_names=[n.split()[0] for n in found.names if n and n.split()],
-                       emails=found.emails, phones=found.phones, addresses=found.addresses,
-                       order_numbers=order_names, tracking_numbers=tracking)
+    for row in orders.values_list("name", "email", "shipping_address", "tracking_numbers", "tracking")[:200]:
+        found.order(*row)
+    return found.sender_facts()
 
 
 _KNOWN_CACHE: dict[str, tuple[tuple, KnownFacts]] = {}
 
 
 def _collect_customers(found: _Collected, rows) -> None:
-    for name, email, phone, shipping in rows:
-        found.names.append(name)
-        found.emails.append(email)
-        found.phones.append(phone)
-        for address in shipping or []:
-            found.address(address)
+    for row in rows:
+        found.person(*row)
 
 
 def customers_known_facts() -> KnownFacts:
@@ -370,20 +376,9 @@ def customers_known_facts_each(*, senders) -> dict[Sender, KnownFacts]:
         found.emails.append(email)
         orders = list(orders_by_email.get(email.strip().lower(), [])) if email else []
         if customer is not None:
-            found.names.append(customer.name)
-            found.emails.append(customer.email)
-            found.phones.append(customer.phone)
-            for address in customer.shipping_addresses or []:
-                found.address(address)
+            found.person(customer.name, customer.email, customer.phone, customer.shipping_addresses)
             orders += orders_by_customer.get(customer.pk, [])
-        order_names, tracking = [], []
-        for _, _, order_name, order_email, address, numbers, shipments in orders:
-            order_names.append(order_name)
-            found.emails.append(order_email)
-            found.address(address)
-            tracking += [str(n) for n in numbers or []] + [str(t.get("number") or "") for t in shipments or []
-                                                          if isinstance(t, dict)]
-        found_each[sender] = known_facts(
-            names=found.names, first_names=[n.split()[0] for n in found.names if n and n.split()], emails=found.emails,
-            phones=found.phones, addresses=found.addresses, order_numbers=order_names, tracking_numbers=tracking)
+        for row in orders:
+            found.order(*row[2:])  # past the customer id and the lower-cased email it was grouped by
+        found_each[sender] = found.sender_facts()
     return found_each

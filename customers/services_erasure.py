@@ -48,21 +48,20 @@ from omnichannel.blobstore import blob_delete
 from omnichannel.errors import ApplicationError
 from omnichannel.jobs import enqueue
 from omnichannel.models import WebhookDelivery
-from omnichannel.pii import deliveries_mentioning, deliveries_naming_shopify_ids, pii_hash, pii_key
+from omnichannel.pii import (
+    deliveries_mentioning,
+    deliveries_naming_shopify_ids,
+    email_unless_erased,
+    pii_hash,
+    pii_key,
+)
 from omnichannel.task_names import TaskName
-
-_ERASED_DOMAIN = "@erased.invalid"
 
 
 @dataclass
 class ErasureReport:
     customers: list[int] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-
-
-def _real_email(value: str) -> str:
-    value = (value or "").strip().lower()
-    return value if "@" in value and not value.endswith(_ERASED_DOMAIN) else ""
 
 
 def _any_of(lookup: str, values: Iterable[str]) -> Q:
@@ -98,12 +97,12 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
     tombstone_keys_lock(tombstone_keys(emails=[email], shopify_customer_ids=[shopify_id],
                                        shopify_order_ids=order_shopify_ids))
     found = list(Customer.objects.filter(named).values_list("email", "shopify_id"))
-    tombstone_keys_lock(tombstone_keys(emails=[_real_email(e) for e, _ in found],
+    tombstone_keys_lock(tombstone_keys(emails=[email_unless_erased(e) for e, _ in found],
                                        shopify_customer_ids=[sid for _, sid in found if sid]))
     now = timezone.now()
     customers = list(Customer.objects.select_for_update().filter(named).order_by("pk"))
     report = ErasureReport(customers=[c.pk for c in customers])
-    emails = sorted({_real_email(email), *(_real_email(c.email) for c in customers)} - {""})
+    emails = sorted({email_unless_erased(email), *(email_unless_erased(c.email) for c in customers)} - {""})
     customer_shopify_ids = {shopify_id, *(c.shopify_id for c in customers if c.shopify_id)} - {""}
     erasure = Erasure(customers=customers, emails=emails, customer_shopify_ids=customer_shopify_ids,
                       acting_user=acting_user, integration=integration, compact_index=compact_index,
@@ -121,12 +120,12 @@ def customer_erase(*, email: str = "", shopify_id: str = "", order_shopify_ids: 
                       .values_list("shipping_address", flat=True) if isinstance(a, dict)}
 
     for customer in customers:
-        address = _real_email(customer.email)
+        address = email_unless_erased(customer.email)
         Customer.objects.filter(pk=customer.pk).update(
             email=pii_hash(address) if address else customer.email, name="", phone="", shipping_addresses=[], tags="",
             is_erased=True, erased_at=now)
     report.counts["customers"] = len(customers)
-    for order_email in {_real_email(e) for _, _, e in orders} - {""}:
+    for order_email in {email_unless_erased(e) for _, _, e in orders} - {""}:
         Order.objects.filter(pk__in=order_pks, email__iexact=order_email).update(email=pii_hash(order_email))
     report.counts["orders"] = Order.objects.filter(pk__in=order_pks).update(shipping_address={}, is_erased=True)
     delivery_ids = {pk for address in emails for pk in deliveries_mentioning(address)}
@@ -214,15 +213,16 @@ def customers_erase_shop(*, counts: dict[str, int] | None = None, integration: s
     todo = batch or SHOP_ERASURE_BATCH
     for address, shopify_id in Customer.objects.filter(shopify_id__isnull=False, is_erased=False).order_by("pk") \
             .values_list("email", "shopify_id")[:todo]:
-        customer_erase(email=_real_email(address), shopify_id=shopify_id, integration=integration, compact_index=False)
+        customer_erase(email=email_unless_erased(address), shopify_id=shopify_id, integration=integration,
+                       compact_index=False)
         counts["customers"] += 1
         todo -= 1
     if todo:
         for address, order_id in Order.objects.filter(customer__isnull=True, is_erased=False).order_by("pk") \
                 .values_list("email", "shopify_id")[:todo]:
-            customer_erase(email=_real_email(address), order_shopify_ids=[order_id], integration=integration,
+            customer_erase(email=email_unless_erased(address), order_shopify_ids=[order_id], integration=integration,
                            compact_index=False)
-            counts["guests" if _real_email(address) else "orders"] += 1
+            counts["guests" if email_unless_erased(address) else "orders"] += 1
             todo -= 1
     if todo == 0:
         return counts, False  # a full batch: there may be more

@@ -6,14 +6,14 @@ from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
 
-from integrations.demo import demo_passwords_in_use
+from integrations.demo_accounts import demo_passwords_in_use
 
 
 @checks.register(checks.Tags.security)
 def demo_passwords_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """With DJANGO_PRODUCTION=1, every manage.py command (migrate, check --deploy) fails while a superuser
-    or a demo account logs in with a password from integrations/demo.py (printed by seed_demo, in this
-    repository). Before the first migrate there is no user table yet: nothing to check."""
+    or a demo account logs in with a password from integrations/demo_accounts.py (printed by seed_demo, in
+    this repository). Before the first migrate there is no user table yet: nothing to check."""
     if not settings.PRODUCTION:
         return []
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import nh3
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Group
-from django.db import models, transaction
+from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
 from assistants.models import StyleProfile
@@ -26,6 +25,7 @@ from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import CustomerFacts, OrderFacts, customer_get_or_create_lead, customer_upsert, order_upsert
 from faq.models import FaqEntry
 from faq.services import correction_upsert, faq_entry_create
+from integrations.demo_accounts import DEMO_USERS
 from integrations.models import SiteSnapshot
 from integrations.site.crawler import index_snapshot, snapshot_store
 from integrations.zoho.ingest import html_to_text
@@ -35,12 +35,6 @@ from omnichannel.errors import ApplicationError
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo_shop.json"
 DEMO_SITE_DIR = Path(settings.BASE_DIR) / "fixtures" / "site"  # the shop's own pages, offline
 DEMO_SITE_URL = "https://demo-shop.example/pages/"
-DEMO_USERS = {
-    # username: (password, group, is_superuser)
-    "agent": ("agent-demo-2026", "Agents", False),
-    "ops": ("ops-demo-2026", "Ops", False),
-    "admin": ("admin-demo-2026", None, True),
-}
 
 
 @dataclass
@@ -74,20 +68,6 @@ def _seed_users(report: SeedReport) -> None:
             group, _ = Group.objects.get_or_create(name=group_name)
             user.groups.add(group)
         report.users[username] = password
-
-
-def demo_passwords_in_use() -> list[str]:
-    """Active accounts that log in with a password published in this repository: a superuser with any
-    demo password, or a demo account with its own. Checks hashes only (never rehashes or saves)."""
-    found = []
-    users = get_user_model().objects.filter(is_active=True).filter(
-        models.Q(is_superuser=True) | models.Q(username__in=list(DEMO_USERS)))
-    for user in users.only("username", "password", "is_superuser").order_by("pk"):
-        candidates = ([p for p, _, _ in DEMO_USERS.values()] if user.is_superuser
-                      else [DEMO_USERS[user.username][0]])
-        if any(check_password(candidate, user.password) for candidate in candidates):
-            found.append(user.username)
-    return found
 
 
 def seed_demo(path: Path = DEMO_FILE) -> SeedReport:

@@ -16,10 +16,19 @@ import json
 from django.conf import settings
 from django.db import connection
 
+ERASED_DOMAIN = "@erased.invalid"
+
 
 def pii_hash(email: str) -> str:
     digest = hmac.new(settings.PII_HASH_SALT.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
-    return f"erased-{digest[:20]}@erased.invalid"
+    return f"erased-{digest[:20]}{ERASED_DOMAIN}"
+
+
+def email_unless_erased(value: str) -> str:
+    """The address an email field holds, normalized, or "" when it holds none: blank, not an address,
+    or already the stand-in `pii_hash` left there (an erased address is not erased twice)."""
+    value = (value or "").strip().lower()
+    return value if "@" in value and not value.endswith(ERASED_DOMAIN) else ""
 
 
 def pii_key(kind: str, value: str) -> str:

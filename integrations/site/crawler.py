@@ -9,9 +9,9 @@ refused when the host resolves to a private, loopback, link-local or reserved ad
 crawl allows it (`ingest_site --allow-private`, for a shop site on an internal network or in tests).
 The address is pinned, not just checked (DNS rebinding): every request, each redirect hop included,
 goes through `PinnedAdapter`, which resolves the host once, refuses the request if any answer is
-private, and connects to exactly the address it checked, with the original host kept for the `Host`
-header, TLS SNI and certificate verification, so a second DNS answer is never asked for. No proxy
-is used (a proxy would resolve the name again). The
+private, and connects only to the addresses it checked (the next one when the first refuses), with
+the original host kept for the `Host` header, TLS SNI and certificate verification, so a second DNS
+answer is never asked for. No proxy is used (a proxy would resolve the name again). The
 HTML of every fetched page is kept in the blob store (content-addressed); an unchanged page
 (same sha256 as its last snapshot) is recorded as `unchanged` and not re-embedded. Main text
 comes from trafilatura, chunked by paragraphs into ~1,200-character pieces.
@@ -35,6 +35,7 @@ import requests
 import trafilatura
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError
 
 from assistants.vectorstore import SITE, IndexItem, index_delete, index_reset, index_upsert
 from integrations.models import SiteDocument, SiteSnapshot
@@ -117,9 +118,9 @@ class FetchRefused(ValueError):
 Resolver = Callable[..., list[tuple[Any, ...]]]
 
 
-def _resolved_address(host: str, *, resolve: Resolver, allow_private: bool) -> str:
-    """Resolve `host` once and return the address to connect to (the first answer); refused when any
-    answer is private/loopback/link-local/reserved (an attacker's name can answer one public and one
+def _checked_addresses(host: str, *, resolve: Resolver, allow_private: bool) -> list[str]:
+    """Resolve `host` once and return every address it answered, in order, each checked; refused when
+    any answer is private/loopback/link-local/reserved (an attacker's name can answer one public and one
     private address), unless `allow_private`."""
     try:
         infos = resolve(host, None, type=socket.SOCK_STREAM)
@@ -134,16 +135,24 @@ def _resolved_address(host: str, *, resolve: Resolver, allow_private: bool) -> s
         if not allow_private and (not address.is_global or address.is_multicast):
             raise FetchRefused(f"{address} is a private or loopback address ({host}); "
                                "ingest_site --allow-private crawls it")
-    return infos[0][4][0]
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def _not_connected(exc: requests.ConnectionError) -> bool:
+    """The connection was never opened (refused, unreachable, timed out connecting): nothing was sent."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError (refused, unreachable) is one too
 
 
 class PinnedAdapter(HTTPAdapter):
-    """A transport that connects to the address it checked, never to a second DNS answer.
+    """A transport that connects only to addresses it checked, never to a second DNS answer.
 
-    `send` resolves the URL's host once through `resolve` and refuses private answers; the urllib3
-    pool is then keyed on that address (`build_connection_pool_key_attributes`), so the socket goes
-    exactly there. The name stays what the server sees and what TLS checks: the `Host` header
-    (`add_headers`), SNI (`server_hostname`) and the certificate's hostname (`assert_hostname`).
+    `send` resolves the URL's host once through `resolve` and refuses the request if any answer is
+    private; it connects to the first answer, and to the next checked one only when a connection
+    could not be opened there (refused, unreachable). The urllib3 pool is keyed on the address
+    (`build_connection_pool_key_attributes`), so the socket goes exactly there. The name stays what
+    the server sees and what TLS checks: the `Host` header (`add_headers`), SNI (`server_hostname`)
+    and the certificate's hostname (`assert_hostname`).
     Proxies are ignored: a proxy would resolve the name itself.
     """
 
@@ -154,8 +163,20 @@ class PinnedAdapter(HTTPAdapter):
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         hostname = urlparse(request.url).hostname or ""
-        request.pinned_address = _resolved_address(hostname, resolve=self.resolve, allow_private=self.allow_private)
-        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies={})
+        addresses = _checked_addresses(hostname, resolve=self.resolve, allow_private=self.allow_private)
+        for address in addresses[:-1]:
+            try:
+                return self._send_to(address, request, stream=stream, timeout=timeout, verify=verify, cert=cert)
+            except requests.ConnectionError as exc:
+                # Only a connection never opened moves on to the next checked answer: once the request
+                # may have been sent, another address would send it twice.
+                if not _not_connected(exc):
+                    raise
+        return self._send_to(addresses[-1], request, stream=stream, timeout=timeout, verify=verify, cert=cert)
+
+    def _send_to(self, address: str, request, **kwargs):
+        request.pinned_address = address
+        return super().send(request, proxies={}, **kwargs)
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)

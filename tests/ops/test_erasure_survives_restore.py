@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
-import sys
 
 import psycopg
 import pytest
@@ -23,6 +21,7 @@ from customers.erasure_ledger import LEDGER_PREFIX
 from integrations.demo import seed_demo
 from omnichannel.blobstore import blob_get, blob_get_to_file, blob_list
 from omnichannel.pii import pii_key
+from tests.scratch_db import manage_against, pg_restore_by_hand, scratch_database
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,6 +49,7 @@ def test_a_customer_erased_after_the_backup_is_erased_again_when_it_is_restored(
     call_command("backup_db")
     [backup] = blob_list("backups")
     call_command("erase_customer", ADA["email"], "--yes", stdout=io.StringIO())
+    test_database = connection.settings_dict["NAME"]
 
     # The backup predates the erasure: it holds her.
     blob_get_to_file(backup, tmp_path / "db.dump")
@@ -62,16 +62,10 @@ def test_a_customer_erased_after_the_backup_is_erased_again_when_it_is_restored(
     assert {pii_key("email", ADA["email"]), pii_key("shopify_customer", "7001")} <= ledger_keys
     assert not any(value.lower() in json.dumps(entries).lower() for value in ADA.values())
 
-    db = connection.settings_dict
-    base = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    restored_name = f"{db['NAME']}_erasure_restore"  # named after the test database: no other run's
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{restored_name}"')
-        admin.execute(f'CREATE DATABASE "{restored_name}"')
-    try:
+    with scratch_database("erasure_restore") as restored_url:
         out = io.StringIO()
-        call_command("restore_db", backup, "--into", f"{base}/{restored_name}", stdout=out)
-        with psycopg.connect(f"{base}/{restored_name}") as restored:
+        call_command("restore_db", backup, "--into", restored_url, stdout=out)
+        with psycopg.connect(restored_url) as restored:
             for value in ADA.values():
                 assert _relations_holding(restored, value) == [], value
             name, phone, addresses, erased = restored.execute(
@@ -84,10 +78,7 @@ def test_a_customer_erased_after_the_backup_is_erased_again_when_it_is_restored(
             assert _relations_holding(restored, "grace.hopper@example.com")
         assert "1 customers and 0 orders erased again" in out.getvalue(), out.getvalue()
         # The live database is the test's own again.
-        assert connection.settings_dict["NAME"] == db["NAME"]
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{restored_name}" WITH (FORCE)')
+        assert connection.settings_dict["NAME"] == test_database
 
 
 def test_replay_erasures_erases_again_in_a_database_restored_by_hand(settings, tmp_path):
@@ -100,27 +91,14 @@ def test_replay_erasures_erases_again_in_a_database_restored_by_hand(settings, t
     [backup] = blob_list("backups")
     call_command("erase_customer", ADA["email"], "--yes", stdout=io.StringIO())
     blob_get_to_file(backup, tmp_path / "db.dump")
-    db = connection.settings_dict
-    base = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    restored_name = f"{db['NAME']}_erasure_by_hand"  # named after the test database: no other run's
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{restored_name}"')
-        admin.execute(f'CREATE DATABASE "{restored_name}"')
-    try:
-        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={base}/{restored_name}",
-                        str(tmp_path / "db.dump")], check=True, capture_output=True)
-        env = {**os.environ, "DATABASE_URL": f"{base}/{restored_name}", "SYNC_USE_CELERY": "0",
-               "BLOB_ROOT": str(settings.BLOB_ROOT), "CHROMA_PATH": str(tmp_path / "chroma-restored")}
-        command = [sys.executable, "manage.py", "replay_erasures", "--yes"]
-        first = subprocess.run(command, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=300)
+    with scratch_database("erasure_by_hand") as restored_url:
+        pg_restore_by_hand(tmp_path / "db.dump", restored_url)
+        first = manage_against(restored_url, "replay_erasures", "--yes", settings=settings, tmp_path=tmp_path)
         assert first.returncode == 0, first.stderr
-        with psycopg.connect(f"{base}/{restored_name}") as restored:
+        with psycopg.connect(restored_url) as restored:
             for value in ADA.values():
                 assert _relations_holding(restored, value) == [], value
             assert restored.execute("SELECT name FROM customers WHERE shopify_id = '7002'").fetchone() == ("Grace Hopper",)
         assert "1 customers and 0 orders erased again" in first.stdout, first.stdout
-        again = subprocess.run(command, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=300)
+        again = manage_against(restored_url, "replay_erasures", "--yes", settings=settings, tmp_path=tmp_path)
         assert "0 tombstones restored, 0 customers and 0 orders erased again" in again.stdout, again.stdout + again.stderr
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{restored_name}" WITH (FORCE)')

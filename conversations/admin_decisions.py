@@ -60,14 +60,7 @@ class DraftDecisionViewsMixin:
             else:
                 raise ApplicationError(f"unknown action {action!r}")
         except ApplicationError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-            drafted = Draft.objects.filter(pk=draft_id).values_list("body", flat=True).first() or ""
-            if action in ("approve", "edit", "write") and text.strip() and text.strip() != drafted.strip():
-                # Lost a race (or the text was refused): the agent's words stay on the page.
-                response = self.change_view(request, str(draft_id), extra_context={"lost_text": text})
-                response.status_code = 409
-                return response
-            return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
+            return self._refused(request, draft_id, action, exc)
         verb = {"approve": "approved and queued for sending", "edit": "edited, approved and queued for sending",
                 "reject": "rejected", "write": "replaced by your own reply, queued for sending",
                 "redraft": "rejected; a new draft following your reason is on its way"}[action]
@@ -85,6 +78,39 @@ class DraftDecisionViewsMixin:
         if next_id:
             return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[next_id]))
         return HttpResponseRedirect(reverse("admin:conversations_draft_changelist") + "?status__exact=pending")
+
+    def _refused(self, request, draft_id: int, action: str, exc: ApplicationError):
+        """The server refused the decision: the page comes back with everything the agent typed (the reply
+        box, the reason, their own reply) and the refusal beside the field it concerns, never a reload
+        that drops the edits. The box text arrives with every decision form (the page copies it in)."""
+        posted = request.POST
+        # (An empty copy means the page's script did not run: the draft's text stands.)
+        box = posted["final_text"] if "final_text" in posted else (posted.get("kept_final_text") or None)
+        typed = {"final_text": box, "reason": posted.get("reason", ""),
+                 "own_text": posted.get("own_text", posted.get("kept_own_text", ""))}
+        typed = {k: (v or "").replace("\r\n", "\n") for k, v in typed.items() if v is not None}
+        draft = Draft.objects.filter(pk=draft_id).only("status", "body").first()
+        if draft is None:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:conversations_draft_changelist") + "?status__exact=pending")
+        if draft.status == Draft.Status.PENDING:
+            field = {"reject": "reason", "redraft": "reason", "write": "own_text"}.get(action, "final_text")
+            context = {"decision_error": exc.message, "error_field": field, "typed_reason": typed.get("reason", ""),
+                       "typed_own_text": typed.get("own_text", "")}
+            if "final_text" in typed:
+                context["typed_final_text"] = typed["final_text"]
+            response = self.change_view(request, str(draft_id), extra_context=context)
+            response.status_code = 400
+            return response
+        # Decided meanwhile (another agent won): what this agent wrote stays on the page to copy, beside
+        # the winner's decision. Their own reply counts first: it is what they meant to send.
+        lost = typed.get("own_text", "") if action == "write" else typed.get("final_text", "")
+        if not lost.strip() or (action != "write" and lost.strip() == draft.body.strip()):
+            lost = typed.get("own_text", "")
+        response = self.change_view(request, str(draft_id), extra_context={
+            "lost_text": lost if lost.strip() else "", "decision_error": exc.message, "error_field": "lost"})
+        response.status_code = 409
+        return response
 
     def _undo(self, request, draft_id: int):
         request.session.pop(UNDO_SESSION_KEY, None)

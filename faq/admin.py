@@ -2,6 +2,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -84,6 +85,8 @@ class FaqEntryAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
     def publish_selected(self, request, queryset):
         if not self.has_publish_permission(request):  # the action is hidden too; this guards a forged POST
             raise PermissionDenied
+        if request.POST.get("post") != "yes":  # first, the list of what goes public, with Cancel
+            return self._publish_confirmation(request, queryset)
         published = already = 0
         for entry_id, status in queryset.order_by("pk").values_list("pk", "status"):
             if status == FaqEntry.Status.PUBLISHED:
@@ -98,6 +101,17 @@ class FaqEntryAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
         note = f" ({already} already published)" if already else ""
         self.message_user(request, f"Published {published} FAQ entr{'y' if published == 1 else 'ies'}{note}; "
                                    "the shop's FAQ page is being rebuilt.", level=messages.SUCCESS)
+
+    def _publish_confirmation(self, request, queryset):
+        selected = list(queryset.order_by("position", "pk").only("pk", "question", "answer", "status"))
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Publish to the shop's FAQ page?",
+            "selected": selected, "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "to_publish": [e for e in selected if e.status != FaqEntry.Status.PUBLISHED],
+            "already": [e for e in selected if e.status == FaqEntry.Status.PUBLISHED],
+            "changelist_url": request.get_full_path(),  # the list as the person left it (its filters kept)
+        }
+        return TemplateResponse(request, "admin/faq/faqentry/publish_selected_confirmation.html", context)
 
     def save_model(self, request, obj, form, change):
         # A status change made in the form is carried out by the services, never by a plain save.

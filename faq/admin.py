@@ -8,6 +8,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from faq.correction_candidates import correction_candidates, drafts_it_would_change_each
@@ -17,6 +18,7 @@ from faq.services import (
     correction_check_text,
     correction_delete,
     correction_upsert,
+    faq_entry_check_duplicate,
     faq_entry_check_public,
     faq_entry_create,
     faq_entry_delete,
@@ -50,6 +52,19 @@ class FaqEntryForm(forms.ModelForm):
     class Meta:
         model = FaqEntry
         fields = ["question", "answer", "status", "source_intent", "position", "created_by"]
+
+    def clean_question(self):
+        # The service's rule (shared with the API), shown on the field with a link to the entry that asks it.
+        question = self.cleaned_data["question"]
+        try:
+            faq_entry_check_duplicate(question=question, exclude_id=self.instance.pk)
+        except ApplicationError as exc:
+            existing = exc.extra["duplicate_of"]
+            raise forms.ValidationError(format_html(
+                'This question is already asked by <a href="{}">FAQ entry {}: “{}”</a>. Edit that entry instead of '
+                "adding a second one.", reverse("admin:faq_faqentry_change", args=[existing["id"]]),
+                existing["id"], existing["question"]), code="duplicate") from None
+        return question
 
     def clean(self):
         # Text for the shop's public page is checked here, so a refusal is a form error with the text kept.

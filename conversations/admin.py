@@ -14,6 +14,12 @@ from conversations import admin_triage  # noqa: F401 - registers the triaged-mai
 from conversations.admin_decisions import DraftDecisionViewsMixin
 from conversations.admin_filters import ConversationTriageFilter, LanguageFilter, NeedsPersonFilter
 from conversations.admin_paging import DeferredJoinAdminMixin, EstimatedCountPaginator  # noqa: F401 - kept importable here
+from conversations.admin_reading import (
+    CONVERSATION_FIELDSETS,
+    ConversationReadingForm,
+    MessageReadingForm,
+    MessageReadingMixin,
+)
 from conversations.admin_review import review_context
 from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
 from conversations.services.claims import draft_claim
@@ -43,6 +49,7 @@ class MessageInline(admin.StackedInline):
     """The thread, oldest first, read-only: the conversation page shows what was said."""
 
     model = Message
+    form = MessageReadingForm  # the agent's labels, not the model's developer notes
     fields = ["sent_at", "direction", "from_address", "subject", "body"]
     readonly_fields = fields
     extra = 0
@@ -62,6 +69,8 @@ class MessageInline(admin.StackedInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
+    form = ConversationReadingForm
+    fieldsets = CONVERSATION_FIELDSETS
     list_display = ["subject", "channel", "customer", "status", "waiting", "unread_count", "last_message_at"]
     list_filter = [AwaitingReplyFilter, ConversationTriageFilter, "channel", "status", "is_archived"]
     inlines = [MessageInline]
@@ -95,12 +104,11 @@ class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(DeferredJoinAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class MessageAdmin(MessageReadingMixin, DeferredJoinAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["sent_at", "direction", "from_address", "subject", "triage_label", "conversation"]
     list_filter = ["direction", "triage_label"]
     search_fields = ["=external_msg_id", "from_address", "subject"]
     list_select_related = ["conversation"]
-    exclude = ["raw_payload", "body_html"]
 
 
 class ConfidenceBucketFilter(SimpleListFilter):

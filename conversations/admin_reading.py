@@ -40,20 +40,13 @@ CONVERSATION_HELP = {
 }
 
 
-class MessageReadingForm(forms.ModelForm):
-    class Meta:
-        model = Message
-        fields = list(MESSAGE_LABELS)
-        labels = MESSAGE_LABELS
-        help_texts = {name: MESSAGE_HELP.get(name, "") for name in MESSAGE_LABELS}
+def _reading_form(model, labels: dict, help_texts: dict) -> type[forms.ModelForm]:
+    return forms.modelform_factory(model, fields=list(labels), labels=labels,
+                                   help_texts={name: help_texts.get(name, "") for name in labels})
 
 
-class ConversationReadingForm(forms.ModelForm):
-    class Meta:
-        model = Conversation
-        fields = list(CONVERSATION_LABELS)
-        labels = CONVERSATION_LABELS
-        help_texts = {name: CONVERSATION_HELP.get(name, "") for name in CONVERSATION_LABELS}
+MessageReadingForm = _reading_form(Message, MESSAGE_LABELS, MESSAGE_HELP)
+ConversationReadingForm = _reading_form(Conversation, CONVERSATION_LABELS, CONVERSATION_HELP)
 
 
 class MessageReadingMixin:

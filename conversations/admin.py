@@ -5,32 +5,26 @@ from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Substr
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from conversations import admin_triage  # noqa: F401 - registers the triaged-mail lists
+from conversations.admin_decisions import DraftDecisionViewsMixin
 from conversations.admin_filters import ConversationTriageFilter, LanguageFilter, NeedsPersonFilter
 from conversations.admin_paging import DeferredJoinAdminMixin, EstimatedCountPaginator  # noqa: F401 - kept importable here
-from conversations.admin_review import review_context
-from conversations.attachments import attachment_response
-from conversations.context_processors import UNDO_SESSION_KEY, undo_offer_remember
-from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
-from conversations.services.approvals import (
-    draft_approve,
-    draft_approve_text,
-    draft_reject,
-    draft_reject_and_redraft,
-    draft_undo,
-    draft_write_own,
+from conversations.admin_reading import (
+    CONVERSATION_FIELDSETS,
+    ConversationReadingForm,
+    MessageReadingForm,
+    MessageReadingMixin,
 )
-from conversations.services.claims import draft_claim, draft_claim_next
-from conversations.services.sending import draft_send_retry
+from conversations.admin_review import review_context
+from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
+from conversations.services.claims import draft_claim
 from conversations.services.threads import conversation_close, conversation_mark_read
 from omnichannel.admin import ReadOnlyAdminMixin
-from omnichannel.blobstore import blob_get
-from omnichannel.errors import ApplicationError
 
 
 class AwaitingReplyFilter(SimpleListFilter):
@@ -55,6 +49,7 @@ class MessageInline(admin.StackedInline):
     """The thread, oldest first, read-only: the conversation page shows what was said."""
 
     model = Message
+    form = MessageReadingForm  # the agent's labels, not the model's developer notes
     fields = ["sent_at", "direction", "from_address", "subject", "body"]
     readonly_fields = fields
     extra = 0
@@ -74,6 +69,8 @@ class MessageInline(admin.StackedInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
+    form = ConversationReadingForm
+    fieldsets = CONVERSATION_FIELDSETS
     list_display = ["subject", "channel", "customer", "status", "waiting", "unread_count", "last_message_at"]
     list_filter = [AwaitingReplyFilter, ConversationTriageFilter, "channel", "status", "is_archived"]
     inlines = [MessageInline]
@@ -107,12 +104,11 @@ class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(DeferredJoinAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class MessageAdmin(MessageReadingMixin, DeferredJoinAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["sent_at", "direction", "from_address", "subject", "triage_label", "conversation"]
     list_filter = ["direction", "triage_label"]
     search_fields = ["=external_msg_id", "from_address", "subject"]
     list_select_related = ["conversation"]
-    exclude = ["raw_payload", "body_html"]
 
 
 class ConfidenceBucketFilter(SimpleListFilter):
@@ -195,8 +191,9 @@ class ChannelFilter(SimpleListFilter):
 
 
 @admin.register(Draft)
-class DraftAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
-    """The draft queue (pending first, oldest first) and, per draft, the review page."""
+class DraftAdmin(DraftDecisionViewsMixin, DeferredJoinAdminMixin, admin.ModelAdmin):
+    """The draft queue (pending first, oldest first) and, per draft, the review page (its decisions
+    and downloads are in conversations/admin_decisions.py)."""
 
     list_display = ["customer_email", "subject", "intent_label", "confidence_badge", "age", "reviewer", "status"]
     list_display_links = ["subject"]
@@ -297,111 +294,6 @@ class DraftAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
         if context["load_images"]:
             response._csp_update = {"img-src": ["http:", "https:"]}  # the agent asked for the remote images
         return response
-
-    def decide_view(self, request, draft_id: int):
-        if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
-        if not request.user.has_perm("conversations.decide_draft"):
-            raise PermissionDenied
-        action = request.POST.get("action")
-        if action == "undo":
-            return self._undo(request, draft_id)
-        text = request.POST.get("final_text", "").replace("\r\n", "\n")
-        try:
-            if action in ("approve", "edit") and "final_text" in request.POST:
-                # What the agent sees in the box is what is sent (the service decides approve or edit).
-                action = draft_approve_text(draft_id=draft_id, acting_user=request.user, final_text=text).action
-            elif action == "approve":
-                draft_approve(draft_id=draft_id, acting_user=request.user)
-            elif action == "reject" and request.POST.get("redraft"):
-                action = "redraft"
-                draft_reject_and_redraft(draft_id=draft_id, acting_user=request.user,
-                                         reason=request.POST.get("reason", ""))
-            elif action == "reject":
-                draft_reject(draft_id=draft_id, acting_user=request.user, reason=request.POST.get("reason", ""))
-            elif action == "write":
-                text = request.POST.get("own_text", "").replace("\r\n", "\n")
-                draft_write_own(draft_id=draft_id, acting_user=request.user, text=text)
-            else:
-                raise ApplicationError(f"unknown action {action!r}")
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-            drafted = Draft.objects.filter(pk=draft_id).values_list("body", flat=True).first() or ""
-            if action in ("approve", "edit", "write") and text.strip() and text.strip() != drafted.strip():
-                # Lost a race (or the text was refused): the agent's words stay on the page.
-                response = self.change_view(request, str(draft_id), extra_context={"lost_text": text})
-                response.status_code = 409
-                return response
-            return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
-        verb = {"approve": "approved and queued for sending", "edit": "edited, approved and queued for sending",
-                "reject": "rejected", "write": "replaced by your own reply, queued for sending",
-                "redraft": "rejected; a new draft following your reason is on its way"}[action]
-        self.message_user(request, f"Draft {draft_id} {verb}.", level=messages.SUCCESS)
-        sending = (Draft.objects.filter(conversation__drafts__pk=draft_id, status=Draft.Status.APPROVED,
-                                        send_after__isnull=False).order_by("-pk").values_list("pk", "send_after").first())
-        if sending:
-            undo_offer_remember(request, draft_id=sending[0], until=sending[1])
-        if action == "redraft":
-            redrafted = Draft.objects.filter(replaces_id=draft_id, status=Draft.Status.PENDING).values_list(
-                "pk", flat=True).first()
-            if redrafted:  # inline processing drafts at once: the agent reviews the redraft next
-                return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[redrafted]))
-        next_id = draft_claim_next(user=request.user, exclude_id=draft_id)
-        if next_id:
-            return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[next_id]))
-        return HttpResponseRedirect(reverse("admin:conversations_draft_changelist") + "?status__exact=pending")
-
-    def _undo(self, request, draft_id: int):
-        request.session.pop(UNDO_SESSION_KEY, None)
-        try:
-            pending = draft_undo(draft_id=draft_id, acting_user=request.user)
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
-        if pending is None:
-            self.message_user(request, f"Draft {draft_id} undone: nothing was sent. The customer has written again, "
-                              "so the newer draft is the one to review.", level=messages.WARNING)
-            return HttpResponseRedirect(reverse("admin:conversations_draft_changelist") + "?status__exact=pending")
-        self.message_user(request, f"Draft {draft_id} undone: nothing was sent. It is back in review.",
-                          level=messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[pending.pk]))
-
-    def close_view(self, request, draft_id: int):
-        """Close the draft's conversation (nothing more to say); a new customer message reopens it."""
-        if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
-        if not request.user.has_perm("conversations.decide_draft"):
-            raise PermissionDenied
-        conversation_id = Draft.objects.values_list("conversation_id", flat=True).filter(pk=draft_id).first()
-        if conversation_id is None:
-            raise Http404(f"draft {draft_id} does not exist")
-        conversation_close(conversation_id=conversation_id, acting_user=request.user)
-        self.message_user(request, f"Conversation {conversation_id} closed.", level=messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
-
-    def resend_view(self, request, draft_id: int):
-        """Send again an approved draft whose send failed or was interrupted (the agent checked Zoho first)."""
-        review = reverse("admin:conversations_draft_change", args=[draft_id])
-        if request.method != "POST":
-            return HttpResponseRedirect(review)
-        if not request.user.has_perm("conversations.decide_draft"):
-            raise PermissionDenied
-        try:
-            draft_send_retry(draft_id=draft_id, acting_user=request.user)
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-        else:
-            self.message_user(request, f"Draft {draft_id} queued for sending again.", level=messages.SUCCESS)
-        return HttpResponseRedirect(review)
-
-    def attachment_view(self, request, draft_id: int, message_id: int, index: int):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        message = Message.objects.filter(pk=message_id, conversation__drafts__pk=draft_id).first()
-        if message is None or index >= len(message.attachments) or not message.attachments[index].get("blob_key"):
-            raise Http404("no such attachment")
-        attachment = message.attachments[index]
-        return attachment_response(data=blob_get(attachment["blob_key"]), name=attachment.get("name"))
 
 
 @admin.register(Approval)

@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from conversations.admin_reading import MessageReadingMixin
 from conversations.models import NOT_DRAFTED, Conversation, Message, PrivacyRequest, TriagedMessage
 from conversations.services.threads import conversation_close
 from conversations.services.triage import message_triage_overrule
@@ -56,7 +57,7 @@ class TriageLabelFilter(SimpleListFilter):
         return queryset.filter(triage_label=self.value()) if self.value() else queryset
 
 
-class _TriagedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class _TriagedAdmin(MessageReadingMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = [ConversationStateFilter]
     search_fields = ["from_address", "subject"]
     ordering = ["-sent_at", "-id"]
@@ -79,6 +80,14 @@ class _TriagedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def conversation_status(self, obj):
         return Conversation.Status(obj.conversation_status_value).label
 
+    @admin.display(description="received", ordering="sent_at")
+    def received(self, obj):
+        return obj.sent_at
+
+    @admin.display(description="from", ordering="from_address")
+    def sender(self, obj):
+        return obj.from_address or "-"
+
     @admin.display(description="subject")
     def subject_text(self, obj):
         return obj.subject or "(no subject)"
@@ -97,13 +106,16 @@ class _TriagedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class TriagedMessageAdmin(_TriagedAdmin):
     """Auto-replies, bounces, spam and privacy requests: no draft, a label, a reason, one click to close."""
 
-    list_display = ["sent_at", "label", "triage_reason", "from_address", "subject_text", "conversation_status",
-                    "close_button"]
+    list_display = ["received", "label", "why", "sender", "subject_text", "conversation_status", "close_button"]
     list_filter = [ConversationStateFilter, TriageLabelFilter]
     actions = ["close_conversations", "draft_anyway"]
     labels = NOT_DRAFTED
 
-    @admin.display(description="label", ordering="triage_label")
+    @admin.display(description="why", ordering="triage_reason")
+    def why(self, obj):
+        return obj.triage_reason or "-"
+
+    @admin.display(description="set aside as", ordering="triage_label")
     def label(self, obj):
         return Message.Triage(obj.triage_label).label
 
@@ -170,8 +182,7 @@ class TriagedMessageAdmin(_TriagedAdmin):
 class PrivacyRequestAdmin(_TriagedAdmin):
     """Ops' privacy requests (erasure or access): each links to the erasure of its sender."""
 
-    list_display = ["sent_at", "from_address", "kind", "subject_text", "customer_link", "conversation_status",
-                    "erase_link"]
+    list_display = ["received", "sender", "kind", "subject_text", "customer_link", "conversation_status", "erase_link"]
     list_select_related = ["conversation__customer"]
     labels = (Message.Triage.PRIVACY_REQUEST,)
 

@@ -2,11 +2,13 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from faq.correction_candidates import correction_candidates, drafts_it_would_change_each
@@ -16,6 +18,7 @@ from faq.services import (
     correction_check_text,
     correction_delete,
     correction_upsert,
+    faq_entry_check_duplicate,
     faq_entry_check_public,
     faq_entry_create,
     faq_entry_delete,
@@ -49,6 +52,19 @@ class FaqEntryForm(forms.ModelForm):
     class Meta:
         model = FaqEntry
         fields = ["question", "answer", "status", "source_intent", "position", "created_by"]
+
+    def clean_question(self):
+        # The service's rule (shared with the API), shown on the field with a link to the entry that asks it.
+        question = self.cleaned_data["question"]
+        try:
+            faq_entry_check_duplicate(question=question, exclude_id=self.instance.pk)
+        except ApplicationError as exc:
+            existing = exc.extra["duplicate_of"]
+            raise forms.ValidationError(format_html(
+                'This question is already asked by <a href="{}">FAQ entry {}: “{}”</a>. Edit that entry instead of '
+                "adding a second one.", reverse("admin:faq_faqentry_change", args=[existing["id"]]),
+                existing["id"], existing["question"]), code="duplicate") from None
+        return question
 
     def clean(self):
         # Text for the shop's public page is checked here, so a refusal is a form error with the text kept.
@@ -84,6 +100,8 @@ class FaqEntryAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
     def publish_selected(self, request, queryset):
         if not self.has_publish_permission(request):  # the action is hidden too; this guards a forged POST
             raise PermissionDenied
+        if request.POST.get("post") != "yes":  # first, the list of what goes public, with Cancel
+            return self._publish_confirmation(request, queryset)
         published = already = 0
         for entry_id, status in queryset.order_by("pk").values_list("pk", "status"):
             if status == FaqEntry.Status.PUBLISHED:
@@ -98,6 +116,17 @@ class FaqEntryAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
         note = f" ({already} already published)" if already else ""
         self.message_user(request, f"Published {published} FAQ entr{'y' if published == 1 else 'ies'}{note}; "
                                    "the shop's FAQ page is being rebuilt.", level=messages.SUCCESS)
+
+    def _publish_confirmation(self, request, queryset):
+        selected = list(queryset.order_by("position", "pk").only("pk", "question", "answer", "status"))
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Publish to the shop's FAQ page?",
+            "selected": selected, "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "to_publish": [e for e in selected if e.status != FaqEntry.Status.PUBLISHED],
+            "already": [e for e in selected if e.status == FaqEntry.Status.PUBLISHED],
+            "changelist_url": request.get_full_path(),  # the list as the person left it (its filters kept)
+        }
+        return TemplateResponse(request, "admin/faq/faqentry/publish_selected_confirmation.html", context)
 
     def save_model(self, request, obj, form, change):
         # A status change made in the form is carried out by the services, never by a plain save.

@@ -25,12 +25,37 @@ def faq_entry_check_public(*, question: str, answer: str) -> None:
                                "it goes on the shop's public FAQ page.", extra={"found": found})
 
 
+TRAILING_PUNCTUATION = " ?？¿!！.。…:;,·-"
+
+
+def faq_question_key(question: str) -> str:
+    """A question as compared for duplicates: case, spacing and the punctuation it ends with do not count
+    ("Do you ship to Norway?" = "do you  ship to norway")."""
+    return " ".join(question.casefold().split()).rstrip(TRAILING_PUNCTUATION).rstrip()
+
+
+def faq_entry_check_duplicate(*, question: str, exclude_id: int | None = None) -> None:
+    """Refuse a question an FAQ entry (draft or published) already asks: two entries answering one
+    question would drift apart, and the shop's page would show it twice. Archived entries do not count."""
+    key = faq_question_key(question)
+    if not key:
+        return
+    entries = FaqEntry.objects.exclude(status=FaqEntry.Status.ARCHIVED).exclude(pk=exclude_id)
+    # FAQ entries number in the hundreds: compared here rather than by a database function SQLite lacks.
+    for pk, existing in entries.order_by("pk").values_list("pk", "question"):
+        if faq_question_key(existing) == key:
+            raise ApplicationError(f"FAQ entry {pk} already asks this question: “{existing}”. Edit that entry "
+                                   "instead of adding a second one.",
+                                   extra={"duplicate_of": {"id": pk, "question": existing}})
+
+
 @transaction.atomic
 def faq_entry_create(*, question: str, answer: str, source_intent: str = "", acting_user=None,
                      status: str = FaqEntry.Status.DRAFT, position: int = 0) -> FaqEntry:
     entry = FaqEntry(question=question.strip(), answer=answer.strip(), source_intent=source_intent, status=status,
                      position=position, created_by=acting_user if getattr(acting_user, "pk", None) else None,
                      published_at=timezone.now() if status == FaqEntry.Status.PUBLISHED else None)
+    faq_entry_check_duplicate(question=entry.question)
     if status == FaqEntry.Status.PUBLISHED:
         faq_entry_check_public(question=entry.question, answer=entry.answer)
     entry.full_clean()
@@ -44,6 +69,8 @@ def faq_entry_create(*, question: str, answer: str, source_intent: str = "", act
 def faq_entry_publish(*, entry_id: int, acting_user=None) -> FaqEntry:
     entry = FaqEntry.objects.select_for_update().get(pk=entry_id)
     if entry.status != FaqEntry.Status.PUBLISHED:
+        if entry.status == FaqEntry.Status.ARCHIVED:  # back from the archive: another entry may ask it by now
+            faq_entry_check_duplicate(question=entry.question, exclude_id=entry.pk)
         faq_entry_check_public(question=entry.question, answer=entry.answer)
         entry.status = FaqEntry.Status.PUBLISHED
         entry.published_at = timezone.now()
@@ -68,6 +95,8 @@ def faq_entry_edit(*, entry_id: int, question: str, answer: str, source_intent: 
     changed = [name for name, value in wanted.items() if getattr(entry, name) != value]
     if not changed:
         return entry
+    if "question" in changed:
+        faq_entry_check_duplicate(question=wanted["question"], exclude_id=entry.pk)
     if entry.status == FaqEntry.Status.PUBLISHED and {"question", "answer"} & set(changed):
         faq_entry_check_public(question=wanted["question"], answer=wanted["answer"])
     for name in changed:

@@ -38,7 +38,7 @@ def test_publish_selected_calls_the_service_audits_and_rebuilds_the_shop_page(
     client.force_login(publisher)
     assert "publish_selected" in client.get("/admin/faq/faqentry/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/admin/faq/faqentry/", {"action": "publish_selected",
+        response = client.post("/admin/faq/faqentry/", {"action": "publish_selected", "post": "yes",
                                                          "_selected_action": [e.pk for e in entries]}, follow=True)
     assert "Published 2 FAQ entries" in response.content.decode()
     assert set(FaqEntry.objects.values_list("status", flat=True)) == {"published"}
@@ -55,7 +55,7 @@ def test_without_the_permission_the_action_is_refused_and_the_status_is_read_onl
     client.force_login(_staff("editor", publish=False))
     listing = client.get("/admin/faq/faqentry/").content.decode()
     assert "publish_selected" not in listing  # the action is not offered
-    client.post("/admin/faq/faqentry/", {"action": "publish_selected", "_selected_action": [entry.pk]})
+    client.post("/admin/faq/faqentry/", {"action": "publish_selected", "post": "yes", "_selected_action": [entry.pk]})
     entry.refresh_from_db()
     assert entry.status == "draft"
 

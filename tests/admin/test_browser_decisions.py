@@ -20,7 +20,7 @@ from conversations.services.drafts import draft_create
 from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
 from omnichannel.blobstore import blob_put
-from tests.admin.browser import ARTIFACTS, CHROMIUM, login
+from tests.browser import ARTIFACTS, CHROMIUM, login
 from tests.builders import make_draft, make_inbound_message, make_staff
 
 pytestmark = [

@@ -12,7 +12,7 @@ from assistants.services import draft_generate
 from conversations.services.approvals import draft_edit_and_approve
 from faq.models import FaqEntry, FaqProposal
 from faq.services_proposals import faq_proposals_refresh
-from tests.admin.browser import CHROMIUM, login
+from tests.browser import CHROMIUM, login
 from tests.builders import make_inbound_message, make_staff
 from tests.integrations.shopify.conftest import fake_shop  # noqa: F401 - the fixture
 

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from conversations.models import Approval, Draft
-from tests.admin.browser import ARTIFACTS, CHROMIUM, TEST_BUDGET_SECONDS
-from tests.admin.browser import login as _login
+from tests.browser import ARTIFACTS, CHROMIUM, TEST_BUDGET_SECONDS
+from tests.browser import login as _login
 
 pytestmark = [
     pytest.mark.browser,

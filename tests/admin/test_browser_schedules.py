@@ -8,7 +8,7 @@ import os
 import pytest
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from tests.admin.browser import CHROMIUM, login
+from tests.browser import CHROMIUM, login
 from tests.builders import make_staff
 
 pytestmark = [

@@ -10,7 +10,7 @@ import pytest
 from assistants.vectorstore import SITE, index_query
 from integrations.models import SiteDocument
 from omnichannel.models import AuditLog
-from tests.admin.browser import CHROMIUM, login
+from tests.browser import CHROMIUM, login
 from tests.builders import make_staff
 from tests.knowledge.test_site_documents import _page, site  # noqa: F401 - the fixture
 

@@ -1,7 +1,7 @@
 """The review page as agents use it all day, in a real headless Chromium: at 1280 px, with the
 mouse wandering into the customer's HTML email, keys pressed twice, Enter pressed in every field.
 
-Each test's last screen is saved under test-artifacts/ (tests/admin/conftest.py).
+Each test's last screen is saved under test-artifacts/ (tests/browser.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from conversations.models import Approval, Conversation, Draft
 from conversations.services.drafts import draft_create
 from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
-from tests.admin.browser import ARTIFACTS, CHROMIUM, login
+from tests.browser import ARTIFACTS, CHROMIUM, login
 from tests.builders import make_draft, make_inbound_message, make_staff
 
 pytestmark = [

@@ -16,7 +16,7 @@ import pytest
 
 from conversations.models import Draft, Message
 from omnichannel.models import AuditLog, WebhookDelivery
-from tests.resilience.conftest import wait_for
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 EMAILS = 120

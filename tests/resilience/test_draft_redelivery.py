@@ -12,7 +12,7 @@ from conversations.services.approvals import draft_approve
 from omnichannel.models import AuditLog
 from tests.builders import make_inbound_message
 from tests.gated_llm import GatedChatServer
-from tests.resilience.conftest import wait_for
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 VISIBILITY_TIMEOUT = 12  # seconds

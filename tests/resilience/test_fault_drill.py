@@ -47,7 +47,7 @@ from omnichannel.services import webhook_delivery_store
 from tests.builders import make_inbound_message
 from tests.gated_llm import GatedChatServer
 from tests.integrations.shopify.test_webhook_races import _order, _process_together, _store
-from tests.resilience.conftest import ROOT, wait_for
+from tests.workers import ROOT, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.worker]
 
@@ -316,7 +316,7 @@ def _awaiting_a_draft() -> list[int]:
 
 
 def _database_url() -> str:
-    from tests.resilience.conftest import _database_url as url
+    from tests.workers import _database_url as url
 
     return url()
 

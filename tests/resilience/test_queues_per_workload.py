@@ -13,7 +13,7 @@ from conversations.models import Draft
 from integrations.models import ShopifyCursor
 from omnichannel.celery import app
 from tests.builders import make_inbound_message
-from tests.resilience.conftest import wait_for
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 

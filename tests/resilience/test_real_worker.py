@@ -14,7 +14,7 @@ from integrations.replay import deliveries_replay_stalled
 from omnichannel.jobs import enqueue
 from omnichannel.models import AuditLog, WebhookDelivery
 from omnichannel.services import webhook_delivery_store
-from tests.resilience.conftest import wait_for
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,7 +12,7 @@ from conversations.services.sending import drafts_send_failed_for_good
 from integrations.zoho.fake import FakeZoho, ingested_message
 from omnichannel.models import AuditLog, DeadLetter
 from tests.builders import make_inbound_message
-from tests.resilience.conftest import wait_for
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 

@@ -15,7 +15,7 @@ import pytest
 from omnichannel.models import DeadLetter
 from tests.builders import make_inbound_message
 from tests.gated_llm import GatedChatServer
-from tests.resilience.conftest import wait_for
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SOFT_LIMIT = 12  # seconds: room for a first draft on a loaded 2-core machine, far below the read timeout

@@ -1,17 +1,32 @@
-"""Fixtures of the admin's browser tests: a headless Chromium page and a fake Zoho over HTTP."""
+"""What the browser tests share: Debian's Chromium, where screenshots go, bounded waits, logging in, and the
+fixtures `page` (a headless Chromium page) and `fake_zoho` (a fake Zoho over HTTP that knows the demo mailbox).
+Registered for the whole suite by `pytest_plugins` in tests/conftest.py."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 
-from tests.admin.browser import ARTIFACTS, CHROMIUM, STEP_TIMEOUT_MS
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts"
+# Every wait is bounded: a hung page fails the test in seconds, never stalls the suite.
+STEP_TIMEOUT_MS = 15_000
+TEST_BUDGET_SECONDS = 120
+
+
+def login(page, live_server, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
 
 
 @pytest.fixture

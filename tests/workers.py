@@ -1,4 +1,6 @@
-"""A real Celery worker process, started by the test, on the test database and the real Redis broker."""
+"""A real Celery worker process, started by the test, on the test database and the real Redis broker: the
+`celery_worker_process` fixture (registered for the whole suite by `pytest_plugins` in tests/conftest.py) and
+`wait_for`, a condition polled until a deadline."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from django.db import connection
 
 from omnichannel.celery import ALL_QUEUES, app
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # the repository
 
 
 def _database_url() -> str:

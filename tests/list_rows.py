@@ -1,7 +1,7 @@
 """Rows for every list the admin and the API show: `ROWS[model label](i)` adds the `i`th row of that model
 with the related rows its list shows (customer, conversation, user, parent...), each one distinct, as a
 shop's data would have them. The query-count tests (tests/omnichannel/test_every_admin_list_query_counts.py,
-tests/api/test_every_list_query_counts.py) ask every list over a few of these rows and over many.
+tests/omnichannel/test_every_api_list_query_counts.py) ask every list over a few of these rows and over many.
 
 A model with a list and no entry here fails those tests by name: add its builder."""
 

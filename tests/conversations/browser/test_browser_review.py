@@ -95,7 +95,7 @@ def test_ops_opens_the_weekly_demand_chart_from_the_product_requests_list(page, 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from tests.knowledge.test_demand_trend import demand_fixture, monday_now
+    from tests.catalog.test_demand_trend import demand_fixture, monday_now
 
     demand_fixture(monday_now())
     ops = get_user_model().objects.create_user(username="ops-browser", password="ops-pass-123", is_staff=True)

@@ -12,7 +12,7 @@ from integrations.models import SiteDocument
 from omnichannel.models import AuditLog
 from tests.browser import CHROMIUM, login
 from tests.builders import make_staff
-from tests.knowledge.test_site_documents import _page, site  # noqa: F401 - the fixture
+from tests.integrations.site.test_site_documents import _page, site  # noqa: F401 - the fixture
 
 pytestmark = [
     pytest.mark.browser,

@@ -47,7 +47,7 @@ EXPECTED: dict[str, dict[str, int]] = {
 NOT_ROW_LISTS = {
     "correction-candidates": "repeated edits found in the approvals, not rows of a model; the drafts each would "
                              "change are read in one query for all of them (drafts_it_would_change_each, counted "
-                             "in tests/knowledge/test_correction_accept.py)",
+                             "in tests/faq/test_correction_accept.py)",
 }
 
 LISTS = {f"{basename}-list": viewset.queryset.model._meta.label for _, viewset, basename in router.registry}

@@ -12,7 +12,7 @@ from accounts.services import api_token_create
 from assistants.vectorstore import SITE, index_query
 from integrations.models import SiteDocument
 from omnichannel.models import AuditLog
-from tests.knowledge.test_site_documents import _page, site  # noqa: F401 - the fixture
+from tests.integrations.site.test_site_documents import _page, site  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from faq.models import Correction
 from omnichannel.models import AuditLog
 from tests.builders import token_client
-from tests.knowledge.test_correction_accept import POINTS, _history
+from tests.faq.test_correction_accept import POINTS, _history
 
 pytestmark = pytest.mark.django_db
 

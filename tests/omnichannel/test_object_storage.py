@@ -1,6 +1,6 @@
 """Object storage (BLOB_BUCKET) for everything the blob store keeps, against a real S3 server process
 (moto's standalone server, tests/s3_server.py): retention archives, and a whole deployment's commands
-writing nothing under VAR_DIR but the Chroma index. The backup drill on S3 is tests/ops/test_backup_drill.py."""
+writing nothing under VAR_DIR but the Chroma index. The backup drill on S3 is tests/omnichannel/test_backup_drill.py."""
 
 from __future__ import annotations
 

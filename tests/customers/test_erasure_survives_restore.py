@@ -1,6 +1,6 @@
 """An erasure survives a restore: a backup taken before it, restored later, comes back erased.
 
-The drill of tests/ops/test_backup_drill.py, with an erasure between the backup and the restore: Ada
+The drill of tests/omnichannel/test_backup_drill.py, with an erasure between the backup and the restore: Ada
 asks to be erased after last night's backup, then the database is restored from that backup. The
 backup holds her (checked in the dump itself); the restored database must not, before `restore_db`
 returns, and her tombstones must be back in it. On the filesystem store and on S3 (a real moto server).

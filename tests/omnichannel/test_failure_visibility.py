@@ -30,7 +30,7 @@ from omnichannel.models import WebhookDelivery
 from omnichannel.schedules import SCHEDULES
 from tests.builders import make_draft, task_run_eagerly
 from tests.integrations.zoho.conftest import fake_zoho  # noqa: F401 - the fixture
-from tests.ops.test_metrics_scrape import _scrape
+from tests.omnichannel.test_metrics_scrape import _scrape
 
 MESSAGE_ID = "1732512000000100001"  # in fixtures/zoho/mailbox.json
 

@@ -1,6 +1,6 @@
 """Queues per workload: every routed name is a real task, long jobs go to `long`, and every queue has a
 worker in docker-compose.yml and in the default `make worker`. The real-worker proof that a long job does
-not delay a draft is tests/resilience/test_queues_per_workload.py."""
+not delay a draft is tests/omnichannel/test_queues_per_workload.py."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from omnichannel.jobs import enqueue
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_store
-from tests.resilience.test_real_worker import _payload
+from tests.omnichannel.test_real_worker import _payload
 from tests.workers import ROOT, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

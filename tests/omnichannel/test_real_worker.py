@@ -103,7 +103,7 @@ def test_in_fake_mode_a_worker_sends_an_approved_reply_through_its_own_fake_zoho
     from conversations.services.approvals import draft_approve
     from tests.builders import make_inbound_message
 
-    worker = celery_worker_process()  # ZOHO_MODE=fake, no ZOHO_BASE_URL (tests/resilience/conftest.py)
+    worker = celery_worker_process()  # ZOHO_MODE=fake, no ZOHO_BASE_URL (tests/workers.py)
     message = make_inbound_message(email="fake.mode@example.com")
     assert wait_for(lambda: Draft.objects.filter(reply_to=message, status="pending").exists(), timeout=120), \
         worker.log_tail()

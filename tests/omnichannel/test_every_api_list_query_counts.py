@@ -22,7 +22,7 @@ from accounts.services import api_token_create
 from omnichannel.api_urls import router
 from omnichannel.roles import AGENTS, OPS
 from tests.builders import token_client
-from tests.list_rows import rows_add
+from tests.list_rows import assert_fixed_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -83,17 +83,7 @@ def _ask(client: APIClient, url: str) -> tuple[int, int]:
 def test_every_api_list_runs_a_fixed_number_of_queries_for_a_few_rows_and_for_many(route):
     label = LISTS[route]
     clients = _clients(label)
-    url = reverse(route)
-    rows_add(label, 0, 2)
-    few = {who: _ask(client, url) for who, client in clients.items()}
-    rows_add(label, 2, 12)
-    many = {who: _ask(client, url) for who, client in clients.items()}
-    for who in clients:
-        assert many[who][1] >= few[who][1] + 10, f"{route}: the 10 rows added are not listed for {who}"
-    seen_few = {who: queries for who, (queries, _) in few.items()}
-    seen_many = {who: queries for who, (queries, _) in many.items()}
-    assert seen_many == seen_few, f"{route}: the queries grow with the rows (an N+1)"
-    assert seen_few == EXPECTED.get(route), f"{route}: pin {seen_few!r} in EXPECTED"
+    assert_fixed_queries(route, label, clients, reverse(route), _ask, EXPECTED)
 
 
 def test_every_list_route_is_pinned_or_named_as_no_row_list():

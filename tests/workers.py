@@ -62,7 +62,7 @@ def celery_worker_process(tmp_path):
            # Limits well below production's (300 s soft), yet not tight: a fresh worker's first generate_draft
            # (imports, the embedded Chroma, the embedding model) on a 2-core CI machine shared with other runs
            # took over 20 s and hit the soft limit, failing tests that test something else. A test that needs a
-           # quick redelivery sets its own shorter timeout (test_draft_redelivery.py).
+           # quick redelivery sets its own shorter timeout (tests/assistants/test_draft_redelivery.py).
            "CELERY_TASK_TIME_LIMIT": "75", "CELERY_TASK_SOFT_TIME_LIMIT": "60", "CELERY_LONG_TASK_TIME_LIMIT": "75",
            "ZOHO_MODE": "fake", "LOG_LEVEL": "WARNING",
            # The worker shares the test's embedded Chroma directory: refused in production (settings), fine here.

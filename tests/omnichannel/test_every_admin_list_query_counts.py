@@ -5,7 +5,7 @@ until tests/list_rows.py can build its rows). Each list is asked by a superuser 
 (Agents, Ops) allowed to view it, over 2 rows and over 12: the two counts must be equal and equal to
 the count pinned here, so a change shows in review. The usual 3 of every admin page are the
 session, the user and their permissions. Deep pages and the workspace's filtered views are counted
-in test_workspace_query_counts.py.
+in tests/conversations/test_workspace_query_counts.py.
 """
 
 from __future__ import annotations

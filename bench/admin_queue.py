@@ -2,7 +2,7 @@
 
     python bench/admin_queue.py [--quick]   # 100,000 conversations, 300,000 messages, 50,000 pending drafts
 
-The query count must not grow with rows (tests/admin/test_workspace_query_counts.py asserts it
+The query count must not grow with rows (tests/conversations/test_workspace_query_counts.py asserts it
 page by page); p95 target under 300 ms for the first page, and page 500 (OFFSET 24,950) within 2x
 of page 1: deep pages are read as a deferred join (conversations/admin_paging.py). Baseline in
 the same run: the admin's index page, so the ratios hold on a noisy shared machine. The SQL table

@@ -173,7 +173,7 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
 # Long jobs get their own limits by task name (annotations keep deploy numbers out of the task modules):
 # the soft limit raises SoftTimeLimitExceeded a minute before the hard one kills the process.
 LONG_TASK_TIME_LIMIT = env_int("CELERY_LONG_TASK_TIME_LIMIT", 1800, minimum=1)
-# Every task of the `long` queue (omnichannel/celery.py), and only those (tests/ops/test_queues.py).
+# Every task of the `long` queue (omnichannel/celery.py), and only those (tests/omnichannel/test_queues.py).
 LONG_TASKS = (TaskName.SHOPIFY_BACKFILL, TaskName.BACKUP_DB, TaskName.ZOHO_SYNC, TaskName.ARCHIVE_CONVERSATIONS,
               TaskName.MINE_DEMAND, TaskName.PROPOSE_FAQ, TaskName.CRAWL_SITE_DOCUMENTS)
 CELERY_TASK_ANNOTATIONS = {

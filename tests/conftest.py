@@ -6,6 +6,9 @@ import pytest
 
 from omnichannel import blobstore
 
+# Fixtures any test may use, wherever it lives: `page` and `fake_zoho` (browser), `celery_worker_process`.
+pytest_plugins = ["tests.browser", "tests.workers"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_blob_store(settings, tmp_path):

@@ -1,13 +1,13 @@
 """Rows for every list the admin and the API show: `ROWS[model label](i)` adds the `i`th row of that model
 with the related rows its list shows (customer, conversation, user, parent...), each one distinct, as a
-shop's data would have them. The query-count tests (tests/admin/test_every_list_query_counts.py,
-tests/api/test_every_list_query_counts.py) ask every list over a few of these rows and over many.
+shop's data would have them. The query-count tests (tests/omnichannel/test_every_admin_list_query_counts.py,
+tests/omnichannel/test_every_api_list_query_counts.py) ask every list over a few of these rows and over many.
 
 A model with a list and no entry here fails those tests by name: add its builder."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -300,3 +300,20 @@ def rows_add(label: str, start: int, stop: int) -> None:
     assert label in ROWS, f"add a builder for {label} to tests/list_rows.py: its list has no query-count test"
     for i in range(start, stop):
         ROWS[label](i)
+
+
+def assert_fixed_queries(name: str, label: str, clients: Mapping[str, object], url: str,
+                         ask: Callable[[object, str], tuple[int, int]], expected: Mapping[str, dict[str, int]]) -> None:
+    """The list `name` at `url`, asked by each client over 2 rows of `label` and over 12 (`ask` gives the
+    queries and the rows listed): the 10 rows added are listed, the queries do not grow with the rows,
+    and they are the count pinned in `expected[name]`."""
+    rows_add(label, 0, 2)
+    few = {who: ask(client, url) for who, client in clients.items()}
+    rows_add(label, 2, 12)
+    many = {who: ask(client, url) for who, client in clients.items()}
+    for who in clients:
+        assert many[who][1] >= few[who][1] + 10, f"{name}: the 10 rows added are not listed for {who}"
+    seen_few = {who: queries for who, (queries, _) in few.items()}
+    seen_many = {who: queries for who, (queries, _) in many.items()}
+    assert seen_many == seen_few, f"{name}: the queries grow with the rows (an N+1)"
+    assert seen_few == expected.get(name), f"{name}: pin {seen_few!r} in EXPECTED"

@@ -1,7 +1,7 @@
 """Where a person's data still is: every table and materialized view (a pg_dump-like read, each row
 as JSON), the blob store's files and the Chroma directory's files. Case-insensitive.
 
-For the whole-system check (tests/security/test_erased_everywhere.py) also: the output of a real
+For the whole-system check (tests/customers/test_erased_everywhere.py) also: the output of a real
 `pg_dump` (what a backup would keep: committed rows only, so in a transactional test), the blob store's
 encrypted files decrypted (archives, data-request exports), what the vector index answers when queried,
 and the log records of the test run."""

@@ -1,7 +1,7 @@
 """Webhook intake with Celery: one INSERT per request, one drain per window, nothing left behind.
 
 Real Postgres and the real Redis broker; no worker runs here, so what the requests publish is
-read off the broker's queue (tests/resilience/test_real_worker.py runs a worker behind it).
+read off the broker's queue (tests/omnichannel/test_real_worker.py runs a worker behind it).
 """
 
 from __future__ import annotations

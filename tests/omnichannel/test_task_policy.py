@@ -1,6 +1,6 @@
 """One retry policy (omnichannel/task_policy.py): named transient classes are retried with Celery's backoff
 and full jitter, permanent errors and anything else fail at once, and the end of the retries is a dead letter.
-Eager here: each retry runs at once (the waits are shown by tests/resilience/test_send_retry.py's worker)."""
+Eager here: each retry runs at once (the waits are shown by tests/omnichannel/test_send_retry.py's worker)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 The requests are built (and signed) before the clock starts, so the sender spends its CPU on
 sockets, not on HMAC or a client library: on a 2-core machine a heavy client steals the cores
-the server is being measured on. gunicorn's sync workers close every connection, so each
-request is one connection: connect, write, read to EOF.
+the server is being measured on. Every request says `Connection: close` (as gunicorn's sync workers
+would anyway), so each request is one connection: connect, write, read to EOF.
 
 Closed loop: `concurrency` senders, each sending its next request when the last one answered.
 Open loop: request i is due at start + i / rate whatever happened before, and its latency is
@@ -31,7 +31,7 @@ async def _exchange(host: str, port: int, request: bytes) -> int:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(request)
-        response = await reader.read()  # the sync worker closes after the response
+        response = await reader.read()  # the server closes after the response (Connection: close)
     finally:
         writer.close()
     return _status(response[:32])

@@ -1,4 +1,4 @@
-"""Signed webhook intake under load: the app on gunicorn (2 workers), load from a separate process.
+"""Signed webhook intake under load: the app on gunicorn (deploy/gunicorn.conf.py), load from a separate process.
 
     python bench/webhooks.py [--quick] [--rounds N]
 
@@ -11,6 +11,12 @@ Targets: p99 under 50 ms at 200 req/s; throughput at least 0.6 x the bare view's
 the raw body and wakes the drain (integrations/intake.py); no worker runs during the benchmark
 (the queue is purged afterwards). The load generator is bench/_http_load.py (asyncio, requests
 signed before the clock starts), light enough not to take the cores it measures.
+
+Each round runs the kinds in a rotated order (bare, shopify, zoho; then shopify, zoho, bare; ...), so no
+kind always follows the same one. Before each closed-loop run, 100 raw durable INSERTs back to back give
+the disk's commit time at that minute ("commit ms"), and the run's table shows it beside the checkpoints
+Postgres began and the autovacuums of `webhook_deliveries` during the run: a run whose ratio falls can be
+told apart as the disk's minute (commit ms up) or our own writes' aftermath.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import hmac
 import json
 import multiprocessing
 import os
+import runpy
 import socket
 import statistics
 import subprocess
@@ -111,6 +118,12 @@ def run(port: int, kind: str, count: int, concurrency: int, rate: float | None =
 
 
 KINDS = ("bare", "shopify", "zoho")
+SERVER = {"GUNICORN_WORKERS": "2"}  # the threads per worker are the config's (GUNICORN_THREADS to override)
+
+
+def _server_shape() -> str:
+    conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    return f"{conf['workers']} {conf.get('worker_class', 'sync')} workers x {conf.get('threads', 1)} threads"
 
 
 def _gunicorn(port: int) -> subprocess.Popen:
@@ -118,7 +131,7 @@ def _gunicorn(port: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": BENCH_DB, "SYNC_USE_CELERY": "1", "SHOPIFY_WEBHOOK_SECRET": SECRET,
            "ZOHO_WEBHOOK_SECRET": SECRET, "LOG_LEVEL": "ERROR", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
            "CHROMA_ALLOW_EMBEDDED_MULTIPROCESS": "1",  # intake only: nothing here opens Chroma
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
+           "GUNICORN_BIND": f"127.0.0.1:{port}", **SERVER}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "omnichannel.wsgi", "--config", "deploy/gunicorn.conf.py",
                                "--access-logfile", "/dev/null", "--log-level", "error"], cwd=ROOT, env=env)
     deadline = time.monotonic() + 60  # a loaded machine (the suite's smoke run beside other jobs) starts slowly
@@ -162,6 +175,41 @@ def _commit_floor(count: int, rate: float) -> list[float]:
     return latencies
 
 
+def _commit_ms(count: int = 100) -> float:
+    """Median ms of one raw durable INSERT, back to back on one connection: the disk's commit time now."""
+    import psycopg
+
+    took = []
+    with psycopg.connect(BENCH_DB, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_commit_floor (id bigserial PRIMARY KEY, body bytea)")
+        for _ in range(count):
+            began = time.perf_counter()
+            conn.execute("INSERT INTO bench_commit_floor (body) VALUES (%s)", [b"x" * 300])
+            took.append((time.perf_counter() - began) * 1000)
+    return statistics.median(took)
+
+
+def _postgres_counters(conn) -> tuple[int, int]:
+    """Checkpoints begun in the cluster so far, and autovacuums + autoanalyzes of webhook_deliveries."""
+    checkpoints = conn.execute("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter").fetchone()[0]
+    vacuums = conn.execute("SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables "
+                           "WHERE relname = 'webhook_deliveries'").fetchone()[0]
+    return checkpoints, vacuums
+
+
+def _bench_backends(conn) -> list[int]:
+    """This bench's Postgres processes: the backends of its database (not other jobs' on the same server)
+    and the WAL writer. Listed again at each reading: a backend is forked per new connection."""
+    return [pid for (pid,) in conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE (datname = current_database() AND pid <> pg_backend_pid()) "
+        "OR backend_type = 'walwriter'").fetchall()]
+
+
+def _in_turn(round_number: int) -> tuple[str, ...]:
+    shift = round_number % len(KINDS)
+    return KINDS[shift:] + KINDS[:shift]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -171,10 +219,13 @@ def main() -> None:
     rounds = 1 if args.quick else args.rounds
     paced_count = min(count, 1000)
     setup()
+    import psycopg
+
+    stats = psycopg.connect(BENCH_DB, autocommit=True)
     server, port = _started_gunicorn()
-    # Listed again at each reading: Postgres forks a backend per new connection.
-    groups = {"gunicorn": lambda: [server.pid, *_children(server.pid)], "postgres": lambda: _processes("postgres"),
+    groups = {"gunicorn": lambda: [server.pid, *_children(server.pid)], "postgres": lambda: _bench_backends(stats),
               "redis": lambda: _processes("redis-server")}
+    runs = []  # (round, kind, req/s, commit ms before, checkpoints begun, autovacuums) of each closed-loop run
     closed = {kind: [] for kind in KINDS}
     paced = {kind: [] for kind in (*KINDS, "commit floor")}
     cpu = {kind: {name: 0.0 for name in (*groups, "load generator")} for kind in KINDS}
@@ -185,35 +236,50 @@ def main() -> None:
             run(port, kind, 400, 4, rate=100)
         # Paced rounds first: after a saturating round, autovacuum and the checkpoint of the rows it wrote
         # stall every durable commit for a while, and that is what a paced round would then measure.
-        for _ in range(rounds):  # interleaved, so a noisy minute of this shared machine hits every kind alike
-            for kind in KINDS:
+        for number in range(rounds):  # interleaved, so a noisy minute of this shared machine hits every kind alike
+            for kind in _in_turn(number):
                 paced[kind].append(run(port, kind, paced_count, 32, rate=200)["latencies"])
             paced["commit floor"].append(_commit_floor(paced_count, 200))
-        for _ in range(rounds):
-            for kind in KINDS:
+        for number in range(rounds):
+            for kind in _in_turn(number):
+                commit_ms = _commit_ms()
+                counters = _postgres_counters(stats)
                 before = {name: _cpu_ms(pids()) for name, pids in groups.items()}
                 result = run(port, kind, count, 16)
                 for name, pids in groups.items():
                     cpu[kind][name] += _cpu_delta(before[name], _cpu_ms(pids())) / (count * rounds)
                 cpu[kind]["load generator"] += result["cpu_seconds"] * 1000 / (count * rounds)
                 closed[kind].append(result)
+                began = [after - then for after, then in zip(_postgres_counters(stats), counters, strict=True)]
+                runs.append((number + 1, kind, count / result["seconds"], commit_ms, *began))
     finally:
         server.terminate()
         server.wait(10)
+        stats.close()
         from omnichannel.celery import ALL_QUEUES, app
 
         with app.connection_for_write() as conn:  # the drains woken during the run (no worker consumed them)
             for queue in ALL_QUEUES:
                 conn.default_channel.queue_purge(queue)
     _report(closed, paced, cpu, count=count, rounds=rounds)
+    _report_runs(runs)
+
+
+def _report_runs(runs: list[tuple]) -> None:
+    bare = {number: rate for number, kind, rate, *_ in runs if kind == "bare"}
+    table("Each closed-loop run, in the order run (commit ms: median raw durable INSERT just before it; "
+          "checkpoints begun and autovacuums of webhook_deliveries during it)",
+          [(number, kind, f"{rate:,.0f}", f"{rate / bare[number]:.2f}", f"{commit_ms:.1f}", checkpoints, vacuums)
+           for number, kind, rate, commit_ms, checkpoints, vacuums in runs],
+          ("round", "kind", "req/s", "/ bare", "commit ms", "checkpoints", "autovacuums"))
 
 
 def _report(closed: dict, paced: dict, cpu: dict, *, count: int, rounds: int) -> None:
     def rate(result: dict) -> float:
         return count / result["seconds"]
 
-    def p99s(kind: str) -> list[float]:
-        return sorted(float(summary(latencies)[2]) for latencies in paced[kind])
+    def p99s(kind: str) -> list[float]:  # in the order the rounds ran
+        return [float(summary(latencies)[2]) for latencies in paced[kind]]
 
     rows = []
     for kind in KINDS:
@@ -223,14 +289,15 @@ def _report(closed: dict, paced: dict, cpu: dict, *, count: int, rounds: int) ->
                 statuses[status] = statuses.get(status, 0) + n
         rows.append((kind, f"{statistics.median(rate(r) for r in closed[kind]):,.0f}",
                      *summary([ms for result in closed[kind] for ms in result["latencies"]]), json.dumps(statuses)))
-    table(f"Webhook intake on gunicorn (2 workers), closed loop, 16 senders, {rounds} x {count} requests each "
+    table(f"Webhook intake on gunicorn ({_server_shape()}), closed loop, 16 senders, {rounds} x {count} requests each "
           "(req/s: median round)", rows, ("kind", "req/s", "p50 ms", "p95 ms", "p99 ms", "statuses"))
-    table("CPU per request in the closed loop, ms (2 cores in all)",
+    table("CPU per request in the closed loop, ms (2 cores in all; postgres: the bench database's backends and the "
+          "WAL writer)",
           [(kind, *(f"{ms:.2f}" for ms in cpu[kind].values())) for kind in KINDS], ("kind", *cpu["bare"]))
     table(f"Open loop paced at 200 req/s, {rounds} x {len(paced['bare'][0])} requests (latency from when each "
           "was due; commit floor: one raw durable INSERT each)",
           [(kind, *summary([ms for run in paced[kind] for ms in run]), " / ".join(f"{p:.1f}" for p in p99s(kind)))
-           for kind in paced], ("kind", "p50 ms", "p95 ms", "p99 ms", "p99 of each round"))
+           for kind in paced], ("kind", "p50 ms", "p95 ms", "p99 ms", "p99 of each round, in order"))
     for kind in KINDS[1:]:
         ratios = sorted(rate(hook) / rate(bare) for hook, bare in zip(closed[kind], closed["bare"], strict=True))
         print(f"{kind}: throughput / bare = {statistics.median(ratios):.2f} (median of {rounds} rounds, "

@@ -25,7 +25,7 @@ from omnichannel.errors import ApplicationError
 from omnichannel.log_redaction import signature_header
 from omnichannel.metrics import webhook_deliveries_total
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_finish, webhook_delivery_store
+from omnichannel.services import webhook_delivery_finish, webhook_delivery_insert
 from omnichannel.upserts import unique_violation
 
 logger = logging.getLogger(__name__)
@@ -59,8 +59,12 @@ def signature_matches(expected: str, given: str) -> bool:
 def kept_headers(request, extra_prefixes: tuple[str, ...] = ()) -> dict:
     """The headers worth keeping with a delivery (never cookies, authorization or the signature: a body
     kept with its signature is a delivery anyone who can read it could send again)."""
-    return {k.lower(): v for k, v in request.headers.items()
-            if (k.lower() in _KEPT_HEADERS or k.lower().startswith(extra_prefixes)) and not signature_header(k)}
+    kept = {}
+    for name, value in request.headers.items():
+        lowered = name.lower()
+        if (lowered in _KEPT_HEADERS or lowered.startswith(extra_prefixes)) and not signature_header(lowered):
+            kept[lowered] = value
+    return kept
 
 
 def body_too_big(request) -> int | None:
@@ -97,12 +101,12 @@ def oversized_store(*, source: str, topic: str, external_id: str, headers: dict,
     """An authenticated body over the limit: kept as a failed delivery with the reason, answered 413."""
     reason = (f"body of {len(body)} bytes exceeds the limit of {settings.WEBHOOK_MAX_BODY_BYTES} bytes "
               "(WEBHOOK_MAX_BODY_BYTES); kept unprocessed, replay it with replay_webhooks --failed")
-    delivery, _created, unavailable = store_or_503(source=source, topic=topic, external_id=external_id,
-                                                   headers=headers, body=body, invalid_reason=reason,
-                                                   metric_status="too_large")
+    delivery_id, _created, unavailable = store_or_503(source=source, topic=topic, external_id=external_id,
+                                                      headers=headers, body=body, invalid_reason=reason,
+                                                      metric_status="too_large")
     if unavailable:
         return unavailable
-    return JsonResponse({"error": reason, "delivery_id": delivery.pk}, status=413)
+    return JsonResponse({"error": reason, "delivery_id": delivery_id}, status=413)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -129,23 +133,23 @@ def delivery_failed(*, delivery_id: int, exc: BaseException) -> str:
 
 
 def store_or_503(*, source: str, topic: str, external_id: str, headers: dict, body: bytes, invalid_reason: str = "",
-                 metric_status: str = "invalid") -> tuple[WebhookDelivery | None, bool, JsonResponse | None]:
-    """Store a delivery; on a database failure return the 503 answer to send instead."""
+                 metric_status: str = "invalid") -> tuple[int | None, bool, JsonResponse | None]:
+    """Store a delivery: (its id, created, None), or on a database failure (None, False, the 503 to send)."""
     try:
-        delivery, created = _store_on_a_live_connection(source=source, topic=topic, external_id=external_id,
-                                                        headers=headers, body=body)
+        delivery_id, created = _store_on_a_live_connection(source=source, topic=topic, external_id=external_id,
+                                                           headers=headers, body=body)
         if created and invalid_reason:
-            webhook_delivery_finish(delivery_id=delivery.pk, status=WebhookDelivery.Status.FAILED, error=invalid_reason)
+            webhook_delivery_finish(delivery_id=delivery_id, status=WebhookDelivery.Status.FAILED, error=invalid_reason)
     except DatabaseError as exc:
         logger.error("webhook %s could not be stored: %s", source, exc)
         webhook_deliveries_total.labels(source=source, status="unavailable").inc()
         return None, False, JsonResponse({"error": "storage unavailable, retry later"}, status=503)
     webhook_deliveries_total.labels(source=source, status="duplicate" if not created else (
         metric_status if invalid_reason else "accepted")).inc()
-    return delivery, created, None
+    return delivery_id, created, None
 
 
-def _store_on_a_live_connection(**delivery) -> tuple[WebhookDelivery, bool]:
+def _store_on_a_live_connection(**delivery) -> tuple[int, bool]:
     """The store is the only query of an accepted webhook, and Django's CONN_HEALTH_CHECKS would
     add a `SELECT 1` round trip before it on every request. Intake skips that check and instead,
     when the connection it kept from an earlier request turns out dead (a database restart), tries
@@ -154,9 +158,9 @@ def _store_on_a_live_connection(**delivery) -> tuple[WebhookDelivery, bool]:
     kept = connection.connection is not None and not connection.in_atomic_block
     connection.health_check_done = True  # Django's flag for "checked in this request" (base/base.py)
     try:
-        return webhook_delivery_store(**delivery)
+        return webhook_delivery_insert(**delivery)
     except TRANSIENT_DB_ERRORS:
         if not kept:
             raise
         connection.close()
-        return webhook_delivery_store(**delivery)
+        return webhook_delivery_insert(**delivery)

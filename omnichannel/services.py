@@ -37,6 +37,25 @@ def webhook_delivery_store(
     return delivery, True
 
 
+def webhook_delivery_insert(*, source: str, topic: str, external_id: str, headers: dict, body: bytes) -> tuple[int, bool]:
+    """`webhook_delivery_store` for the webhook views, which need only the id: (id, created). The
+    same one INSERT, without building a model instance or preparing the eight columns that only
+    ever take their defaults (prepared once per process): a third of the view's own CPU."""
+    db = connections[DEFAULT_DB_ALIAS]
+    sql, fields = _insert_sql(db.vendor)
+    given = {"source": source, "topic": topic[:100], "external_id": external_id[:200], "headers": headers,
+             "body": bytes(body), "correlation_id": correlation.ensure(), "received_at": timezone.now()}
+    given["updated_at"] = given["received_at"]
+    constant = _constant_values(db.vendor)
+    values = [constant[f.name] if f.name in constant else f.get_db_prep_save(given[f.name], db) for f in fields]
+    with _intake_cursor(db) as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:  # a redelivery of something we already hold: harmless, nothing to do
+        return WebhookDelivery.objects.values_list("pk", flat=True).get(source=source, external_id=external_id[:200]), False
+    return row[0], True
+
+
 @functools.cache
 def _insert_sql(vendor: str) -> tuple[str, list]:
     del vendor  # the cache key: the quoting below is the connection's
@@ -47,6 +66,15 @@ def _insert_sql(vendor: str) -> tuple[str, list]:
            f"VALUES ({', '.join(['%s'] * len(fields))}) "
            f"ON CONFLICT ({quote('source')}, {quote('external_id')}) DO NOTHING RETURNING {quote('id')}")
     return sql, fields
+
+
+@functools.cache
+def _constant_values(vendor: str) -> dict:
+    """The prepared default of every column a new delivery does not set (status, attempts, …)."""
+    del vendor  # the cache key: the values are prepared for the connection's backend
+    given = {"source", "topic", "external_id", "headers", "body", "correlation_id", "received_at", "updated_at"}
+    db = connections[DEFAULT_DB_ALIAS]
+    return {f.name: f.get_db_prep_save(f.get_default(), db) for f in _insert_sql(db.vendor)[1] if f.name not in given}
 
 
 def _insert_unless_present(delivery: WebhookDelivery):

@@ -57,7 +57,7 @@ def hmac_valid(body: bytes, signature: str) -> bool:
     secrets = _secrets()
     valid = False
     for secret in secrets:  # check every secret, so the time taken does not say which one matched
-        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        expected = base64.b64encode(hmac.digest(secret.encode(), body, "sha256")).decode()
         valid |= signature_matches(expected, signature)
     return valid
 
@@ -84,12 +84,12 @@ def shopify_webhook(request):
         invalid = topic_mismatch(topic, data) if isinstance(data, dict) else "body must be a JSON object"
     except InvalidPayload as exc:  # not JSON, or nested too deep
         invalid = exc.message
-    delivery, created, unavailable = store_or_503(
+    delivery_id, created, unavailable = store_or_503(
         source="shopify", topic=topic, external_id=webhook_id, body=body, invalid_reason=invalid, headers=headers)
     if unavailable:
         return unavailable
     if invalid:
-        return JsonResponse({"error": invalid, "delivery_id": delivery.pk}, status=400)
+        return JsonResponse({"error": invalid, "delivery_id": delivery_id}, status=400)
     if created:
         delivery_wake()  # the drain sends it to its processing task (integrations/intake.py)
-    return JsonResponse({"status": "accepted" if created else "duplicate", "delivery_id": delivery.pk})
+    return JsonResponse({"status": "accepted" if created else "duplicate", "delivery_id": delivery_id})

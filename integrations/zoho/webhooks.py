@@ -37,7 +37,7 @@ from omnichannel.metrics import webhook_deliveries_total
 def signature_valid(body: bytes, signature: str, token: str) -> bool:
     secret = settings.ZOHO_WEBHOOK_SECRET.encode()
     if signature:
-        expected = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+        expected = base64.b64encode(hmac.digest(secret, body, "sha256")).decode()
         return signature_matches(expected, signature)
     return bool(token) and hmac.compare_digest(token.encode("utf-8", "replace"), secret)
 
@@ -65,13 +65,13 @@ def zoho_webhook(request):
     except InvalidPayload as exc:
         invalid = exc.message
         external_id = "invalid-" + hashlib.sha256(body).hexdigest()
-    delivery, created, unavailable = store_or_503(source="zoho", topic="mail.incoming", external_id=external_id,
+    delivery_id, created, unavailable = store_or_503(source="zoho", topic="mail.incoming", external_id=external_id,
                                                   headers=kept_headers(request), body=body, invalid_reason=invalid)
     if unavailable:
         return unavailable
     if invalid:
         # Kept as a failed delivery (replayable once the cause is fixed); the sender learns why.
-        return JsonResponse({"error": invalid, "delivery_id": delivery.pk}, status=400)
+        return JsonResponse({"error": invalid, "delivery_id": delivery_id}, status=400)
     if created:
         delivery_wake()  # the drain sends it to its processing task (integrations/intake.py)
-    return JsonResponse({"status": "accepted" if created else "duplicate", "delivery_id": delivery.pk})
+    return JsonResponse({"status": "accepted" if created else "duplicate", "delivery_id": delivery_id})

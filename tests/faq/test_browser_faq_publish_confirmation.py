@@ -13,7 +13,7 @@ import pytest
 from faq.models import FaqEntry
 from faq.services import faq_entry_create, faq_entry_publish
 from omnichannel.models import AuditLog
-from tests.admin.browser import CHROMIUM, login
+from tests.browser import CHROMIUM, login
 from tests.builders import make_staff
 from tests.integrations.shopify.conftest import fake_shop  # noqa: F401 - the fixture
 

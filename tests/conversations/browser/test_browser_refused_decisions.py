@@ -13,7 +13,7 @@ import pytest
 from conversations.models import Approval, Draft
 from conversations.services.approvals import draft_approve
 from conversations.services.drafts import draft_create
-from tests.admin.browser import CHROMIUM, login
+from tests.browser import CHROMIUM, login
 from tests.builders import make_draft, make_inbound_message, make_staff
 
 pytestmark = [

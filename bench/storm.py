@@ -2,7 +2,7 @@
 
     python bench/storm.py [--quick] [--deliveries 5000] [--backfill-orders 20000]
 
-Started here, each its own process: gunicorn (deploy/gunicorn.conf.py, 2 workers), a Celery worker per
+Started here, each its own process: gunicorn (deploy/gunicorn.conf.py, 2 workers x its threads), a Celery worker per
 queue as docker-compose runs them (intake, drafts, send + default, long), moto's S3 server as the blob
 store (BLOB_BUCKET), the fake Shopify shop the backfill pages through; Postgres and Redis as on the machine
 (a database of its own, BENCH_STORM_DATABASE_URL). Then, at once:
@@ -305,7 +305,8 @@ def main() -> int:  # noqa: PLR0915 - one drill, read top to bottom
             for queue in ALL_QUEUES:
                 conn.default_channel.queue_purge(queue)
     table(f"Scale-out drill: {total:,} webhook deliveries while a {backfill_orders:,}-order backfill runs "
-          f"(gunicorn 2 workers; workers {', '.join(f'{q}x{c}' for q, c in QUEUE_WORKERS.items())}; S3: moto)",
+          f"(gunicorn 2 workers x {os.environ.get('GUNICORN_THREADS', '4')} threads; "
+          f"workers {', '.join(f'{q}x{c}' for q, c in QUEUE_WORKERS.items())}; S3: moto)",
           [(what, f"{got:,}", "" if want == "" else f"{want:,}", "" if want == "" else ("yes" if got == want else "NO"))
            for what, got, want in counts], ("count", "got", "expected", "ok"))
     table("Times", [

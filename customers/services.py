@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
@@ -206,9 +207,13 @@ def order_upsert(*, facts: OrderFacts, integration: str = "shopify") -> tuple[Or
 
 
 def _order_row(f: OrderFacts, customer_id: int | None, *, erased: bool = False) -> Order:
+    return Order(**_order_values(f, customer_id, erased=erased))
+
+
+def _order_values(f: OrderFacts, customer_id: int | None, *, erased: bool) -> dict:
     # customer_shopify_id is kept even without a customer: it links the order once the customer arrives.
     email = _normalize_email(f.email)
-    return Order(
+    return dict(
         shopify_id=f.shopify_id, name=f.name, customer_id=customer_id, customer_shopify_id=f.customer_shopify_id or None,
         # An erased order holds the address's hash, as the erasure left it (counts by checkout still add up).
         email=(pii_hash(email) if email else "") if erased else email, status=f.status,
@@ -296,8 +301,9 @@ def orders_bulk_upsert(*, facts_list: list[OrderFacts], integration: str = "shop
     customer_ids = dict(customers)
     written = []
     for is_erased in (False, True):
-        rows = [_order_row(f, customer_ids.get(f.customer_shopify_id), erased=is_erased) for f in fresh
-                if _order_erased(f, tombstones) == is_erased]
+        # Plain rows, not Order instances (~30 µs each to build: a tenth of a page's Python), for COPY to read.
+        rows = [SimpleNamespace(**_order_values(f, customer_ids.get(f.customer_shopify_id), erased=is_erased))
+                for f in fresh if _order_erased(f, tombstones) == is_erased]
         written += rows_upsert_newer(model=Order, rows=rows, unique_field="shopify_id",
                                      update_fields=_update_fields(_ORDER_FIELDS, _ORDER_PII, erased=is_erased))
     stale = len(facts_list) - len(written)

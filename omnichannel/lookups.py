@@ -76,12 +76,11 @@ def fetch_together(queries: list) -> list[list[tuple]]:
     with connection.wrap_database_errors:
         cursors = [None if sql is None else psycopg.Cursor(raw) for sql in compiled]
         try:
-            with raw.pipeline() as pipeline:
+            with raw.pipeline():  # leaving it sends the one Sync and reads every result (no sync() before)
                 for cursor, sql in zip(cursors, compiled, strict=True):
                     if cursor is not None:
                         cursor.execute(*sql)
-                pipeline.sync()
-                return [[] if cursor is None else cursor.fetchall() for cursor in cursors]
+            return [[] if cursor is None else cursor.fetchall() for cursor in cursors]
         finally:
             for cursor in cursors:
                 if cursor is not None:

@@ -56,7 +56,8 @@ def _column_value(field):
 
 def rows_upsert_newer(*, model: type[Model], rows: list[Model], unique_field: str, update_fields: list[str],
                       stamp_field: str = "source_updated_at", batch_size: int = 1000) -> list[str]:
-    """Insert `rows`, or update the conflicting row on `unique_field` only where the incoming
+    """Insert `rows` (model instances, or plain objects with an attribute per concrete field: `created_at`
+    and other auto times are set on them), or update the conflicting row on `unique_field` only where the incoming
     `stamp_field` is newer (or the held one is empty). One statement per batch. Returns the keys
     of the rows actually written; an incoming row equal to or older than what we hold is not."""
     if not rows:

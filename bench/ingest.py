@@ -5,7 +5,8 @@ normalizer and bulk upsert, on Postgres, against the floor and the naive way in 
 
 - ours: pages from the fake shop (a separate process, over HTTP, 250 per page; the next page fetched in a
   thread meanwhile) -> skip unchanged rows -> normalize -> erasure tombstones checked -> COPY into a staging
-  table + one INSERT ... SELECT ... ON CONFLICT per page, audit row and cursor saved per page.
+  table + one INSERT ... SELECT ... ON CONFLICT per page, audit row and cursor saved per page; customer_summary
+  refreshed inline (embedded mode) once a minute of the run and after its last page, as production's run does.
 - floor: the same unavoidable work and nothing else: the same HTTP pages fetched from the same fake
   shop and JSON-decoded, each row normalized by the same function, then per page COPY into a
   temporary table + one INSERT ... SELECT ... ON CONFLICT DO UPDATE (newer rows only) and a commit,

@@ -10,6 +10,8 @@ Registered on every field when this module is imported (the modules that filter 
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -79,9 +81,27 @@ def fetch_together(queries: list) -> list[list[tuple]]:
             with raw.pipeline():  # leaving it sends the one Sync and reads every result (no sync() before)
                 for cursor, sql in zip(cursors, compiled, strict=True):
                     if cursor is not None:
-                        cursor.execute(*sql)
+                        cursor.execute(*_binary_arrays(*sql))
             return [[] if cursor is None else cursor.fetchall() for cursor in cursors]
         finally:
             for cursor in cursors:
                 if cursor is not None:
                     cursor.close()
+
+
+_PLACEHOLDER = re.compile(r"%[s%]")
+
+
+def _binary_arrays(sql: str, params) -> tuple[str, list]:
+    """The statement with `%b` for its list parameters: psycopg dumps a list of text in binary in C, where
+    the text form quotes element by element in Python and Postgres parses the literal back (a page's 750
+    tombstone keys: ~10 ms a page wall at load, ~2.5 ms binary, measured alternated on this machine)."""
+    params = list(params)
+    positions = iter(params)
+
+    def placeholder(match: re.Match) -> str:
+        if match.group(0) == "%%":
+            return "%%"
+        return "%b" if isinstance(next(positions), (list, tuple)) else "%s"
+
+    return _PLACEHOLDER.sub(placeholder, sql), params

@@ -139,8 +139,7 @@ def _copy_upsert(*, model: type[Model], rows: list[Model], fields: list, key: st
         if stage not in _STAGED.get(raw, ()):
             cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
                            f"SELECT {columns} FROM {table} WITH NO DATA")
-            # Known only once committed: a rolled-back creation leaves no table.
-            transaction.on_commit(lambda: _STAGED.setdefault(raw, set()).add(stage))
+            transaction.on_commit(functools.partial(_staged, raw, stage))
         # Each row's values read straight off the instance: pre_save only where it fills a time (auto_now),
         # one JSON encoder per column rather than one per value (json.dumps(cls=...) builds one each call).
         getters = [_column_value(f) for f in fields]
@@ -153,6 +152,13 @@ def _copy_upsert(*, model: type[Model], rows: list[Model], fields: list, key: st
                        f"WHERE {table}.{stamp} IS NULL OR excluded.{stamp} > {table}.{stamp} "
                        f"RETURNING {table}.{key}")
         return [str(r[0]) for r in cursor.fetchall()]
+
+
+def _staged(raw, stage: str) -> None:
+    """After the creation's commit: a rolled-back creation leaves no table. Not inside an atomic block
+    still open (a test running its on-commit callbacks inside the transaction it will roll back)."""
+    if not connection.in_atomic_block and connection.connection is raw:
+        _STAGED.setdefault(raw, set()).add(stage)
 
 
 def unique_violation(exc: BaseException) -> bool:

@@ -153,7 +153,7 @@ def floor_backfill(raw, base_url: str) -> dict[str, float]:
 
 HTTP_STEP = "http + json (in the prefetch thread, overlapping the steps below)"
 UPSERT_STEP = "upsert (tombstones + customers SELECT, COPY + INSERT SELECT, audit row)"
-READS_STEP = "skip unchanged + stock lookup (two SELECTs, one round trip)"
+READS_STEP = "skip unchanged + stock lookup (SELECTs)"
 REFRESH_STEP = "customer_summary refresh, inline (once a minute and after the run)"
 
 

@@ -10,6 +10,7 @@ Registered on every field when this module is imported (the modules that filter 
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import psycopg
@@ -78,7 +79,8 @@ def fetch_together(queries: list) -> list[list[tuple]]:
     with connection.wrap_database_errors:
         cursors = [None if sql is None else psycopg.Cursor(raw) for sql in compiled]
         try:
-            with raw.pipeline():  # leaving it sends the one Sync and reads every result (no sync() before)
+            # Leaving the pipeline sends the one Sync and reads every result; one statement needs none.
+            with raw.pipeline() if len(compiled) - compiled.count(None) > 1 else contextlib.nullcontext():
                 for cursor, sql in zip(cursors, compiled, strict=True):
                     if cursor is not None:
                         cursor.execute(*_binary_arrays(*sql))

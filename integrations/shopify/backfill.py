@@ -130,18 +130,17 @@ def _row_key(row) -> tuple[str | None, str]:
 
 
 def _page_reads(spec: ResourceSpec, rows: list[dict]) -> tuple[list[dict], dict]:
-    """(rows newer than what we hold, the page's context for normalizing them), read in one round trip.
-    A nightly rerun mostly re-reads unchanged rows: they are neither normalized nor written. The context
-    is read for every row of the page (a superset of the changed ones': the same answers for those)."""
-    keys = [_row_key(row) for row in rows]
-    held_query = spec.model.objects.filter(shopify_id__any=[k for k, _ in keys if k]).exclude(
-        source_updated_at__isnull=True).values_list("shopify_id", "source_updated_at") if spec.model else None
-    reads = spec.prepare(rows)
-    found = fetch_together([*reads.values(), *([held_query] if held_query is not None else [])])
-    context = {name: {value for (value,) in result} for name, result in zip(reads, found, strict=False)}
-    if held_query is None:
-        return rows, context
-    return _changed(rows, keys, dict(found[-1])), context
+    """(rows newer than what we hold, the page's context for normalizing them). A nightly rerun mostly
+    re-reads unchanged rows: they are neither normalized nor written, and no context is read for them
+    (so the two reads are not sent together: the rerun would pay the stock look-up of every page)."""
+    if spec.model is not None:
+        keys = [_row_key(row) for row in rows]
+        (held,) = fetch_together([spec.model.objects.filter(shopify_id__any=[k for k, _ in keys if k]).exclude(
+            source_updated_at__isnull=True).values_list("shopify_id", "source_updated_at")])
+        rows = _changed(rows, keys, dict(held))
+    reads = spec.prepare(rows) if rows else {}
+    found = fetch_together(list(reads.values()))
+    return rows, {name: {value for (value,) in result} for name, result in zip(reads, found, strict=True)}
 
 
 def _changed(rows: list[dict], keys: list[tuple[str | None, str]], held: dict) -> list[dict]:

@@ -24,13 +24,12 @@ from _common import setup, table
 
 STEPS = {  # (file suffix, function name) -> label
     ("integrations/shopify/backfill.py", "_apply_page"): "page, all of it",
-    ("integrations/shopify/backfill.py", "_changed"): "skip unchanged (SELECT)",
-    ("integrations/shopify/backfill.py", "_order_page_context"): "stock lookup (SELECT)",
+    ("integrations/shopify/backfill.py", "_page_reads"): "skip unchanged + stock lookup (SELECTs)",
     ("integrations/shopify/ingest.py", "order_facts"): "normalize (order_facts)",
     ("customers/services.py", "orders_bulk_upsert"): "upsert, all of it",
-    ("customers/selectors.py", "tombstones_covering"): "  tombstone check",
+    ("customers/selectors.py", "tombstones_covering_page"): "  tombstone check (gate, look-up, customers)",
     ("customers/selectors.py", "tombstone_keys"): "    keyed hashes",
-    ("customers/services.py", "_order_row"): "  Django model row per order",
+    ("customers/services.py", "_order_values"): "  the row per order (plain, for COPY)",
     ("omnichannel/upserts.py", "rows_upsert_newer"): "  COPY + INSERT SELECT",
     ("omnichannel/audit.py", "audit_log_write"): "  audit row",
     ("integrations/shopify/backfill.py", "_save_page"): "page transaction (upsert + checkpoint + commit)",

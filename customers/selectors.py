@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 
 from customers.models import Customer, ErasureTombstone, Order
 from customers.parts import guest_open_drafts
-from omnichannel import lookups  # noqa: F401 - registers `__any`
+from omnichannel.lookups import fetch_together  # also registers `__any`
 from omnichannel.pii import pii_key
 from omnichannel.pii_scrub import KnownFacts, known_facts
 
@@ -279,8 +279,9 @@ def tombstone_keys_lock(keys) -> None:
 ERASURE_GATE = (0x6F6D6E69, 0x67617465)
 
 
-def erasure_gate_share() -> None:
-    """Inside a backfill page's transaction: one shared advisory lock instead of a lock per identifier
+def erasure_gate_share() -> tuple[str, list]:
+    """The statement a backfill page runs first in its transaction (tombstones_covering_page): one shared
+    advisory lock instead of a lock per identifier
     (750 a page of orders, ~30 ms of the page's time, mostly Postgres' lock manager).
 
     Why it is enough. Postgres runs each statement of a READ COMMITTED transaction on a new snapshot.
@@ -292,10 +293,8 @@ def erasure_gate_share() -> None:
     rows. Pages never wait on each other (shared), and Postgres queues a new shared request behind a
     waiting exclusive one, so a long run of pages cannot starve an erasure: it waits one page at most.
     The one-row paths (webhooks, emails) keep their per-identifier locks (tombstone_keys_lock): they
-    do not wait for erasures of other people. SQLite has one writer at a time: nothing to do."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", list(ERASURE_GATE))
+    do not wait for erasures of other people. SQLite has one writer at a time: it is not run there."""
+    return "SELECT pg_advisory_xact_lock_shared(%s, %s)", list(ERASURE_GATE)
 
 
 def erasure_gate_close() -> None:
@@ -312,35 +311,47 @@ def tombstones_covering(*, emails=(), shopify_customer_ids=(), shopify_order_ids
     `lock=True` (a write about to use them, in its transaction) first serializes with erasures of them;
     `lock="page"` (a backfill page) does so through the shared erasure gate (erasure_gate_share)."""
     if lock == "page":
-        erasure_gate_share()  # before the look-up's snapshot, and even for a page that names nobody
+        return tombstones_covering_page(emails=emails, shopify_customer_ids=shopify_customer_ids,
+                                        shopify_order_ids=shopify_order_ids)[0]
     wanted = tombstone_keys(emails=emails, shopify_customer_ids=shopify_customer_ids,
                             shopify_order_ids=shopify_order_ids)
-    found = Erased()
     if not wanted:
-        return found
+        return Erased()
     if lock is True:
         tombstone_keys_lock(wanted)
+    return _erased(wanted, fetch_together([_look_up(wanted)])[0])
+
+
+def tombstones_covering_page(*, emails=(), shopify_customer_ids=(), shopify_order_ids=(),
+                             also: tuple = ()) -> tuple[Erased, list[list[tuple]]]:
+    """`tombstones_covering(lock="page")`, with the page's other reads (`also`: values_list querysets) in
+    one round trip (fetch_together): the gate, then the look-up on a snapshot of its own taken after the
+    gate was granted (erasure_gate_share says why that suffices), then `also`. -> (tombstones, rows of each)."""
+    wanted = tombstone_keys(emails=emails, shopify_customer_ids=shopify_customer_ids,
+                            shopify_order_ids=shopify_order_ids)
+    gate = [erasure_gate_share()] if connection.vendor == "postgresql" else []  # even if the page names nobody
+    look_up = [_look_up(wanted)] if wanted else []
+    results = fetch_together([*gate, *look_up, *also])
+    found = _erased(wanted, results[len(gate)]) if wanted else Erased()
+    return found, results[len(gate) + len(look_up):]
+
+
+def _look_up(wanted: dict):
+    """The tombstones among `wanted`'s keys; on Postgres as one array (not 750 placeholders quoted by Django)."""
+    if connection.vendor != "postgresql":
+        return ErasureTombstone.objects.filter(key__any=list(wanted)).values_list("key", "erased_at")
+    return (f"SELECT key, erased_at FROM {ErasureTombstone._meta.db_table} "  # noqa: S608 - our table
+            "WHERE key = ANY(%s::varchar[])", [list(wanted)])
+
+
+def _erased(wanted: dict[str, tuple[str, str]], rows) -> Erased:
+    found = Erased()
     by_kind = {ErasureTombstone.Kind.EMAIL: found.emails, ErasureTombstone.Kind.SHOPIFY_CUSTOMER: found.shopify_customers,
                ErasureTombstone.Kind.SHOPIFY_ORDER: found.shopify_orders}
-    for key, erased_at in _tombstones_of_keys(list(wanted)):
+    for key, erased_at in rows:
         kind, value = wanted[key]
         by_kind[kind][value] = erased_at
     return found
-
-
-def _tombstones_of_keys(keys: list[str]) -> list[tuple[str, datetime]]:
-    """(key, erased_at) of the tombstones among `keys`. On Postgres the keys go as one text array on a
-    server-side-binding cursor (Django's client-side binding quotes a page's 750 keys one by one and
-    sends a 50 kB statement to parse: 2x the time of the look-up itself)."""
-    if connection.vendor != "postgresql":
-        return list(ErasureTombstone.objects.filter(key__any=keys).values_list("key", "erased_at"))
-    import psycopg
-
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(f"SELECT key, erased_at FROM {ErasureTombstone._meta.db_table} "  # noqa: S608 - our table
-                       "WHERE key = ANY(%s::varchar[])", [keys])
-        return cursor.fetchall()
 
 
 Sender = tuple  # (customer id or None, email, name): whom a text came from

@@ -10,7 +10,12 @@ Registered on every field when this module is imported (the modules that filter 
 
 from __future__ import annotations
 
+import contextlib
+import re
+
+import psycopg
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Field, Lookup
 
 
@@ -40,3 +45,65 @@ class Any(Lookup):
             cast = self.lhs.output_field.cast_db_type(connection) or self.lhs.output_field.db_type(connection)
             return f"{lhs} = ANY({rhs}::{cast}[])", [*lhs_params, *rhs_params]
         return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
+
+
+def fetch_together(queries: list) -> list[list[tuple]]:
+    """The rows of several reads, each a `values_list` queryset or an (sql, params) pair, in ONE round trip
+    on Postgres: psycopg's pipeline mode sends every statement, then reads every result. A backfill page's
+    look-ups each waited for their own round trip, which on a loaded machine waits for a core each time.
+    The statements still run one after the other in the order given, each on its own snapshot, exactly as
+    separate queries would (READ COMMITTED). Elsewhere (SQLite) they are simply run in turn.
+    A queryset that can match nothing (`__any=[]`) is not sent and gives []."""
+    compiled = []
+    if not queries:
+        return []
+    for query in queries:
+        try:
+            compiled.append(query if isinstance(query, tuple) else query.query.sql_with_params())
+        except EmptyResultSet:
+            compiled.append(None)
+    if connection.vendor != "postgresql":
+        results = []
+        for query, sql in zip(queries, compiled, strict=True):
+            if sql is None:
+                results.append([])
+            elif isinstance(query, tuple):
+                with connection.cursor() as cursor:
+                    cursor.execute(*sql)
+                    results.append(cursor.fetchall())
+            else:
+                results.append(list(query))
+        return results
+    connection.ensure_connection()
+    raw = connection.connection
+    with connection.wrap_database_errors:
+        cursors = [None if sql is None else psycopg.Cursor(raw) for sql in compiled]
+        try:
+            # Leaving the pipeline sends the one Sync and reads every result; one statement needs none.
+            with raw.pipeline() if len(compiled) - compiled.count(None) > 1 else contextlib.nullcontext():
+                for cursor, sql in zip(cursors, compiled, strict=True):
+                    if cursor is not None:
+                        cursor.execute(*_binary_arrays(*sql))
+            return [[] if cursor is None else cursor.fetchall() for cursor in cursors]
+        finally:
+            for cursor in cursors:
+                if cursor is not None:
+                    cursor.close()
+
+
+_PLACEHOLDER = re.compile(r"%[s%]")
+
+
+def _binary_arrays(sql: str, params) -> tuple[str, list]:
+    """The statement with `%b` for its list parameters: psycopg dumps a list of text in binary in C, where
+    the text form quotes element by element in Python and Postgres parses the literal back (a page's 750
+    tombstone keys: ~10 ms a page wall at load, ~2.5 ms binary, measured alternated on this machine)."""
+    params = list(params)
+    positions = iter(params)
+
+    def placeholder(match: re.Match) -> str:
+        if match.group(0) == "%%":
+            return "%%"
+        return "%b" if isinstance(next(positions), (list, tuple)) else "%s"
+
+    return _PLACEHOLDER.sub(placeholder, sql), params

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import weakref
 import zlib
 
 import psycopg
@@ -18,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import DateField, DateTimeField, Field, JSONField, Model, TimeField
 
+_STAGED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # psycopg connection -> its staging tables
 COPY_MIN_ROWS = 50  # from here on a Postgres upsert stages its rows with COPY (one webhook's row does not)
 
 
@@ -54,7 +56,8 @@ def _column_value(field):
 
 def rows_upsert_newer(*, model: type[Model], rows: list[Model], unique_field: str, update_fields: list[str],
                       stamp_field: str = "source_updated_at", batch_size: int = 1000) -> list[str]:
-    """Insert `rows`, or update the conflicting row on `unique_field` only where the incoming
+    """Insert `rows` (model instances, or plain objects with an attribute per concrete field: `created_at`
+    and other auto times are set on them), or update the conflicting row on `unique_field` only where the incoming
     `stamp_field` is newer (or the held one is empty). One statement per batch. Returns the keys
     of the rows actually written; an incoming row equal to or older than what we hold is not."""
     if not rows:
@@ -117,9 +120,11 @@ def _copy_upsert(*, model: type[Model], rows: list[Model], fields: list, key: st
     parameter per value, and the statement is planned once whatever the page size (bench/ingest.py
     compares it with the floor's raw COPY + INSERT … SELECT).
 
-    The staging table lives for the connection (created once, `ON COMMIT DELETE ROWS`) and is emptied
-    before each use, so two upserts of one model in a transaction do not see each other's rows; its
-    name carries a checksum of the columns, so a migrated table gets a fresh one."""
+    The staging table lives for the connection (created once, `ON COMMIT DELETE ROWS`); the INSERT takes
+    its rows with a `DELETE … RETURNING`, so it is empty again after each upsert and two upserts of one
+    model in a transaction do not see each other's rows (a failed one rolls its COPY back with it). Its
+    name carries a checksum of the columns, so a migrated table gets a fresh one. Once its creation has
+    committed, the connection is known to hold it (`_STAGED`): a page pays no round trip to create it."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     column_names = [f.column for f in fields]
@@ -130,21 +135,30 @@ def _copy_upsert(*, model: type[Model], rows: list[Model], fields: list, key: st
     # autocommit this makes one, without which the staged rows would be deleted at the COPY's own commit.
     with transaction.atomic(savepoint=False), connection.wrap_database_errors, \
             psycopg.Cursor(connection.connection) as cursor:
-        # One round trip for both (no parameters: psycopg sends them as one simple query). The DELETE
-        # empties an earlier upsert's rows of this same transaction.
-        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
-                       f"SELECT {columns} FROM {table} WITH NO DATA; DELETE FROM {stage}")
+        raw = connection.connection
+        if stage not in _STAGED.get(raw, ()):
+            cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
+                           f"SELECT {columns} FROM {table} WITH NO DATA")
+            transaction.on_commit(functools.partial(_staged, raw, stage))
         # Each row's values read straight off the instance: pre_save only where it fills a time (auto_now),
         # one JSON encoder per column rather than one per value (json.dumps(cls=...) builds one each call).
         getters = [_column_value(f) for f in fields]
         with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:  # noqa: S608
             for row in rows:
                 copy.write_row([get(row) for get in getters])
-        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "  # noqa: S608
+        cursor.execute(f"WITH staged AS (DELETE FROM {stage} RETURNING {columns}) "  # noqa: S608
+                       f"INSERT INTO {table} ({columns}) SELECT {columns} FROM staged "
                        f"ON CONFLICT ({key}) DO UPDATE SET {set_clause} "
                        f"WHERE {table}.{stamp} IS NULL OR excluded.{stamp} > {table}.{stamp} "
                        f"RETURNING {table}.{key}")
         return [str(r[0]) for r in cursor.fetchall()]
+
+
+def _staged(raw, stage: str) -> None:
+    """After the creation's commit: a rolled-back creation leaves no table. Not inside an atomic block
+    still open (a test running its on-commit callbacks inside the transaction it will roll back)."""
+    if not connection.in_atomic_block and connection.connection is raw:
+        _STAGED.setdefault(raw, set()).add(stage)
 
 
 def unique_violation(exc: BaseException) -> bool:

@@ -15,9 +15,11 @@ promises no order and a checkpoint past unread rows would be a gap.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,10 +36,12 @@ from integrations.models import ShopifyCursor
 from integrations.shopify import bulk, graphql_ingest, ingest
 from integrations.shopify.client import ShopifyClient
 from integrations.shopify.events import shopify_app_installed_check
-from omnichannel import lookups  # noqa: F401 - registers `__any`
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload
+from omnichannel.jobs import enqueue
+from omnichannel.lookups import fetch_together  # also registers `__any`
 from omnichannel.metrics import records_ingested_total
+from omnichannel.task_names import TaskName
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +54,25 @@ class ResourceSpec:
     normalize: Callable[[dict, dict], list]
     upsert: Callable[..., dict]
     kind: str
-    prepare: Callable[[list[dict]], dict] = lambda rows: {}  # page-wide lookups, one query per page
+    # Page-wide reads, {context name: queryset of 1-column rows}: read with the "unchanged" look-up in one
+    # round trip, handed to `normalize` as {name: set of values}.
+    prepare: Callable[[list[dict]], dict] = lambda rows: {}
     model: type | None = None  # rows keyed by shopify_id: unchanged ones are skipped before normalizing
+    summary: bool = False  # its rows feed customer_summary (refreshed by the run, see _summary_refresh)
+
+
+# The bulk upserts leave customer_summary to the run: a refresh per page re-reads every customer and
+# order (inline in embedded mode, in the page loop: 10-20% of a run), where the run refreshes it every
+# SUMMARY_REFRESH_EVERY seconds while it goes and once, forced, after its last page.
+_customers_upsert = functools.partial(customers_bulk_upsert, refresh_summary=False)
+_orders_upsert = functools.partial(orders_bulk_upsert, refresh_summary=False)
+SUMMARY_REFRESH_EVERY = 60
 
 
 def _order_page_context(rows: list[dict]) -> dict:
     skus = {str(li.get("sku")) for row in rows if isinstance(row, dict) for li in row.get("line_items") or []
             if isinstance(li, dict) and li.get("sku")}
-    return {"out_of_stock": ingest.out_of_stock_skus(skus)}
+    return {"out_of_stock": ingest.out_of_stock_query(skus)}
 
 
 def _graphql_order_page_context(rows: list[dict]) -> dict:
@@ -67,16 +82,16 @@ def _graphql_order_page_context(rows: list[dict]) -> dict:
             skus |= graphql_ingest.order_skus(row)
         except InvalidPayload:
             pass  # the normalizer reports it
-    return {"out_of_stock": ingest.out_of_stock_skus(skus)}
+    return {"out_of_stock": ingest.out_of_stock_query(skus)}
 
 
 RESOURCES = {
     "customers": ResourceSpec("customers.json", "customers", {"order": "updated_at asc"},
-                              lambda row, ctx: [ingest.customer_facts(row)], customers_bulk_upsert, "customer",
-                              model=Customer),
+                              lambda row, ctx: [ingest.customer_facts(row)], _customers_upsert, "customer",
+                              model=Customer, summary=True),
     "orders": ResourceSpec("orders.json", "orders", {"status": "any", "order": "updated_at asc"},
-                           lambda row, ctx: [ingest.order_facts(row, **ctx)], orders_bulk_upsert, "order",
-                           _order_page_context, Order),
+                           lambda row, ctx: [ingest.order_facts(row, **ctx)], _orders_upsert, "order",
+                           _order_page_context, Order, summary=True),
     "inventory": ResourceSpec("products.json", "products", {"order": "updated_at asc"},
                               lambda row, ctx: ingest.product_inventory_facts(row), inventory_items_bulk_upsert,
                               "inventory"),
@@ -84,9 +99,9 @@ RESOURCES = {
 # The same resources as a GraphQL bulk export: (root field, normalizer, page context).
 BULK_RESOURCES = {
     "customers": ResourceSpec("customers", "customers", {}, lambda row, ctx: [graphql_ingest.customer_facts(row)],
-                              customers_bulk_upsert, "customer", model=Customer),
+                              _customers_upsert, "customer", model=Customer, summary=True),
     "orders": ResourceSpec("orders", "orders", {}, lambda row, ctx: [graphql_ingest.order_facts(row, **ctx)],
-                           orders_bulk_upsert, "order", _graphql_order_page_context, Order),
+                           _orders_upsert, "order", _graphql_order_page_context, Order, summary=True),
     "inventory": ResourceSpec("products", "products", {}, lambda row, ctx: graphql_ingest.product_inventory_facts(row),
                               inventory_items_bulk_upsert, "inventory"),
 }
@@ -101,6 +116,7 @@ class ResourceReport:
     upserted: int = 0
     stale: int = 0
     invalid: list[str] = field(default_factory=list)
+    summary_at: float = field(default_factory=time.monotonic)  # when the run last refreshed customer_summary
 
 
 def _row_key(row) -> tuple[str | None, str]:
@@ -113,14 +129,21 @@ def _row_key(row) -> tuple[str | None, str]:
         return None, ""
 
 
-def _changed(spec: ResourceSpec, rows: list[dict]) -> list[dict]:
-    """Rows newer than what we hold. A nightly rerun mostly re-reads unchanged rows: one query per
-    page finds them, and they are neither normalized nor written."""
-    if spec.model is None:
-        return rows
-    keys = [_row_key(row) for row in rows]
-    held = dict(spec.model.objects.filter(shopify_id__any=[k for k, _ in keys if k])
-                .exclude(source_updated_at__isnull=True).values_list("shopify_id", "source_updated_at"))
+def _page_reads(spec: ResourceSpec, rows: list[dict]) -> tuple[list[dict], dict]:
+    """(rows newer than what we hold, the page's context for normalizing them). A nightly rerun mostly
+    re-reads unchanged rows: they are neither normalized nor written, and no context is read for them
+    (so the two reads are not sent together: the rerun would pay the stock look-up of every page)."""
+    if spec.model is not None:
+        keys = [_row_key(row) for row in rows]
+        (held,) = fetch_together([spec.model.objects.filter(shopify_id__any=[k for k, _ in keys if k]).exclude(
+            source_updated_at__isnull=True).values_list("shopify_id", "source_updated_at")])
+        rows = _changed(rows, keys, dict(held))
+    reads = spec.prepare(rows) if rows else {}
+    found = fetch_together(list(reads.values()))
+    return rows, {name: {value for (value,) in result} for name, result in zip(reads, found, strict=True)}
+
+
+def _changed(rows: list[dict], keys: list[tuple[str | None, str]], held: dict) -> list[dict]:
     changed = []
     for row, (key, stamp_field) in zip(rows, keys, strict=True):
         stamp = held.get(key) if key else None
@@ -217,8 +240,7 @@ def _apply_page(*, cursor_pk: int, spec: ResourceSpec, rows: list[dict], next_ur
                 stamp_field: str, advance: bool = True) -> datetime | None:
     """Normalize and upsert one page, saving the checkpoint with it. Returns the page's newest updated_at."""
     facts, newest = [], None
-    rows = _changed(spec, rows)
-    context = spec.prepare(rows)
+    rows, context = _page_reads(spec, rows)
     for row in rows:
         try:
             facts.extend(spec.normalize(row, context))
@@ -232,11 +254,23 @@ def _apply_page(*, cursor_pk: int, spec: ResourceSpec, rows: list[dict], next_ur
     report.upserted += counts["upserted"]
     report.stale += counts["stale"]
     records_ingested_total.labels(source="shopify", kind=spec.kind).inc(counts["upserted"])
+    if spec.summary and counts["upserted"] and time.monotonic() - report.summary_at >= SUMMARY_REFRESH_EVERY:
+        _summary_refresh(report)
     return newest
+
+
+def _summary_refresh(report: ResourceReport, *, force: bool = False) -> None:
+    """customer_summary shows what the run wrote: debounced while it goes (no more stale than
+    SUMMARY_REFRESH_EVERY), forced after its last page (a debounced one could be skipped, and inline
+    there is no trailing refresh)."""
+    report.summary_at = time.monotonic()
+    enqueue(TaskName.REFRESH_CUSTOMER_SUMMARY, **({"force": True} if force else {}))
 
 
 def _finish(*, cursor: ShopifyCursor, resource: str, report: ResourceReport, full: bool, since: datetime | None,
             via: str, newest: datetime | None = None) -> ResourceReport:
+    if report.upserted and RESOURCES[resource].summary:
+        _summary_refresh(report, force=True)
     with transaction.atomic():
         cursor = ShopifyCursor.objects.select_for_update().get(pk=cursor.pk)
         if newest and (cursor.last_updated_at is None or newest > cursor.last_updated_at):

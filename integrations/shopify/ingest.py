@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from catalog.models import InventoryItem
 from catalog.services import InventoryFacts
 from customers.services import CustomerFacts, OrderFacts
+from omnichannel import lookups  # noqa: F401 - registers `__any`
 from omnichannel.errors import InvalidPayload
 from omnichannel.safe_urls import http_url
 
@@ -197,11 +198,16 @@ def _line_items(items) -> list[dict]:
 def out_of_stock_skus(skus: set[str]) -> set[str]:
     """One query for a whole page of orders (the backfill), instead of one per order. Unknown stock
     (NULL: Shopify has not stated it) is not out of stock."""
+    return {sku for (sku,) in out_of_stock_query(skus)}
+
+
+def out_of_stock_query(skus: set[str]):
+    """The read behind out_of_stock_skus, as a queryset of (sku,) rows (a backfill sends it with its other
+    page reads in one round trip)."""
     skus = {sku for sku in skus if "\x00" not in sku}  # Postgres text cannot hold NUL: no stored sku has one
     if not skus:
-        return set()
-    return set(InventoryItem.objects.filter(sku__in=skus, quantity_available__lte=0, tracked=True)
-               .values_list("sku", flat=True))
+        return InventoryItem.objects.none()
+    return InventoryItem.objects.filter(sku__any=skus, quantity_available__lte=0, tracked=True).values_list("sku")
 
 
 def order_status(data: dict, line_items: list[dict], out_of_stock: set[str] | None = None) -> str:

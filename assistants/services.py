@@ -195,6 +195,12 @@ def _confidence_caps(result: ProviderResult, ctx: DraftContext, *, language: str
         # The offline drafter cannot follow an agent's free-text instruction: it redrafts, with the
         # agent's own style, but the agent must check it against what they asked for.
         value = reasons.cap(value, limit=REDRAFT_UNFOLLOWED_CONFIDENCE, reason="agent's instruction not followed")
+    if result.notes.get("examples_cited"):
+        # Past replies were written to other customers: tone only. A fact the model says it took from
+        # one is not grounded in the shop's sources, whatever its wording.
+        value = reasons.cap(value, limit=confidence.CAP_UNSUPPORTED, reason="past reply cited",
+                            detail="a past reply to another customer given as a source: "
+                                   + ", ".join(result.notes["examples_cited"][:5]))
     if unsupported:
         value = reasons.cap(value, limit=confidence.CAP_UNSUPPORTED, reason="unsupported facts",
                             detail=", ".join(unsupported[:5]))

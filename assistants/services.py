@@ -147,6 +147,7 @@ def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider:
     parsed = parsed.with_products([(s.facts["sku"], s.facts["title"]) for s in ctx.inventory])
     language = language_detect(parsed.text or parsed.subject, fallback=parsed.language)
     ctx.requests, ctx.language = parsed.requests, language if language != OTHER else "en"
+    ctx.language_supported = language != OTHER
     intent = intents.intent_for_request(parsed.primary)
     failure = ""
     try:

@@ -128,7 +128,14 @@ _ERASURE = _rules(
     ("'droit à l'effacement'", r"\bdroit (?:a l'effacement|a l'oubli)\b|\b(?:supprim|effac)\w* .{0,60}"
                                r"\bmes (?:\w+ ){0,2}donnees\b|\bsupprim\w* (?:de )?mon compte\b"
                                r"|\b(?:suppression|effacement) (?:de |des )(?:toutes )?(?:mes )?(?:\w+ ){0,2}donnees\b"
-                               r"|\bsuppression (?:de )?mon compte\b"),
+                               r"|\bsuppression (?:de )?mon compte\b"
+                               # "effacer toutes les données me concernant … ainsi que mon compte client"
+                               r"|\b(?:supprim|effac)\w* [^.?!]{0,60}\bdonnees (?:\w+ ){0,2}(?:me concernant|sur moi"
+                               r"|que vous (?:detenez|avez|conservez))\b|\b(?:supprim|effac)\w* [^.?!]{0,80}\bmon compte\b"),
+    # The same with the data named by whom it is about: "Daten über mich", "datos sobre mí".
+    ("'my data, by whom it is about'", r"\b(?:losch|entfern)\w* [^.?!]{0,60}\bdaten (?:\w+ ){0,2}uber mich\b"
+                                       r"|\b(?:suprim|elimin|borr)\w* [^.?!]{0,60}\bdatos (?:\w+ ){0,2}(?:sobre mi"
+                                       r"|que (?:tienen|guardan) (?:sobre|de) mi)\b"),
 )
 _ACCESS = _rules(
     ("'subject access request'", r"\b(?:subject|data) access request\b|\bdsar\b"),

@@ -10,6 +10,7 @@ must not say "I could not find an order" to a question the shop's FAQ answers.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -139,7 +140,8 @@ def _site_for(ctx: DraftContext, request: CustomerRequest, *patterns: re.Pattern
                       h.metadata.get("title") or h.metadata.get("url", ""), {"text": h.text[:600], "chunk_id": h.id},
                       url=h.metadata.get("url", ""))
                for h in hits if h.score >= settings.ASSISTANT_SITE_REQUEST_MIN_SCORE
-               or words_of(str(h.metadata.get("title") or "").split(" | ")[0]) & asked]
+               or words_of(str(h.metadata.get("title") or "").split(" | ")[0]) & asked
+               or terms(str(h.metadata.get("title") or "").split(" | ")[0]) & terms(request.text)]  # "wrapped": "wrapping"
     found = _best(sources, request.text, *patterns)
     if found is not None:
         ctx.site.append(found)
@@ -228,12 +230,37 @@ def faq_answer(ctx: DraftContext, request: CustomerRequest | None) -> list[Sourc
     return [s for score, s in sorted(scored, key=lambda pair: pair[0], reverse=True) if score >= FAQ_MATCH_MIN_SCORE][:1]
 
 
+# A site page answers a general question only when it shares this many of the question's terms, the
+# product's own name left out: a warranty page that mentions tents does not answer a discount code.
+SITE_FIT_MIN_TERMS = 2
+
+
+_SHOP_WORDS = frozenset(terms("order orders item items product products buy bought purchase"))
+
+
+def _site_fits(source: Source, request: CustomerRequest | None, ctx: DraftContext) -> bool:
+    """Whether a site page speaks to the question: the terms they share besides product names and
+    words every shop page holds ("order"), plus one when the page gives the kind of answer asked (a
+    time for "what time do you close?")."""
+    if request is None:
+        return True
+    titles = [p.title for p in request.refs.products] + [str(s.facts.get("title", "")) for s in ctx.inventory]
+    question, page = _question(request, ctx), f"{source.label} {_text_of(source)}"
+    asked = terms(question) - terms(" ".join(titles)) - _SHOP_WORDS
+    kind = sum(1 for asks, gives in _ANSWER_KINDS if asks.search(question) and gives.search(page))
+    # A short question ("Can it be wrapped?") has fewer terms to share than a long one.
+    return bool(asked) and len(asked & terms(page)) + kind >= min(SITE_FIT_MIN_TERMS, max(1, len(asked) // 2))
+
+
 def general(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
     intent = request.intent if request else "general"
-    best = ctx.corrections[:1] or faq_answer(ctx, request) or ctx.site[:1]
+    best = ctx.corrections[:1] or faq_answer(ctx, request) or [s for s in ctx.site if _site_fits(s, request, ctx)][:1]
     if request is not None and not best:
         site = _site_for(ctx, request)
-        best = [site] if site is not None else []
+        if site is None and request.context:
+            # "Is there something I should do to look after it?" names what "it" is only in its context.
+            site = _site_for(ctx, replace(request, text=_question(request, ctx)))
+        best = [site] if site is not None and _site_fits(site, request, ctx) else []
     if best:
         quote(best[0], reply, request)
         reply.answered("general question", intent, best[0])

@@ -161,7 +161,9 @@ def _clauses(sentence: str) -> list[str]:
         current = pieces[-1]
         for match in _CLAUSE_SPLIT.finditer(current):
             left, right = current[:match.start()], current[match.end():]
-            if match.start() == 0 or len(left.split()) < 3 or len(right.split()) < 3:
+            # A short question of its own may follow: "…en talla L y cuánto cuesta", "…and how much?"
+            short_question = len(right.split()) == 2 and _QUESTION_START.match(right)
+            if match.start() == 0 or len(left.split()) < 3 or (len(right.split()) < 3 and not short_question):
                 continue
             if _CONDITION.match(left) and "?" not in left:
                 continue  # "If it is not in stock, when will it be back?" is one request with its condition

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from assistants import vectorstore
 from assistants.context import DraftContext, Source
+from assistants.providers import grounded_stock as stock
 from assistants.providers.grounded_reply import Reply, words_of
 from assistants.requests import CustomerRequest
 from assistants.terms import FAQ_MATCH_MIN_SCORE, faq_match_score, terms
@@ -162,6 +163,7 @@ def returns(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) ->
         refunds_say(order, request, reply)
     if policy is not None:
         quote(policy, reply, request)
+    stock.exchange_options(ctx, request, reply)
     if order is not None and not order.facts.get("refunds") and order.facts["status"] not in ("cancelled", "refunded"):
         reply.say(_("I can see your order %(name)s; tell me which item you would like to return and I will start it "
                     "for you.") % {"name": order.facts["name"]}, order, key=("return_start", order.facts["name"]))

@@ -237,7 +237,9 @@ def faq_answer(ctx: DraftContext, request: CustomerRequest | None) -> list[Sourc
 SITE_FIT_MIN_TERMS = 2
 
 
-_SHOP_WORDS = frozenset(terms("order orders item items product products buy bought purchase"))
+# Words any page of a web shop holds (how to buy, where to click): sharing them says nothing about the question.
+_SHOP_WORDS = frozenset(terms("order orders item items product products buy bought purchase email emailed checkout "
+                              "website page online shop customer customers today tonight"))
 
 
 def _site_fits(source: Source, request: CustomerRequest | None, ctx: DraftContext) -> bool:

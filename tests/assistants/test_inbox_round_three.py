@@ -118,3 +118,9 @@ def test_a_swap_for_a_size_the_shop_does_not_make_says_so_with_the_sizes_it_does
 def test_a_partly_shipped_order_says_when_the_rest_is_due(shop):
     outcome = _draft("alan.turing@example.com", "1004", "Only half of order 1004 came. Where's the rest?")
     assert "9400111899223197428490" in outcome.result.body and "21 days" in outcome.result.body
+
+
+def test_wanting_one_more_of_an_item_asks_its_stock_not_a_return():
+    found = email_requests(subject="sleeping bag", body="The sleeping bag was great. I'd like to grab one for the same "
+                                                        "trip, my brother is coming too. Any left?")
+    assert found.requests and {r.intent for r in found.requests} == {"availability"}

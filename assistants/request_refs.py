@@ -101,9 +101,9 @@ _SIZE_WORD = re.compile(
     rf"\b(?:size|sz|gr(?:ö|oe)(?:ß|ss)e|talla|taille|pointure)\s*[:.]?\s*((?:EU|UK|US)\s?\d{{1,2}}(?:[.,]5)?|"
     rf"\d{{1,2}}(?:[.,]5)?|{_LETTER_SIZES})(?![\w])", re.IGNORECASE)
 _SIZE_SYSTEM = re.compile(r"\b(EU|UK|US)\s?(\d{1,2}(?:[.,]5)?)\b")
-# A shoe size named by its number alone: "the 44s", "swap them for a 45", "in a 43?" (35-49, then the
-# end of the phrase, so "a 45 minute walk" or "in 40 days" are not sizes).
-_SIZE_BARE = re.compile(r"\b(?:the\s+(3[5-9]|4[0-9])s\b|(?:a|the|in)\s+(3[5-9]|4[0-9])s?(?=\s*(?:[?!.,;)]|$|instead\b"
+# A shoe size named by its number alone after "a" or "the": "the 44s", "swap them for a 45", "in a 43?"
+# (35-49, then the end of the phrase, so "a 45 minute walk" is not a size; a bare "in 43" is left alone).
+_SIZE_BARE = re.compile(r"\b(?:the\s+(3[5-9]|4[0-9])s\b|(?:a|the)\s+(3[5-9]|4[0-9])s?(?=\s*(?:[?!.,;)]|$|instead\b"
                         r"|then\b|please\b|if\b)))", re.IGNORECASE)
 _SIZE_AFTER_IN = re.compile(r"\b(?:in|en)\s+(?:(?i:xxs|xs|xl|xxl|xxxl|[2-5]xl)|S|M|L)(?![\w'])")
 _COLOURS = {

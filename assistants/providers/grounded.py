@@ -105,6 +105,10 @@ UNSURE_BELOW_OTHER_LANGUAGE = 0.5  # the same for a language the model was not t
 ASSERTING = {"damaged_item": 0.4, "delay_complaint": 0.4, "cancellation": 0.4, "product_request": 0.4}
 
 
+_MONEY_BACK = {"refund_status", "returns", "cancellation"}
+_ON_A_CONDITION = re.compile(r"^[¿¡\"'(]*(?:if|unless|wenn|falls|sofern|si|como no|à moins)\b", re.IGNORECASE)
+
+
 def _sure_enough(ctx: DraftContext, request: CustomerRequest) -> bool:
     """Whether to answer a request as its intent. The status of an order the customer names is a
     sourced fact whatever the wording, so it is given even when the reading is unsure."""
@@ -132,6 +136,15 @@ def _compose(ctx: DraftContext, intent: intents.IntentResult) -> Reply:
             # A request the model can barely place is not answered as if it were sure: a wrong
             # template ("we do not carry that" for an invoice) is worse than the general path, which
             # quotes a source that fits the question or leaves it to a person.
+            if request.intent in _MONEY_BACK and _ON_A_CONDITION.match(request.text):
+                # "If it is not here by Friday I want my money back": nothing to refund or cancel yet, and
+                # no policy to quote. The delay is answered (apology, where the order is; each fact once), and
+                # a person decides the rest: the request counts as theirs.
+                covered = len(reply.coverage)
+                orders.delay_complaint(ctx, request, reply)
+                del reply.coverage[covered:]
+                knowledge.person(reply, request, "refund on a condition")
+                continue
             composer = COMPOSERS.get(request.intent, knowledge.general) if _sure_enough(ctx, request) \
                 else knowledge.general
             composer(ctx, request, reply)

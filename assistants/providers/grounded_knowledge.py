@@ -209,7 +209,7 @@ def damaged_item(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> N
 def shipping_policy(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
     source = shipping_source(ctx, request) or _best(_knowledge(ctx), _question(request, ctx), _SHIPPING)
     if source is None:
-        _person(reply, request, "shipping question")
+        person(reply, request, "shipping question")
         return
     quote(source, reply, request)
     reply.answered("shipping", request.intent, source)
@@ -218,7 +218,7 @@ def shipping_policy(ctx: DraftContext, request: CustomerRequest, reply: Reply) -
 def store_collection(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
     source = _site_for(ctx, request, _COLLECT) or _best(_knowledge(ctx), _question(request, ctx), _COLLECT)
     if source is None:
-        _person(reply, request, "store collection")
+        person(reply, request, "store collection")
         return
     quote(source, reply, request)
     reply.answered("store collection", request.intent, source)
@@ -245,15 +245,16 @@ _SHOP_WORDS = frozenset(terms("order orders item items product products buy boug
 def _site_fits(source: Source, request: CustomerRequest | None, ctx: DraftContext) -> bool:
     """Whether a site page speaks to the question: the terms they share besides product names and
     words every shop page holds ("order"), plus one when the page gives the kind of answer asked (a
-    time for "what time do you close?")."""
+    time for "what time do you close?") and one when its title names what is asked."""
     if request is None:
         return True
     titles = [p.title for p in request.refs.products] + [str(s.facts.get("title", "")) for s in ctx.inventory]
     question, page = _question(request, ctx), f"{source.label} {_text_of(source)}"
     asked = terms(question) - terms(" ".join(titles)) - _SHOP_WORDS
     kind = sum(1 for asks, gives in _ANSWER_KINDS if asks.search(question) and gives.search(page))
+    titled = 1 if asked & terms(source.label.split(" | ")[0]) else 0  # the page is about what is asked ("wrapped")
     # A short question ("Can it be wrapped?") has fewer terms to share than a long one.
-    return bool(asked) and len(asked & terms(page)) + kind >= min(SITE_FIT_MIN_TERMS, max(1, len(asked) // 2))
+    return bool(asked) and len(asked & terms(page)) + kind + titled >= min(SITE_FIT_MIN_TERMS, max(1, len(asked) // 2))
 
 
 def general(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
@@ -276,10 +277,10 @@ def general(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) ->
         # Nothing asked ("thanks for the quick help!"): a short acknowledgement, and no request to cover.
         reply.say(_("If there is anything else we can help with, just reply to this email."), key=("nothing_asked",))
     else:
-        _person(reply, request, "general question")
+        person(reply, request, "general question")
 
 
-def _person(reply: Reply, request: CustomerRequest | None, topic: str) -> None:
+def person(reply: Reply, request: CustomerRequest | None, topic: str) -> None:
     reply.say(_("I am checking this with our team and will get back to you shortly."), key=("follow_up", "general"))
     reply.needs_person(topic, request.intent if request else "general", missing="answer")
 

@@ -124,3 +124,11 @@ def test_wanting_one_more_of_an_item_asks_its_stock_not_a_return():
     found = email_requests(subject="sleeping bag", body="The sleeping bag was great. I'd like to grab one for the same "
                                                         "trip, my brother is coming too. Any left?")
     assert found.requests and {r.intent for r in found.requests} == {"availability"}
+
+
+def test_money_back_on_a_condition_is_left_to_a_person_after_the_delay_is_answered(shop):
+    outcome = _draft("grace.hopper@example.com", "boots!!", "Still no boots, order 1003. If they are not with me by "
+                                                             "Saturday I want a refund.")
+    body = outcome.result.body
+    assert "sorry" in body and "14 days" in body and outcome.result.confidence < 0.5
+    assert "cannot see a refund" not in body and "30 days" not in body

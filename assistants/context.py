@@ -78,6 +78,9 @@ class DraftContext:
     # language the reply is written in (en, de, es, fr): set by draft_compose before a provider runs.
     requests: tuple = ()
     language: str = "en"
+    # False when the customer wrote in a language the classifier was not trained on (drafted in English):
+    # its reading of their requests is then a guess.
+    language_supported: bool = True
     # Set when Chroma could not answer: the draft is made without site chunks and past replies.
     retrieval_error: str = ""
     retrieval_transient: bool = False

@@ -14,7 +14,9 @@ from assistants.product_words import english_product_words, title_match
 _ORDER_KEYWORD = (
     r"(?:orders?(?:\s*(?:no|nr|num|number|n[º°o])\b\.?)?|bestellung(?:s(?:nummer|nr\b\.?))?|bestellnummer|"
     r"bestell-?nr\b\.?|auftrag(?:snummer|snr\b\.?)?|pedidos?(?:\s*(?:n[º°o]\b\.?|núm\b\.?|número|num\b\.?))?|"
-    r"commandes?(?:\s*(?:n[°º]|no\b\.?|numéro|num\b\.?))?|n[°º]|no\.|nr\.|número|numéro)")
+    r"commandes?(?:\s*(?:n[°º]|no\b\.?|numéro|num\b\.?))?|n[°º]|no\.|nr\.|número|numéro|"
+    # Dutch and Italian customers write to an English shop too (drafted in English): "bestelling 1007", "ordine 1002".
+    r"bestelling(?:snummer)?|bestelnummer|ordine(?:\s*(?:n[°º]|n\.|nr\.?))?|ordinazione)")
 _ORDER_REF = re.compile(rf"#\s?(\d{{3,10}})\b|(?<![\w-]){_ORDER_KEYWORD}\s*[:#]?\s*(\d{{3,10}})\b", re.IGNORECASE)
 
 
@@ -99,6 +101,10 @@ _SIZE_WORD = re.compile(
     rf"\b(?:size|sz|gr(?:ö|oe)(?:ß|ss)e|talla|taille|pointure)\s*[:.]?\s*((?:EU|UK|US)\s?\d{{1,2}}(?:[.,]5)?|"
     rf"\d{{1,2}}(?:[.,]5)?|{_LETTER_SIZES})(?![\w])", re.IGNORECASE)
 _SIZE_SYSTEM = re.compile(r"\b(EU|UK|US)\s?(\d{1,2}(?:[.,]5)?)\b")
+# A shoe size named by its number alone after "a" or "the": "the 44s", "swap them for a 45", "in a 43?"
+# (35-49, then the end of the phrase, so "a 45 minute walk" is not a size; a bare "in 43" is left alone).
+_SIZE_BARE = re.compile(r"\b(?:the\s+(3[5-9]|4[0-9])s\b|(?:a|the)\s+(3[5-9]|4[0-9])s?(?=\s*(?:[?!.,;)]|$|instead\b"
+                        r"|then\b|please\b|if\b)))", re.IGNORECASE)
 _SIZE_AFTER_IN = re.compile(r"\b(?:in|en)\s+(?:(?i:xxs|xs|xl|xxl|xxxl|[2-5]xl)|S|M|L)(?![\w'])")
 _COLOURS = {
     "navy": r"navy(?:\s+blue)?|dark blue|dunkelblau\w*|marineblau\w*|azul marino|bleu marine",
@@ -139,6 +145,9 @@ def variants_find(text: str) -> list[Variant]:
         add("size", " ".join(match.group(1).upper().split()).replace(",", "."), match.span(1))
     for match in _SIZE_SYSTEM.finditer(text):
         add("size", f"{match.group(1)} {match.group(2).replace(',', '.')}", match.span())
+    for match in _SIZE_BARE.finditer(text):
+        group = 1 if match.group(1) else 2
+        add("size", match.group(group), match.span(group))
     for match in _SIZE_AFTER_IN.finditer(text):
         value = match.group().split()[-1]
         add("size", value.upper(), (match.end() - len(value), match.end()))

@@ -33,6 +33,7 @@ from assistants import classifier
 from assistants.email_text import email_clean, forwarded_clean
 from assistants.intents import intent_for_draft
 from assistants.request_refs import Refs, products_find, refs_find
+from assistants.terms import terms
 
 # A statement (no question, no plea) becomes a request of its own when the model gives a topic
 # other than `general` at least this probability; below it, it is context for its neighbour.
@@ -160,7 +161,9 @@ def _clauses(sentence: str) -> list[str]:
         current = pieces[-1]
         for match in _CLAUSE_SPLIT.finditer(current):
             left, right = current[:match.start()], current[match.end():]
-            if match.start() == 0 or len(left.split()) < 3 or len(right.split()) < 3:
+            # A short question of its own may follow: "…en talla L y cuánto cuesta", "…and how much?"
+            short_question = len(right.split()) == 2 and _QUESTION_START.match(right)
+            if match.start() == 0 or len(left.split()) < 3 or (len(right.split()) < 3 and not short_question):
                 continue
             if _CONDITION.match(left) and "?" not in left:
                 continue  # "If it is not in stock, when will it be back?" is one request with its condition
@@ -236,7 +239,9 @@ class _Unit:
 
     @property
     def is_request(self) -> bool:
-        return self.is_ask or (self.intent != "general" and self.probability >= STATEMENT_MIN_PROBABILITY)
+        # A statement of one or two words is a name or a sign-off ("mike", "Cheers, Tom"), never a request.
+        return self.is_ask or (self.intent != "general" and self.probability >= STATEMENT_MIN_PROBABILITY
+                               and len(re.findall(r"\w+", self.text)) > 2)
 
 
 def _unit(text: str) -> _Unit:
@@ -253,15 +258,29 @@ _FOLLOW_UP = re.compile(
     r"et (?:pour|qu'en est-il d[eu]s?|le|la|les)|qu'en est-il d[eu]s?)\b", re.IGNORECASE)
 
 
+# A short question that points back at what was just said ("Can you still change that?", "Können Sie
+# das noch ändern?", "¿Se puede hacer eso?", "Est-ce possible ?") means nothing alone.
+_POINTS_BACK = re.compile(r"\b(?:it|that|this|them|those|das|dies|es|eso|esto|ello|ça|cela|possible|posible|möglich)\b",
+                          re.IGNORECASE)
+
+
+def _leans_back(text: str) -> bool:
+    """"Is that covered by the warranty?" points back too, but says what it asks (two terms of its own)."""
+    words = len(re.findall(r"\w+", text))
+    return bool(_FOLLOW_UP.match(text)) or words <= 4 or (
+        words <= 6 and bool(_POINTS_BACK.search(text)) and len(terms(text)) <= 1)
+
+
 def _follow_ups_joined(units: list[_Unit]) -> list[_Unit]:
     """A follow-up question the model cannot place on its own (one that leans on the request before
-    it, or of three words or fewer: "What now?") joins the request before it, so "Is the stove in
-    stock? And what about the sleeping bag?" asks the stock of both."""
+    it, of four words or fewer: "What now?", "Which one then?", or a short one pointing back:
+    "Can you still change that?") joins the request before it, so "Is the stove in stock? And what
+    about the sleeping bag?" asks the stock of both."""
     kept: list[_Unit] = []
     for unit in units:
         previous = next((u for u in reversed(kept) if u.is_request), None)
         if (previous is not None and unit.is_ask and unit.probability < STATEMENT_MIN_PROBABILITY
-                and (_FOLLOW_UP.match(unit.text) or len(re.findall(r"\w+", unit.text)) <= 3)):
+                and _leans_back(unit.text)):
             previous.after.append(unit.text)
             continue
         kept.append(unit)

@@ -147,6 +147,7 @@ def draft_compose(*, email: EmailIn, agent_user_id: int | None = None, provider:
     parsed = parsed.with_products([(s.facts["sku"], s.facts["title"]) for s in ctx.inventory])
     language = language_detect(parsed.text or parsed.subject, fallback=parsed.language)
     ctx.requests, ctx.language = parsed.requests, language if language != OTHER else "en"
+    ctx.language_supported = language != OTHER
     intent = intents.intent_for_request(parsed.primary)
     failure = ""
     try:
@@ -195,6 +196,12 @@ def _confidence_caps(result: ProviderResult, ctx: DraftContext, *, language: str
         # The offline drafter cannot follow an agent's free-text instruction: it redrafts, with the
         # agent's own style, but the agent must check it against what they asked for.
         value = reasons.cap(value, limit=REDRAFT_UNFOLLOWED_CONFIDENCE, reason="agent's instruction not followed")
+    if result.notes.get("examples_cited"):
+        # Past replies were written to other customers: tone only. A fact the model says it took from
+        # one is not grounded in the shop's sources, whatever its wording.
+        value = reasons.cap(value, limit=confidence.CAP_UNSUPPORTED, reason="past reply cited",
+                            detail="a past reply to another customer given as a source: "
+                                   + ", ".join(result.notes["examples_cited"][:5]))
     if unsupported:
         value = reasons.cap(value, limit=confidence.CAP_UNSUPPORTED, reason="unsupported facts",
                             detail=", ".join(unsupported[:5]))

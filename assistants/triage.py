@@ -125,10 +125,14 @@ _ERASURE = _rules(
                                r"\bmis (?:\w+ ){0,2}datos\b|\b(?:eliminar|borrar|cerrar) mi cuenta\b"
                                r"|\b(?:supresion|eliminacion|borrado) de (?:todos )?(?:mis|los) (?:\w+ ){0,2}datos\b"
                                r"|\b(?:supresion|eliminacion|cierre) de mi cuenta\b"),
+    # "effacer toutes les données me concernant … ainsi que mon compte client": the data named by whom it is about.
     ("'droit à l'effacement'", r"\bdroit (?:a l'effacement|a l'oubli)\b|\b(?:supprim|effac)\w* .{0,60}"
-                               r"\bmes (?:\w+ ){0,2}donnees\b|\bsupprim\w* (?:de )?mon compte\b"
+                               r"\bmes (?:\w+ ){0,2}donnees\b|\b(?:supprim|effac)\w* [^.?!]{0,80}\bmon compte\b"
                                r"|\b(?:suppression|effacement) (?:de |des )(?:toutes )?(?:mes )?(?:\w+ ){0,2}donnees\b"
-                               r"|\bsuppression (?:de )?mon compte\b"),
+                               r"|\bsuppression (?:de )?mon compte\b|\b(?:supprim|effac)\w* [^.?!]{0,60}\bdonnees "
+                               r"(?:\w+ ){0,2}(?:me concernant|sur moi|que vous (?:detenez|avez|conservez))\b"),
+    ("'my data, by whom it is about'", r"\b(?:losch|entfern)\w* [^.?!]{0,60}\bdaten (?:\w+ ){0,2}uber mich\b|\b(?:suprim"
+                                       r"|elimin|borr)\w* [^.?!]{0,60}\bdatos (?:\w+ ){0,2}(?:sobre|que tienen de) mi\b"),
 )
 _ACCESS = _rules(
     ("'subject access request'", r"\b(?:subject|data) access request\b|\bdsar\b"),

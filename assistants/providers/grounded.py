@@ -29,6 +29,7 @@ from assistants.providers import grounded_orders as orders
 from assistants.providers import grounded_stock as stock
 from assistants.providers.grounded_knowledge import site_passage  # noqa: F401 - used by tests and callers
 from assistants.providers.grounded_reply import Reply
+from assistants.requests import CustomerRequest
 
 MODEL_SLUG = "grounded-v2"
 
@@ -97,6 +98,26 @@ def style_apply(body_lines: list[str], style: dict, first_name: str) -> tuple[st
     return body, removed
 
 
+UNSURE_BELOW = 0.2  # the classifier's probability under which a request's intent is not acted on
+UNSURE_BELOW_OTHER_LANGUAGE = 0.5  # the same for a language the model was not trained on (Dutch, Italian…)
+# Templates that say something happened ("I am very sorry your order arrived damaged", "we do not carry
+# that") need a surer reading than those that look a fact up: said wrongly, they are worse than a hand-off.
+ASSERTING = {"damaged_item": 0.4, "delay_complaint": 0.4, "cancellation": 0.4, "product_request": 0.4}
+
+
+_MONEY_BACK = {"refund_status", "returns", "cancellation"}
+_ON_A_CONDITION = re.compile(r"^[¿¡\"'(]*(?:if|unless|wenn|falls|sofern|si|como no|à moins)\b", re.IGNORECASE)
+
+
+def _sure_enough(ctx: DraftContext, request: CustomerRequest) -> bool:
+    """Whether to answer a request as its intent. The status of an order the customer names is a
+    sourced fact whatever the wording, so it is given even when the reading is unsure."""
+    if request.intent == intents.ORDER_STATUS and request.refs.orders:
+        return True
+    floor = UNSURE_BELOW if ctx.language_supported else UNSURE_BELOW_OTHER_LANGUAGE
+    return request.probability >= max(floor, ASSERTING.get(request.intent, 0.0))
+
+
 def _opener(reply: Reply) -> str:
     if reply.apology == "damage" and reply.apology_order:
         return _("I am very sorry that your order %(name)s did not arrive in perfect condition.") % {
@@ -112,7 +133,21 @@ def _compose(ctx: DraftContext, intent: intents.IntentResult) -> Reply:
     reply = Reply(ctx)
     if ctx.requests:
         for request in ctx.requests:
-            COMPOSERS.get(request.intent, knowledge.general)(ctx, request, reply)
+            # A request the model can barely place is not answered as if it were sure: a wrong
+            # template ("we do not carry that" for an invoice) is worse than the general path, which
+            # quotes a source that fits the question or leaves it to a person.
+            if request.intent in _MONEY_BACK and _ON_A_CONDITION.match(request.text):
+                # "If it is not here by Friday I want my money back": nothing to refund or cancel yet, and
+                # no policy to quote. The delay is answered (apology, where the order is; each fact once), and
+                # a person decides the rest: the request counts as theirs.
+                covered = len(reply.coverage)
+                orders.delay_complaint(ctx, request, reply)
+                del reply.coverage[covered:]
+                knowledge.person(reply, request, "refund on a condition")
+                continue
+            composer = COMPOSERS.get(request.intent, knowledge.general) if _sure_enough(ctx, request) \
+                else knowledge.general
+            composer(ctx, request, reply)
     else:
         _BY_DRAFT_INTENT.get(intent.intent, knowledge.general)(ctx, None, reply)
     _extra_corrections(ctx, reply)

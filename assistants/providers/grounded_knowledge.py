@@ -10,12 +10,14 @@ must not say "I could not find an order" to a question the shop's FAQ answers.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from assistants import vectorstore
 from assistants.context import DraftContext, Source
+from assistants.providers import grounded_stock as stock
 from assistants.providers.grounded_reply import Reply, words_of
 from assistants.requests import CustomerRequest
 from assistants.terms import FAQ_MATCH_MIN_SCORE, faq_match_score, terms
@@ -139,7 +141,8 @@ def _site_for(ctx: DraftContext, request: CustomerRequest, *patterns: re.Pattern
                       h.metadata.get("title") or h.metadata.get("url", ""), {"text": h.text[:600], "chunk_id": h.id},
                       url=h.metadata.get("url", ""))
                for h in hits if h.score >= settings.ASSISTANT_SITE_REQUEST_MIN_SCORE
-               or words_of(str(h.metadata.get("title") or "").split(" | ")[0]) & asked]
+               or words_of(str(h.metadata.get("title") or "").split(" | ")[0]) & asked
+               or terms(str(h.metadata.get("title") or "").split(" | ")[0]) & terms(request.text)]  # "wrapped": "wrapping"
     found = _best(sources, request.text, *patterns)
     if found is not None:
         ctx.site.append(found)
@@ -160,6 +163,7 @@ def returns(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) ->
         refunds_say(order, request, reply)
     if policy is not None:
         quote(policy, reply, request)
+    stock.exchange_options(ctx, request, reply)
     if order is not None and not order.facts.get("refunds") and order.facts["status"] not in ("cancelled", "refunded"):
         reply.say(_("I can see your order %(name)s; tell me which item you would like to return and I will start it "
                     "for you.") % {"name": order.facts["name"]}, order, key=("return_start", order.facts["name"]))
@@ -205,7 +209,7 @@ def damaged_item(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> N
 def shipping_policy(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
     source = shipping_source(ctx, request) or _best(_knowledge(ctx), _question(request, ctx), _SHIPPING)
     if source is None:
-        _person(reply, request, "shipping question")
+        person(reply, request, "shipping question")
         return
     quote(source, reply, request)
     reply.answered("shipping", request.intent, source)
@@ -214,7 +218,7 @@ def shipping_policy(ctx: DraftContext, request: CustomerRequest, reply: Reply) -
 def store_collection(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
     source = _site_for(ctx, request, _COLLECT) or _best(_knowledge(ctx), _question(request, ctx), _COLLECT)
     if source is None:
-        _person(reply, request, "store collection")
+        person(reply, request, "store collection")
         return
     quote(source, reply, request)
     reply.answered("store collection", request.intent, source)
@@ -228,12 +232,40 @@ def faq_answer(ctx: DraftContext, request: CustomerRequest | None) -> list[Sourc
     return [s for score, s in sorted(scored, key=lambda pair: pair[0], reverse=True) if score >= FAQ_MATCH_MIN_SCORE][:1]
 
 
+# A site page answers a general question only when it shares this many of the question's terms, the
+# product's own name left out: a warranty page that mentions tents does not answer a discount code.
+SITE_FIT_MIN_TERMS = 2
+
+
+# Words any page of a web shop holds (how to buy, where to click): sharing them says nothing about the question.
+_SHOP_WORDS = frozenset(terms("order orders item items product products buy bought purchase email emailed checkout "
+                              "website page online shop customer customers today tonight"))
+
+
+def _site_fits(source: Source, request: CustomerRequest | None, ctx: DraftContext) -> bool:
+    """Whether a site page speaks to the question: the terms they share besides product names and
+    words every shop page holds ("order"), plus one when the page gives the kind of answer asked (a
+    time for "what time do you close?") and one when its title names what is asked."""
+    if request is None:
+        return True
+    titles = [p.title for p in request.refs.products] + [str(s.facts.get("title", "")) for s in ctx.inventory]
+    question, page = _question(request, ctx), f"{source.label} {_text_of(source)}"
+    asked = terms(question) - terms(" ".join(titles)) - _SHOP_WORDS
+    kind = sum(1 for asks, gives in _ANSWER_KINDS if asks.search(question) and gives.search(page))
+    titled = 1 if asked & terms(source.label.split(" | ")[0]) else 0  # the page is about what is asked ("wrapped")
+    # A short question ("Can it be wrapped?") has fewer terms to share than a long one.
+    return bool(asked) and len(asked & terms(page)) + kind + titled >= min(SITE_FIT_MIN_TERMS, max(1, len(asked) // 2))
+
+
 def general(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
     intent = request.intent if request else "general"
-    best = ctx.corrections[:1] or faq_answer(ctx, request) or ctx.site[:1]
+    best = ctx.corrections[:1] or faq_answer(ctx, request) or [s for s in ctx.site if _site_fits(s, request, ctx)][:1]
     if request is not None and not best:
         site = _site_for(ctx, request)
-        best = [site] if site is not None else []
+        if site is None and request.context:
+            # "Is there something I should do to look after it?" names what "it" is only in its context.
+            site = _site_for(ctx, replace(request, text=_question(request, ctx)))
+        best = [site] if site is not None and _site_fits(site, request, ctx) else []
     if best:
         quote(best[0], reply, request)
         reply.answered("general question", intent, best[0])
@@ -245,10 +277,10 @@ def general(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) ->
         # Nothing asked ("thanks for the quick help!"): a short acknowledgement, and no request to cover.
         reply.say(_("If there is anything else we can help with, just reply to this email."), key=("nothing_asked",))
     else:
-        _person(reply, request, "general question")
+        person(reply, request, "general question")
 
 
-def _person(reply: Reply, request: CustomerRequest | None, topic: str) -> None:
+def person(reply: Reply, request: CustomerRequest | None, topic: str) -> None:
     reply.say(_("I am checking this with our team and will get back to you shortly."), key=("follow_up", "general"))
     reply.needs_person(topic, request.intent if request else "general", missing="answer")
 

@@ -133,7 +133,8 @@ def status_say(ctx: DraftContext, order: Source, reply: Reply) -> bool:
         complete = False
         reply.say(_("I am checking the tracking details with our warehouse and will send them to you shortly."),
                   key=("tracking", name))
-    if status == "backordered":
+    if status in ("backordered", "partially_fulfilled"):
+        # Of a partly shipped order, the part still waiting is the item out of stock: say when it is due.
         _backordered_items(ctx, order, reply)
     return complete
 

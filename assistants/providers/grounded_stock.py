@@ -194,3 +194,14 @@ def product_request(ctx: DraftContext, request: CustomerRequest | None, reply: R
     reply.say(_("We do not carry that at the moment. I have passed your request on to our buying team: requests like "
                 "yours decide what we stock next."), key=("product_request",))
     reply.answered("product request", request.intent if request else "product_request")
+
+
+def exchange_options(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
+    """A return to swap an item for another size or colour ("can I swap them for a 45?"): whether the
+    shop makes it (said plainly when it does not) and, when it does, its stock."""
+    if request is None or not request.refs.variants or not request.refs.products:
+        return
+    for item in _items(ctx, request):
+        chosen = _resolve(item, request, reply)
+        if chosen is not None and chosen.facts["sku"] != item.facts["sku"]:
+            _stock_say(chosen, reply)

@@ -8,6 +8,9 @@ sources it used and whether a person must take it. That answer is checked, not t
 - a request answered with no source id that was in the prompt, or marked `needs_person`, counts as
   not answered in the confidence's coverage, exactly like the grounded drafter's coverage;
 - a source id that was not in the prompt is an unsupported fact (services caps the confidence);
+- past replies (examples) are in the prompt for tone only: an answer that cites one as its source
+  took a fact from another customer's reply, so that request counts as not answered and the draft
+  is capped with the reason `past reply cited` (`examples_cited` in the notes), never silently used;
 - the agent sees plain reply text: the answers joined, citation markers stripped, the style
   profile's greeting and sign-off around them.
 
@@ -219,28 +222,31 @@ def _from_structured(data: dict, ctx: DraftContext, intent: IntentResult) -> dic
     wanted = _request_list(ctx, intent)
     answers = sorted(data["answers"], key=lambda a: a["request"])
     unknown: list[str] = []
+    examples: list[str] = []  # ids of past replies the model gave as a source: not evidence
     used: list[Source] = []
     per_request: dict[int, list[dict]] = {}
     lines = [citations_strip(data.get("opening") or "")]
     for answer in answers:
         ids = [str(i).strip().strip("[]") for i in answer.get("source_ids") or []]
         given = [by_id[i] for i in ids if i in by_id and by_id[i].kind != "reply"]  # an example is never a source
+        cited_examples = [i for i in ids if i in by_id and by_id[i].kind == "reply"]
+        examples += cited_examples
         unknown += [i for i in ids if i not in by_id]
         for source in given:
             if source not in used:
                 used.append(source)
         lines.append(citations_strip(answer["answer"]))
-        per_request.setdefault(answer["request"], []).append({**answer, "sources": given})
+        per_request.setdefault(answer["request"], []).append({**answer, "sources": given, "examples": cited_examples})
     lines.append(citations_strip(data.get("closing") or ""))
     coverage = []
     for number, (_text, kind) in enumerate(wanted, start=1):
         given = per_request.get(number, [])
         sources = [s for a in given for s in a["sources"]]
-        answered = bool(given) and bool(sources) and not any(a.get("needs_person") for a in given) \
+        answered = bool(given) and bool(sources) and not any(a.get("needs_person") or a["examples"] for a in given) \
             and all(a["answer"].strip() for a in given)
         coverage.append(asdict(Covered(_topic(kind), answered, kind, list(dict.fromkeys(source_name(s) for s in sources)))))
     return {"lines": [line for line in lines if line], "coverage": coverage, "used": used,
-            "unknown": list(dict.fromkeys(unknown)),
+            "unknown": list(dict.fromkeys(unknown)), "examples": list(dict.fromkeys(examples)),
             "answers": [{"request": a["request"], "source_ids": list(a.get("source_ids") or []),
                          "needs_person": bool(a.get("needs_person"))} for a in answers],
             "stray": sorted({a["request"] for a in answers} - set(range(1, len(wanted) + 1)))}
@@ -268,7 +274,8 @@ def draft_with_openai(ctx: DraftContext, intent: IntentResult) -> ProviderResult
         used, lines = found["used"], found["lines"]
         value = confidence.from_coverage(found["coverage"], ctx.requests, intent)
         notes = {"structured": True, "coverage": found["coverage"], "answers": found["answers"],
-                 "unknown_source_ids": found["unknown"], "stray_requests": found["stray"],
+                 "unknown_source_ids": found["unknown"], "examples_cited": found["examples"],
+                 "stray_requests": found["stray"],
                  "cited": [source_id(n) for n, s in numbered_sources(ctx) if s in used]}
     else:
         # Plain text: its [n] / [Sn] markers say which sources it used; what it covers is unknown
@@ -278,7 +285,8 @@ def draft_with_openai(ctx: DraftContext, intent: IntentResult) -> ProviderResult
                         for n in re.findall(r"\d+", group) if int(n) in numbered})
         used, lines = [numbered[n] for n in cited if numbered[n].kind != "reply"], [citations_strip(text)]
         value = intent.confidence if used else min(intent.confidence, 0.4)
-        notes = {"structured": False, "cited": [source_id(n) for n in cited]}
+        notes = {"structured": False, "cited": [source_id(n) for n in cited],
+                 "examples_cited": [source_id(n) for n in cited if numbered[n].kind == "reply"]}
     with translation.override(language):
         body, removed = style_apply(lines, ctx.style, first_name)
     notes["banned_removed"], notes["model_text"] = removed, "\n\n".join(lines)

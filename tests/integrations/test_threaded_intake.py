@@ -10,13 +10,8 @@ import base64
 import hmac
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -24,15 +19,9 @@ from django.db import connection
 
 from omnichannel.celery import ALL_QUEUES, app
 from omnichannel.models import WebhookDelivery
+from tests.web import gunicorn_process
 
-ROOT = Path(__file__).resolve().parents[2]
 THREADS = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _order(n: int) -> bytes:
@@ -47,30 +36,14 @@ def gunicorn(settings, tmp_path, transactional_db):
         pytest.skip("the web process runs on Postgres and Redis")
     db = connection.settings_dict
     secret = f"shpss_{uuid.uuid4().hex}"
-    port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
            f"{db['NAME']}", "REDIS_URL": settings.REDIS_URL, "SYNC_USE_CELERY": "1", "SHOPIFY_WEBHOOK_SECRET": secret,
            "VAR_DIR": str(tmp_path), "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": str(THREADS), "LOG_LEVEL": "ERROR",
            "CHROMA_ALLOW_EMBEDDED_MULTIPROCESS": "1"}  # nothing here opens Chroma
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "omnichannel.wsgi", "--config",
-                                   "deploy/gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
-                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=5)  # the first request loads Django in the worker
-                break
-            except requests.RequestException:
-                assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
-        yield base, secret
+        with gunicorn_process(env, tmp_path / "gunicorn.log", "--access-logfile", "/dev/null") as base:
+            yield base, secret
     finally:
-        server.terminate()
-        server.wait(15)
         with app.connection_for_write() as conn:  # the drains the deliveries woke (no worker runs here)
             for queue in ALL_QUEUES:
                 conn.default_channel.queue_purge(queue)

@@ -11,18 +11,14 @@ import io
 import json
 import logging
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.web import gunicorn_process
+
 EMAIL = "only.in.the.query@example.com"
 
 
@@ -65,47 +61,24 @@ def test_django_logs_never_show_the_webhook_token_or_a_queried_email(client, set
     assert secret not in output and EMAIL not in output and EMAIL.replace("@", "%40") not in output, output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.django_db
 def test_gunicorn_access_log_never_shows_the_webhook_token_or_a_queried_email(settings, tmp_path):
     """The README's and docker-compose's command: gunicorn with deploy/gunicorn.conf.py. The requests
     chosen write nothing (405, 401), so the server may share the test database."""
     db = connection.settings_dict
     secret = f"zoho-secret-{uuid.uuid4().hex}"
-    port = _free_port()
     database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {**os.environ, "DATABASE_URL": database_url if connection.vendor == "postgresql" else "",
            "REDIS_URL": settings.REDIS_URL, "SYNC_USE_CELERY": "0", "ZOHO_WEBHOOK_SECRET": secret,
            "VAR_DIR": str(tmp_path), "GUNICORN_WORKERS": "1", "LOG_LEVEL": "INFO"}
     log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "omnichannel.wsgi", "--config",
-                                   "deploy/gunicorn.conf.py", "-b", f"127.0.0.1:{port}"],
-                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=5)  # the first request loads Django in the worker
-                break
-            except requests.RequestException:
-                assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
+    with gunicorn_process(env, log_path) as base:
         assert requests.get(f"{base}/webhooks/zoho/?token={secret}&email={EMAIL}", timeout=5).status_code == 405
         assert requests.get(f"{base}/api/customer_summary/?email={EMAIL}", timeout=5,
                             headers={"Referer": f"{base}/admin/?token={secret}"}).status_code in (401, 403)
         basic = base64.b64encode(b"x:y").decode()
         assert requests.get(f"{base}/api/customer_summary/", params={"email": EMAIL}, timeout=5,
                             headers={"Authorization": f"Basic {basic}"}).status_code in (401, 403)
-    finally:
-        server.terminate()
-        server.wait(15)
     output = log_path.read_text()
     assert output.count("GET /webhooks/zoho/?token=[redacted]&email=[redacted]") == 1, output
     assert "GET /api/customer_summary/?email=[redacted]" in output, output

@@ -39,6 +39,16 @@ def _review(page, live_server, draft) -> None:
     page.wait_for_selector("#final_text")
 
 
+def _reviewing_the_first_of_two(page, live_server):
+    """Ada's draft open for review by the agent Grace, with Alan's pending behind it in the queue."""
+    draft = make_draft(message=make_inbound_message(email="ada@example.com", body="Where is order #1001?"))
+    make_draft(message=make_inbound_message(email="alan@example.com", body="Is the lamp in stock?"))
+    _agent()
+    login(page, live_server, "grace", "grace-pass-2026")
+    _review(page, live_server, draft)
+    return draft
+
+
 def test_r_then_a_reason_then_enter_rejects_with_the_reason_and_approves_nothing(page, live_server):
     draft = make_draft(message=make_inbound_message(email="ada@example.com", body="Where is my parcel?"))
     _agent()
@@ -122,11 +132,7 @@ def test_leaving_with_unsaved_text_asks_first(page, live_server):
 
 
 def test_leaving_with_an_own_reply_typed_asks_first_then_sending_it_does_not(page, live_server):
-    draft = make_draft(message=make_inbound_message(email="ada@example.com", body="Where is order #1001?"))
-    make_draft(message=make_inbound_message(email="alan@example.com", body="Is the lamp in stock?"))
-    _agent()
-    login(page, live_server, "grace", "grace-pass-2026")
-    _review(page, live_server, draft)
+    draft = _reviewing_the_first_of_two(page, live_server)
     page.click("#write-own summary")
     page.fill("#own_text", "Hi Ada, I checked with the courier myself: it arrives on Friday. Grace")
     page.keyboard.press("Escape")  # out of the field: the shortcuts are live again
@@ -372,11 +378,7 @@ def test_two_agents_see_who_is_reviewing_and_the_second_is_steered_on(page, live
 
 def test_the_undo_offer_counts_down_and_goes_when_its_window_closes(page, live_server, settings):
     settings.SEND_UNDO_SECONDS = 4
-    first = make_draft(message=make_inbound_message(email="ada@example.com", body="Where is order #1001?"))
-    make_draft(message=make_inbound_message(email="alan@example.com", body="Is the lamp in stock?"))
-    _agent()
-    login(page, live_server, "grace", "grace-pass-2026")
-    _review(page, live_server, first)
+    first = _reviewing_the_first_of_two(page, live_server)
     page.click("#thread")
     with page.expect_navigation():
         page.keyboard.press("a")

@@ -114,7 +114,10 @@ def _sure_enough(ctx: DraftContext, request: CustomerRequest) -> bool:
     sourced fact whatever the wording, so it is given even when the reading is unsure."""
     if request.intent == intents.ORDER_STATUS and request.refs.orders:
         return True
-    floor = UNSURE_BELOW if ctx.language_supported else UNSURE_BELOW_OTHER_LANGUAGE
+    # Looking up the sender's own orders asserts nothing the sources do not hold, so "dov'è il mio ordine?"
+    # gets its order's status (or the ask for an order number) in any language, not a hand-off.
+    lookup = request.intent == intents.ORDER_STATUS
+    floor = UNSURE_BELOW if ctx.language_supported or lookup else UNSURE_BELOW_OTHER_LANGUAGE
     return request.probability >= max(floor, ASSERTING.get(request.intent, 0.0))
 
 

@@ -30,6 +30,13 @@ def _order(n: int) -> bytes:
                        "updated_at": "2026-12-06T21:14:03+01:00"}).encode()
 
 
+def _other_client_backends() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+        return cursor.fetchone()[0]
+
+
 @pytest.fixture
 def gunicorn(settings, tmp_path, transactional_db):
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
@@ -40,9 +47,10 @@ def gunicorn(settings, tmp_path, transactional_db):
            f"{db['NAME']}", "REDIS_URL": settings.REDIS_URL, "SYNC_USE_CELERY": "1", "SHOPIFY_WEBHOOK_SECRET": secret,
            "VAR_DIR": str(tmp_path), "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": str(THREADS), "LOG_LEVEL": "ERROR",
            "CHROMA_ALLOW_EMBEDDED_MULTIPROCESS": "1"}  # nothing here opens Chroma
+    already = _other_client_backends()  # an earlier test's connection may not have closed yet
     try:
         with gunicorn_process(env, tmp_path / "gunicorn.log", "--access-logfile", "/dev/null") as base:
-            yield base, secret
+            yield base, secret, already
     finally:
         with app.connection_for_write() as conn:  # the drains the deliveries woke (no worker runs here)
             for queue in ALL_QUEUES:
@@ -50,7 +58,7 @@ def gunicorn(settings, tmp_path, transactional_db):
 
 
 def test_the_same_delivery_sent_twice_at_once_is_stored_once_and_both_senders_hear_its_id(gunicorn):
-    base, secret = gunicorn
+    base, secret, already = gunicorn
     sends, bodies = [], {}
     for n in range(12):
         body = _order(n)
@@ -83,7 +91,4 @@ def test_the_same_delivery_sent_twice_at_once_is_stored_once_and_both_senders_he
         assert delivery.received_at is not None and delivery.correlation_id
         assert bytes(delivery.body) == bodies[delivery.external_id]  # the raw bytes as sent
         assert "x-shopify-hmac-sha256" not in delivery.headers and delivery.headers["x-shopify-topic"] == "orders/updated"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
-        assert cursor.fetchone()[0] <= THREADS  # one connection per thread, kept (CONN_MAX_AGE)
+    assert _other_client_backends() - already <= THREADS  # one connection per thread, kept (CONN_MAX_AGE)

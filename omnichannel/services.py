@@ -20,27 +20,21 @@ from omnichannel.models import WebhookDelivery
 def webhook_delivery_store(
     *, source: str, topic: str, external_id: str, headers: dict, body: bytes
 ) -> tuple[WebhookDelivery, bool]:
-    """Store a delivery once per (source, external_id). Returns (delivery, created).
-
-    One `INSERT … ON CONFLICT DO NOTHING RETURNING` (in autocommit: one round trip, durable when
-    it returns) instead of a transaction around `create()`: this is the whole of a webhook's work
-    in the request. A conflict raises nothing, so it also works inside a caller's transaction.
-    """
-    delivery = WebhookDelivery(source=source, topic=topic[:100], external_id=external_id[:200], headers=headers,
-                               body=bytes(body), correlation_id=correlation.ensure())
-    row = _insert_unless_present(delivery)
-    if row is None:
-        # A redelivery of something we already hold: harmless, nothing to do.
-        return WebhookDelivery.objects.get(source=source, external_id=external_id[:200]), False
-    delivery.pk = row[0]
-    delivery._state.adding = False
-    return delivery, True
+    """Store a delivery once per (source, external_id). Returns (delivery, created): the row read back
+    after `webhook_delivery_insert`, for callers that go on with it (the Zoho poll)."""
+    delivery_id, created = webhook_delivery_insert(source=source, topic=topic, external_id=external_id,
+                                                   headers=headers, body=body)
+    return WebhookDelivery.objects.get(pk=delivery_id), created
 
 
 def webhook_delivery_insert(*, source: str, topic: str, external_id: str, headers: dict, body: bytes) -> tuple[int, bool]:
-    """`webhook_delivery_store` for the webhook views, which need only the id: (id, created). The
-    same one INSERT, without building a model instance or preparing the eight columns that only
-    ever take their defaults (prepared once per process): a third of the view's own CPU."""
+    """Store a delivery once per (source, external_id). Returns (id, created): all the webhook views need.
+
+    One `INSERT … ON CONFLICT DO NOTHING RETURNING` (in autocommit: one round trip, durable when it
+    returns) instead of a transaction around `create()`: this is the whole of a webhook's work in the
+    request. No model instance is built and the columns that only take their defaults are prepared once
+    per process (a third of the view's own CPU). A conflict raises nothing, so it also works inside a
+    caller's transaction."""
     db = connections[DEFAULT_DB_ALIAS]
     sql, fields = _insert_sql(db.vendor)
     given = {"source": source, "topic": topic[:100], "external_id": external_id[:200], "headers": headers,
@@ -75,16 +69,6 @@ def _constant_values(vendor: str) -> dict:
     given = {"source", "topic", "external_id", "headers", "body", "correlation_id", "received_at", "updated_at"}
     db = connections[DEFAULT_DB_ALIAS]
     return {f.name: f.get_db_prep_save(f.get_default(), db) for f in _insert_sql(db.vendor)[1] if f.name not in given}
-
-
-def _insert_unless_present(delivery: WebhookDelivery):
-    db = connections[DEFAULT_DB_ALIAS]
-    sql, fields = _insert_sql(db.vendor)
-    # Values as Django would write them (defaults, auto_now, JSON and bytes adaptation).
-    values = [f.get_db_prep_save(f.pre_save(delivery, add=True), db) for f in fields]
-    with _intake_cursor(db) as cursor:
-        cursor.execute(sql, values)
-        return cursor.fetchone()
 
 
 def _intake_cursor(db):

@@ -35,7 +35,7 @@ class TaskName:
     GENERATE_DRAFT = "generate_draft"
     INDEX_APPROVED_REPLY = "index_approved_reply"
     FORGET_APPROVED_REPLIES = "forget_approved_replies"
-    # integrations/outbound.py
+    # conversations/tasks.py (senders: conversations/channels.py)
     SEND_DRAFT = "send_draft"
     ENSURE_SENT = "ensure_sent"
     # integrations/intake.py, integrations/replay.py

@@ -19,7 +19,7 @@ is declared with `base=RetryingTask` and names its transient exception classes i
 - Inline (SYNC_USE_CELERY=0) TASK_MAX_RETRIES is 0: a retry would run at once, without its wait.
 
 Work that must not be repeated blindly is the task's own decision, before it raises: a reply whose POST
-may have reached Zoho (`maybe_sent`) is never retried by a machine (integrations/outbound.py).
+may have reached Zoho (`maybe_sent`) is never retried by a machine (conversations/tasks.py: send_draft).
 """
 
 from __future__ import annotations

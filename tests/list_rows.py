@@ -146,7 +146,7 @@ def _delivery(i: int) -> None:
 
 
 def _dead_letter(i: int) -> None:
-    DeadLetter.objects.create(task_name="integrations.outbound.send_draft", exception_type="ConnectionError",
+    DeadLetter.objects.create(task_name="send_draft", exception_type="ConnectionError",
                               exception_message=f"Connection reset by peer ({i})", args=[i],
                               resolved_by=_user(i, "resolver") if i % 2 else None)
 

@@ -34,24 +34,17 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.http_retry import retry_after_seconds
+from omnichannel.errors import ChannelError
 
 PAGE_LIMIT = 200  # Zoho's maximum for messages/view
 PAGE_OVERLAP = 10  # messages each page re-reads of the one before (see messages_iter)
 _refresh_lock = threading.Lock()
 
 
-class ZohoError(Exception):
-    """`refused`: Zoho answered that it did not act (429, a lock, an expired token), so even a
-    non-idempotent request is safe to repeat. `maybe_sent`: a POST whose outcome is unknown."""
-
-    def __init__(self, message: str, *, status: int = 0, permanent: bool = True, retry_after: float | None = None,
-                 refused: bool = False, maybe_sent: bool = False):
-        super().__init__(message)
-        self.status = status
-        self.permanent = permanent
-        self.retry_after = retry_after
-        self.refused = refused
-        self.maybe_sent = maybe_sent
+class ZohoError(ChannelError):
+    """Zoho Mail's answer or its absence, with the flags of omnichannel.errors.ChannelError: `refused`:
+    Zoho answered that it did not act (429, a lock, an expired token), so even a non-idempotent request is
+    safe to repeat; `maybe_sent`: a POST whose outcome is unknown."""
 
 
 def _retryable(exc: BaseException) -> bool:

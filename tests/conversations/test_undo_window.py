@@ -12,7 +12,7 @@ from django.utils import timezone
 from conversations.models import Approval, Draft
 from conversations.services.approvals import draft_approve, draft_edit_and_approve, draft_undo
 from conversations.services.sending import draft_send_claim
-from integrations.outbound import send_draft
+from conversations.tasks import send_draft
 from omnichannel.errors import StateConflict
 from omnichannel.models import AuditLog
 from tests.builders import make_draft, task_run_eagerly

@@ -15,7 +15,7 @@ from conversations.services.sending import (
     SWEEP_GRACE_SECONDS,
     draft_send_claim,
 )
-from integrations.outbound import ensure_sent, send_draft
+from conversations.tasks import ensure_sent, send_draft
 from integrations.zoho.ingest import zoho_message_ingest
 from omnichannel.models import AuditLog
 from omnichannel.schedules import SCHEDULES

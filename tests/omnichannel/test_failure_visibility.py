@@ -22,7 +22,7 @@ from conversations.services.sending import (
     drafts_send_failed_for_good,
     drafts_send_sweep,
 )
-from integrations.outbound import ensure_sent, send_draft
+from conversations.tasks import ensure_sent, send_draft
 from integrations.zoho.ingest import zoho_message_ingest
 from omnichannel.alerts import alerts_evaluate
 from omnichannel.errors import StateConflict

@@ -44,6 +44,7 @@ from omnichannel.jobs import enqueue
 from omnichannel.models import AuditLog, WebhookDelivery
 from omnichannel.schedules import schedules_install
 from omnichannel.services import webhook_delivery_store
+from omnichannel.task_names import TaskName
 from tests.builders import make_inbound_message
 from tests.gated_llm import GatedChatServer
 from tests.integrations.shopify.test_webhook_races import _order, _process_together, _store
@@ -194,8 +195,8 @@ def test_the_fault_drill_keeps_exactly_once_and_recovers_within_the_bound(client
                          "VAR_DIR": str(settings.VAR_DIR), "CHROMA_PATH": settings.CHROMA_PATH}, tmp_path)
             first = celery_worker_process(concurrency=3, **env)
             draft_approve(draft_id=draft.pk, acting_user=agent_user)  # send_draft after commit, to the worker
-            enqueue("generate_draft", to_draft.pk)
-            enqueue("process_incoming_email_task", held_delivery.pk)
+            enqueue(TaskName.GENERATE_DRAFT, to_draft.pk)
+            enqueue(TaskName.PROCESS_INCOMING_EMAIL, held_delivery.pk)
 
             def all_three_held() -> bool:
                 return llm.arrived >= 1 and sum(zoho.held.values()) >= 2
@@ -233,7 +234,7 @@ def test_the_fault_drill_keeps_exactly_once_and_recovers_within_the_bound(client
             raced = [_store(topic, _order(100 + n, version)) for n in range(RACED_ORDERS)
                      for version, topic in enumerate(["orders/create", "orders/updated", "orders/updated"], start=1)]
             for delivery_id in raced:
-                enqueue("process_shopify_event_task", delivery_id)
+                enqueue(TaskName.PROCESS_SHOPIFY_EVENT, delivery_id)
             outcomes = _process_together(raced)
 
             # --- recovery, bounded waits ---------------------------------------------------------------

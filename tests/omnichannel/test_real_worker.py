@@ -14,6 +14,7 @@ from integrations.replay import deliveries_replay_stalled
 from omnichannel.jobs import enqueue
 from omnichannel.models import AuditLog, WebhookDelivery
 from omnichannel.services import webhook_delivery_store
+from omnichannel.task_names import TaskName
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,7 +70,7 @@ def test_a_worker_killed_mid_way_loses_nothing_and_duplicates_nothing(celery_wor
                                              headers={}, body=_payload(n))
         ids.append(delivery.pk)
     for pk in ids:
-        enqueue("process_incoming_email_task", pk)  # outside a transaction: sent at once, 1,000 in Redis
+        enqueue(TaskName.PROCESS_INCOMING_EMAIL, pk)  # outside a transaction: sent at once, 1,000 in Redis
     first = celery_worker_process()
     assert wait_for(lambda: Message.objects.count() >= total // 4, timeout=120)
     first.kill()  # SIGKILL mid-way: tasks in flight are neither finished nor acknowledged

@@ -149,7 +149,7 @@ def test_a_soft_time_limit_fails_at_once_where_the_task_does_not_name_it(setting
 
 def test_generate_draft_rides_out_one_soft_time_limit_and_send_draft_never_does():
     """Drafting is idempotent (at most one automatic draft per message, under the conversation lock); a send is
-    not (integrations/outbound.py flags it for an agent instead)."""
+    not (conversations/tasks.py: send_draft flags it for an agent instead)."""
     app.loader.import_default_modules()
     assert SoftTimeLimitExceeded in app.tasks["generate_draft"].autoretry_for
     assert SoftTimeLimitExceeded not in app.tasks["send_draft"].autoretry_for

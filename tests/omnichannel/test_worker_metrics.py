@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from omnichannel.jobs import enqueue
 from omnichannel.models import WebhookDelivery
 from omnichannel.services import webhook_delivery_store
+from omnichannel.task_names import TaskName
 from tests.omnichannel.test_real_worker import _payload
 from tests.workers import ROOT, wait_for
 
@@ -61,7 +62,7 @@ def _worker_processes(celery_worker_process, **env) -> int:
                                              headers={}, body=_payload(500 + n))
         ids.append(delivery.pk)
     for pk in ids:
-        enqueue("process_incoming_email_task", pk)
+        enqueue(TaskName.PROCESS_INCOMING_EMAIL, pk)
     assert wait_for(lambda: WebhookDelivery.objects.filter(status="processed").count() == EMAILS, timeout=120), \
         worker.log_tail()
     return port

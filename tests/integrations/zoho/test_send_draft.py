@@ -12,8 +12,8 @@ from django.utils import timezone
 from conversations.models import Approval, Draft, Message
 from conversations.services.approvals import draft_approve, draft_edit_and_approve
 from conversations.services.sending import draft_send_retry, drafts_send_failed_for_good, drafts_send_sweep
+from conversations.tasks import send_draft
 from customers.services_erasure import customer_erase
-from integrations.outbound import send_draft
 from integrations.zoho.client import ZohoClient
 from integrations.zoho.ingest import zoho_message_ingest
 from omnichannel.errors import ApplicationError

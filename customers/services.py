@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from customers.models import Customer, Order
-from customers.selectors import tombstones_covering, tombstones_covering_page
+from customers.selectors import customer_find, tombstones_covering, tombstones_covering_page
 from omnichannel import lookups  # noqa: F401 - registers `__any`
 from omnichannel.audit import audit_log_write
 from omnichannel.jobs import enqueue
@@ -30,13 +30,6 @@ from omnichannel.upserts import row_upsert_newer, rows_upsert_newer
 
 def _normalize_email(email: str) -> str:
     return (email or "").strip().lower()
-
-
-def customer_find_by_email(email: str) -> Customer | None:
-    email = _normalize_email(email)
-    if not email:
-        return None
-    return Customer.objects.filter(email__iexact=email).first()
 
 
 @transaction.atomic
@@ -51,7 +44,7 @@ def customer_get_or_create_lead(*, email: str, name: str = "", integration: str 
     email = _normalize_email(email)
     if not email:
         raise ValueError("a lead needs an email address")
-    existing = customer_find_by_email(email)
+    existing = customer_find(email=email)
     if existing is not None:
         return existing, False
     erased_at = tombstones_covering(emails=[email], lock=True).emails.get(email)

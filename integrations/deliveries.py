@@ -29,7 +29,7 @@ from typing import Any
 from integrations.webhooks_common import TRANSIENT_DB_ERRORS, delivery_failed
 from omnichannel import correlation
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_claim, webhook_delivery_finish, webhook_delivery_lease_kept
+from omnichannel.webhook_deliveries import webhook_delivery_claim, webhook_delivery_finish, webhook_delivery_lease_kept
 
 logger = logging.getLogger(__name__)
 

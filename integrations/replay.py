@@ -27,8 +27,8 @@ from django.utils import timezone
 from integrations.intake import PROCESSORS, deliveries_enqueue, deliveries_take
 from omnichannel.metrics import webhook_deliveries_total
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_lease_expired
 from omnichannel.task_names import TaskName
+from omnichannel.webhook_deliveries import webhook_delivery_lease_expired
 
 QUEUED_STALL_SECONDS = 60
 DELIVERY_MAX_ATTEMPTS = 10

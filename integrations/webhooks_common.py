@@ -25,8 +25,8 @@ from omnichannel.errors import ApplicationError
 from omnichannel.log_redaction import signature_header
 from omnichannel.metrics import webhook_deliveries_total
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_finish, webhook_delivery_insert
 from omnichannel.upserts import unique_violation
+from omnichannel.webhook_deliveries import webhook_delivery_finish, webhook_delivery_insert
 
 logger = logging.getLogger(__name__)
 _KEPT_HEADERS = ("content-type", "user-agent", "x-request-id")

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
+from omnichannel.dead_letters import dead_letter_requeue
 from omnichannel.errors import ApplicationError
-from omnichannel.jobs import dead_letter_requeue
 from omnichannel.log_redaction import signature_header
 from omnichannel.models import AuditLog, DeadLetter, WebhookDelivery
 

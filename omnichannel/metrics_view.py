@@ -33,7 +33,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_lease_expired
+from omnichannel.webhook_deliveries import webhook_delivery_lease_expired
 
 logger = logging.getLogger(__name__)
 

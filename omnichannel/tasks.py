@@ -13,7 +13,7 @@ from prometheus_client import multiprocess
 
 from omnichannel.alerts import alerts_check
 from omnichannel.backups import backup_create
-from omnichannel.jobs import dead_letter_record
+from omnichannel.dead_letters import dead_letter_record
 from omnichannel.metrics import celery_task_failures_total
 from omnichannel.metrics_view import worker_metrics_serve
 from omnichannel.task_names import TaskName

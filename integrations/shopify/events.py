@@ -40,7 +40,7 @@ from omnichannel.audit import audit_log_write
 from omnichannel.errors import InvalidPayload, StateConflict
 from omnichannel.metrics import records_ingested_total
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_erase
+from omnichannel.webhook_deliveries import webhook_delivery_erase
 
 logger = logging.getLogger(__name__)
 

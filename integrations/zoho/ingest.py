@@ -36,7 +36,7 @@ from omnichannel.errors import InvalidPayload
 from omnichannel.json_input import json_parse
 from omnichannel.metrics import records_ingested_total
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_erase
+from omnichannel.webhook_deliveries import webhook_delivery_erase
 
 logger = logging.getLogger(__name__)
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024

@@ -24,7 +24,7 @@ from integrations.models import ZohoSyncState
 from integrations.zoho.client import ZohoClient, ZohoMessage
 from integrations.zoho.ingest import process_incoming_email
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_store
+from omnichannel.webhook_deliveries import webhook_delivery_store
 
 
 def _received_at(message: ZohoMessage) -> datetime | None:

@@ -108,7 +108,7 @@ def test_only_connection_failures_count_as_transient():
 
 def test_a_message_whose_draft_failed_for_good_three_times_waits_for_ops_instead(tent_message):
     from conversations.services.drafts import DRAFT_GIVE_UP_AFTER
-    from omnichannel.jobs import dead_letter_requeue
+    from omnichannel.dead_letters import dead_letter_requeue
     from omnichannel.models import DeadLetter
 
     Order.objects.filter(name="#1001").update(line_items=["not an object"])  # fails every time

@@ -16,7 +16,7 @@ from assistants.services import draft_compose, draft_generate
 from catalog.models import InventoryItem, ProductRequest
 from customers.models import Order
 from integrations.shopify.events import process_shopify_event
-from omnichannel.services import webhook_delivery_store
+from omnichannel.webhook_deliveries import webhook_delivery_store
 from tests.builders import make_inbound_message
 from tests.integrations.shopify.conftest import fixture
 

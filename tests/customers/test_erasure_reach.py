@@ -26,7 +26,7 @@ from faq.services import faq_entry_create
 from integrations.demo import seed_demo
 from omnichannel.blobstore import blob_exists
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_store
+from omnichannel.webhook_deliveries import webhook_delivery_store
 from tests.builders import make_inbound_message
 from tests.pii_scan import anywhere_holding, files_holding
 

@@ -23,7 +23,7 @@ from integrations.demo import seed_demo
 from omnichannel.blobstore import blob_exists, blob_get, blob_put
 from omnichannel.errors import StateConflict
 from omnichannel.models import AuditLog
-from omnichannel.services import webhook_delivery_store
+from omnichannel.webhook_deliveries import webhook_delivery_store
 from tests.builders import make_inbound_message
 
 pytestmark = pytest.mark.django_db

@@ -92,7 +92,7 @@ def test_a_delivery_after_the_window_closed_opens_the_next_one(client, windows, 
 
 
 def test_a_delivery_locked_by_another_drain_is_skipped_not_taken_twice(windows, transactional_db):
-    from omnichannel.services import webhook_delivery_store
+    from omnichannel.webhook_deliveries import webhook_delivery_store
 
     first, _ = webhook_delivery_store(source="zoho", topic="t", external_id="lock-1", headers={}, body=b"{}")
     second, _ = webhook_delivery_store(source="zoho", topic="t", external_id="lock-2", headers={}, body=b"{}")
@@ -143,7 +143,7 @@ def test_replay_webhooks_by_default_takes_deliveries_never_processed_received_or
         django_capture_on_commit_callbacks):
     from django.core.management import call_command
 
-    from omnichannel.services import webhook_delivery_store
+    from omnichannel.webhook_deliveries import webhook_delivery_store
 
     for n, status in ((1, "received"), (2, "queued"), (3, "failed")):
         body = json.dumps({"messageId": str(1764300000000000000 + n), "fromAddress": f"r{n}@example.com",

@@ -17,8 +17,8 @@ from prometheus_client import REGISTRY
 
 from omnichannel import correlation
 from omnichannel.celery import app
+from omnichannel.dead_letters import dead_letter_requeue
 from omnichannel.errors import StateConflict
-from omnichannel.jobs import dead_letter_requeue
 from omnichannel.models import AuditLog, DeadLetter
 from omnichannel.roles import AGENTS, OPS
 

@@ -43,8 +43,8 @@ from omnichannel.celery import app
 from omnichannel.jobs import enqueue
 from omnichannel.models import AuditLog, WebhookDelivery
 from omnichannel.schedules import schedules_install
-from omnichannel.services import webhook_delivery_store
 from omnichannel.task_names import TaskName
+from omnichannel.webhook_deliveries import webhook_delivery_store
 from tests.builders import make_inbound_message
 from tests.gated_llm import GatedChatServer
 from tests.integrations.shopify.test_webhook_races import _order, _process_together, _store

@@ -60,7 +60,7 @@ def test_drafts_pending_counts_the_pending_drafts_at_scrape_time(client):
 @pytest.mark.django_db
 def test_the_oldest_webhook_no_worker_started_on_is_measured_per_source_at_scrape_time(client):
     from omnichannel.models import WebhookDelivery
-    from omnichannel.services import webhook_delivery_store
+    from omnichannel.webhook_deliveries import webhook_delivery_store
 
     def stored(source: str, n: int, status: str, minutes: int) -> None:
         delivery, _ = webhook_delivery_store(source=source, topic="t", external_id=f"age-{n}", headers={}, body=b"{}")

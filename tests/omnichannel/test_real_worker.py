@@ -13,8 +13,8 @@ from conversations.tasks import ensure_drafts
 from integrations.replay import deliveries_replay_stalled
 from omnichannel.jobs import enqueue
 from omnichannel.models import AuditLog, WebhookDelivery
-from omnichannel.services import webhook_delivery_store
 from omnichannel.task_names import TaskName
+from omnichannel.webhook_deliveries import webhook_delivery_store
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -17,7 +17,7 @@ from integrations.zoho.fake import FakeZoho
 from integrations.zoho.tasks import process_incoming_email
 from omnichannel.models import WebhookDelivery
 from omnichannel.schedules import SCHEDULES
-from omnichannel.services import webhook_delivery_claim, webhook_delivery_store
+from omnichannel.webhook_deliveries import webhook_delivery_claim, webhook_delivery_store
 from tests.omnichannel.test_metrics_scrape import _scrape
 
 pytestmark = pytest.mark.django_db

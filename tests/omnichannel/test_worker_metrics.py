@@ -18,8 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from omnichannel.jobs import enqueue
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_store
 from omnichannel.task_names import TaskName
+from omnichannel.webhook_deliveries import webhook_delivery_store
 from tests.omnichannel.test_real_worker import _payload
 from tests.workers import ROOT, wait_for
 

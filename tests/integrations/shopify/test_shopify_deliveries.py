@@ -108,7 +108,7 @@ def test_every_published_payload_is_refused_under_another_topic_and_kept_as_fail
 
 def test_a_stored_mismatched_delivery_is_refused_again_when_it_is_processed_or_replayed(fake_shop):  # noqa: F811
     from integrations.shopify.events import process_shopify_event
-    from omnichannel.services import webhook_delivery_store
+    from omnichannel.webhook_deliveries import webhook_delivery_store
 
     body = json.dumps(_resource("python_api__customer.json", "customer")).encode()
     delivery, _ = webhook_delivery_store(source="shopify", topic="app/uninstalled", external_id="stored-before",

@@ -26,7 +26,7 @@ from customers.models import Customer, Order
 from customers.services import customer_get_or_create_lead
 from integrations.shopify.events import process_shopify_event
 from omnichannel.models import WebhookDelivery
-from omnichannel.services import webhook_delivery_store
+from omnichannel.webhook_deliveries import webhook_delivery_store
 from tests.integrations.shopify.conftest import fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)

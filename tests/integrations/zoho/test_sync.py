@@ -132,7 +132,7 @@ def test_since_before_the_checkpoint_rereads_old_mail_without_moving_the_checkpo
 def test_a_webhook_delivery_that_failed_is_processed_by_the_next_poll(fake_zoho, settings):
     """The webhook stored the message but Zoho was down when it was processed: the poll retries it."""
     from integrations.zoho.tasks import process_incoming_email
-    from omnichannel.services import webhook_delivery_store
+    from omnichannel.webhook_deliveries import webhook_delivery_store
 
     _add(fake_zoho, range(2))
     delivery, _ = webhook_delivery_store(source="zoho", topic="webhook", external_id=str(BASE_ID + 1), headers={},

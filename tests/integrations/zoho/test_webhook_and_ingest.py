@@ -333,7 +333,7 @@ def test_the_sweep_requeues_deliveries_left_unfinished_and_leaves_the_rest(setti
     from django.utils import timezone
 
     from integrations.replay import deliveries_replay_stalled
-    from omnichannel.services import webhook_delivery_store
+    from omnichannel.webhook_deliveries import webhook_delivery_store
 
     def stored(n: int, status: str, age: timedelta) -> WebhookDelivery:
         delivery, _ = webhook_delivery_store(

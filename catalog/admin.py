@@ -17,11 +17,14 @@ from catalog.services import (
     product_request_delete,
     product_request_edit,
 )
-from omnichannel.admin import ServiceDeleteAdminMixin
+from omnichannel.admin import ReadOnlyAdminMixin, ServiceDeleteAdminMixin
 
 
 @admin.register(InventoryItem)
-class InventoryItemAdmin(admin.ModelAdmin):
+class InventoryItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Shopify's stock, mirrored (webhooks and the backfill): changed in Shopify, never here, where a hand
+    edit would be overwritten by the next update and drafts would quote it meanwhile."""
+
     list_display = ["sku", "title", "quantity_available", "lead_time_days", "price_cents", "updated_at"]
     search_fields = ["sku", "title", "=shopify_id"]
     readonly_fields = ["shopify_id", "source_updated_at", "created_at", "updated_at"]

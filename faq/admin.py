@@ -34,7 +34,7 @@ from faq.services_proposals import (
     faq_proposals_refresh,
     placeholders_in,
 )
-from omnichannel.admin import ServiceDeleteAdminMixin
+from omnichannel.admin import ReadOnlyAdminMixin, ServiceDeleteAdminMixin
 from omnichannel.errors import ApplicationError
 
 PUBLISH_PERMISSION = "faq.publish_faqentry"
@@ -254,7 +254,9 @@ class CorrectionAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(FaqPublication)
-class FaqPublicationAdmin(admin.ModelAdmin):
+class FaqPublicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The record of each FAQ page published to the shop (faq_publication_record, by rebuild_faq_page)."""
+
     list_display = ["published_at", "shopify_page_id", "entries_count", "content_sha256"]
     readonly_fields = ["published_at", "shopify_page_id", "entries_count", "content_sha256", "blob_key"]
 

@@ -22,14 +22,18 @@ from catalog.models import InventoryItem, ProductRequest
 from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_put_named
 from omnichannel.errors import InvalidPayload
-from omnichannel.models import AuditLog
 from omnichannel.task_names import TaskName
 
 _ASK = re.compile(
-    r"(?:do you (?:sell|carry|stock|have)|any plans to (?:sell|stock)|will you (?:sell|stock)|would you stock|"
+    r"(?:do (?:you|you guys|you all|y'all|ya)(?: also| still| ever| even)? (?:sell|carry|stock|have|make)|"
+    r"(?:does|do) (?:the|your) (?:shop|store) (?:sell|carry|stock|have)|are you (?:going|planning) to (?:sell|stock)|"
+    r"any plans to (?:sell|stock)|will you (?:sell|stock)|would you stock|"
     r"please (?:start selling|stock)|i wish you sold|looking for|can't find any|cannot find any)\s+"
     r"(?:any |some |an |a |the )?([a-z0-9][a-z0-9 \-]{1,60}?)(?=[?.!,;]|$| for | in | on | at | so | i )", re.I)
 _STOP = {"any", "some", "a", "an", "the", "please", "more"}
+# "Do you have my address right?", "do you have any update", "do you have it in blue?": not a product named.
+_NOT_NAMED = {"my", "your", "our", "it", "its", "this", "that", "them", "these", "those", "update", "updates", "news",
+              "idea", "time", "info", "information"}
 
 
 def request_normalize(text: str) -> str | None:
@@ -38,7 +42,7 @@ def request_normalize(text: str) -> str | None:
     if not match:
         return None
     words = [w for w in match.group(1).lower().split() if w not in _STOP]
-    if not words:
+    if not words or words[0] in _NOT_NAMED:
         return None
     last = words[-1]
     if last.endswith("ies") and len(last) > 4:
@@ -84,21 +88,21 @@ def stockout_request_record(*, item_id: int, text: str, customer_id: int | None,
 def _request_count(*, normalized: str, description: str, customer_id: int | None, conversation_id: int | None,
                    requested_at: datetime, message_id: int | None, retry: bool = True) -> ProductRequest:
     """One row per conversation and request, counting each message once: re-drafting or replaying a
-    message must not inflate demand. The audit row written per counted message is the record of
-    which messages were counted; the locked row serializes two workers counting the same request."""
+    message must not inflate demand. The row keeps the ids of the messages it counted (its own state: the
+    audit row per counted message is the record, never consulted); the locked row serializes two workers
+    counting the same request."""
     try:
         with transaction.atomic():
             request, created = ProductRequest.objects.select_for_update().get_or_create(
                 conversation_id=conversation_id, normalized=normalized,
-                defaults={"customer_id": customer_id, "description": description[:2000], "requested_at": requested_at})
+                defaults={"customer_id": customer_id, "description": description[:2000], "requested_at": requested_at,
+                          "counted_message_ids": [] if message_id is None else [message_id]})
             if not created:
-                counted = message_id is None or AuditLog.objects.filter(
-                    event_type=RECORDED_EVENT, object_type=ProductRequest._meta.label_lower, object_id=str(request.pk),
-                    payload__message_id=message_id).exists()
-                if counted:  # this message is already in the count (or, unnamed, the conversation is)
-                    return request
-                ProductRequest.objects.filter(pk=request.pk).update(count=F("count") + 1)
-                request.refresh_from_db(fields=["count"])
+                if message_id is None or message_id in request.counted_message_ids:
+                    return request  # this message is already in the count (or, unnamed, the conversation is)
+                ProductRequest.objects.filter(pk=request.pk).update(
+                    count=F("count") + 1, counted_message_ids=[*request.counted_message_ids, message_id])
+                request.refresh_from_db(fields=["count", "counted_message_ids"])
             audit_log_write(event_type=RECORDED_EVENT, integration="demand", obj=request,
                             payload={"message_id": message_id, "normalized": normalized, "count": request.count})
     except IntegrityError:  # another worker created the row first: count this message against it

@@ -60,6 +60,8 @@ class ProductRequest(models.Model):
     description = models.TextField()
     normalized = models.CharField(max_length=200, db_index=True, help_text="Normalized request text (the group key)")
     count = models.PositiveIntegerField(default=1)
+    # The messages already in `count` (ids; a re-draft or a replay of one must not count it again).
+    counted_message_ids = models.JSONField(default=list, blank=True)
     trend_score = models.FloatField(default=0.0)
     requested_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

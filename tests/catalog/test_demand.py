@@ -24,7 +24,15 @@ pytestmark = pytest.mark.django_db
     ("Hi! Do you carry camping hammocks for two?", "camping hammock"),
     ("Please stock water filters, I can't find any.", "water filter"),
     ("Any plans to sell bike packing bags?", "bike packing bag"),
+    # as people type them: "you guys", "y'all", the shop as the subject, plans
+    ("hi, do you guys sell inflatable kayaks?? need one for july", "inflatable kayak"),
+    ("Do y'all carry trekking poles", "trekking pole"),
+    ("Does your shop sell gas canisters for the stove?", "gas canister"),
+    ("Are you planning to stock solar chargers at some point?", "solar charger"),
     ("Where is my order?", None),
+    ("Do you have my address right?", None),
+    ("Do you have any update on my order?", None),
+    ("do you have it in blue?", None),
 ])
 def test_requests_are_normalized(text, expected):
     assert request_normalize(text) == expected

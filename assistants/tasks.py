@@ -12,6 +12,7 @@ from assistants.indexing import approved_replies_forget, approved_reply_index
 from assistants.language import language_models_load
 from assistants.services import draft_error_is_transient, draft_generate
 from assistants.vectorstore import VectorStoreError
+from conversations.services.drafts import message_draft_failed
 from omnichannel.task_names import TaskName
 from omnichannel.task_policy import RetryingTask
 
@@ -26,7 +27,17 @@ def _language_models_load(**_kwargs):
     intent_model()
 
 
-@shared_task(base=RetryingTask, bind=True, name=TaskName.GENERATE_DRAFT,
+class DraftingTask(RetryingTask):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """Failed for good (Celery calls this after the last retry, not before one): the message counts it,
+        and the ensure_drafts sweep stops re-requesting it after DRAFT_GIVE_UP_AFTER such failures."""
+        message_id = args[0] if args else kwargs.get("message_id")
+        if message_id is not None:
+            message_draft_failed(message_id=message_id)
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+
+
+@shared_task(base=DraftingTask, bind=True, name=TaskName.GENERATE_DRAFT,
              autoretry_for=(OperationalError, InterfaceError, VectorStoreError, SoftTimeLimitExceeded),
              error_is_transient=staticmethod(draft_error_is_transient))
 def generate_draft(self, message_id: int, refresh: bool = False, force: bool = False, redraft_of: int | None = None,

@@ -20,17 +20,14 @@ Every refusal is an audit row, `draft.skipped` with its reason.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from conversations.models import NOT_DRAFTED, Conversation, Draft, Message
 from omnichannel.audit import audit_log_write
-from omnichannel.models import DeadLetter
-from omnichannel.task_names import TaskName
 
 # Why a message gets no new draft (the `reason` of a draft.skipped audit row).
 SKIP_NOT_DRAFTABLE = "not_draftable"  # gone, erased, or not an inbound message
@@ -219,9 +216,9 @@ def draft_supersede_on_outside_reply(*, reply: Message, integration: str) -> lis
                             integration=integration)
 
 
-# A message whose draft failed for good this many times (unresolved dead letters of generate_draft)
-# is no longer re-requested every ten minutes: it waits in the DeadLetter admin for Ops to requeue
-# it (which resolves the dead letter) once the cause is fixed.
+# A message whose draft failed for good this many times (Message.draft_failures, counted by
+# `message_draft_failed`) is no longer re-requested every ten minutes: it waits in the DeadLetter admin
+# for Ops to requeue a dead letter once the cause is fixed; that requeued task drafts it.
 DRAFT_GIVE_UP_AFTER = 3
 
 
@@ -238,15 +235,17 @@ def messages_awaiting_draft(*, limit: int = 1000) -> list[int]:
     has_draft = Draft.objects.filter(reply_to=OuterRef("pk"))
     answered_outside = _outside_replies(Message.objects.filter(_later_than(OuterRef("sent_at"), OuterRef("pk")),
                                                                conversation=OuterRef("conversation")))
-    candidates = list(Message.objects.filter(direction=Message.Direction.INBOUND, is_erased=False,
+    return list(Message.objects.filter(direction=Message.Direction.INBOUND, is_erased=False,
                                              conversation__status__in=[Conversation.Status.OPEN,
                                                                        Conversation.Status.WAITING],
-                                             pk=models.Subquery(latest_inbound))
+                                             draft_failures__lt=DRAFT_GIVE_UP_AFTER, pk=models.Subquery(latest_inbound))
                       .exclude(triage_label__in=NOT_DRAFTED)
                       .filter(~Exists(has_draft), ~Exists(answered_outside))
                       .order_by("pk").values_list("pk", flat=True)[:limit])
-    if not candidates:
-        return []
-    failures = Counter(DeadLetter.objects.filter(task_name=TaskName.GENERATE_DRAFT, resolved_at__isnull=True,
-                                                 args__0__in=candidates).values_list("args__0", flat=True))
-    return [pk for pk in candidates if failures[pk] < DRAFT_GIVE_UP_AFTER]
+
+
+def message_draft_failed(*, message_id: int) -> None:
+    """A generate_draft for this message failed for good (its retries spent, or an error retrying cannot
+    help): counted on the message, the sweep's own state. Its dead letter is the record Ops read and
+    requeue; the sweep never reads dead letters."""
+    Message.objects.filter(pk=message_id).update(draft_failures=F("draft_failures") + 1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 import pytest
@@ -88,8 +87,8 @@ def test_a_worker_killed_mid_way_loses_nothing_and_duplicates_nothing(celery_wor
         status="processed").exists(), timeout=240), (Message.objects.count(), list(
         WebhookDelivery.objects.exclude(status="processed").values_list("status", flat=True)[:5]))
     assert Message.objects.values("external_msg_id").distinct().count() == total
-    time.sleep(2)  # let the last drafts land
     # A generate_draft lost with the killed worker is re-requested by the ensure_drafts sweep (every 10 minutes).
+    # Drafts still in flight may be requested a second time here: harmless, a message gets one automatic draft.
     lost = ensure_drafts()
     assert wait_for(lambda: Draft.objects.filter(status="pending").count() == Conversation.objects.count(), 90), (
         Draft.objects.filter(status="pending").count(), lost)

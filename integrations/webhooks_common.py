@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import JsonResponse
 
+from integrations.intake import delivery_wake
 from omnichannel.errors import ApplicationError
 from omnichannel.log_redaction import signature_header
 from omnichannel.metrics import webhook_deliveries_total
@@ -147,6 +148,22 @@ def store_or_503(*, source: str, topic: str, external_id: str, headers: dict, bo
     webhook_deliveries_total.labels(source=source, status="duplicate" if not created else (
         metric_status if invalid_reason else "accepted")).inc()
     return delivery_id, created, None
+
+
+def delivery_accept(*, source: str, topic: str, external_id: str, headers: dict, body: bytes,
+                    invalid_reason: str = "") -> JsonResponse:
+    """A verified delivery stored and answered: 200 (accepted, or a duplicate of one stored), 400 for an
+    invalid one (kept as a failed delivery, replayable once the cause is fixed: the sender learns why),
+    503 when it could not be stored. A new valid one wakes the drain that sends it to its processing task."""
+    delivery_id, created, unavailable = store_or_503(source=source, topic=topic, external_id=external_id,
+                                                     headers=headers, body=body, invalid_reason=invalid_reason)
+    if unavailable:
+        return unavailable
+    if invalid_reason:
+        return JsonResponse({"error": invalid_reason, "delivery_id": delivery_id}, status=400)
+    if created:
+        delivery_wake()  # integrations/intake.py
+    return JsonResponse({"status": "accepted" if created else "duplicate", "delivery_id": delivery_id})
 
 
 def _store_on_a_live_connection(**delivery) -> tuple[int, bool]:

@@ -21,16 +21,15 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations.intake import delivery_wake
 from integrations.shopify.topics import topic_mismatch
 from integrations.webhooks_common import (
     body_too_big,
     body_too_big_to_keep,
+    delivery_accept,
     kept_headers,
     oversized_body_read,
     oversized_store,
     signature_matches,
-    store_or_503,
     too_large_refused,
 )
 from omnichannel.errors import InvalidPayload
@@ -84,12 +83,5 @@ def shopify_webhook(request):
         invalid = topic_mismatch(topic, data) if isinstance(data, dict) else "body must be a JSON object"
     except InvalidPayload as exc:  # not JSON, or nested too deep
         invalid = exc.message
-    delivery_id, created, unavailable = store_or_503(
-        source="shopify", topic=topic, external_id=webhook_id, body=body, invalid_reason=invalid, headers=headers)
-    if unavailable:
-        return unavailable
-    if invalid:
-        return JsonResponse({"error": invalid, "delivery_id": delivery_id}, status=400)
-    if created:
-        delivery_wake()  # the drain sends it to its processing task (integrations/intake.py)
-    return JsonResponse({"status": "accepted" if created else "duplicate", "delivery_id": delivery_id})
+    return delivery_accept(source="shopify", topic=topic, external_id=webhook_id, headers=headers, body=body,
+                           invalid_reason=invalid)

@@ -18,15 +18,14 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations.intake import delivery_wake
 from integrations.webhooks_common import (
     body_too_big,
     body_too_big_to_keep,
+    delivery_accept,
     kept_headers,
     oversized_body_read,
     oversized_store,
     signature_matches,
-    store_or_503,
     too_large_refused,
 )
 from integrations.zoho.ingest import zoho_payload_parse
@@ -65,13 +64,5 @@ def zoho_webhook(request):
     except InvalidPayload as exc:
         invalid = exc.message
         external_id = "invalid-" + hashlib.sha256(body).hexdigest()
-    delivery_id, created, unavailable = store_or_503(source="zoho", topic="mail.incoming", external_id=external_id,
-                                                  headers=kept_headers(request), body=body, invalid_reason=invalid)
-    if unavailable:
-        return unavailable
-    if invalid:
-        # Kept as a failed delivery (replayable once the cause is fixed); the sender learns why.
-        return JsonResponse({"error": invalid, "delivery_id": delivery_id}, status=400)
-    if created:
-        delivery_wake()  # the drain sends it to its processing task (integrations/intake.py)
-    return JsonResponse({"status": "accepted" if created else "duplicate", "delivery_id": delivery_id})
+    return delivery_accept(source="zoho", topic="mail.incoming", external_id=external_id,
+                           headers=kept_headers(request), body=body, invalid_reason=invalid)

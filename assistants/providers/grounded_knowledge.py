@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from assistants import vectorstore
 from assistants.context import DraftContext, Source
 from assistants.providers import grounded_stock as stock
+from assistants.providers.grounded_order_lookup import order_for
+from assistants.providers.grounded_refunds import refund_lines_say, refunds_of_items, refunds_say
 from assistants.providers.grounded_reply import Reply, words_of
 from assistants.requests import CustomerRequest
 from assistants.terms import FAQ_MATCH_MIN_SCORE, faq_match_score, terms
@@ -152,8 +154,6 @@ def _site_for(ctx: DraftContext, request: CustomerRequest, *patterns: re.Pattern
 # --- composers -------------------------------------------------------------------------------------
 
 def returns(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
-    from assistants.providers.grounded_orders import order_for, refunds_say  # it imports this module: a cycle
-
     intent = request.intent if request else "returns"
     policy = return_policy(ctx)
     order = None
@@ -176,8 +176,6 @@ def returns(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) ->
 
 
 def damaged_item(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
-    from assistants.providers.grounded_orders import order_for, refund_lines_say, refunds_of_items  # a cycle (above)
-
     order = order_for(ctx, request, reply, intent=request.intent) if (ctx.orders or request.refs.orders) else None
     pairs, without = refunds_of_items(order, request) if order is not None else ([], [])
     if pairs and not without:

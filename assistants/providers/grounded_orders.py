@@ -1,22 +1,19 @@
 """Composers for requests about an order: status and tracking, a delivery deadline, a delay,
 a cancellation, an address change, a refund.
 
-Which order: the one the request names, if the sender owns it; else the one the email names;
-else the sender's latest. An order named that is not the sender's is neither confirmed nor
-denied (the sentence is the same whether it exists or belongs to someone else), and a near miss
-among the sender's own orders is offered ("did you mean #1001?").
+Which order a request is about is grounded_order_lookup's to find; its refunds, grounded_refunds'.
 """
 
 from __future__ import annotations
-
-import re
 
 from django.utils.translation import gettext as _
 
 from assistants import classifier
 from assistants.context import DraftContext, Source, inventory_for_skus
 from assistants.providers import grounded_knowledge as knowledge
-from assistants.providers.grounded_reply import Reply, words_of
+from assistants.providers.grounded_order_lookup import order_for
+from assistants.providers.grounded_refunds import refunds_say
+from assistants.providers.grounded_reply import Reply
 from assistants.requests import CustomerRequest
 
 
@@ -59,63 +56,6 @@ def tracking_lines(order: Source) -> list[str]:
                                                                "number": t["number"]}
         lines.append(f"{line}: {t['url']}" if t.get("url") else line)
     return lines
-
-
-def near_miss(name: str, own: list[str]) -> str | None:
-    """The one order of the sender's own that `name` is a typo of: one digit changed, added,
-    dropped, or two neighbours swapped. None when there is none, or more than one."""
-    digits = name.lstrip("#")
-
-    def close(other: str) -> bool:
-        a, b = digits, other.lstrip("#")
-        if len(a) == len(b):
-            diff = [i for i in range(len(a)) if a[i] != b[i]]
-            return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
-                                      and a[diff[1]] == b[diff[0]])
-        short, long_ = sorted((a, b), key=len)
-        return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-    found = [other for other in own if other != name and close(other)]
-    return found[0] if len(found) == 1 else None
-
-
-def _bare_own_orders(request: CustomerRequest, by_name: dict[str, Source]) -> list[str]:
-    """Numbers the customer wrote with no word for "order" before them ("ordr 1010", "mi ordine 1001")
-    that are one of the sender's own orders: reading them so discloses nothing."""
-    numbers = re.findall(r"(?<![\w#.,-])(\d{3,10})(?![\w.,-]\d)", f"{request.context} {request.text}")
-    return [f"#{n}" for n in dict.fromkeys(numbers) if f"#{n}" in by_name]
-
-
-def order_for(ctx: DraftContext, request: CustomerRequest | None, reply: Reply, *, intent: str) -> Source | None:
-    """The order a request is about, or None after saying why (asking for the number, or offering
-    the near miss). The request's coverage is the caller's to record."""
-    by_name = {o.facts["name"]: o for o in ctx.orders}
-    named = (list(request.refs.orders) or _bare_own_orders(request, by_name)) if request else []
-    for name in named:
-        if name in by_name:
-            return by_name[name]
-    if not named and ctx.referenced_order is not None:
-        return ctx.referenced_order
-    named = named or [n for r in ctx.requests for n in r.refs.orders]
-    if named:
-        name = named[0]
-        guess = near_miss(name, list(by_name))
-        if guess:  # the guess is the sender's own order: naming it discloses nothing
-            reply.say(_("I could not find an order %(name)s under the email address you wrote from. "
-                        "Did you mean your order %(guess)s?") % {"name": name, "guess": guess}, by_name[guess],
-                      key=("unknown", name))
-        else:
-            reply.say(_("I could not find an order %(name)s under the email address you wrote from. Could you "
-                        "write to us from the address you used at checkout, or send the name on the order? I "
-                        "will check it right away.") % {"name": name}, key=("unknown", name))
-        return None
-    if ctx.orders:
-        return ctx.orders[0]
-    if not reply.said(("no_order",)):
-        reply.say(_("I could not find an order under this email address. Could you send me the order number "
-                    "(it starts with #) or the email address you used at checkout? I will check it right away."),
-                  key=("no_order",))
-    return None
 
 
 def status_say(ctx: DraftContext, order: Source, reply: Reply) -> bool:
@@ -275,83 +215,6 @@ def address_change(ctx: DraftContext, request: CustomerRequest | None, reply: Re
                     "usually redirect it.") % {"name": name} + (f" {tracking[0]}." if tracking else ""), order,
                   key=("status", name))
     reply.answered("address change", intent, order)
-
-
-# --- refunds: the refund of the item asked about ------------------------------------------------
-
-def _items_named(order: Source, request: CustomerRequest) -> list[dict]:
-    asked = words_of(f"{request.context} {request.text}")
-    return [li for li in order.facts.get("line_items", []) if words_of(li.get("title", "")) & asked]
-
-
-def _refund_is_for(refund: dict, item: dict, items: list[dict]) -> bool:
-    """A refund is for an item when its note names the item, or the order has only that item, or
-    its amount is that item's price times a quantity no other item of the order could make."""
-    note_words = words_of(refund.get("note") or "")
-    if note_words:
-        named = [li for li in items if words_of(li.get("title", "")) & note_words]
-        if named:
-            return item in named
-    if len(items) == 1:
-        return True
-
-    def fits(li: dict) -> bool:
-        price = float(li.get("price") or 0)
-        return price > 0 and any(abs(price * k - float(refund["amount"])) < 0.005
-                                 for k in range(1, int(li.get("quantity") or 1) + 1))
-    return fits(item) and not any(fits(li) for li in items if li is not item)
-
-
-def _refund_line(refund: dict, order: Source, item: dict | None) -> str:
-    values = {"amount": f"{refund['amount']} {order.facts.get('currency', '')}".strip(), "name": order.facts["name"],
-              "date": refund.get("date") or "", "item": item.get("title", "") if item else ""}
-    if item and values["date"]:
-        return _("A refund of %(amount)s for the %(item)s from order %(name)s was issued on %(date)s.") % values
-    if item:
-        return _("A refund of %(amount)s for the %(item)s from order %(name)s was issued.") % values
-    if values["date"]:
-        return _("A refund of %(amount)s for order %(name)s was issued on %(date)s.") % values
-    return _("A refund of %(amount)s for order %(name)s was issued.") % values
-
-
-def refunds_of_items(order: Source, request: CustomerRequest) -> tuple[list[tuple[dict, dict]], list[dict]]:
-    """The refunds of the items the request names, as (refund, item), and the named items with none."""
-    items, refunds = order.facts.get("line_items", []), order.facts.get("refunds") or []
-    pairs, without = [], []
-    for item in _items_named(order, request):
-        matched = [(r, item) for r in refunds if _refund_is_for(r, item, items)]
-        pairs += matched
-        if not matched:
-            without.append(item)
-    return pairs, without
-
-
-def refund_lines_say(order: Source, pairs: list[tuple[dict, dict]], reply: Reply) -> None:
-    for refund, item in pairs:
-        reply.say(_refund_line(refund, order, item), order, key=("refund", refund.get("date"), refund["amount"]))
-
-
-def refunds_say(order: Source, request: CustomerRequest, reply: Reply) -> bool | None:
-    """The refunds of the item(s) the request names (all of the order's when it names none).
-    True: said; False: an item named has no refund (a person checks); None: the order has none."""
-    items, refunds = order.facts.get("line_items", []), order.facts.get("refunds") or []
-    named = _items_named(order, request)
-    if not named:
-        for refund in refunds:
-            only = items[0] if len(items) == 1 else None
-            reply.say(_refund_line(refund, order, only), order, key=("refund", refund.get("date"), refund["amount"]))
-        return True if refunds else None
-    complete = True
-    for item in named:
-        matched = [r for r in refunds if _refund_is_for(r, item, items)]
-        for refund in matched:
-            reply.say(_refund_line(refund, order, item), order, key=("refund", refund.get("date"), refund["amount"]))
-        if not matched:
-            complete = False
-            reply.say(_("I cannot see a refund for the %(item)s from order %(name)s yet. I have asked our team to check "
-                        "your return and will get back to you as soon as I know more.")
-                      % {"item": item.get("title", ""), "name": order.facts["name"]}, key=("no_refund", item.get("sku")))
-    return complete
 
 
 def _about(request: CustomerRequest, intent: str) -> bool:

@@ -14,7 +14,7 @@ import re
 from django.utils.translation import gettext as _
 
 from assistants.context import DraftContext, Source
-from assistants.providers.grounded_reply import Reply
+from assistants.providers.grounded_reply import Reply, words_of
 from assistants.requests import CustomerRequest
 
 
@@ -43,6 +43,16 @@ def _bare_own_orders(request: CustomerRequest, by_name: dict[str, Source]) -> li
     return [f"#{n}" for n in dict.fromkeys(numbers) if f"#{n}" in by_name]
 
 
+def _order_of_items_named(ctx: DraftContext, request: CustomerRequest | None) -> Source | None:
+    """The sender's latest order with an item the request names ("my tent never showed up" is about the
+    tent's order, not about a stove ordered since)."""
+    if request is None:
+        return None
+    asked = words_of(f"{request.context} {request.text}")
+    return next((o for o in ctx.orders
+                 if any(words_of(li.get("title", "")) & asked for li in o.facts.get("line_items", []))), None)
+
+
 def order_for(ctx: DraftContext, request: CustomerRequest | None, reply: Reply, *, intent: str) -> Source | None:
     """The order a request is about, or None after saying why (asking for the number, or offering
     the near miss). The request's coverage is the caller's to record."""
@@ -53,6 +63,10 @@ def order_for(ctx: DraftContext, request: CustomerRequest | None, reply: Reply, 
             return by_name[name]
     if not named and ctx.referenced_order is not None:
         return ctx.referenced_order
+    if not named:  # "My stove (1009) never arrived. [...] I need it by Saturday": the number the email gave
+        elsewhere = [n for other in ctx.requests for n in _bare_own_orders(other, by_name)]
+        if elsewhere:
+            return by_name[elsewhere[0]]
     named = named or [n for r in ctx.requests for n in r.refs.orders]
     if named:
         name = named[0]
@@ -67,7 +81,7 @@ def order_for(ctx: DraftContext, request: CustomerRequest | None, reply: Reply, 
                         "will check it right away.") % {"name": name}, key=("unknown", name))
         return None
     if ctx.orders:
-        return ctx.orders[0]
+        return _order_of_items_named(ctx, request) or ctx.orders[0]
     if not reply.said(("no_order",)):
         reply.say(_("I could not find an order under this email address. Could you send me the order number "
                     "(it starts with #) or the email address you used at checkout? I will check it right away."),

@@ -6,10 +6,13 @@ Which order a request is about is grounded_order_lookup's to find; its refunds, 
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import gettext as _
 
 from assistants import classifier
 from assistants.context import DraftContext, Source, inventory_for_skus
+from assistants.email_text import email_clean
 from assistants.providers import grounded_knowledge as knowledge
 from assistants.providers.grounded_order_lookup import order_for
 from assistants.providers.grounded_refunds import refunds_say
@@ -92,15 +95,62 @@ def _backordered_items(ctx: DraftContext, order: Source, reply: Reply) -> None:
                       key=("restock", sku))
 
 
+# A shipped parcel the customer says never came: "never showed up", "says delivered but nothing here".
+# Its tracking number is no answer (they have seen it); a person checks with the carrier. Only
+# strong words: "it hasn't arrived yet" of a parcel sent yesterday is answered by its tracking.
+_NOT_RECEIVED = re.compile(
+    r"\bnever\s+(?:\w+\s+){0,2}(?:arrived|came|come|turned up|showed up|got here|got it|received|delivered)"
+    r"|\b(?:says|said|shows|showed|showing|marked|listed)\s+(?:as\s+|it\s+was\s+|it'?s\s+)?delivered"
+    r"|\bdelivered\b[^.?!]{0,40}\b(?:but|yet)\b|\bnothing\s+(?:\w+\s+){0,2}(?:here|arrived|came|turned up)"
+    r"|\b(?:got|been|was|is|went|gone|has)\s+(?:\w+\s+)?(?:lost|missing|stolen)\b"
+    r"|\b(?:se ha|ha|est|s'est|è|ist|sind|wurde|is)\s+(?:\w+\s+)?"
+    r"(?:perdid|perdu|smarrit|verloren|kwijt|gestohlen|robad|vol[ée])"
+    r"|\bnie\s+(?:\w+\s+){0,2}angekommen|\bnichts\s+(?:\w+\s+){0,2}angekommen|\bzugestellt\b[^.?!]{0,60}\baber\b"
+    r"|\bnunca\s+(?:\w+\s+){0,2}(?:lleg|recib)|\bentregad[oa]\b[^.?!]{0,40}\bpero\b|\bno\s+(?:me\s+)?ha\s+llegado\s+nada"
+    r"|\bjamais\s+(?:\w+\s+){0,2}(?:arriv|re[çc]u)|\brien\s+re[çc]u|\blivr[ée]e?s?\b[^.?!]{0,40}\bmais\b"
+    r"|\bmai\s+(?:\w+\s+){0,2}(?:arrivat|ricevut)|\bconsegnat[oa]\b[^.?!]{0,40}\bma\b"
+    r"|\bnooit\s+(?:\w+\s+){0,2}(?:aangekomen|ontvangen|bezorgd)|\bbezorgd\b[^.?!]{0,40}\bmaar\b",
+    re.IGNORECASE)
+
+
+def not_received(ctx: DraftContext) -> bool:
+    """The email says a parcel never came: anywhere in it, as "the tracking says delivered" may be one
+    request and "but nothing came, can you check?" the next."""
+    return bool(_NOT_RECEIVED.search(f"{ctx.email.subject}\n{email_clean(ctx.email.body or '')}"))
+
+
+def _parcel_missing(order: Source, reply: Reply, intent: str) -> None:
+    """A shipped order the customer has not got: a person looks into it with the carrier. Its
+    tracking is given for reference, not as the answer ("you can follow it here" to someone who did)."""
+    if reply.apology != "damage":
+        reply.apology = "missing"
+    name = order.facts["name"]
+    reply.say(_("Your order %(name)s has shipped, and I have asked our team to look into it with the carrier. I will "
+                "get back to you as soon as I know more.") % {"name": name}, order, key=("missing_parcel", name))
+    tracking = tracking_lines(order)
+    if tracking:
+        reply.say(_("Its tracking, for reference:") + "\n" + "\n".join(f"- {line}" for line in tracking), order,
+                  key=("tracking", name))
+    reply.needs_person("missing parcel", intent, order, missing="carrier_check")
+
+
+_SURE_ORDER = 0.5  # an order-status reading under this, with no order to look up, may be another question
+
+
 def order_status(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
     intent = request.intent if request else "order_status"
     if request is not None and _about(request, "delay_complaint"):
         reply.apology = reply.apology or "delay"  # "still nothing!!" is a complaint as much as a question
+    if _shop_page_instead(ctx, request, reply):
+        return
     order = order_for(ctx, request, reply, intent=intent)
     if order is None:
         if _shipping_times_instead(ctx, request, reply, intent):
             return
         reply.needs_person(_topic(intent), intent, missing="order")
+        return
+    if shipped(order) == "fulfilled" and not_received(ctx):
+        _parcel_missing(order, reply, intent)
         return
     if status_say(ctx, order, reply):
         reply.answered(_topic(intent), intent, order)
@@ -111,6 +161,15 @@ def order_status(ctx: DraftContext, request: CustomerRequest | None, reply: Repl
 def _topic(intent: str) -> str:
     return {"order_status": "order status", "delivery_deadline": "delivery deadline",
             "delay_complaint": "delayed order"}.get(intent, intent.replace("_", " "))
+
+
+def _shop_page_instead(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> bool:
+    """A sender with no order, naming none, whose question the model barely reads as an order's
+    ("will he see what I paid?" of a gift not bought yet): a shop page that answers it is the answer,
+    not "I could not find an order"."""
+    if request is None or request.refs.orders or ctx.orders or request.probability >= _SURE_ORDER:
+        return False
+    return knowledge.page_answer(ctx, request, reply)
 
 
 def _shipping_times_instead(ctx: DraftContext, request: CustomerRequest | None, reply: Reply, intent: str) -> bool:
@@ -136,6 +195,9 @@ def delivery_deadline(ctx: DraftContext, request: CustomerRequest, reply: Reply)
     if order is None:
         if not _shipping_times_instead(ctx, request, reply, request.intent):
             reply.needs_person("delivery deadline", request.intent, missing="order")
+        return
+    if shipped(order) == "fulfilled" and not_received(ctx):
+        _parcel_missing(order, reply, request.intent)  # "it never came, and I need it by Saturday"
         return
     complete = status_say(ctx, order, reply)
     times = knowledge.shipping_source(ctx, request)
@@ -188,11 +250,37 @@ def cancellation(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> N
     reply.answered("cancellation", request.intent, order)
 
 
+_STREET = (r"(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|damm|street|st\.?|road|rd\.?|avenue|ave\.?|lane|row|"
+           r"drive|crescent|terrace|calle|c/|avenida|avda\.?|paseo|plaza|carrer|rue|boulevard|bd|"
+           r"chemin|impasse|allée|via|viale|piazza|corso|straat|laan|gracht|plein)")
+# A postal address: a street with its number (either order, or a compound: "Lindenstraße 12"), or a
+# postcode with its town ("80331 München", "Glasgow G1 3DX", "1012 AB Amsterdam"), the town ending its
+# line or clause ("Bestellung 1002 Adresse ändern" names an order, not a town).
+_ADDRESS = re.compile(
+    rf"(?i:\b\d{{1,4}}[a-z]?,?\s+(?:[\w'-]+\s+){{0,3}}{_STREET}(?!\w))"
+    r"|(?i:[\wäöüß-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|damm|straat|laan|gracht|plein)\s*\d{1,4}[a-z]?\b)"
+    rf"|(?i:\b{_STREET})\s+[A-ZÁÉÍÓÚ][\w'-]*(?:\s+[\w'-]+){{0,2}}\s+\d{{1,4}}\b"
+    r"|\b\d{4,5}\s+[A-ZÄÖÜÉ][\wäöüßéèáíóú-]+(?=\s*(?:$|[,.;)\n]))|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b|\b\d{4}\s?[A-Z]{2}\s+[A-Z][a-z]+")
+
+
+def new_address_given(ctx: DraftContext, request: CustomerRequest | None) -> bool:
+    """The customer wrote the new address in the email, with or after the request (the signature and
+    the quoted history cut: an address there is the old one, or ours)."""
+    text = email_clean(ctx.email.body or "")
+    start = text.find(request.text) if request is not None else -1
+    around = f"{request.context} {text[start:]}" if request is not None and start >= 0 else text
+    return bool(_ADDRESS.search(around))
+
+
 def address_change(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
     intent = request.intent if request else "address_change"
+    given = new_address_given(ctx, request)
     order = order_for(ctx, request, reply, intent=intent) if (ctx.orders or (request and request.refs.orders)) else None
     if order is None:
-        if not ctx.orders:
+        if not ctx.orders and given:
+            reply.say(_("Could you send me the order number? I will update the address if the order has not shipped "
+                        "yet."), key=("ask_address",))
+        elif not ctx.orders:
             reply.say(_("Could you send me the order number and the full new address? I will update it if the order "
                         "has not shipped yet."), key=("ask_address",))
         reply.needs_person("address change", intent, missing="order")
@@ -201,6 +289,11 @@ def address_change(ctx: DraftContext, request: CustomerRequest | None, reply: Re
     if status == "cancelled" or (status == "refunded" and not sent):
         reply.say(_("Your order %(name)s %(phrase)s, so there is no delivery to redirect.")
                   % {"name": name, "phrase": _status_phrase(status)}, order, key=("status", name))
+    elif not sent and given:
+        # The address is in the email: asking for it again would be the one wrong reply.
+        reply.say(_("Thank you for the new address. Your order %(name)s has not shipped yet, so I have asked our team "
+                    "to change its delivery address; you will get a confirmation by email.") % {"name": name}, order,
+                  key=("status", name))
     elif not sent:
         reply.say(_("Your order %(name)s has not shipped yet, so we can still change the address. Please reply with "
                     "the full new address and I will update it.") % {"name": name}, order, key=("status", name))

@@ -6,6 +6,10 @@ Spanish or French email names the same product in its own words ("Schlafsack", "
 "sac de couchage"): `english_product_words` returns the text with the English words of the product
 kinds it names added, and "2 Personen", "2 personas", "2 personnes" read as the titles' "2-person".
 The words are data (assistants/data/product_words.yaml), one line per kind of product.
+
+`english_shop_words` does the same for the words of what the site's pages are about (a gift, a
+price, the packing slip: assistants/data/shop_words.yaml), so "Steht der Preis auf dem Lieferschein?"
+and "will he see what I paid?" find the page that says "Prices are never shown on the packing slip".
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ from pathlib import Path
 import yaml
 
 WORDS_FILE = Path(__file__).resolve().parent / "data" / "product_words.yaml"
+SHOP_WORDS_FILE = Path(__file__).resolve().parent / "data" / "shop_words.yaml"
 _PERSONS = re.compile(r"\b(\d{1,2})\s*-?\s*(?:personas?|personen|personnes?|persons?|people|pers\.?|plazas|places|plätze)"
                       r"(?![\w-])", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1)
-def _table() -> tuple[re.Pattern, dict[str, tuple[str, ...]]]:
+@lru_cache(maxsize=2)
+def _table(path: Path = WORDS_FILE) -> tuple[re.Pattern, dict[str, tuple[str, ...]]]:
     """One pattern for every listed word (longest first), and each word's English words."""
-    table = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     english_of: dict[str, tuple[str, ...]] = {}
     for english, words in table.items():
         for word in words or ():
@@ -35,12 +40,27 @@ def _table() -> tuple[re.Pattern, dict[str, tuple[str, ...]]]:
     return pattern, english_of
 
 
+def _english_of(text: str, path: Path) -> list[str]:
+    pattern, english_of = _table(path)
+    return [english for match in pattern.finditer(text) for english in english_of.get(match.group(1).lower(), ())]
+
+
 def english_product_words(text: str) -> str:
     """`text` and, after it, the English catalog words of the product words it holds in German,
     Spanish or French ("Habt ihr den Schlafsack?" gains "sleeping bag")."""
-    pattern, english_of = _table()
-    added = [english for match in pattern.finditer(text) for english in english_of.get(match.group(1).lower(), ())]
-    added += [f"{m.group(1)}-person" for m in _PERSONS.finditer(text)]
+    added = _english_of(text, WORDS_FILE) + [f"{m.group(1)}-person" for m in _PERSONS.finditer(text)]
+    return f"{text} {' '.join(dict.fromkeys(added))}" if added else text
+
+
+def product_kinds() -> set[str]:
+    """The English words of the kinds of product the shop sells ("tent", "sleeping bag")."""
+    return {english for englishes in _table(WORDS_FILE)[1].values() for english in englishes}
+
+
+def english_shop_words(text: str) -> str:
+    """`text` and, after it, the site's English words for what it asks about in any of our languages
+    ("was ich bezahlt habe" gains "price", "bordereau" gains "packing slip")."""
+    added = _english_of(text, SHOP_WORDS_FILE)
     return f"{text} {' '.join(dict.fromkeys(added))}" if added else text
 
 

@@ -332,6 +332,8 @@ def _request(unit: _Unit, catalog: Sequence[tuple[str, str]]) -> CustomerRequest
                            context=context, is_question=unit.is_ask)
 
 
+_REPLY_PREFIX = re.compile(r"^(?:re|aw|antw|sv)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+_THANKS_ANYWHERE = re.compile(r"\b(?:thanks|thank you|danke|gracias|merci|grazie|bedankt)\b", re.IGNORECASE)
 _SUBJECT_PREFIX = re.compile(r"^(?:(?:re|aw|wg|fwd?|tr|rv|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 
@@ -342,14 +344,18 @@ def email_requests(*, subject: str, body: str, catalog: Sequence[tuple[str, str]
     forwarded = forwarded_clean(subject, body or "")
     if forwarded:
         text = f"{text}\n\n{forwarded}".strip()
+    # "Re: Your refund for order #1005" over "got it, thanks!": the subject of a reply is the thread's (often
+    # ours), and a thank-you that asks nothing asks nothing of it.
+    replied = bool(_REPLY_PREFIX.match((subject or "").strip()))
     subject = _SUBJECT_PREFIX.sub("", (subject or "").strip())
-    units = []
+    units, thanked = [], False
     for sentence in _sentences(text):
         for clause in _clauses(_GREETING_LEAD.sub("", sentence)):
             if clause and re.search(r"\w", clause) and not _is_pleasantry(clause):
                 units.append(_unit(clause))
+            thanked = thanked or bool(_THANKS.match(clause.strip()) or _THANKS_ANYWHERE.search(clause))
     grouped = _group(units)
-    if not grouped and subject and not _is_pleasantry(subject):
+    if not grouped and subject and not _is_pleasantry(subject) and not (replied and thanked):
         # Nothing asked in the body ("see subject", or only context): the subject is the request.
         subject_unit = _unit(subject)
         subject_unit.is_ask = True

@@ -26,9 +26,10 @@ from assistants import confidence, intents
 from assistants.context import DraftContext, EmailIn, context_build, email_in
 from assistants.language import OTHER, language_detect
 from assistants.models import ModelRun
-from assistants.providers import ProviderError, ProviderResult, provider_for
+from assistants.providers import ProviderError, ProviderResult
 from assistants.providers.grounded import MODEL_SLUG as GROUNDED_SLUG
 from assistants.providers.grounded import draft_grounded
+from assistants.providers.openai_compat import draft_with_openai
 from assistants.request_refs import order_refs_find
 from assistants.requests import CustomerRequest, email_requests
 from assistants.triage import CUSTOMER_RESULT, TriagedOutcome, TriageResult, message_triage
@@ -126,6 +127,11 @@ def draft_error_is_transient(exc: BaseException) -> bool:
     if isinstance(exc, VectorStoreError):
         return exc.transient
     return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def provider_for(name: str):
+    """The drafting function of a provider name (settings.LLM_PROVIDER): `openai` or the grounded drafter."""
+    return draft_with_openai if name == "openai" else draft_grounded
 
 
 REDRAFT_UNFOLLOWED_CONFIDENCE = 0.45  # below "medium": the agent's instruction needs their own check

@@ -41,11 +41,3 @@ def prompt_fingerprint(ctx: DraftContext, intent: str, model: str) -> str:
 def estimate_tokens(text: str) -> int:
     return max(1, len(text) // 4)  # the usual ~4 characters per token of English text
 
-
-def provider_for(name: str):
-    # The providers import this package's helpers (ProviderResult, ...): imported on use, not at the top (a cycle).
-    if name == "openai":
-        from assistants.providers.openai_compat import draft_with_openai
-        return draft_with_openai
-    from assistants.providers.grounded import draft_grounded
-    return draft_grounded

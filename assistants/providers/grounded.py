@@ -107,6 +107,22 @@ ASSERTING = {"damaged_item": 0.4, "delay_complaint": 0.4, "cancellation": 0.4, "
 
 _MONEY_BACK = {"refund_status", "returns", "cancellation"}
 _ON_A_CONDITION = re.compile(r"^[¿¡\"'(]*(?:if|unless|wenn|falls|sofern|si|como no|à moins)\b", re.IGNORECASE)
+_DAYS = (r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|samstag|"
+         r"sonntag|lunes|martes|miércoles|miercoles|jueves|viernes|sábado|sabado|domingo|lundi|mardi|mercredi|jeudi|"
+         r"vendredi|samedi|dimanche|lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica")
+# A condition with a deadline anywhere in the request, not only in front: "cancel the tent if it hasn't
+# shipped by Friday", "hola si no sale esta semana cancelen", "cancelen el pedido si no sale esta semana".
+_BY_A_DEADLINE = re.compile(
+    r"\b(?:if|unless|wenn|falls|sofern|si|s'il|se non|indien|tenzij|à moins)\b[^.?!]{0,80}?"
+    rf"\b(?:by|before|until|till|tomorrow|end of|(?:this|next) (?:week|weekend|month|{_DAYS})|bis|morgen|"
+    rf"(?:diese[nr]?|nächste[nr]?) (?:woche|wochenende|monat)|esta semana|este (?:fin de semana|mes)|antes de|mañana|"
+    rf"cette semaine|ce week-end|avant|d'ici|demain|entro|questa settimana|domani|deze week|{_DAYS})\b",
+    re.IGNORECASE)
+
+
+def on_a_condition(text: str) -> bool:
+    """"If it is not here by Friday I want my money back": asked only if something does not happen."""
+    return bool(_ON_A_CONDITION.match(text) or _BY_A_DEADLINE.search(text))
 
 
 def _sure_enough(ctx: DraftContext, request: CustomerRequest) -> bool:
@@ -121,12 +137,24 @@ def _sure_enough(ctx: DraftContext, request: CustomerRequest) -> bool:
     return request.probability >= max(floor, ASSERTING.get(request.intent, 0.0))
 
 
+def _unsure_composer(ctx: DraftContext, request: CustomerRequest):
+    """A complaint about a delay the model is unsure of ("my tent never showed up??"), or any unsure
+    request of an email saying a parcel never came ("Mein Kocher ist nie angekommen", read as damage),
+    still asks where the order is: its status is looked up, which asserts nothing the sources lack.
+    Anything else unsure goes the general way."""
+    if (request.intent == "delay_complaint" and request.probability >= UNSURE_BELOW) or orders.not_received(ctx):
+        return orders.order_status
+    return knowledge.general
+
+
 def _opener(reply: Reply) -> str:
     if reply.apology == "damage" and reply.apology_order:
         return _("I am very sorry that your order %(name)s did not arrive in perfect condition.") % {
             "name": reply.apology_order}
     if reply.apology == "damage":
         return _("I am very sorry that your order did not arrive in perfect condition.")
+    if reply.apology == "missing":
+        return _("I am sorry that your parcel has not reached you.")
     if reply.apology == "delay":
         return _("I am sorry for the wait, and I understand how frustrating it is.")
     return _("Thank you for getting in touch.")
@@ -139,7 +167,7 @@ def _compose(ctx: DraftContext, intent: intents.IntentResult) -> Reply:
             # A request the model can barely place is not answered as if it were sure: a wrong
             # template ("we do not carry that" for an invoice) is worse than the general path, which
             # quotes a source that fits the question or leaves it to a person.
-            if request.intent in _MONEY_BACK and _ON_A_CONDITION.match(request.text):
+            if request.intent in _MONEY_BACK and on_a_condition(request.text):
                 # "If it is not here by Friday I want my money back": nothing to refund or cancel yet, and
                 # no policy to quote. The delay is answered (apology, where the order is; each fact once), and
                 # a person decides the rest: the request counts as theirs.
@@ -149,11 +177,14 @@ def _compose(ctx: DraftContext, intent: intents.IntentResult) -> Reply:
                 knowledge.person(reply, request, "refund on a condition")
                 continue
             composer = COMPOSERS.get(request.intent, knowledge.general) if _sure_enough(ctx, request) \
-                else knowledge.general
+                else _unsure_composer(ctx, request)
+            if composer is knowledge.general and orders.not_received(ctx):
+                composer = orders.order_status  # "it shows as delivered, yet nothing came. Can you help?"
             composer(ctx, request, reply)
     else:
         _BY_DRAFT_INTENT.get(intent.intent, knowledge.general)(ctx, None, reply)
-    _extra_corrections(ctx, reply)
+    if ctx.requests:  # nothing asked ("got it, thanks!"): no older fact for a correction to override
+        _extra_corrections(ctx, reply)
     return reply
 
 

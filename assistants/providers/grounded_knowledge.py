@@ -17,7 +17,10 @@ from django.utils.translation import gettext as _
 
 from assistants import vectorstore
 from assistants.context import DraftContext, Source
+from assistants.product_words import english_shop_words, product_kinds
 from assistants.providers import grounded_stock as stock
+from assistants.providers.grounded_order_lookup import order_for
+from assistants.providers.grounded_refunds import refund_lines_say, refunds_of_items, refunds_say
 from assistants.providers.grounded_reply import Reply, words_of
 from assistants.requests import CustomerRequest
 from assistants.terms import FAQ_MATCH_MIN_SCORE, faq_match_score, terms
@@ -40,11 +43,22 @@ def _question(request: CustomerRequest | None, ctx: DraftContext) -> str:
     return f"{request.context} {request.text}" if request else ctx.text
 
 
-def _best(sources: list[Source], question: str, *patterns: re.Pattern) -> Source | None:
+def _page_words(text: str) -> str:
+    """A question with the site's English words for what it asks (assistants/product_words.py): for
+    matching it to a page and choosing the page's sentences, never for an FAQ entry's question."""
+    return english_shop_words(text)
+
+
+def _best(sources: list[Source], question: str, *patterns: re.Pattern, by_terms: bool = False) -> Source | None:
+    """The source closest to the question; `by_terms`: the one sharing most of its terms first (a page
+    saying "price" three times is not closer to "will he see the price?" than one saying "prices are
+    never shown")."""
     fitting = [s for s in sources if all(p.search(_text_of(s)) for p in patterns)]
     if not fitting:
         return None
-    return max(fitting, key=lambda s: vectorstore.lexical_similarity(question, _text_of(s)))
+    asked = terms(question) if by_terms else set()
+    return max(fitting, key=lambda s: (len(asked & terms(_text_of(s))),
+                                       vectorstore.lexical_similarity(question, _text_of(s))))
 
 
 def _knowledge(ctx: DraftContext) -> list[Source]:
@@ -114,8 +128,11 @@ def quote(source: Source, reply: Reply, request: CustomerRequest | None) -> None
     passage with its title and address."""
     if source.kind == "site":
         title = source.label.split(" | ")[0].strip() or _("our website")
-        # The whole request chooses the sentences, with what the customer said around it, not one word.
-        passage = site_passage(_question(request, reply.ctx) if request else "", source.facts["text"])
+        # The whole request chooses the sentences, with what the customer said around it, not one word; and
+        # the email's other requests, as a page is quoted once ("Can it be wrapped, and will he see the price?").
+        others = " ".join(r.text for r in reply.ctx.requests if r is not request)
+        passage = site_passage(_page_words(f"{_question(request, reply.ctx)} {others}") if request else "",
+                               source.facts["text"])
         more = _("More details:")
         reply.say(_("From our page \"%(title)s\": %(passage)s") % {"title": title, "passage": passage}
                   + (f"\n{more} {source.url}" if source.url else ""), source, key=("source", source.kind, source.id))
@@ -127,23 +144,26 @@ def _site_for(ctx: DraftContext, request: CustomerRequest, *patterns: re.Pattern
     """A site passage for a request the classifier placed (a store, a warranty): the email's
     retrieval first; else the site index asked with the request's own words, which match a page
     better than a whole email does."""
-    found = _best(ctx.site, _question(request, ctx), *patterns)
+    found = _best(ctx.site, _page_words(_question(request, ctx)), *patterns)
     if found is not None or ctx.retrieval_error:
         return found
+    asked_text = _page_words(request.text)
     try:
-        hits = vectorstore.index_query(vectorstore.SITE, request.text, n=2)
+        hits = vectorstore.index_query(vectorstore.SITE, asked_text, n=3)
     except Exception:  # noqa: BLE001 - the index is optional here: the email's own retrieval already ran
         return None
-    asked = words_of(request.text)
+    asked = words_of(asked_text)
     # A page whose title names what is asked ("Warranty" for "what warranty do you give?") is the page,
-    # however weakly the rest of its words match.
+    # however weakly the rest of its words match; so is one that holds two of the terms asked, one of them
+    # the page's own word for what is asked ("paid": "price").
     sources = [Source("site", str(h.metadata.get("snapshot_id", h.id)), h.score,
                       h.metadata.get("title") or h.metadata.get("url", ""), {"text": h.text[:600], "chunk_id": h.id},
                       url=h.metadata.get("url", ""))
                for h in hits if h.score >= settings.ASSISTANT_SITE_REQUEST_MIN_SCORE
                or words_of(str(h.metadata.get("title") or "").split(" | ")[0]) & asked
-               or terms(str(h.metadata.get("title") or "").split(" | ")[0]) & terms(request.text)]  # "wrapped": "wrapping"
-    found = _best(sources, request.text, *patterns)
+               or terms(str(h.metadata.get("title") or "").split(" | ")[0]) & terms(asked_text)  # "wrapped": "wrapping"
+               or _shares_page_words(h.text, asked_text, request, ctx)]
+    found = _best(sources, asked_text, *patterns, by_terms=True)
     if found is not None:
         ctx.site.append(found)
     return found
@@ -152,8 +172,6 @@ def _site_for(ctx: DraftContext, request: CustomerRequest, *patterns: re.Pattern
 # --- composers -------------------------------------------------------------------------------------
 
 def returns(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
-    from assistants.providers.grounded_orders import order_for, refunds_say  # it imports this module: a cycle
-
     intent = request.intent if request else "returns"
     policy = return_policy(ctx)
     order = None
@@ -176,8 +194,6 @@ def returns(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) ->
 
 
 def damaged_item(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> None:
-    from assistants.providers.grounded_orders import order_for, refund_lines_say, refunds_of_items  # a cycle (above)
-
     order = order_for(ctx, request, reply, intent=request.intent) if (ctx.orders or request.refs.orders) else None
     pairs, without = refunds_of_items(order, request) if order is not None else ([], [])
     if pairs and not without:
@@ -232,6 +248,8 @@ def faq_answer(ctx: DraftContext, request: CustomerRequest | None) -> list[Sourc
     return [s for score, s in sorted(scored, key=lambda pair: pair[0], reverse=True) if score >= FAQ_MATCH_MIN_SCORE][:1]
 
 
+_KIND_TERMS = frozenset(terms(" ".join(product_kinds())))
+
 # A site page answers a general question only when it shares this many of the question's terms, the
 # product's own name left out: a warranty page that mentions tents does not answer a discount code.
 SITE_FIT_MIN_TERMS = 2
@@ -242,33 +260,69 @@ _SHOP_WORDS = frozenset(terms("order orders item items product products buy boug
                               "website page online shop customer customers today tonight"))
 
 
+def _shares_page_words(page: str, asked_text: str, request: CustomerRequest, ctx: DraftContext) -> bool:
+    """Whether a page holds two terms of the question besides the kind of product, one of them a word
+    the shop-word table added: "tents made in the EU?" is not asked by a warranty page's "tents" and
+    "made", nor "shows as delivered, can you help?" by its "delivered" and "help"."""
+    shared = terms(page) & (_asked_terms(asked_text, request, ctx) - _KIND_TERMS)
+    return len(shared) >= SITE_FIT_MIN_TERMS and bool(shared - terms(request.text))
+
+
+def _asked_terms(question: str, request: CustomerRequest, ctx: DraftContext) -> set[str]:
+    """The terms of a question that say what it asks: not the product's name, not words any shop page holds."""
+    titles = [p.title for p in request.refs.products] + [str(s.facts.get("title", "")) for s in ctx.inventory]
+    return terms(question) - terms(" ".join(titles)) - _SHOP_WORDS
+
+
 def _site_fits(source: Source, request: CustomerRequest | None, ctx: DraftContext) -> bool:
     """Whether a site page speaks to the question: the terms they share besides product names and
     words every shop page holds ("order"), plus one when the page gives the kind of answer asked (a
     time for "what time do you close?") and one when its title names what is asked."""
     if request is None:
         return True
-    titles = [p.title for p in request.refs.products] + [str(s.facts.get("title", "")) for s in ctx.inventory]
-    question, page = _question(request, ctx), f"{source.label} {_text_of(source)}"
-    asked = terms(question) - terms(" ".join(titles)) - _SHOP_WORDS
+    question, page = _page_words(_question(request, ctx)), f"{source.label} {_text_of(source)}"
+    asked = _asked_terms(question, request, ctx)
     kind = sum(1 for asks, gives in _ANSWER_KINDS if asks.search(question) and gives.search(page))
-    titled = 1 if asked & terms(source.label.split(" | ")[0]) else 0  # the page is about what is asked ("wrapped")
+    shared, title = asked & terms(page), terms(source.label.split(" | ")[0])
+    # The page is about what is asked ("wrapped"), and shares more than its title's word: the "card" of
+    # "my card statement" is not what "Gift cards" is about.
+    titled = 1 if asked & title and shared - title else 0
     # A short question ("Can it be wrapped?") has fewer terms to share than a long one.
-    return bool(asked) and len(asked & terms(page)) + kind + titled >= min(SITE_FIT_MIN_TERMS, max(1, len(asked) // 2))
+    return bool(asked) and len(shared) + kind + titled >= min(SITE_FIT_MIN_TERMS, max(1, len(asked) // 2))
 
 
-def general(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
-    intent = request.intent if request else "general"
-    best = ctx.corrections[:1] or faq_answer(ctx, request) or [s for s in ctx.site if _site_fits(s, request, ctx)][:1]
+def _general_source(ctx: DraftContext, request: CustomerRequest | None, *, corrections: bool = True) -> Source | None:
+    """What answers a general question: a correction, the FAQ entry it asks, or a site page that fits."""
+    fitting = _best([s for s in ctx.site if _site_fits(s, request, ctx)], _page_words(_question(request, ctx)),
+                    by_terms=True)
+    best = (ctx.corrections[:1] if corrections else []) or faq_answer(ctx, request) or ([fitting] if fitting else [])
     if request is not None and not best:
         site = _site_for(ctx, request)
         if site is None and request.context:
             # "Is there something I should do to look after it?" names what "it" is only in its context.
             site = _site_for(ctx, replace(request, text=_question(request, ctx)))
         best = [site] if site is not None and _site_fits(site, request, ctx) else []
-    if best:
-        quote(best[0], reply, request)
-        reply.answered("general question", intent, best[0])
+    return best[0] if best else None
+
+
+def page_answer(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> bool:
+    """Answer the request from the FAQ or a site page if one answers it; False: none does. (A correction
+    matched anywhere in the email is no answer to this request: it is said anyway.)"""
+    source = _general_source(ctx, request, corrections=False)
+    if source is None:
+        return False
+    quote(source, reply, request)
+    reply.answered("general question", request.intent, source)
+    return True
+
+
+def general(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
+    intent = request.intent if request else "general"
+    # Nothing asked ("got it, thanks!"): a correction the quoted history matched answers nothing.
+    best = _general_source(ctx, request, corrections=request is not None)
+    if best is not None:
+        quote(best, reply, request)
+        reply.answered("general question", intent, best)
     elif request is None and not ctx.email.body.strip() and not ctx.email.subject.strip():
         reply.say(_("Thank you for your message. I am checking this with our team and will get back to you "
                     "shortly."), key=("follow_up", "general"))

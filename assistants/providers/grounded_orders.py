@@ -1,10 +1,7 @@
 """Composers for requests about an order: status and tracking, a delivery deadline, a delay,
 a cancellation, an address change, a refund.
 
-Which order: the one the request names, if the sender owns it; else the one the email names;
-else the sender's latest. An order named that is not the sender's is neither confirmed nor
-denied (the sentence is the same whether it exists or belongs to someone else), and a near miss
-among the sender's own orders is offered ("did you mean #1001?").
+Which order a request is about is grounded_order_lookup's to find; its refunds, grounded_refunds'.
 """
 
 from __future__ import annotations
@@ -15,8 +12,11 @@ from django.utils.translation import gettext as _
 
 from assistants import classifier
 from assistants.context import DraftContext, Source, inventory_for_skus
+from assistants.email_text import email_clean
 from assistants.providers import grounded_knowledge as knowledge
-from assistants.providers.grounded_reply import Reply, words_of
+from assistants.providers.grounded_order_lookup import order_for
+from assistants.providers.grounded_refunds import refunds_say
+from assistants.providers.grounded_reply import Reply
 from assistants.requests import CustomerRequest
 
 
@@ -61,63 +61,6 @@ def tracking_lines(order: Source) -> list[str]:
     return lines
 
 
-def near_miss(name: str, own: list[str]) -> str | None:
-    """The one order of the sender's own that `name` is a typo of: one digit changed, added,
-    dropped, or two neighbours swapped. None when there is none, or more than one."""
-    digits = name.lstrip("#")
-
-    def close(other: str) -> bool:
-        a, b = digits, other.lstrip("#")
-        if len(a) == len(b):
-            diff = [i for i in range(len(a)) if a[i] != b[i]]
-            return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
-                                      and a[diff[1]] == b[diff[0]])
-        short, long_ = sorted((a, b), key=len)
-        return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-    found = [other for other in own if other != name and close(other)]
-    return found[0] if len(found) == 1 else None
-
-
-def _bare_own_orders(request: CustomerRequest, by_name: dict[str, Source]) -> list[str]:
-    """Numbers the customer wrote with no word for "order" before them ("ordr 1010", "mi ordine 1001")
-    that are one of the sender's own orders: reading them so discloses nothing."""
-    numbers = re.findall(r"(?<![\w#.,-])(\d{3,10})(?![\w.,-]\d)", f"{request.context} {request.text}")
-    return [f"#{n}" for n in dict.fromkeys(numbers) if f"#{n}" in by_name]
-
-
-def order_for(ctx: DraftContext, request: CustomerRequest | None, reply: Reply, *, intent: str) -> Source | None:
-    """The order a request is about, or None after saying why (asking for the number, or offering
-    the near miss). The request's coverage is the caller's to record."""
-    by_name = {o.facts["name"]: o for o in ctx.orders}
-    named = (list(request.refs.orders) or _bare_own_orders(request, by_name)) if request else []
-    for name in named:
-        if name in by_name:
-            return by_name[name]
-    if not named and ctx.referenced_order is not None:
-        return ctx.referenced_order
-    named = named or [n for r in ctx.requests for n in r.refs.orders]
-    if named:
-        name = named[0]
-        guess = near_miss(name, list(by_name))
-        if guess:  # the guess is the sender's own order: naming it discloses nothing
-            reply.say(_("I could not find an order %(name)s under the email address you wrote from. "
-                        "Did you mean your order %(guess)s?") % {"name": name, "guess": guess}, by_name[guess],
-                      key=("unknown", name))
-        else:
-            reply.say(_("I could not find an order %(name)s under the email address you wrote from. Could you "
-                        "write to us from the address you used at checkout, or send the name on the order? I "
-                        "will check it right away.") % {"name": name}, key=("unknown", name))
-        return None
-    if ctx.orders:
-        return ctx.orders[0]
-    if not reply.said(("no_order",)):
-        reply.say(_("I could not find an order under this email address. Could you send me the order number "
-                    "(it starts with #) or the email address you used at checkout? I will check it right away."),
-                  key=("no_order",))
-    return None
-
-
 def status_say(ctx: DraftContext, order: Source, reply: Reply) -> bool:
     """The order's status and tracking, once per order. False when a shipped order's tracking is
     missing (a person must find it)."""
@@ -152,15 +95,62 @@ def _backordered_items(ctx: DraftContext, order: Source, reply: Reply) -> None:
                       key=("restock", sku))
 
 
+# A shipped parcel the customer says never came: "never showed up", "says delivered but nothing here".
+# Its tracking number is no answer (they have seen it); a person checks with the carrier. Only
+# strong words: "it hasn't arrived yet" of a parcel sent yesterday is answered by its tracking.
+_NOT_RECEIVED = re.compile(
+    r"\bnever\s+(?:\w+\s+){0,2}(?:arrived|came|come|turned up|showed up|got here|got it|received|delivered)"
+    r"|\b(?:says|said|shows|showed|showing|marked|listed)\s+(?:as\s+|it\s+was\s+|it'?s\s+)?delivered"
+    r"|\bdelivered\b[^.?!]{0,40}\b(?:but|yet)\b|\bnothing\s+(?:\w+\s+){0,2}(?:here|arrived|came|turned up)"
+    r"|\b(?:got|been|was|is|went|gone|has)\s+(?:\w+\s+)?(?:lost|missing|stolen)\b"
+    r"|\b(?:se ha|ha|est|s'est|è|ist|sind|wurde|is)\s+(?:\w+\s+)?"
+    r"(?:perdid|perdu|smarrit|verloren|kwijt|gestohlen|robad|vol[ée])"
+    r"|\bnie\s+(?:\w+\s+){0,2}angekommen|\bnichts\s+(?:\w+\s+){0,2}angekommen|\bzugestellt\b[^.?!]{0,60}\baber\b"
+    r"|\bnunca\s+(?:\w+\s+){0,2}(?:lleg|recib)|\bentregad[oa]\b[^.?!]{0,40}\bpero\b|\bno\s+(?:me\s+)?ha\s+llegado\s+nada"
+    r"|\bjamais\s+(?:\w+\s+){0,2}(?:arriv|re[çc]u)|\brien\s+re[çc]u|\blivr[ée]e?s?\b[^.?!]{0,40}\bmais\b"
+    r"|\bmai\s+(?:\w+\s+){0,2}(?:arrivat|ricevut)|\bconsegnat[oa]\b[^.?!]{0,40}\bma\b"
+    r"|\bnooit\s+(?:\w+\s+){0,2}(?:aangekomen|ontvangen|bezorgd)|\bbezorgd\b[^.?!]{0,40}\bmaar\b",
+    re.IGNORECASE)
+
+
+def not_received(ctx: DraftContext) -> bool:
+    """The email says a parcel never came: anywhere in it, as "the tracking says delivered" may be one
+    request and "but nothing came, can you check?" the next."""
+    return bool(_NOT_RECEIVED.search(f"{ctx.email.subject}\n{email_clean(ctx.email.body or '')}"))
+
+
+def _parcel_missing(order: Source, reply: Reply, intent: str) -> None:
+    """A shipped order the customer has not got: a person looks into it with the carrier. Its
+    tracking is given for reference, not as the answer ("you can follow it here" to someone who did)."""
+    if reply.apology != "damage":
+        reply.apology = "missing"
+    name = order.facts["name"]
+    reply.say(_("Your order %(name)s has shipped, and I have asked our team to look into it with the carrier. I will "
+                "get back to you as soon as I know more.") % {"name": name}, order, key=("missing_parcel", name))
+    tracking = tracking_lines(order)
+    if tracking:
+        reply.say(_("Its tracking, for reference:") + "\n" + "\n".join(f"- {line}" for line in tracking), order,
+                  key=("tracking", name))
+    reply.needs_person("missing parcel", intent, order, missing="carrier_check")
+
+
+_SURE_ORDER = 0.5  # an order-status reading under this, with no order to look up, may be another question
+
+
 def order_status(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
     intent = request.intent if request else "order_status"
     if request is not None and _about(request, "delay_complaint"):
         reply.apology = reply.apology or "delay"  # "still nothing!!" is a complaint as much as a question
+    if _shop_page_instead(ctx, request, reply):
+        return
     order = order_for(ctx, request, reply, intent=intent)
     if order is None:
         if _shipping_times_instead(ctx, request, reply, intent):
             return
         reply.needs_person(_topic(intent), intent, missing="order")
+        return
+    if shipped(order) == "fulfilled" and not_received(ctx):
+        _parcel_missing(order, reply, intent)
         return
     if status_say(ctx, order, reply):
         reply.answered(_topic(intent), intent, order)
@@ -171,6 +161,15 @@ def order_status(ctx: DraftContext, request: CustomerRequest | None, reply: Repl
 def _topic(intent: str) -> str:
     return {"order_status": "order status", "delivery_deadline": "delivery deadline",
             "delay_complaint": "delayed order"}.get(intent, intent.replace("_", " "))
+
+
+def _shop_page_instead(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> bool:
+    """A sender with no order, naming none, whose question the model barely reads as an order's
+    ("will he see what I paid?" of a gift not bought yet): a shop page that answers it is the answer,
+    not "I could not find an order"."""
+    if request is None or request.refs.orders or ctx.orders or request.probability >= _SURE_ORDER:
+        return False
+    return knowledge.page_answer(ctx, request, reply)
 
 
 def _shipping_times_instead(ctx: DraftContext, request: CustomerRequest | None, reply: Reply, intent: str) -> bool:
@@ -196,6 +195,9 @@ def delivery_deadline(ctx: DraftContext, request: CustomerRequest, reply: Reply)
     if order is None:
         if not _shipping_times_instead(ctx, request, reply, request.intent):
             reply.needs_person("delivery deadline", request.intent, missing="order")
+        return
+    if shipped(order) == "fulfilled" and not_received(ctx):
+        _parcel_missing(order, reply, request.intent)  # "it never came, and I need it by Saturday"
         return
     complete = status_say(ctx, order, reply)
     times = knowledge.shipping_source(ctx, request)
@@ -248,11 +250,37 @@ def cancellation(ctx: DraftContext, request: CustomerRequest, reply: Reply) -> N
     reply.answered("cancellation", request.intent, order)
 
 
+_STREET = (r"(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|damm|street|st\.?|road|rd\.?|avenue|ave\.?|lane|row|"
+           r"drive|crescent|terrace|calle|c/|avenida|avda\.?|paseo|plaza|carrer|rue|boulevard|bd|"
+           r"chemin|impasse|allée|via|viale|piazza|corso|straat|laan|gracht|plein)")
+# A postal address: a street with its number (either order, or a compound: "Lindenstraße 12"), or a
+# postcode with its town ("80331 München", "Glasgow G1 3DX", "1012 AB Amsterdam"), the town ending its
+# line or clause ("Bestellung 1002 Adresse ändern" names an order, not a town).
+_ADDRESS = re.compile(
+    rf"(?i:\b\d{{1,4}}[a-z]?,?\s+(?:[\w'-]+\s+){{0,3}}{_STREET}(?!\w))"
+    r"|(?i:[\wäöüß-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|damm|straat|laan|gracht|plein)\s*\d{1,4}[a-z]?\b)"
+    rf"|(?i:\b{_STREET})\s+[A-ZÁÉÍÓÚ][\w'-]*(?:\s+[\w'-]+){{0,2}}\s+\d{{1,4}}\b"
+    r"|\b\d{4,5}\s+[A-ZÄÖÜÉ][\wäöüßéèáíóú-]+(?=\s*(?:$|[,.;)\n]))|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b|\b\d{4}\s?[A-Z]{2}\s+[A-Z][a-z]+")
+
+
+def new_address_given(ctx: DraftContext, request: CustomerRequest | None) -> bool:
+    """The customer wrote the new address in the email, with or after the request (the signature and
+    the quoted history cut: an address there is the old one, or ours)."""
+    text = email_clean(ctx.email.body or "")
+    start = text.find(request.text) if request is not None else -1
+    around = f"{request.context} {text[start:]}" if request is not None and start >= 0 else text
+    return bool(_ADDRESS.search(around))
+
+
 def address_change(ctx: DraftContext, request: CustomerRequest | None, reply: Reply) -> None:
     intent = request.intent if request else "address_change"
+    given = new_address_given(ctx, request)
     order = order_for(ctx, request, reply, intent=intent) if (ctx.orders or (request and request.refs.orders)) else None
     if order is None:
-        if not ctx.orders:
+        if not ctx.orders and given:
+            reply.say(_("Could you send me the order number? I will update the address if the order has not shipped "
+                        "yet."), key=("ask_address",))
+        elif not ctx.orders:
             reply.say(_("Could you send me the order number and the full new address? I will update it if the order "
                         "has not shipped yet."), key=("ask_address",))
         reply.needs_person("address change", intent, missing="order")
@@ -261,6 +289,11 @@ def address_change(ctx: DraftContext, request: CustomerRequest | None, reply: Re
     if status == "cancelled" or (status == "refunded" and not sent):
         reply.say(_("Your order %(name)s %(phrase)s, so there is no delivery to redirect.")
                   % {"name": name, "phrase": _status_phrase(status)}, order, key=("status", name))
+    elif not sent and given:
+        # The address is in the email: asking for it again would be the one wrong reply.
+        reply.say(_("Thank you for the new address. Your order %(name)s has not shipped yet, so I have asked our team "
+                    "to change its delivery address; you will get a confirmation by email.") % {"name": name}, order,
+                  key=("status", name))
     elif not sent:
         reply.say(_("Your order %(name)s has not shipped yet, so we can still change the address. Please reply with "
                     "the full new address and I will update it.") % {"name": name}, order, key=("status", name))
@@ -275,83 +308,6 @@ def address_change(ctx: DraftContext, request: CustomerRequest | None, reply: Re
                     "usually redirect it.") % {"name": name} + (f" {tracking[0]}." if tracking else ""), order,
                   key=("status", name))
     reply.answered("address change", intent, order)
-
-
-# --- refunds: the refund of the item asked about ------------------------------------------------
-
-def _items_named(order: Source, request: CustomerRequest) -> list[dict]:
-    asked = words_of(f"{request.context} {request.text}")
-    return [li for li in order.facts.get("line_items", []) if words_of(li.get("title", "")) & asked]
-
-
-def _refund_is_for(refund: dict, item: dict, items: list[dict]) -> bool:
-    """A refund is for an item when its note names the item, or the order has only that item, or
-    its amount is that item's price times a quantity no other item of the order could make."""
-    note_words = words_of(refund.get("note") or "")
-    if note_words:
-        named = [li for li in items if words_of(li.get("title", "")) & note_words]
-        if named:
-            return item in named
-    if len(items) == 1:
-        return True
-
-    def fits(li: dict) -> bool:
-        price = float(li.get("price") or 0)
-        return price > 0 and any(abs(price * k - float(refund["amount"])) < 0.005
-                                 for k in range(1, int(li.get("quantity") or 1) + 1))
-    return fits(item) and not any(fits(li) for li in items if li is not item)
-
-
-def _refund_line(refund: dict, order: Source, item: dict | None) -> str:
-    values = {"amount": f"{refund['amount']} {order.facts.get('currency', '')}".strip(), "name": order.facts["name"],
-              "date": refund.get("date") or "", "item": item.get("title", "") if item else ""}
-    if item and values["date"]:
-        return _("A refund of %(amount)s for the %(item)s from order %(name)s was issued on %(date)s.") % values
-    if item:
-        return _("A refund of %(amount)s for the %(item)s from order %(name)s was issued.") % values
-    if values["date"]:
-        return _("A refund of %(amount)s for order %(name)s was issued on %(date)s.") % values
-    return _("A refund of %(amount)s for order %(name)s was issued.") % values
-
-
-def refunds_of_items(order: Source, request: CustomerRequest) -> tuple[list[tuple[dict, dict]], list[dict]]:
-    """The refunds of the items the request names, as (refund, item), and the named items with none."""
-    items, refunds = order.facts.get("line_items", []), order.facts.get("refunds") or []
-    pairs, without = [], []
-    for item in _items_named(order, request):
-        matched = [(r, item) for r in refunds if _refund_is_for(r, item, items)]
-        pairs += matched
-        if not matched:
-            without.append(item)
-    return pairs, without
-
-
-def refund_lines_say(order: Source, pairs: list[tuple[dict, dict]], reply: Reply) -> None:
-    for refund, item in pairs:
-        reply.say(_refund_line(refund, order, item), order, key=("refund", refund.get("date"), refund["amount"]))
-
-
-def refunds_say(order: Source, request: CustomerRequest, reply: Reply) -> bool | None:
-    """The refunds of the item(s) the request names (all of the order's when it names none).
-    True: said; False: an item named has no refund (a person checks); None: the order has none."""
-    items, refunds = order.facts.get("line_items", []), order.facts.get("refunds") or []
-    named = _items_named(order, request)
-    if not named:
-        for refund in refunds:
-            only = items[0] if len(items) == 1 else None
-            reply.say(_refund_line(refund, order, only), order, key=("refund", refund.get("date"), refund["amount"]))
-        return True if refunds else None
-    complete = True
-    for item in named:
-        matched = [r for r in refunds if _refund_is_for(r, item, items)]
-        for refund in matched:
-            reply.say(_refund_line(refund, order, item), order, key=("refund", refund.get("date"), refund["amount"]))
-        if not matched:
-            complete = False
-            reply.say(_("I cannot see a refund for the %(item)s from order %(name)s yet. I have asked our team to check "
-                        "your return and will get back to you as soon as I know more.")
-                      % {"item": item.get("title", ""), "name": order.facts["name"]}, key=("no_refund", item.get("sku")))
-    return complete
 
 
 def _about(request: CustomerRequest, intent: str) -> bool:

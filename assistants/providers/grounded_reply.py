@@ -45,7 +45,7 @@ class Reply:
         self.used: list[Source] = []
         self.missing: list[str] = []
         self.coverage: list[Covered] = []
-        self.apology = ""  # damage | delay: the reply opens with an apology instead of thanks
+        self.apology = ""  # damage | delay | missing (a parcel): the reply opens with an apology instead of thanks
         self.apology_order = ""  # the order the damage apology names ("#1007"), when the composer found it
         self.unknown_variants: list[str] = []  # sizes or colours the catalog does not list: a person checks
         self.product_requests: list[str] = []  # sizes or colours the shop does not make, for demand mining

@@ -34,6 +34,8 @@ _STOP = {"any", "some", "a", "an", "the", "please", "more"}
 # "Do you have my address right?", "do you have any update", "do you have it in blue?": not a product named.
 _NOT_NAMED = {"my", "your", "our", "it", "its", "this", "that", "them", "these", "those", "update", "updates", "news",
               "idea", "time", "info", "information"}
+# "I would like a catalogue. Do you have one?", "do you have any in stock?": only words pointing back, no product.
+_POINTING = {"one", "ones", "anything", "something", "in", "stock", "left"}
 
 
 def request_normalize(text: str) -> str | None:
@@ -42,7 +44,7 @@ def request_normalize(text: str) -> str | None:
     if not match:
         return None
     words = [w for w in match.group(1).lower().split() if w not in _STOP]
-    if not words or words[0] in _NOT_NAMED:
+    if not words or words[0] in _NOT_NAMED or all(w in _POINTING for w in words):
         return None
     last = words[-1]
     if last.endswith("ies") and len(last) > 4:

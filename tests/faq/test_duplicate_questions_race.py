@@ -10,11 +10,12 @@ import time
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from faq.models import FaqEntry
 from faq.services import faq_entry_create, faq_entry_unpublish
 from omnichannel.errors import ApplicationError
+from tests.builders import make_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True),
               pytest.mark.skipif("connection.vendor != 'postgresql'", reason="two real connections racing")]
@@ -83,3 +84,36 @@ def test_an_archived_entry_brought_back_as_a_draft_is_refused_while_another_entr
     with pytest.raises(ApplicationError, match=f"FAQ entry {current.pk} already asks this question"):
         faq_entry_unpublish(entry_id=retired.pk, status=FaqEntry.Status.DRAFT)
     assert FaqEntry.objects.get(pk=retired.pk).status == FaqEntry.Status.ARCHIVED
+
+
+def test_the_admin_form_that_loses_the_race_says_which_entry_asks_it_and_adds_nothing(client):
+    ops = make_staff("Ops", "olivia")
+    client.force_login(ops)
+    committed = threading.Event()
+    with other_connection() as watcher:
+        def create_and_hold():  # the other request: inserted, not yet committed
+            with transaction.atomic():
+                entry = faq_entry_create(question="Do you ship to Norway?", answer="Yes, within 5 working days.")
+                committed.wait(20)
+            return entry
+        holder, held = in_thread(create_and_hold)
+        form, posted = in_thread(lambda: client.post("/admin/faq/faqentry/add/", {
+            "question": "do you ship to norway", "answer": "Yes.", "status": "draft", "source_intent": "",
+            "position": 0}))
+        deadline = time.monotonic() + 20
+        while watcher.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
+                              ).fetchone()[0] == 0:  # the form's INSERT waits on the held entry's transaction
+            assert form.is_alive(), posted
+            assert time.monotonic() < deadline, "the form's INSERT never waited for the other entry"
+            time.sleep(0.02)
+        committed.set()
+        holder.join(20)
+        form.join(20)
+
+    winner = held["result"]
+    response = posted["result"]
+    assert response.status_code in (200, 302), response.status_code
+    page = client.get(response["Location"]).content.decode() if response.status_code == 302 else response.content.decode()
+    assert f"FAQ entry {winner.pk} already asks this question" in page
+    assert "was added successfully" not in page
+    assert list(FaqEntry.objects.values_list("pk", flat=True)) == [winner.pk]

@@ -26,6 +26,10 @@ class FaqEntryForm(forms.ModelForm):
     def clean_question(self):
         # The service's rule (shared with the API), shown on the field with a link to the entry that asks it.
         question = self.cleaned_data["question"]
+        # An archived entry asks nothing on the page: it may share a question (the old answer, kept).
+        status = self.data.get("status") if "status" in self.fields else self.instance.status
+        if status == FaqEntry.Status.ARCHIVED:
+            return question
         try:
             faq_entry_check_duplicate(question=question, exclude_id=self.instance.pk)
         except ApplicationError as exc:

@@ -98,7 +98,7 @@ def faq_entry_edit(*, entry_id: int, question: str, answer: str, source_intent: 
     changed = [name for name, value in wanted.items() if getattr(entry, name) != value]
     if not changed:
         return entry
-    if "question" in changed:
+    if "question" in changed and entry.status != FaqEntry.Status.ARCHIVED:
         faq_entry_check_duplicate(question=wanted["question"], exclude_id=entry.pk)
     if entry.status == FaqEntry.Status.PUBLISHED and {"question", "answer"} & set(changed):
         faq_entry_check_public(question=wanted["question"], answer=wanted["answer"])

@@ -151,6 +151,21 @@ def correction_upsert(*, key: str, pattern: str, answer: str, sources: list | No
     erasure replacing one customer's words, which only ever takes facts out."""
     if not scrubbing:
         correction_check_text(pattern=pattern, answer=answer)
+    write = {"key": key, "pattern": pattern, "answer": answer, "sources": sources, "last_verified": last_verified,
+             "is_active": is_active, "acting_user": acting_user}
+    try:
+        with transaction.atomic():  # a savepoint: losing the race below leaves the transaction usable
+            return _correction_write(**write)
+    except IntegrityError:
+        # Two requests creating one key (a double-clicked "Accept"): neither saw the other's new row, and the
+        # key's unique index refused the second. It is now an update of the row the first one made.
+        if not Correction.objects.filter(key=key).exists():
+            raise
+        return _correction_write(**write)
+
+
+def _correction_write(*, key: str, pattern: str, answer: str, sources: list | None, last_verified, is_active: bool,
+                      acting_user) -> tuple[Correction, str]:
     correction = Correction.objects.select_for_update().filter(key=key).first()
     outcome = "created" if correction is None else "updated"
     correction = correction or Correction(key=key)
@@ -160,7 +175,7 @@ def correction_upsert(*, key: str, pattern: str, answer: str, sources: list | No
     correction.sources = sources or []
     correction.last_verified = last_verified
     correction.is_active = is_active
-    correction.full_clean()
+    correction.full_clean(validate_unique=False)  # the key was just looked up; a racing insert meets the index
     if outcome == "updated" and before == (correction.pattern, correction.answer, correction.is_active):
         outcome = "unchanged"
     correction.save()

@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from faq.admin_forms import CorrectionForm, FaqEntryForm
+from faq.admin_forms import CorrectionForm, FaqEntryForm, duplicate_question_html
 from faq.correction_candidates import correction_candidates, drafts_it_would_change_each
 from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
 from faq.services import (
@@ -323,7 +323,9 @@ class FaqProposalAdmin(admin.ModelAdmin):
                                   acting_user=user)
                 note = "Saved."
         except ApplicationError as exc:  # nothing was changed: the page shows why, with Ops' text kept
-            form.add_error("reason" if decision == "dismiss" else None, exc.message)
+            duplicate = exc.extra.get("duplicate_of")
+            form.add_error("reason" if decision == "dismiss" else None,
+                           duplicate_question_html(duplicate) if duplicate else exc.message)
             proposal.refresh_from_db()
             return self._review(request, proposal, form, status=exc.status_code)
         self.message_user(request, note, messages.SUCCESS)

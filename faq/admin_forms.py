@@ -18,6 +18,13 @@ def _refusal_as_form_error(check, **text) -> None:
         raise forms.ValidationError(exc.message) from None
 
 
+def duplicate_question_html(existing: dict) -> str:
+    """The duplicate-question refusal with a link to the entry that asks it (the faq service's `duplicate_of`)."""
+    return format_html('This question is already asked by <a href="{}">FAQ entry {}: “{}”</a>. Edit that entry '
+                       "instead of adding a second one.", reverse("admin:faq_faqentry_change", args=[existing["id"]]),
+                       existing["id"], existing["question"])
+
+
 class FaqEntryForm(forms.ModelForm):
     class Meta:
         model = FaqEntry
@@ -33,11 +40,7 @@ class FaqEntryForm(forms.ModelForm):
         try:
             faq_entry_check_duplicate(question=question, exclude_id=self.instance.pk)
         except ApplicationError as exc:
-            existing = exc.extra["duplicate_of"]
-            raise forms.ValidationError(format_html(
-                'This question is already asked by <a href="{}">FAQ entry {}: “{}”</a>. Edit that entry instead of '
-                "adding a second one.", reverse("admin:faq_faqentry_change", args=[existing["id"]]),
-                existing["id"], existing["question"]), code="duplicate") from None
+            raise forms.ValidationError(duplicate_question_html(exc.extra["duplicate_of"]), code="duplicate") from None
         return question
 
     def clean(self):

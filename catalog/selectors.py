@@ -9,6 +9,9 @@ from django.db.models import Sum
 from django.db.models.functions import TruncWeek
 
 from catalog.models import ProductRequest
+from omnichannel.models import AuditLog
+
+DEMAND_MINED_EVENT = "demand.mined"  # written by catalog/demand.py's demand_mine, with the CSV's key
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,25 @@ def demand_weekly_trend(*, weeks: int = 8, top: int = 8, now: datetime | None = 
                                    previous_mean=round(mean, 2), trend_score=round((counts[-1] - mean) / (mean + 1), 3)))
     labels = [f"{s.isocalendar()[0]}-W{s.isocalendar()[1]:02d}" for s in starts]
     return DemandTrend(weeks=labels, week_starts=starts, series=series)
+
+
+@dataclass(frozen=True)
+class DemandReport:
+    week: str  # ISO week, e.g. "2026-W47"
+    requests: int  # rows in its CSV
+    blob_key: str
+    mined_at: datetime
+
+
+def demand_reports(*, limit: int = 12) -> list[DemandReport]:
+    """The weekly reports `mine_demand` wrote (its CSV in the blob store), newest week first; a week mined
+    again is its latest run. Read from the runs' audit rows, which hold each CSV's key."""
+    latest: dict[str, DemandReport] = {}
+    rows = (AuditLog.objects.filter(event_type=DEMAND_MINED_EVENT).order_by("-created_at", "-id")
+            .values_list("payload", "created_at")[:limit * 8])
+    for payload, created_at in rows:
+        week, key = (payload or {}).get("week"), (payload or {}).get("blob_key")
+        if isinstance(week, str) and isinstance(key, str) and key and week not in latest:
+            latest[week] = DemandReport(week=week, requests=int((payload or {}).get("requests") or 0), blob_key=key,
+                                        mined_at=created_at)
+    return sorted(latest.values(), key=lambda r: r.week, reverse=True)[:limit]

@@ -7,7 +7,7 @@ requests passed the service's check at once.
 Entries that already ask the same question are settled here: the published one (else the oldest) stays,
 the others are archived, each with a `faq.archived` audit row naming the entry kept. Nothing is deleted;
 Ops find them under the Archived filter. An archived entry that was published leaves the shop's page at
-its next rebuild.
+its next rebuild: the migration names them, and `manage.py publish_faq` rebuilds the page at once.
 """
 
 from django.db import migrations, models
@@ -30,6 +30,9 @@ def fill_keys_and_archive_duplicates(apps, schema_editor):
         fields = {"question_key": key}
         if key and entry.status != "archived":
             if key in kept:
+                if entry.status == "published":
+                    print(f"\n  FAQ entry {entry.pk} archived (FAQ entry {kept[key]} asks its question): "
+                          "run `manage.py publish_faq` to take it off the shop's page now.")
                 fields.update(status="archived", published_at=None)
                 AuditLog.objects.create(event_type="faq.archived", actor="system", object_type="faq.faqentry",
                                         object_id=str(entry.pk),

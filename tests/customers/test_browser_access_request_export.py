@@ -14,6 +14,7 @@ import os
 import pytest
 
 from customers.models import DataRequest
+from customers.services_erasure import customer_erase
 from omnichannel.models import AuditLog
 from tests.browser import CHROMIUM, login
 from tests.builders import logged_in_client, make_inbound_message, make_staff
@@ -58,4 +59,14 @@ def test_an_agent_sees_no_export_button_and_a_forged_post_records_nothing():
     page = agent.get(f"/admin/customers/customer/{mira.pk}/change/").content.decode()
     assert 'id="export-data"' not in page
     assert agent.post(f"/admin/customers/customer/{mira.pk}/export/").status_code == 403
+    assert not DataRequest.objects.exists()
+
+
+def test_an_erased_customer_has_nothing_to_export():
+    mira = make_inbound_message(email="mira.kowalski@example.org", body=ASKING).conversation.customer
+    customer_erase(email="mira.kowalski@example.org")
+    ops = logged_in_client("Ops", "olivia")
+    assert 'id="export-data"' not in ops.get(f"/admin/customers/customer/{mira.pk}/change/").content.decode()
+    response = ops.post(f"/admin/customers/customer/{mira.pk}/export/", follow=True)
+    assert "This customer is erased" in response.content.decode()
     assert not DataRequest.objects.exists()

@@ -9,8 +9,9 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from catalog.demand import week_bounds
 from catalog.models import InventoryItem, ProductRequest
-from catalog.selectors import DemandTrend, demand_reports, demand_weekly_trend
+from catalog.selectors import DemandTrend, demand_report_key, demand_report_weeks, demand_weekly_trend
 from catalog.services import (
     normalized_request,
     product_request_create,
@@ -19,6 +20,7 @@ from catalog.services import (
 )
 from omnichannel.admin import ReadOnlyAdminMixin, ServiceDeleteAdminMixin
 from omnichannel.blobstore import blob_get
+from omnichannel.errors import InvalidPayload
 
 
 @admin.register(InventoryItem)
@@ -133,15 +135,13 @@ class ProductRequestAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
         """A weekly demand report as `mine_demand` wrote it (CSV from the blob store): descriptions and counts."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        report = next((r for r in demand_reports(limit=520) if r.week == week), None)
         try:
-            data = blob_get(report.blob_key) if report else None
-        except FileNotFoundError:
-            data = None
-        if data is None:
-            raise Http404(f"no demand report for week {week}")
+            week_bounds(week)  # an ISO week, nothing else reaches the blob store's keys
+            data = blob_get(demand_report_key(week))
+        except (InvalidPayload, FileNotFoundError):
+            raise Http404(f"no demand report for week {week}") from None
         response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="demand-{report.week}.csv"'
+        response["Content-Disposition"] = f'attachment; filename="demand-{week}.csv"'
         response["X-Content-Type-Options"] = "nosniff"
         return response
 
@@ -158,5 +158,5 @@ class ProductRequestAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
         trend = demand_weekly_trend(weeks=weeks, top=top)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "trend": trend,
                    "chart": demand_chart_layout(trend), "title": f"Product requests: the last {weeks} weeks",
-                   "weeks": weeks, "reports": demand_reports()}
+                   "weeks": weeks, "reports": demand_report_weeks()}
         return TemplateResponse(request, "admin/catalog/productrequest/trend.html", context)

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from catalog.models import InventoryItem, ProductRequest
-from catalog.selectors import DEMAND_MINED_EVENT
+from catalog.selectors import demand_report_key
 from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_put_named
 from omnichannel.errors import InvalidPayload
@@ -156,12 +156,12 @@ def demand_mine(*, week: str) -> tuple[list[DemandRow], str, str]:
     writer.writerow(["week", "request", "count", "previous_4_week_mean", "trend_score"])
     for r in rows:
         writer.writerow([week, r.normalized, r.count, f"{r.previous_mean:.2f}", f"{r.trend_score:.3f}"])
-    key = blob_put_named(f"reports/demand-{week}.csv", out.getvalue().encode())
+    key = blob_put_named(demand_report_key(week), out.getvalue().encode())
     with transaction.atomic():
         for r in rows:
             ProductRequest.objects.filter(normalized=r.normalized, requested_at__gte=start,
                                           requested_at__lt=end).update(trend_score=r.trend_score)
-        audit_log_write(event_type=DEMAND_MINED_EVENT, integration=TaskName.MINE_DEMAND,
+        audit_log_write(event_type="demand.mined", integration=TaskName.MINE_DEMAND,
                         payload={"week": week, "requests": len(rows), "blob_key": key})
     return rows, out.getvalue(), key
 

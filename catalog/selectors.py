@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -9,9 +10,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncWeek
 
 from catalog.models import ProductRequest
-from omnichannel.models import AuditLog
-
-DEMAND_MINED_EVENT = "demand.mined"  # written by catalog/demand.py's demand_mine, with the CSV's key
+from omnichannel.blobstore import blob_list
 
 
 @dataclass(frozen=True)
@@ -64,23 +63,16 @@ def demand_weekly_trend(*, weeks: int = 8, top: int = 8, now: datetime | None = 
     return DemandTrend(weeks=labels, week_starts=starts, series=series)
 
 
-@dataclass(frozen=True)
-class DemandReport:
-    week: str  # ISO week, e.g. "2026-W47"
-    requests: int  # rows in its CSV
-    blob_key: str
-    mined_at: datetime
+
+REPORTS_PREFIX = "reports"  # demand_mine writes each week's CSV as reports/demand-<ISO week>.csv
+_REPORT_NAME = re.compile(r"demand-(\d{4}-W\d{2})\.csv")
 
 
-def demand_reports(*, limit: int = 12) -> list[DemandReport]:
-    """The weekly reports `mine_demand` wrote (its CSV in the blob store), newest week first; a week mined
-    again is its latest run. Read from the runs' audit rows, which hold each CSV's key."""
-    latest: dict[str, DemandReport] = {}
-    rows = (AuditLog.objects.filter(event_type=DEMAND_MINED_EVENT).order_by("-created_at", "-id")
-            .values_list("payload", "created_at")[:limit * 8])
-    for payload, created_at in rows:
-        week, key = (payload or {}).get("week"), (payload or {}).get("blob_key")
-        if isinstance(week, str) and isinstance(key, str) and key and week not in latest:
-            latest[week] = DemandReport(week=week, requests=int((payload or {}).get("requests") or 0), blob_key=key,
-                                        mined_at=created_at)
-    return sorted(latest.values(), key=lambda r: r.week, reverse=True)[:limit]
+def demand_report_key(week: str) -> str:
+    return f"{REPORTS_PREFIX}/demand-{week}.csv"
+
+
+def demand_report_weeks(*, limit: int = 12) -> list[str]:
+    """The ISO weeks whose report `mine_demand` wrote (its CSV in the blob store), newest first."""
+    weeks = [m.group(1) for key in blob_list(REPORTS_PREFIX) if (m := _REPORT_NAME.fullmatch(key.rsplit("/", 1)[-1]))]
+    return sorted(weeks, reverse=True)[:limit]

@@ -7,13 +7,13 @@ from __future__ import annotations
 import threading
 import time
 
-import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import connection, transaction  # noqa: F401 - the skipif condition reads `connection`
 
 from faq.models import Correction
 from faq.services import correction_upsert
 from omnichannel.models import AuditLog
+from tests.builders import in_thread, other_connection
 
 pytestmark = [pytest.mark.django_db(transaction=True),
               pytest.mark.skipif("connection.vendor != 'postgresql'", reason="two real connections racing")]
@@ -21,27 +21,9 @@ pytestmark = [pytest.mark.django_db(transaction=True),
 LOYALTY = "Every 100 points are worth 5.00 USD off your next order."
 
 
-def in_thread(fn) -> tuple[threading.Thread, dict]:
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["result"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - looked at in the test's own thread
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
-
-
 def test_the_same_correction_made_twice_at_once_is_one_correction_and_no_error():
-    db = connection.settings_dict
     inserted, first_done = threading.Event(), threading.Event()
-    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None,
-                         dbname=db["NAME"]) as watcher:
+    with other_connection() as watcher:
         def first_request():  # saved, not yet committed, while the second request arrives
             with transaction.atomic():
                 made = correction_upsert(key="loyalty-points", pattern="points", answer=LOYALTY)

@@ -10,37 +10,15 @@ import time
 
 import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import connection, transaction  # noqa: F401 - the skipif condition reads `connection`
 
 from faq.models import FaqEntry
 from faq.services import faq_entry_create, faq_entry_unpublish
 from omnichannel.errors import ApplicationError
-from tests.builders import make_staff
+from tests.builders import in_thread, make_staff, other_connection
 
 pytestmark = [pytest.mark.django_db(transaction=True),
               pytest.mark.skipif("connection.vendor != 'postgresql'", reason="two real connections racing")]
-
-
-def other_connection() -> psycopg.Connection:
-    db = connection.settings_dict
-    return psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None,
-                           dbname=db["NAME"])
-
-
-def in_thread(fn) -> tuple[threading.Thread, dict]:
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["result"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - looked at in the test's own thread
-            outcome["error"] = exc
-        finally:
-            connection.close()  # this thread's own Django connection
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 def inserts_waiting(watcher: psycopg.Connection) -> int:

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from catalog.demand import week_bounds
 from catalog.models import InventoryItem, ProductRequest
-from catalog.selectors import DemandTrend, demand_weekly_trend
+from catalog.selectors import DemandTrend, demand_report_key, demand_report_weeks, demand_weekly_trend
 from catalog.services import (
     normalized_request,
     product_request_create,
@@ -18,6 +19,8 @@ from catalog.services import (
     product_request_edit,
 )
 from omnichannel.admin import ReadOnlyAdminMixin, ServiceDeleteAdminMixin
+from omnichannel.blobstore import blob_get
+from omnichannel.errors import InvalidPayload
 
 
 @admin.register(InventoryItem)
@@ -125,7 +128,22 @@ class ProductRequestAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [path("trend/", self.admin_site.admin_view(self.trend_view), name="catalog_productrequest_trend"),
-                *super().get_urls()]
+                path("reports/<str:week>.csv", self.admin_site.admin_view(self.report_view),
+                     name="catalog_productrequest_report"), *super().get_urls()]
+
+    def report_view(self, request, week: str):
+        """A weekly demand report as `mine_demand` wrote it (CSV from the blob store): descriptions and counts."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            week_bounds(week)  # an ISO week, nothing else reaches the blob store's keys
+            data = blob_get(demand_report_key(week))
+        except (InvalidPayload, FileNotFoundError):
+            raise Http404(f"no demand report for week {week}") from None
+        response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="demand-{week}.csv"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     def trend_view(self, request):
         if not self.has_view_permission(request):
@@ -140,5 +158,5 @@ class ProductRequestAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
         trend = demand_weekly_trend(weeks=weeks, top=top)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "trend": trend,
                    "chart": demand_chart_layout(trend), "title": f"Product requests: the last {weeks} weeks",
-                   "weeks": weeks}
+                   "weeks": weeks, "reports": demand_report_weeks()}
         return TemplateResponse(request, "admin/catalog/productrequest/trend.html", context)

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from catalog.models import InventoryItem, ProductRequest
+from catalog.selectors import demand_report_key
 from omnichannel.audit import audit_log_write
 from omnichannel.blobstore import blob_put_named
 from omnichannel.errors import InvalidPayload
@@ -34,6 +35,8 @@ _STOP = {"any", "some", "a", "an", "the", "please", "more"}
 # "Do you have my address right?", "do you have any update", "do you have it in blue?": not a product named.
 _NOT_NAMED = {"my", "your", "our", "it", "its", "this", "that", "them", "these", "those", "update", "updates", "news",
               "idea", "time", "info", "information"}
+# "I would like a catalogue. Do you have one?", "do you have any in stock?": only words pointing back, no product.
+_POINTING = {"one", "ones", "anything", "something", "in", "stock", "left"}
 
 
 def request_normalize(text: str) -> str | None:
@@ -42,7 +45,7 @@ def request_normalize(text: str) -> str | None:
     if not match:
         return None
     words = [w for w in match.group(1).lower().split() if w not in _STOP]
-    if not words or words[0] in _NOT_NAMED:
+    if not words or words[0] in _NOT_NAMED or all(w in _POINTING for w in words):
         return None
     last = words[-1]
     if last.endswith("ies") and len(last) > 4:
@@ -153,7 +156,7 @@ def demand_mine(*, week: str) -> tuple[list[DemandRow], str, str]:
     writer.writerow(["week", "request", "count", "previous_4_week_mean", "trend_score"])
     for r in rows:
         writer.writerow([week, r.normalized, r.count, f"{r.previous_mean:.2f}", f"{r.trend_score:.3f}"])
-    key = blob_put_named(f"reports/demand-{week}.csv", out.getvalue().encode())
+    key = blob_put_named(demand_report_key(week), out.getvalue().encode())
     with transaction.atomic():
         for r in rows:
             ProductRequest.objects.filter(normalized=r.normalized, requested_at__gte=start,

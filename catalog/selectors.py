@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncWeek
 
 from catalog.models import ProductRequest
+from omnichannel.blobstore import blob_list
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,18 @@ def demand_weekly_trend(*, weeks: int = 8, top: int = 8, now: datetime | None = 
                                    previous_mean=round(mean, 2), trend_score=round((counts[-1] - mean) / (mean + 1), 3)))
     labels = [f"{s.isocalendar()[0]}-W{s.isocalendar()[1]:02d}" for s in starts]
     return DemandTrend(weeks=labels, week_starts=starts, series=series)
+
+
+
+REPORTS_PREFIX = "reports"  # demand_mine writes each week's CSV as reports/demand-<ISO week>.csv
+_REPORT_NAME = re.compile(r"demand-(\d{4}-W\d{2})\.csv")
+
+
+def demand_report_key(week: str) -> str:
+    return f"{REPORTS_PREFIX}/demand-{week}.csv"
+
+
+def demand_report_weeks(*, limit: int = 12) -> list[str]:
+    """The ISO weeks whose report `mine_demand` wrote (its CSV in the blob store), newest first."""
+    weeks = [m.group(1) for key in blob_list(REPORTS_PREFIX) if (m := _REPORT_NAME.fullmatch(key.rsplit("/", 1)[-1]))]
+    return sorted(weeks, reverse=True)[:limit]

@@ -5,12 +5,14 @@ import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from customers.models import Customer, DataRequest, ErasureTombstone, Order
-from customers.services_data_requests import data_request_download
+from customers.services_data_requests import data_request_create, data_request_download
+from customers.services_erasure import customer_erase
 from omnichannel.admin import ReadOnlyAdminMixin
 from omnichannel.errors import ApplicationError
 from omnichannel.formatting import money
@@ -32,6 +34,75 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
               "shopify_id", "source_updated_at", "created_at", "updated_at", "is_erased", "erased_at"]
     readonly_fields = fields
     show_full_result_count = False
+
+    # Whoever may download data-request exports (Ops) may have one written for a customer.
+    EXPORT_PERMISSION = "customers.view_datarequest"
+
+    # Whoever may erase a privacy requester (Ops) may erase a customer who asked another way (phone, letter).
+    ERASE_PERMISSION = "conversations.erase_sender"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_export": request.user.has_perm(self.EXPORT_PERMISSION),
+                         "can_erase": request.user.has_perm(self.ERASE_PERMISSION)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [path("<int:customer_id>/export/", self.admin_site.admin_view(self.export_view),
+                     name="customers_customer_export"),
+                path("<int:customer_id>/erase/", self.admin_site.admin_view(self.erase_view),
+                     name="customers_customer_erase"), *super().get_urls()]
+
+    def erase_view(self, request, customer_id: int):
+        """A confirmation page (GET), then `customer_erase` (POST): the same erasure as the privacy request's
+        button, `erase_customer` and the API, audited as this Ops person's."""
+        if not request.user.has_perm(self.ERASE_PERMISSION):
+            raise PermissionDenied
+        customer = Customer.objects.filter(pk=customer_id).first()
+        if customer is None:
+            raise Http404(f"no customer {customer_id}")
+        back = reverse("admin:customers_customer_change", args=[customer.pk])
+        if customer.is_erased:
+            self.message_user(request, "This customer is erased already.", messages.WARNING)
+            return HttpResponseRedirect(back)
+        if request.method == "POST":
+            try:
+                report = customer_erase(email=customer.email, shopify_id=customer.shopify_id or "",
+                                        acting_user=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return HttpResponseRedirect(back)
+            counts = ", ".join(f"{table} {n}" for table, n in report.counts.items() if n)
+            self.message_user(request, f"Erased the customer's personal data ({counts}).", messages.SUCCESS)
+            return HttpResponseRedirect(back)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "customer": customer,
+                   "title": "Erase a customer's personal data"}
+        return TemplateResponse(request, "admin/customers/customer/erase_confirm.html", context)
+
+    def export_view(self, request, customer_id: int):
+        """An access request that came by email ("send me my data"): record a data request for this
+        customer (audited as the Ops person's) and go to it; its export is downloaded there, audited too."""
+        if not request.user.has_perm(self.EXPORT_PERMISSION):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        customer = Customer.objects.filter(pk=customer_id).first()
+        if customer is None:
+            raise Http404(f"no customer {customer_id}")
+        back = reverse("admin:customers_customer_change", args=[customer.pk])
+        if customer.is_erased:
+            self.message_user(request, "This customer is erased: we hold no personal data of theirs to export.",
+                              messages.WARNING)
+            return HttpResponseRedirect(back)
+        try:
+            data_request, _ = data_request_create(external_id="", email=customer.email,
+                                                  shopify_customer_id=customer.shopify_id or "", source="admin",
+                                                  integration=None, acting_user=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(back)
+        self.message_user(request, f"Data request {data_request.pk} recorded for {customer.email or customer}: "
+                                   "download its export here once it is ready.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:customers_datarequest_change", args=[data_request.pk]))
 
     @admin.display(description="lifetime value", ordering="lifetime_value_cents")
     def lifetime_value(self, obj):

@@ -44,9 +44,10 @@ _ORDER_FIELDS = ["shopify_id", "name", "email", "status", "financial_status", "f
 @transaction.atomic
 def data_request_create(*, external_id: str, shopify_customer_id: str = "", email: str = "",
                         orders_requested: Iterable[str] = (), source: str = "shopify",
-                        integration: str = "shopify") -> tuple[DataRequest, bool]:
+                        integration: str | None = "shopify", acting_user=None) -> tuple[DataRequest, bool]:
     """Record a request (once per provider request id: a redelivery is the same request) and have its
-    export written after commit. Returns (request, created)."""
+    export written after commit. Returns (request, created). Ops record one from the admin for an access
+    request that came by email (source "admin", `acting_user`, no provider id)."""
     external_id, email = str(external_id or "").strip(), (email or "").strip().lower()
     shopify_customer_id = str(shopify_customer_id or "").strip()
     if not (email or shopify_customer_id):
@@ -63,7 +64,8 @@ def data_request_create(*, external_id: str, shopify_customer_id: str = "", emai
     request = DataRequest.objects.create(
         source=source, external_id=external_id[:64], customer=customer, shopify_customer_id=shopify_customer_id[:32],
         email=email, orders_requested=[str(o) for o in orders_requested][:1000])
-    audit_log_write(event_type="data_request.received", integration=integration, obj=request,
+    audit_log_write(event_type="data_request.received", integration=integration, acting_user=acting_user,
+                    obj=request,
                     payload={"external_id": external_id, "customer_id": customer.pk if customer else None})
     enqueue(TaskName.EXPORT_DATA_REQUEST, request.pk)
     return request, True

@@ -8,18 +8,15 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from faq.admin_forms import CorrectionForm, FaqEntryForm, duplicate_question_html
 from faq.correction_candidates import correction_candidates, drafts_it_would_change_each
 from faq.models import Correction, FaqEntry, FaqProposal, FaqProposalObservation, FaqPublication
 from faq.services import (
     correction_candidate_accept,
-    correction_check_text,
     correction_delete,
     correction_upsert,
-    faq_entry_check_duplicate,
-    faq_entry_check_public,
     faq_entry_create,
     faq_entry_delete,
     faq_entry_edit,
@@ -38,41 +35,6 @@ from omnichannel.admin import ReadOnlyAdminMixin, ServiceDeleteAdminMixin
 from omnichannel.errors import ApplicationError
 
 PUBLISH_PERMISSION = "faq.publish_faqentry"
-
-
-def _refusal_as_form_error(check, **text) -> None:
-    """A service's check of the text, its refusal shown as a form error (the text the person typed is kept)."""
-    try:
-        check(**text)
-    except ApplicationError as exc:
-        raise forms.ValidationError(exc.message) from None
-
-
-class FaqEntryForm(forms.ModelForm):
-    class Meta:
-        model = FaqEntry
-        fields = ["question", "answer", "status", "source_intent", "position", "created_by"]
-
-    def clean_question(self):
-        # The service's rule (shared with the API), shown on the field with a link to the entry that asks it.
-        question = self.cleaned_data["question"]
-        try:
-            faq_entry_check_duplicate(question=question, exclude_id=self.instance.pk)
-        except ApplicationError as exc:
-            existing = exc.extra["duplicate_of"]
-            raise forms.ValidationError(format_html(
-                'This question is already asked by <a href="{}">FAQ entry {}: “{}”</a>. Edit that entry instead of '
-                "adding a second one.", reverse("admin:faq_faqentry_change", args=[existing["id"]]),
-                existing["id"], existing["question"]), code="duplicate") from None
-        return question
-
-    def clean(self):
-        # Text for the shop's public page is checked here, so a refusal is a form error with the text kept.
-        cleaned = super().clean()
-        status = cleaned.get("status", self.instance.status)
-        if status == FaqEntry.Status.PUBLISHED and cleaned.get("question") and cleaned.get("answer"):
-            _refusal_as_form_error(faq_entry_check_public, question=cleaned["question"], answer=cleaned["answer"])
-        return cleaned
 
 
 @admin.register(FaqEntry)
@@ -149,34 +111,30 @@ class FaqEntryAdmin(ServiceDeleteAdminMixin, admin.ModelAdmin):
                 entry = faq_entry_unpublish(entry_id=obj.pk, status=wanted, acting_user=request.user)
         except ApplicationError as exc:  # customer data in text for the public page: nothing of it was saved
             self.message_user(request, exc.message, level=messages.ERROR)
+            request.faq_refused = True  # no "saved successfully" and no history row for what was not saved
             return
         obj.status, obj.published_at = entry.status, entry.published_at
 
+    # A refusal the form could not foresee (an entry asking the same question saved a moment before, by
+    # someone else): back to the form with the service's error, instead of a success message.
+    def log_addition(self, request, obj, message):
+        return None if getattr(request, "faq_refused", False) else super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        return None if getattr(request, "faq_refused", False) else super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "faq_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "faq_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
     def service_delete(self, pk: int, *, acting_user) -> None:
         faq_entry_delete(entry_id=pk, acting_user=acting_user)
-
-
-class CorrectionForm(forms.ModelForm):
-    class Meta:
-        model = Correction
-        fields = ["key", "pattern", "answer", "sources", "is_active", "last_verified"]
-
-    def clean_sources(self):
-        # Left empty (as a person would): no sources, not a null the column refuses.
-        sources = self.cleaned_data.get("sources")
-        if sources in (None, ""):
-            return []
-        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-            raise forms.ValidationError('Sources must be a list of texts, e.g. ["https://shop.example/returns", '
-                                        '"ops decision 2026-10"], or empty.')
-        return sources
-
-    def clean(self):
-        # Refused here too (correction_upsert refuses it), so Ops see a form error with their text kept.
-        cleaned = super().clean()
-        if cleaned.get("pattern") and cleaned.get("answer"):
-            _refusal_as_form_error(correction_check_text, pattern=cleaned["pattern"], answer=cleaned["answer"])
-        return cleaned
 
 
 @admin.register(Correction)
@@ -365,7 +323,9 @@ class FaqProposalAdmin(admin.ModelAdmin):
                                   acting_user=user)
                 note = "Saved."
         except ApplicationError as exc:  # nothing was changed: the page shows why, with Ops' text kept
-            form.add_error("reason" if decision == "dismiss" else None, exc.message)
+            duplicate = exc.extra.get("duplicate_of")
+            form.add_error("reason" if decision == "dismiss" else None,
+                           duplicate_question_html(duplicate) if duplicate else exc.message)
             proposal.refresh_from_db()
             return self._review(request, proposal, form, status=exc.status_code)
         self.message_user(request, note, messages.SUCCESS)

@@ -3,6 +3,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+TRAILING_PUNCTUATION = " ?？¿!！.。…:;,·-"
+
+
+def faq_question_key(question: str) -> str:
+    """A question as compared for duplicates: case, spacing and the punctuation it ends with do not count
+    ("Do you ship to Norway?" = "do you  ship to norway")."""
+    return " ".join(question.casefold().split()).rstrip(TRAILING_PUNCTUATION).rstrip()
+
 
 class FaqEntry(models.Model):
     class Status(models.TextChoices):
@@ -11,6 +19,9 @@ class FaqEntry(models.Model):
         ARCHIVED = "archived", "Archived"
 
     question = models.CharField(max_length=500)
+    # faq_question_key(question), kept by save(): the database refuses a second open entry asking the same
+    # question, even from two requests that both passed the service's check at once.
+    question_key = models.CharField(max_length=500, blank=True, editable=False)
     answer = models.TextField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     source_intent = models.CharField(max_length=40, blank=True, db_index=True)
@@ -31,10 +42,22 @@ class FaqEntry(models.Model):
                                    name="faq_status_valid"),
             models.CheckConstraint(condition=~models.Q(status="published") | models.Q(published_at__isnull=False),
                                    name="faq_published_has_date"),
+            models.UniqueConstraint(fields=["question_key"],
+                                    condition=~models.Q(status="archived") & ~models.Q(question_key=""),
+                                    name="faq_question_unique_open",
+                                    violation_error_message="An FAQ entry already asks this question."),
         ]
 
     def __str__(self) -> str:
         return self.question
+
+    def save(self, *args, **kwargs):
+        # Derived from the question on every save, so no writer can leave it stale.
+        self.question_key = faq_question_key(self.question)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "question" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "question_key"}
+        super().save(*args, **kwargs)
 
 
 class FaqPublication(models.Model):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from conversations.models import Draft
 from customers.selectors import customers_known_facts
 from faq.correction_candidates import correction_candidate_find
-from faq.models import Correction, FaqEntry, FaqPublication
+from faq.models import Correction, FaqEntry, FaqPublication, faq_question_key
 from omnichannel.audit import audit_log_write
 from omnichannel.errors import ApplicationError
 from omnichannel.jobs import enqueue
@@ -25,28 +25,31 @@ def faq_entry_check_public(*, question: str, answer: str) -> None:
                                "it goes on the shop's public FAQ page.", extra={"found": found})
 
 
-TRAILING_PUNCTUATION = " ?？¿!！.。…:;,·-"
-
-
-def faq_question_key(question: str) -> str:
-    """A question as compared for duplicates: case, spacing and the punctuation it ends with do not count
-    ("Do you ship to Norway?" = "do you  ship to norway")."""
-    return " ".join(question.casefold().split()).rstrip(TRAILING_PUNCTUATION).rstrip()
-
-
 def faq_entry_check_duplicate(*, question: str, exclude_id: int | None = None) -> None:
     """Refuse a question an FAQ entry (draft or published) already asks: two entries answering one
-    question would drift apart, and the shop's page would show it twice. Archived entries do not count."""
+    question would drift apart, and the shop's page would show it twice. Archived entries do not count.
+    The database enforces the same rule (`faq_question_unique_open`); this check gives the clear error."""
     key = faq_question_key(question)
     if not key:
         return
-    entries = FaqEntry.objects.exclude(status=FaqEntry.Status.ARCHIVED).exclude(pk=exclude_id)
-    # FAQ entries number in the hundreds: compared here rather than by a database function SQLite lacks.
-    for pk, existing in entries.order_by("pk").values_list("pk", "question"):
-        if faq_question_key(existing) == key:
-            raise ApplicationError(f"FAQ entry {pk} already asks this question: “{existing}”. Edit that entry "
-                                   "instead of adding a second one.",
-                                   extra={"duplicate_of": {"id": pk, "question": existing}})
+    existing = (FaqEntry.objects.exclude(status=FaqEntry.Status.ARCHIVED).exclude(pk=exclude_id)
+                .filter(question_key=key).order_by("pk").values_list("pk", "question").first())
+    if existing is not None:
+        pk, asked = existing
+        raise ApplicationError(f"FAQ entry {pk} already asks this question: “{asked}”. Edit that entry "
+                               "instead of adding a second one.",
+                               extra={"duplicate_of": {"id": pk, "question": asked}})
+
+
+def _save_refusing_duplicate(entry: FaqEntry, **save_kwargs) -> None:
+    """Save, and turn the unique index's refusal into the check's error: a request racing ours added the
+    same question after our check (both checks saw nothing; the index lets one insert through)."""
+    try:
+        with transaction.atomic():  # a savepoint: the transaction stays usable to name the other entry
+            entry.save(**save_kwargs)
+    except IntegrityError:
+        faq_entry_check_duplicate(question=entry.question, exclude_id=entry.pk)
+        raise
 
 
 @transaction.atomic
@@ -59,7 +62,7 @@ def faq_entry_create(*, question: str, answer: str, source_intent: str = "", act
     if status == FaqEntry.Status.PUBLISHED:
         faq_entry_check_public(question=entry.question, answer=entry.answer)
     entry.full_clean()
-    entry.save()
+    _save_refusing_duplicate(entry)
     audit_log_write(event_type="faq.created", payload={"status": status, "source_intent": source_intent},
                     acting_user=acting_user, obj=entry)
     return entry
@@ -74,7 +77,7 @@ def faq_entry_publish(*, entry_id: int, acting_user=None) -> FaqEntry:
         faq_entry_check_public(question=entry.question, answer=entry.answer)
         entry.status = FaqEntry.Status.PUBLISHED
         entry.published_at = timezone.now()
-        entry.save(update_fields=["status", "published_at", "updated_at"])
+        _save_refusing_duplicate(entry, update_fields=["status", "published_at", "updated_at"])
         audit_log_write(event_type="faq.published", payload={}, acting_user=acting_user, obj=entry)
         enqueue(TaskName.REBUILD_FAQ_PAGE)
     return entry
@@ -95,14 +98,14 @@ def faq_entry_edit(*, entry_id: int, question: str, answer: str, source_intent: 
     changed = [name for name, value in wanted.items() if getattr(entry, name) != value]
     if not changed:
         return entry
-    if "question" in changed:
+    if "question" in changed and entry.status != FaqEntry.Status.ARCHIVED:
         faq_entry_check_duplicate(question=wanted["question"], exclude_id=entry.pk)
     if entry.status == FaqEntry.Status.PUBLISHED and {"question", "answer"} & set(changed):
         faq_entry_check_public(question=wanted["question"], answer=wanted["answer"])
     for name in changed:
         setattr(entry, name, wanted[name])
     entry.full_clean()
-    entry.save(update_fields=[*changed, "updated_at"])
+    _save_refusing_duplicate(entry, update_fields=[*changed, "updated_at"])
     audit_log_write(event_type="faq.edited", payload={"fields": changed}, acting_user=acting_user, obj=entry)
     if entry.status == FaqEntry.Status.PUBLISHED and set(changed) & set(PAGE_FIELDS):
         enqueue(TaskName.REBUILD_FAQ_PAGE)
@@ -117,9 +120,11 @@ def faq_entry_unpublish(*, entry_id: int, status: str = FaqEntry.Status.ARCHIVED
     entry = FaqEntry.objects.select_for_update().get(pk=entry_id)
     was_published = entry.status == FaqEntry.Status.PUBLISHED
     if entry.status != status:
+        if entry.status == FaqEntry.Status.ARCHIVED:  # back from the archive: another entry may ask it by now
+            faq_entry_check_duplicate(question=entry.question, exclude_id=entry.pk)
         entry.status = status
         entry.published_at = None
-        entry.save(update_fields=["status", "published_at", "updated_at"])
+        _save_refusing_duplicate(entry, update_fields=["status", "published_at", "updated_at"])
         audit_log_write(event_type="faq.unpublished" if was_published else f"faq.{status}", payload={"status": status},
                         acting_user=acting_user, obj=entry)
         if was_published:
@@ -146,6 +151,21 @@ def correction_upsert(*, key: str, pattern: str, answer: str, sources: list | No
     erasure replacing one customer's words, which only ever takes facts out."""
     if not scrubbing:
         correction_check_text(pattern=pattern, answer=answer)
+    write = {"key": key, "pattern": pattern, "answer": answer, "sources": sources, "last_verified": last_verified,
+             "is_active": is_active, "acting_user": acting_user}
+    try:
+        with transaction.atomic():  # a savepoint: losing the race below leaves the transaction usable
+            return _correction_write(**write)
+    except IntegrityError:
+        # Two requests creating one key (a double-clicked "Accept"): neither saw the other's new row, and the
+        # key's unique index refused the second. It is now an update of the row the first one made.
+        if not Correction.objects.filter(key=key).exists():
+            raise
+        return _correction_write(**write)
+
+
+def _correction_write(*, key: str, pattern: str, answer: str, sources: list | None, last_verified, is_active: bool,
+                      acting_user) -> tuple[Correction, str]:
     correction = Correction.objects.select_for_update().filter(key=key).first()
     outcome = "created" if correction is None else "updated"
     correction = correction or Correction(key=key)
@@ -155,7 +175,7 @@ def correction_upsert(*, key: str, pattern: str, answer: str, sources: list | No
     correction.sources = sources or []
     correction.last_verified = last_verified
     correction.is_active = is_active
-    correction.full_clean()
+    correction.full_clean(validate_unique=False)  # the key was just looked up; a racing insert meets the index
     if outcome == "updated" and before == (correction.pattern, correction.answer, correction.is_active):
         outcome = "unchanged"
     correction.save()

@@ -125,6 +125,32 @@ def blob_put_racing(data: bytes, *, writers: int) -> list[str]:
     return keys
 
 
+def other_connection():
+    """A second, plain psycopg connection to the test database: one side of a race the test holds open."""
+    import psycopg  # Postgres-only tests use it
+
+    db = connection.settings_dict
+    return psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None,
+                           dbname=db["NAME"])
+
+
+def in_thread(fn) -> tuple[threading.Thread, dict]:
+    """Run `fn` in a thread with its own Django connection; its result or exception lands in the dict."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - looked at in the test's own thread
+            outcome["error"] = exc
+        finally:
+            connection.close()  # this thread's own Django connection
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
 def token_client(group: str | None, username: str, *, password: str | None = "pw") -> tuple[APIClient, object]:  # noqa: S107
     """A user in `group` (None: no role) and an API client that sends a fresh token of theirs."""
     user = get_user_model().objects.create_user(username=username, password=password)

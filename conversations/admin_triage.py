@@ -188,7 +188,8 @@ class PrivacyRequestAdmin(_TriagedAdmin):
 
     @admin.display(description="request")
     def kind(self, obj):
-        return obj.triage_reason.split(":")[0] if obj.triage_reason else "privacy request"
+        # The reason starts with its kind ("Erasure request: …"); lower case, as the confirmation page compares it.
+        return obj.triage_reason.split(":")[0].strip().lower() if obj.triage_reason else "privacy request"
 
     @admin.display(description="customer")
     def customer_link(self, obj):

@@ -33,6 +33,8 @@ SOURCE_ADMIN = {
 }
 
 
+THREAD_SHOWN = 200  # emails of a thread on the review page, the newest
+
 # Why a draft left the queue without a decision, when a newer draft was not the cause (the reason
 # of its draft.superseded audit row), as the review page says it.
 SUPERSEDED_WHY = {
@@ -140,8 +142,11 @@ def review_context(draft_id: int, *, user=None, load_images: bool = False) -> di
                                           "claimed_by")
              .prefetch_related(Prefetch("approvals", queryset=Approval.objects.select_related("approved_by")))
              .get(pk=draft_id))
+    # The newest emails of a long thread (the one the draft answers is among them), shown oldest first; the
+    # conversation page has the rest. One more row is read only to know that there is more.
     thread = list(Message.objects.filter(conversation_id=draft.conversation_id, is_erased=False)
-                  .order_by("sent_at", "id")[:200])
+                  .order_by("-sent_at", "-id")[:THREAD_SHOWN + 1])[::-1]
+    earlier_hidden, thread = len(thread) > THREAD_SHOWN, thread[-THREAD_SHOWN:]
     customer = draft.conversation.customer
     orders = []
     if customer is not None:
@@ -168,6 +173,7 @@ def review_context(draft_id: int, *, user=None, load_images: bool = False) -> di
         "redraft_instruction": redraft_instruction,
         "initial_text": initial_text, "undoable": undoable, "held_by": held_by,
         "draft": draft, "thread": [thread_entry(m, load_images=load_images) for m in thread],
+        "earlier_hidden": earlier_hidden,
         "remote_images": any(m.body_html and has_remote_images(m.body_html) for m in thread),
         "load_images": load_images, "order_rows": order_rows(orders), "other_conversations": other_conversations,
         "customer": customer, "orders": orders, "sources": review_sources(draft), "run": draft.model_run,

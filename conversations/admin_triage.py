@@ -74,7 +74,8 @@ class _TriagedAdmin(MessageReadingMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         if not request.GET:  # the list opens on what still needs doing
             return HttpResponseRedirect(f"{request.path}?state=open")
-        return super().changelist_view(request, extra_context)
+        # No app list beside it, as in the draft queue: at 1280 px it pushed the Close buttons out of sight.
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
 
     @admin.display(description="conversation", ordering="conversation__status")
     def conversation_status(self, obj):

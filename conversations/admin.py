@@ -5,7 +5,7 @@ from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Substr
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
@@ -77,6 +77,7 @@ class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
     search_fields = ["subject", "customer__email", "=external_thread_id"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
+    readonly_fields = ["draft_link"]
     actions = ["close_conversations"]
 
     # A conversation changes through its services (ingest, close, reopen, archive, erasure), each with its
@@ -94,6 +95,18 @@ class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
     @admin.display(description="customer waiting", ordering="waiting_since")
     def waiting(self, obj):
         return timesince(obj.waiting_since, timezone.now()).split(",")[0] if obj.waiting_since else "-"
+
+    @admin.display(description="Draft reply")
+    def draft_link(self, obj):
+        """The way from a conversation to its reply: without it an agent who came from "Awaiting reply" or a
+        customer's other conversations had no way to the review page (approve, send again, write their own)."""
+        draft = obj.drafts.order_by("-pk").only("pk", "status").first()
+        if draft is None:
+            return "No draft: the assistant wrote none (open the customer’s email below to see why)."
+        label = ("Review the draft waiting for a decision" if draft.status == Draft.Status.PENDING
+                 else f"Open the latest draft ({draft.get_status_display().lower()})")
+        return format_html('<a href="{}" id="conversation-draft">{}</a>',
+                           reverse("admin:conversations_draft_change", args=[draft.pk]), label)
 
     @admin.action(description="Close the selected conversations", permissions=["change"])
     def close_conversations(self, request, queryset):

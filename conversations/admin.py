@@ -100,13 +100,13 @@ class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
     def draft_link(self, obj):
         """The way from a conversation to its reply: without it an agent who came from "Awaiting reply" or a
         customer's other conversations had no way to the review page (approve, send again, write their own)."""
-        draft = obj.drafts.order_by("-pk").only("pk", "status").first()
+        draft = obj.drafts.order_by("-pk").values_list("pk", "status").first()  # one query
         if draft is None:
             return "No draft: the assistant wrote none (open the customer’s email below to see why)."
-        label = ("Review the draft waiting for a decision" if draft.status == Draft.Status.PENDING
-                 else f"Open the latest draft ({draft.get_status_display().lower()})")
+        label = ("Review the draft waiting for a decision" if draft[1] == Draft.Status.PENDING
+                 else f"Open the latest draft ({Draft.Status(draft[1]).label.lower()})")
         return format_html('<a href="{}" id="conversation-draft">{}</a>',
-                           reverse("admin:conversations_draft_change", args=[draft.pk]), label)
+                           reverse("admin:conversations_draft_change", args=[draft[0]]), label)
 
     @admin.action(description="Close the selected conversations", permissions=["change"])
     def close_conversations(self, request, queryset):

@@ -212,7 +212,8 @@ class DraftAdmin(DraftDecisionViewsMixin, DeferredJoinAdminMixin, admin.ModelAdm
     list_display_links = ["subject"]
     list_filter = [DraftStatusFilter, SendFilter, ConfidenceBucketFilter, NeedsPersonFilter, LanguageFilter, IntentFilter,
                    ChannelFilter]
-    search_fields = ["conversation__customer__email", "body", "conversation__subject"]
+    # What the customer wrote too: agents search for the words they remember from an email ("the blue lamp").
+    search_fields = ["conversation__customer__email", "body", "conversation__subject", "reply_to__body"]
     ordering = ["waiting_since", "id"]  # the customer who has waited longest first
     list_per_page = 50
 

@@ -86,3 +86,24 @@ def test_from_a_conversation_page_the_agent_reaches_its_draft_and_decides_it(pag
     assert "Open the latest draft (" in page.inner_text("#conversation-draft")
     page.goto(f"{live_server.url}/admin/conversations/conversation/{no_draft.conversation_id}/change/")
     assert "No draft: the assistant wrote none" in page.inner_text("#content")
+
+
+def test_on_a_triaged_emails_page_the_agent_hands_it_back_to_drafting_and_reviews_the_draft(page, live_server):
+    """The page said "use the action 'Not triage…'": an action of the list, not of the page the agent was on."""
+    wrongly = _triaged(5, "ada@example.com", "Out of office next week", "I am out of the office until Monday, "
+                       "limited access to email. For urgent matters please contact my colleague.", {})
+    away = _triaged(6, "away@corp.example", "Automatic reply", "I am away.", {"Auto-Submitted": "auto-replied"})
+    assert (wrongly.triage_label, away.triage_label) == ("auto_reply", "auto_reply")
+    make_staff("Agents", "grace", password="grace-pass-2026")
+    login(page, live_server, "grace", "grace-pass-2026")
+
+    page.goto(f"{live_server.url}/admin/conversations/triagedmessage/{away.pk}/change/")
+    page.click("#triaged-close")
+    page.wait_for_selector(".messagelist .success")
+    assert Conversation.objects.get(pk=away.conversation_id).status == "closed"
+
+    page.goto(f"{live_server.url}/admin/conversations/triagedmessage/{wrongly.pk}/change/")
+    page.click("#triaged-draft")
+    page.wait_for_selector("#final_text")
+    wrongly.refresh_from_db()
+    assert wrongly.triage_label == "customer" and f"/admin/conversations/draft/{wrongly.drafts.get().pk}/change/" in page.url

@@ -72,13 +72,17 @@ def address_line(address: dict) -> str:
 
 
 def diff_lines(diff: str) -> list[tuple[str, str]]:
-    """(css class, line) per line of a unified diff, so additions and removals read at a glance."""
-    kinds = []
+    """(css class, line) per line of a unified diff, so additions and removals read at a glance. The diff's
+    own markup ("--- draft", "+++ final", "@@ -1,8 +1 @@") means nothing to an agent: the file lines go, and
+    a hunk line becomes "…" where unchanged lines were left out (the Approval keeps the diff as it is)."""
+    kinds, in_hunk = [], False
     for line in diff.splitlines():
-        if line.startswith(("---", "+++")):
-            kinds.append(("diff-file", line))
-        elif line.startswith("@@"):
-            kinds.append(("diff-hunk", line))
+        if line.startswith("@@"):
+            if in_hunk:
+                kinds.append(("diff-hunk", "…"))
+            in_hunk = True
+        elif not in_hunk:
+            continue  # the header, before the first hunk
         elif line.startswith("+"):
             kinds.append(("diff-add", line))
         elif line.startswith("-"):

@@ -20,7 +20,7 @@ from conversations.admin_reading import (
     MessageReadingForm,
     MessageReadingMixin,
 )
-from conversations.admin_review import review_context
+from conversations.admin_review import draft_status_text, review_context
 from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
 from conversations.services.claims import draft_claim
 from conversations.services.threads import conversation_close, conversation_mark_read
@@ -208,7 +208,7 @@ class DraftAdmin(DraftDecisionViewsMixin, DeferredJoinAdminMixin, admin.ModelAdm
     """The draft queue (pending first, oldest first) and, per draft, the review page (its decisions
     and downloads are in conversations/admin_decisions.py)."""
 
-    list_display = ["customer_email", "subject", "intent_label", "confidence_badge", "age", "reviewer", "status"]
+    list_display = ["customer_email", "subject", "intent_label", "confidence_badge", "age", "reviewer", "status_text"]
     list_display_links = ["subject"]
     list_filter = [DraftStatusFilter, SendFilter, ConfidenceBucketFilter, NeedsPersonFilter, LanguageFilter, IntentFilter,
                    ChannelFilter]
@@ -253,6 +253,11 @@ class DraftAdmin(DraftDecisionViewsMixin, DeferredJoinAdminMixin, admin.ModelAdm
     @admin.display(description="intent", ordering="intent")
     def intent_label(self, obj):
         return (obj.intent or "-").replace("_", " ")
+
+    @admin.display(description="status", ordering="status")
+    def status_text(self, obj):
+        # "Approved, sending" read as if all was well for a reply whose send had failed: it says so instead.
+        return draft_status_text(obj)
 
     @admin.display(description="channel")
     def channel(self, obj):

@@ -92,6 +92,13 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
     return kinds
 
 
+def draft_status_text(draft: Draft) -> str:
+    """The draft's status as agents read it: an approved reply whose last send failed is "Not sent"."""
+    if draft.status == Draft.Status.APPROVED and draft.last_send_error and not draft.sent_message_id:
+        return "Not sent: sending failed"
+    return draft.get_status_display()
+
+
 def superseded_reason(draft: Draft) -> str:
     """One query, only for a superseded draft: its draft.superseded audit row, if it has one."""
     if draft.status != Draft.Status.SUPERSEDED:
@@ -185,5 +192,5 @@ def review_context(draft_id: int, *, user=None, load_images: bool = False) -> di
         "addresses": [address_line(a) for a in (customer.shipping_addresses if customer else []) if isinstance(a, dict)],
         "reply_recipient": draft_reply_recipient(draft),
         "approval": approval, "diff_lines": diff_lines(approval.diff) if approval else [], "next_pending": next_pending,
-        "superseded_reason": superseded_reason(draft),
+        "superseded_reason": superseded_reason(draft), "status_text": draft_status_text(draft),
     }

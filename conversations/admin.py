@@ -92,6 +92,17 @@ class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_ordering(self, request):
+        # The changelist orders after the filters, so AwaitingReplyFilter's own order_by was lost and "Awaiting
+        # reply" listed the newest conversations first: the customer who has waited longest comes first.
+        if request.GET.get(AwaitingReplyFilter.parameter_name) == "reply":
+            return ["waiting_since", "id"]
+        return super().get_ordering(request)
+
+    def changelist_view(self, request, extra_context=None):
+        # No app list beside it (as the queue): at 1280 px it pushed the last columns behind a sideways scroll.
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
+
     @admin.display(description="customer waiting", ordering="waiting_since")
     def waiting(self, obj):
         return timesince(obj.waiting_since, timezone.now()).split(",")[0] if obj.waiting_since else "-"

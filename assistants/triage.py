@@ -20,14 +20,13 @@ gets one label (`conversations.models.Message.Triage`), decided by fixed rules, 
 5. auto_reply from the body: two typical out-of-office sentences ("I am out of the office until",
    "with limited access to email"), or one that says it is automatic.
 6. spam: a marketing pitch: at least two distinct signals (SEO, link building, guest posts, "book a
-   call", an unsubscribe footer) adding up to SPAM_THRESHOLD.
-7. customer: everything else, drafted as before.
+   call", an unsubscribe link) adding up to SPAM_THRESHOLD. 7. customer: everything else.
 
 Body rules (5, 6) read only what the sender wrote (quoted replies cut off) and subtract what
 only a customer says (an order number, "my order", "I bought"): a single word never decides,
-so "I want my money back" stays a customer's email. Reasons name the rules that matched, never
-the sender's own text (they outlive an erasure of the message). Text is compared lower-case
-without accents, so "Réponse automatique" and "Reponse automatique" are one.
+so "I want my money back" stays a customer's email. Reasons say in plain words what matched, never
+the sender's own text (they outlive an erasure of the message). Text is compared lower-case without
+accents, so "Réponse automatique" and "Reponse automatique" are one.
 """
 
 from __future__ import annotations
@@ -42,11 +41,8 @@ from assistants.context import email_text
 from conversations.models import Message
 from conversations.services.triage import message_triage_record
 
-CUSTOMER = Message.Triage.CUSTOMER.value
-AUTO_REPLY = Message.Triage.AUTO_REPLY.value
-BOUNCE = Message.Triage.BOUNCE.value
-SPAM = Message.Triage.SPAM.value
-PRIVACY_REQUEST = Message.Triage.PRIVACY_REQUEST.value
+CUSTOMER, AUTO_REPLY, BOUNCE = Message.Triage.CUSTOMER.value, Message.Triage.AUTO_REPLY.value, Message.Triage.BOUNCE.value
+SPAM, PRIVACY_REQUEST = Message.Triage.SPAM.value, Message.Triage.PRIVACY_REQUEST.value
 
 AUTO_REPLY_THRESHOLD = 3.0
 SPAM_THRESHOLD = 3.0
@@ -68,6 +64,13 @@ class TriageResult:
 
 
 CUSTOMER_RESULT = TriageResult(CUSTOMER, "no sign of an automatic reply, a bounce, marketing or a privacy request")
+# What agents read in the Triaged emails list: plain words, no header names or RFC numbers (the label is the
+# machine-readable part). A privacy reason starts with its kind and ":" (Ops' list reads it).
+OUT_OF_OFFICE, BULK_MAIL = "Automatic reply (out of office)", "Bulk mail: a newsletter or mailing list, not written to us"
+AUTOMATIC_MESSAGE = "Automatic message: sent by a program, not written by a person"
+AUTO_SUBMITTED = {"auto-replied": OUT_OF_OFFICE, "auto-generated": AUTOMATIC_MESSAGE}
+RETURNED_REPORT = "Returned mail: the mail system reports that an email could not be delivered"
+ERASURE_REQUEST, ACCESS_REQUEST = "Erasure request", "Data access request"
 
 
 @dataclass(frozen=True)
@@ -88,20 +91,20 @@ _BOUNCE_SUBJECT = _rules(
     ("'Undelivered Mail Returned to Sender'", r"undelivered mail returned to sender"),
     ("'Delivery Status Notification (Failure)'", r"delivery status notification \((?:failure|delay)\)"),
     # With the colon the mail systems put there: "Undelivered parcel" is a customer's subject.
-    ("a delivery failure subject", r"^(?:mail delivery failed|mail delivery failure|failure notice\b|returned mail:"
+    ("that delivery failed", r"^(?:mail delivery failed|mail delivery failure|failure notice\b|returned mail:"
                                    r"|undeliverable:|undelivered:|unzustellbar:|nicht zustellbar:|non remis ?:"
                                    r"|no se puede entregar:|notificacion de estado de entrega \(error\))"),
 )
 
 # --- 3. out-of-office subjects (at the start: "Automatic reply: <your subject>") -----------------
 _AUTO_REPLY_SUBJECT = _rules(
-    ("an 'Automatic reply' subject", r"^\[?(?:automatic|auto)[ -]?(?:reply|response|answer)|^autoreply\b"
+    ("'Automatic reply'", r"^\[?(?:automatic|auto)[ -]?(?:reply|response|answer)|^autoreply\b"
                                      r"|^auto:"),
-    ("an 'Out of office' subject", r"^(?:out of (?:the )?office|ooo\b|oof\b|away from (?:the )?office"
+    ("'Out of office'", r"^(?:out of (?:the )?office|ooo\b|oof\b|away from (?:the )?office"
                                    r"|(?:vacation|holiday|absence) (?:auto[- ]?)?(?:reply|response|notice))"),
-    ("an 'Abwesenheitsnotiz' subject", r"^(?:abwesenheitsnotiz|abwesenheitsmeldung|automatische antwort)"),
-    ("a 'Respuesta automática' subject", r"^(?:respuesta automatica|fuera de (?:la )?oficina|mensaje de ausencia)"),
-    ("a 'Réponse automatique' subject", r"^(?:reponse automatique|absente? du bureau|absence du bureau"
+    ("'Abwesenheitsnotiz'", r"^(?:abwesenheitsnotiz|abwesenheitsmeldung|automatische antwort)"),
+    ("'Respuesta automática'", r"^(?:respuesta automatica|fuera de (?:la )?oficina|mensaje de ausencia)"),
+    ("'Réponse automatique'", r"^(?:reponse automatique|absente? du bureau|absence du bureau"
                                         r"|message d'absence)"),
 )
 
@@ -217,7 +220,7 @@ _SPAM = _rules(
                      r"|\b(?:devis|audit) gratuit\b", 1.0),
     ("'special offer'", r"\b(?:special|exclusive|limited[- ]time) (?:offer|discount|deal|price)\b"
                         r"|\bmoney[- ]back guarantee\b", 1.0),
-    ("an unsubscribe footer", r"\bunsubscribe\b|\bopt[- ]out\b|\bdarse de baja\b|\bse desinscrire\b"
+    ("an unsubscribe link", r"\bunsubscribe\b|\bopt[- ]out\b|\bdarse de baja\b|\bse desinscrire\b"
                               r"|\bdesinscription\b|\babmelden\b|\babbestellen\b", 1.0),
     ("'reply STOP'", r"\breply (?:with )?['\"]?(?:stop|no|remove|unsubscribe)\b|\bif (?:you are|you're) not "
                      r"interested\b|\bnot interested\?? just (?:reply|let me know)\b", 1.5),
@@ -279,7 +282,7 @@ def _names(found: list[_Rule]) -> str:
 
 
 def _token(value: str) -> str:
-    """A header value as a short token for the reason (never free text a sender chose)."""
+    """A header value as a short lower-case token (never free text a sender chose)."""
     match = re.match(r"[\w.-]{1,40}", value.strip().lower())
     return match.group(0) if match else "?"
 
@@ -288,28 +291,25 @@ def _header_result(headers: dict[str, str], spam_text: str) -> TriageResult | No
     content_type = " ".join(headers.get("content-type", "").lower().split())
     if content_type.startswith("multipart/report"):
         if re.search(r'report-type\s*=\s*"?delivery-status', content_type):
-            return TriageResult(BOUNCE, "a delivery status report (Content-Type: multipart/report; "
-                                        "report-type=delivery-status)")
+            return TriageResult(BOUNCE, RETURNED_REPORT)
         if re.search(r'report-type\s*=\s*"?disposition-notification', content_type):
-            return TriageResult(AUTO_REPLY, "a read receipt (Content-Type: multipart/report; "
-                                            "report-type=disposition-notification)")
+            return TriageResult(AUTO_REPLY, "Read receipt: an automatic notice that our email was opened")
     if headers.get("x-failed-recipients", "").strip():
-        return TriageResult(BOUNCE, "an X-Failed-Recipients header")
+        return TriageResult(BOUNCE, "Returned mail: the mail system could not deliver our email")
     auto_submitted = headers.get("auto-submitted", "").split(";")[0].strip().lower()
     if auto_submitted and auto_submitted != "no":
-        return TriageResult(AUTO_REPLY, f"Auto-Submitted: {_token(auto_submitted)} (RFC 3834)")
-    for name, shown in (("x-autoreply", "X-Autoreply"), ("x-autorespond", "X-Autorespond"),
-                        ("x-autoresponder", "X-Autoresponder")):
+        return TriageResult(AUTO_REPLY, AUTO_SUBMITTED.get(_token(auto_submitted), AUTOMATIC_MESSAGE))
+    for name in ("x-autoreply", "x-autorespond", "x-autoresponder"):
         value = headers.get(name)
         if value is not None and value.strip().lower() not in ("no", "false", "0"):
-            return TriageResult(AUTO_REPLY, f"an {shown} header")
+            return TriageResult(AUTO_REPLY, OUT_OF_OFFICE)
     precedence = _token(headers.get("precedence", "") or "-")
     if precedence in ("bulk", "junk", "list", "auto_reply"):
-        bulk = _Rule(f"Precedence: {precedence}", None, 1.0)
+        bulk = _Rule("sent as bulk mail", None, 1.0)
         score, found = _score(spam_text, _SPAM, bulk)
         if _decides(score, found, SPAM_THRESHOLD):
-            return TriageResult(SPAM, f"a marketing pitch: {_names(found)}")
-        return TriageResult(AUTO_REPLY, f"Precedence: {precedence} (bulk or automatic mail)")
+            return TriageResult(SPAM, f"Marketing pitch: {_names(found)}")
+        return TriageResult(AUTO_REPLY, OUT_OF_OFFICE if precedence == "auto_reply" else BULK_MAIL)
     return None
 
 
@@ -322,8 +322,8 @@ def _privacy_result(text: str) -> TriageResult | None:
         access += [r for r in with_law if "17" not in r.name]
     if not erasure and not access:
         return None
-    kind = "erasure request" if erasure else "data access request"
-    return TriageResult(PRIVACY_REQUEST, f"{kind}: {_names(erasure + access)}" + (", a data protection law named"
+    kind = ERASURE_REQUEST if erasure else ACCESS_REQUEST
+    return TriageResult(PRIVACY_REQUEST, f"{kind}: {_names(erasure + access)}" + ("; names a data protection law"
                                                                                   if law else ""))
 
 
@@ -335,31 +335,31 @@ def triage_classify(*, from_address: str, subject: str, body: str, headers: dict
     if sender in settings.ZOHO_OWN_ADDRESSES:
         # Ours are outbound (the Sent folder) and never triaged: an inbound email from our own address
         # forged its From header (a phishing lure, or a try at someone's thread).
-        return TriageResult(SPAM, "forged sender: our own address on an email not in our Sent folder")
+        return TriageResult(SPAM, "Forged sender: our own address, on an email that did not leave our mailbox")
     if _BOUNCE_SENDER.match(sender):
-        return TriageResult(BOUNCE, f"sent by the mail system ({sender.split('@')[0]})")
+        return TriageResult(BOUNCE, RETURNED_REPORT)
     if _BOUNCE_SENDER_NAME.match(_plain(from_name)):
-        return TriageResult(BOUNCE, "sent by the mail system (Mail Delivery Subsystem)")
+        return TriageResult(BOUNCE, RETURNED_REPORT)
     found = _matches(subject_text, _BOUNCE_SUBJECT)
     if found:
-        return TriageResult(BOUNCE, f"a bounce subject: {_names(found)}")
+        return TriageResult(BOUNCE, f"Returned mail: the subject says {_names(found)}")
     decided = _header_result(headers, f"{subject_text} {text}")
     if decided:
         return decided
     found = _matches(subject_text, _AUTO_REPLY_SUBJECT)
     # "Out of office next week: can you hold my order #1001?" is a customer's subject.
     if found and not _matches(text, _CUSTOMER + _CUSTOMER_ASKS):
-        return TriageResult(AUTO_REPLY, f"an out-of-office subject: {_names(found)}")
+        return TriageResult(AUTO_REPLY, f"{OUT_OF_OFFICE}: the subject starts with {_names(found)}")
     decided = _privacy_result(f"{subject_text} {text}")
     if decided:
         return decided
     score, found = _score(text, _AUTO_REPLY_BODY, customer=_CUSTOMER + _CUSTOMER_ASKS)
     if _decides(score, found, AUTO_REPLY_THRESHOLD):
-        return TriageResult(AUTO_REPLY, f"an out-of-office text: {_names(found)}")
-    extra = [_Rule("a List-Unsubscribe header", None, 1.0)] if headers.get("list-unsubscribe") else []
+        return TriageResult(AUTO_REPLY, f"{OUT_OF_OFFICE}: the text says {_names(found)}")
+    extra = [_Rule("a mailing-list unsubscribe link", None, 1.0)] if headers.get("list-unsubscribe") else []
     score, found = _score(f"{subject_text} {text}", _SPAM, *extra)
     if _decides(score, found, SPAM_THRESHOLD):
-        return TriageResult(SPAM, f"a marketing pitch: {_names(found)}")
+        return TriageResult(SPAM, f"Marketing pitch: {_names(found)}")
     return CUSTOMER_RESULT
 
 

@@ -5,7 +5,7 @@ from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Substr
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
@@ -20,7 +20,7 @@ from conversations.admin_reading import (
     MessageReadingForm,
     MessageReadingMixin,
 )
-from conversations.admin_review import review_context
+from conversations.admin_review import draft_status_text, review_context
 from conversations.models import DRAFT_INTENTS, Approval, Conversation, Draft, Message
 from conversations.services.claims import draft_claim
 from conversations.services.threads import conversation_close, conversation_mark_read
@@ -77,6 +77,7 @@ class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
     search_fields = ["subject", "customer__email", "=external_thread_id"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
+    readonly_fields = ["draft_link"]
     actions = ["close_conversations"]
 
     # A conversation changes through its services (ingest, close, reopen, archive, erasure), each with its
@@ -91,9 +92,32 @@ class ConversationAdmin(DeferredJoinAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_ordering(self, request):
+        # The changelist orders after the filters, so AwaitingReplyFilter's own order_by was lost and "Awaiting
+        # reply" listed the newest conversations first: the customer who has waited longest comes first.
+        if request.GET.get(AwaitingReplyFilter.parameter_name) == "reply":
+            return ["waiting_since", "id"]
+        return super().get_ordering(request)
+
+    def changelist_view(self, request, extra_context=None):
+        # No app list beside it (as the queue): at 1280 px it pushed the last columns behind a sideways scroll.
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
+
     @admin.display(description="customer waiting", ordering="waiting_since")
     def waiting(self, obj):
         return timesince(obj.waiting_since, timezone.now()).split(",")[0] if obj.waiting_since else "-"
+
+    @admin.display(description="Draft reply")
+    def draft_link(self, obj):
+        """The way from a conversation to its reply: without it an agent who came from "Awaiting reply" or a
+        customer's other conversations had no way to the review page (approve, send again, write their own)."""
+        draft = obj.drafts.order_by("-pk").values_list("pk", "status").first()  # one query
+        if draft is None:
+            return "No draft: the assistant wrote none (open the customer’s email below to see why)."
+        label = ("Review the draft waiting for a decision" if draft[1] == Draft.Status.PENDING
+                 else f"Open the latest draft ({Draft.Status(draft[1]).label.lower()})")
+        return format_html('<a href="{}" id="conversation-draft">{}</a>',
+                           reverse("admin:conversations_draft_change", args=[draft[0]]), label)
 
     @admin.action(description="Close the selected conversations", permissions=["change"])
     def close_conversations(self, request, queryset):
@@ -195,11 +219,12 @@ class DraftAdmin(DraftDecisionViewsMixin, DeferredJoinAdminMixin, admin.ModelAdm
     """The draft queue (pending first, oldest first) and, per draft, the review page (its decisions
     and downloads are in conversations/admin_decisions.py)."""
 
-    list_display = ["customer_email", "subject", "intent_label", "confidence_badge", "age", "reviewer", "status"]
+    list_display = ["customer_email", "subject", "intent_label", "confidence_badge", "age", "reviewer", "status_text"]
     list_display_links = ["subject"]
     list_filter = [DraftStatusFilter, SendFilter, ConfidenceBucketFilter, NeedsPersonFilter, LanguageFilter, IntentFilter,
                    ChannelFilter]
-    search_fields = ["conversation__customer__email", "body", "conversation__subject"]
+    # What the customer wrote too: agents search for the words they remember from an email ("the blue lamp").
+    search_fields = ["conversation__customer__email", "body", "conversation__subject", "reply_to__body"]
     ordering = ["waiting_since", "id"]  # the customer who has waited longest first
     list_per_page = 50
 
@@ -239,6 +264,11 @@ class DraftAdmin(DraftDecisionViewsMixin, DeferredJoinAdminMixin, admin.ModelAdm
     @admin.display(description="intent", ordering="intent")
     def intent_label(self, obj):
         return (obj.intent or "-").replace("_", " ")
+
+    @admin.display(description="status", ordering="status")
+    def status_text(self, obj):
+        # "Approved, sending" read as if all was well for a reply whose send had failed: it says so instead.
+        return draft_status_text(obj)
 
     @admin.display(description="channel")
     def channel(self, obj):

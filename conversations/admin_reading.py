@@ -66,7 +66,8 @@ class MessageReadingMixin:
 
 
 CONVERSATION_FIELDSETS = [
-    (None, {"fields": ["subject", "customer", "channel", "status", "waiting_since", "last_message_at", "unread_count",
+    (None, {"fields": ["subject", "customer", "channel", "status", "draft_link", "waiting_since", "last_message_at",
+                       "unread_count",
                        "closed_at", "claimed_reply_to"]}),
     ("Archive", {"classes": ["collapse"], "fields": ["is_archived", "archived_at"]}),
 ]

@@ -33,6 +33,8 @@ SOURCE_ADMIN = {
 }
 
 
+THREAD_SHOWN = 200  # emails of a thread on the review page, the newest
+
 # Why a draft left the queue without a decision, when a newer draft was not the cause (the reason
 # of its draft.superseded audit row), as the review page says it.
 SUPERSEDED_WHY = {
@@ -70,13 +72,17 @@ def address_line(address: dict) -> str:
 
 
 def diff_lines(diff: str) -> list[tuple[str, str]]:
-    """(css class, line) per line of a unified diff, so additions and removals read at a glance."""
-    kinds = []
+    """(css class, line) per line of a unified diff, so additions and removals read at a glance. The diff's
+    own markup ("--- draft", "+++ final", "@@ -1,8 +1 @@") means nothing to an agent: the file lines go, and
+    a hunk line becomes "…" where unchanged lines were left out (the Approval keeps the diff as it is)."""
+    kinds, in_hunk = [], False
     for line in diff.splitlines():
-        if line.startswith(("---", "+++")):
-            kinds.append(("diff-file", line))
-        elif line.startswith("@@"):
-            kinds.append(("diff-hunk", line))
+        if line.startswith("@@"):
+            if in_hunk:
+                kinds.append(("diff-hunk", "…"))
+            in_hunk = True
+        elif not in_hunk:
+            continue  # the header, before the first hunk
         elif line.startswith("+"):
             kinds.append(("diff-add", line))
         elif line.startswith("-"):
@@ -84,6 +90,13 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
         else:
             kinds.append(("diff-same", line))
     return kinds
+
+
+def draft_status_text(draft: Draft) -> str:
+    """The draft's status as agents read it: an approved reply whose last send failed is "Not sent"."""
+    if draft.status == Draft.Status.APPROVED and draft.last_send_error and not draft.sent_message_id:
+        return "Not sent: sending failed"
+    return draft.get_status_display()
 
 
 def superseded_reason(draft: Draft) -> str:
@@ -140,8 +153,11 @@ def review_context(draft_id: int, *, user=None, load_images: bool = False) -> di
                                           "claimed_by")
              .prefetch_related(Prefetch("approvals", queryset=Approval.objects.select_related("approved_by")))
              .get(pk=draft_id))
+    # The newest emails of a long thread (the one the draft answers is among them), shown oldest first; the
+    # conversation page has the rest. One more row is read only to know that there is more.
     thread = list(Message.objects.filter(conversation_id=draft.conversation_id, is_erased=False)
-                  .order_by("sent_at", "id")[:200])
+                  .order_by("-sent_at", "-id")[:THREAD_SHOWN + 1])[::-1]
+    earlier_hidden, thread = len(thread) > THREAD_SHOWN, thread[-THREAD_SHOWN:]
     customer = draft.conversation.customer
     orders = []
     if customer is not None:
@@ -168,6 +184,7 @@ def review_context(draft_id: int, *, user=None, load_images: bool = False) -> di
         "redraft_instruction": redraft_instruction,
         "initial_text": initial_text, "undoable": undoable, "held_by": held_by,
         "draft": draft, "thread": [thread_entry(m, load_images=load_images) for m in thread],
+        "earlier_hidden": earlier_hidden,
         "remote_images": any(m.body_html and has_remote_images(m.body_html) for m in thread),
         "load_images": load_images, "order_rows": order_rows(orders), "other_conversations": other_conversations,
         "customer": customer, "orders": orders, "sources": review_sources(draft), "run": draft.model_run,
@@ -175,5 +192,5 @@ def review_context(draft_id: int, *, user=None, load_images: bool = False) -> di
         "addresses": [address_line(a) for a in (customer.shipping_addresses if customer else []) if isinstance(a, dict)],
         "reply_recipient": draft_reply_recipient(draft),
         "approval": approval, "diff_lines": diff_lines(approval.diff) if approval else [], "next_pending": next_pending,
-        "superseded_reason": superseded_reason(draft),
+        "superseded_reason": superseded_reason(draft), "status_text": draft_status_text(draft),
     }

@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from conversations.admin_reading import MessageReadingMixin
-from conversations.models import NOT_DRAFTED, Conversation, Message, PrivacyRequest, TriagedMessage
+from conversations.models import NOT_DRAFTED, Conversation, Draft, Message, PrivacyRequest, TriagedMessage
 from conversations.services.threads import conversation_close
 from conversations.services.triage import message_triage_overrule
 from customers.services_erasure import customer_erase
@@ -74,7 +74,8 @@ class _TriagedAdmin(MessageReadingMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         if not request.GET:  # the list opens on what still needs doing
             return HttpResponseRedirect(f"{request.path}?state=open")
-        return super().changelist_view(request, extra_context)
+        # No app list beside it, as in the draft queue: at 1280 px it pushed the Close buttons out of sight.
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
 
     @admin.display(description="conversation", ordering="conversation__status")
     def conversation_status(self, obj):
@@ -134,7 +135,35 @@ class TriagedMessageAdmin(_TriagedAdmin):
 
     def get_urls(self):
         return [path("<int:message_id>/close/", self.admin_site.admin_view(self.close_view),
-                     name="conversations_triagedmessage_close"), *super().get_urls()]
+                     name="conversations_triagedmessage_close"),
+                path("<int:message_id>/draft/", self.admin_site.admin_view(self.draft_view),
+                     name="conversations_triagedmessage_draft"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The email's page offers what the list does (the help text sent the agent back to the list's actions).
+        return super().change_view(request, object_id, form_url, {
+            "can_decide": self.has_decide_permission(request), **(extra_context or {})})
+
+    def draft_view(self, request, message_id: int):
+        """One email handed back to drafting from its own page; inline, its draft is there at once."""
+        page = reverse("admin:conversations_triagedmessage_change", args=[message_id])
+        if request.method != "POST":
+            return HttpResponseRedirect(page)
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        if not self.get_queryset(request).filter(pk=message_id).exists():
+            raise Http404(f"no triaged email {message_id}")
+        try:
+            message_triage_overrule(message_id=message_id, acting_user=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(page)
+        self.message_user(request, "Sent back to drafting as a customer's email.", messages.SUCCESS)
+        draft_id = (Draft.objects.filter(reply_to_id=message_id, status=Draft.Status.PENDING)
+                    .values_list("pk", flat=True).first())
+        if draft_id:
+            return HttpResponseRedirect(reverse("admin:conversations_draft_change", args=[draft_id]))
+        return HttpResponseRedirect(reverse("admin:conversations_triagedmessage_changelist") + "?state=open")
 
     def close_view(self, request, message_id: int):
         changelist = reverse("admin:conversations_triagedmessage_changelist") + "?state=open"
@@ -188,7 +217,8 @@ class PrivacyRequestAdmin(_TriagedAdmin):
 
     @admin.display(description="request")
     def kind(self, obj):
-        return obj.triage_reason.split(":")[0] if obj.triage_reason else "privacy request"
+        # The reason starts with its kind ("Erasure request: …"); lower case, as the confirmation page compares it.
+        return obj.triage_reason.split(":")[0].strip().lower() if obj.triage_reason else "privacy request"
 
     @admin.display(description="customer")
     def customer_link(self, obj):

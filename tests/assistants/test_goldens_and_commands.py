@@ -131,7 +131,7 @@ def test_a_golden_expects_a_triage_label_and_no_draft_and_fails_when_triage_disa
     results = {r.case_id: r for r in goldens_run(path)}
     assert results["ooo"].passed and results["ooo"].intent == "triage:auto_reply"
     assert results["ooo-as-customer"].failures == [
-        "triage auto_reply != customer (Auto-Submitted: auto-replied (RFC 3834))", "no draft, so no intent order_status"]
+        "triage auto_reply != customer (Automatic reply (out of office))", "no draft, so no intent order_status"]
     assert results["customer-as-spam"].failures == ["triage customer != spam: drafted"]
 
 

@@ -10,6 +10,7 @@ The file name says the label each must get: `<label>__<what it is>.eml`.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
@@ -105,6 +106,29 @@ def test_reasons_name_rules_and_never_repeat_what_the_sender_wrote():
         assert "@" not in reason and "#" not in reason, (path.name, reason)
 
 
+# What an agent cannot act on: header names, RFC numbers, MIME types, internal label names.
+JARGON = re.compile(r"RFC|Auto-Submitted|Precedence|Content-Type|multipart|report-type|X-[A-Z]|List-Unsubscribe"
+                    r"|header|auto_reply|privacy_request|mailer-daemon|postmaster", re.IGNORECASE)
+
+
+def test_every_reason_an_agent_reads_is_plain_words():
+    """Agents read the reason in Triaged emails: it said "Auto-Submitted: auto-replied (RFC 3834)" and
+    "a read receipt (Content-Type: multipart/report; report-type=disposition-notification)"."""
+    reasons = {}
+    for path in EMAILS:
+        mail = _parsed(path)
+        result = triage_classify(from_address=parseaddr(str(mail["From"]))[1], subject=str(mail["Subject"]),
+                                 body=_text(mail), headers={k: str(v) for k, v in mail.items()},
+                                 from_name=parseaddr(str(mail["From"]))[0])
+        reasons[path.name] = "" if result.drafted else result.reason
+    assert {name: reason for name, reason in reasons.items() if JARGON.search(reason)} == {}
+    assert [reason for reason in reasons.values() if reason and not reason[0].isupper()] == []  # sentences
+    for headers in ({"Auto-Submitted": "auto-replied"}, {"X-Autoreply": "yes"}, {"Precedence": "auto_reply"}):
+        assert triage_classify(from_address="away@example.com", subject="Hello", body="Thanks for your email.",
+                               headers=headers).reason == "Automatic reply (out of office)"
+    assert len(set(reasons.values())) > 10  # they still say which rules matched, not one sentence for all
+
+
 @pytest.mark.parametrize("body", [
     "I want my money back.",
     "I want my money back, the stove arrived dented. Is there a money-back guarantee?",
@@ -181,7 +205,8 @@ def test_draft_reply_json_names_the_triage_and_an_auto_reply_gets_an_empty_body(
     data = draft_reply_json(tmp_path, "--from", "jonas.becker@example.de", "--subject", "Automatic reply: Re: Order",
                         "--header", "Auto-Submitted: auto-generated", *(["--dry-run"] if dry_run else []),
                         body="Thank you for your email. I am out of the office until Monday.")
-    assert data["triage"] == {"label": "auto_reply", "reason": "Auto-Submitted: auto-generated (RFC 3834)"}
+    assert data["triage"] == {"label": "auto_reply",
+                              "reason": "Automatic message: sent by a program, not written by a person"}
     assert data["body"] == "" and data["draft_id"] is None and data["intent"] is None
     assert Draft.objects.count() == 0
     if not dry_run:
@@ -207,5 +232,6 @@ def test_draft_reply_prints_the_triage_and_no_draft_for_a_bounce(tmp_path):
     out = StringIO()
     call_command("draft_reply", "--from", "MAILER-DAEMON@mx.example.com", "--subject", "Undelivered Mail Returned to "
                  "Sender", "--body-file", str(path), "--dry-run", stdout=out)
-    assert out.getvalue().splitlines()[0] == "triage      bounce: sent by the mail system (mailer-daemon)"
+    assert out.getvalue().splitlines()[0] == ("triage      bounce: Returned mail: the mail system reports that an email "
+                                              "could not be delivered")
     assert "no draft" in out.getvalue() and "intent" not in out.getvalue()

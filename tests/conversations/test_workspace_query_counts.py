@@ -42,7 +42,7 @@ PAGES = {
     "conversations, page 2": (lambda d: "/admin/conversations/conversation/?p=2", 5, 6),
     "awaiting reply": (lambda d: "/admin/conversations/conversation/?awaiting=reply", 4, 4),
     "awaiting reply, triaged": (lambda d: "/admin/conversations/conversation/?awaiting=reply&triage=auto_reply", 4, 4),
-    "conversation": (lambda d: f"/admin/conversations/conversation/{d['pending'].conversation_id}/change/", 5, 5),
+    "conversation": (lambda d: f"/admin/conversations/conversation/{d['pending'].conversation_id}/change/", 6, 6),
     "messages": (lambda d: "/admin/conversations/message/", 5, 5),
     "approvals": (lambda d: "/admin/conversations/approval/", 4, 4),
     "triaged emails": (lambda d: "/admin/conversations/triagedmessage/?state=open", 4, 4),

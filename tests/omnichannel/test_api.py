@@ -199,4 +199,5 @@ def test_a_conversation_shows_each_messages_triage_label_and_reason(agent):
                                   body="This is the mail system at host mx.example.com.")
     draft_generate(message_id=bounce.pk)
     [message] = agent.get(f"/api/conversations/{bounce.conversation_id}/").json()["messages"]
-    assert (message["triage_label"], message["triage_reason"]) == ("bounce", "sent by the mail system (mailer-daemon)")
+    assert (message["triage_label"], message["triage_reason"]) == (
+        "bounce", "Returned mail: the mail system reports that an email could not be delivered")

@@ -273,7 +273,7 @@ def test_the_queue_fits_1280_pixels_and_shows_who_is_reviewing(page, live_server
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # Every column is inside the visible list, not scrolled off to the right of it.
     visible = page.locator(".results").bounding_box()
-    status_box = page.locator("#result_list td.field-status").first.bounding_box()
+    status_box = page.locator("#result_list td.field-status_text").first.bounding_box()
     assert status_box["x"] + status_box["width"] <= visible["x"] + visible["width"] + 1
     assert "linus" in page.locator("#result_list tbody tr").first.inner_text()
 

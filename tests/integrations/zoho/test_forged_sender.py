@@ -51,7 +51,7 @@ def assert_kept_apart_as_spam(forged: Message, ada_thread: Conversation) -> None
     assert forged.direction == "inbound"
     assert forged.conversation_id != ada_thread.pk and forged.conversation.claimed_reply_to_id == ada_thread.pk
     assert (forged.triage_label, forged.triage_reason) == (
-        "spam", "forged sender: our own address on an email not in our Sent folder")
+        "spam", "Forged sender: our own address, on an email that did not leave our mailbox")
     assert not Draft.objects.filter(reply_to=forged).exists()  # nobody is asked to answer a phishing lure
     # Ada's conversation is as she left it: her message alone, her draft still waiting.
     assert list(ada_thread.messages.values_list("from_address", flat=True)) == ["ada@example.com"]

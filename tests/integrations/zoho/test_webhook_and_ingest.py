@@ -286,7 +286,7 @@ def test_an_out_of_office_reply_in_a_known_thread_is_triaged_by_its_headers_and_
     assert auto.headers == {"auto-submitted": "auto-replied", "precedence": "bulk",
                             "content-type": 'text/plain; charset="UTF-8"'}  # only the headers triage reads
     assert (first.triage_label, auto.triage_label) == ("customer", "auto_reply")
-    assert auto.triage_reason == "Auto-Submitted: auto-replied (RFC 3834)"
+    assert auto.triage_reason == "Automatic reply (out of office)"
     assert list(Draft.objects.values_list("reply_to", flat=True)) == [first.pk]
 
 

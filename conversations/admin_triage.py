@@ -207,6 +207,9 @@ class TriagedMessageAdmin(_TriagedAdmin):
                               messages.SUCCESS)
 
 
+ACCESS_KIND = "data access request"  # assistants/triage.py's reason for "send me my data", lower case
+
+
 @admin.register(PrivacyRequest)
 class PrivacyRequestAdmin(_TriagedAdmin):
     """Ops' privacy requests (erasure or access): each links to the erasure of its sender."""
@@ -232,8 +235,14 @@ class PrivacyRequestAdmin(_TriagedAdmin):
     def erase_link(self, obj):
         if obj.is_erased:
             return "erased"
-        return format_html('<a class="button" href="{}">Erase the sender’s data…</a>',
-                           reverse("admin:conversations_privacyrequest_erase", args=[obj.pk]))
+        erase = format_html('<a class="button" href="{}">Erase the sender’s data…</a>',
+                            reverse("admin:conversations_privacyrequest_erase", args=[obj.pk]))
+        customer = obj.conversation.customer
+        if self.kind(obj) != ACCESS_KIND or customer is None or customer.is_erased:
+            return erase
+        # An access request is answered with the export, made from the customer's page (Export their data).
+        return format_html('<a class="button" href="{}#export-data">Export their data…</a> {}',
+                           reverse("admin:customers_customer_change", args=[customer.pk]), erase)
 
     def get_urls(self):
         return [path("<int:message_id>/erase/", self.admin_site.admin_view(self.erase_view),
@@ -264,5 +273,5 @@ class PrivacyRequestAdmin(_TriagedAdmin):
         customer = message.conversation.customer
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "message": message,
                    "customer": customer, "title": "Erase a privacy requester's personal data",
-                   "kind": self.kind(message)}
+                   "kind": self.kind(message), "access_kind": ACCESS_KIND}
         return TemplateResponse(request, "admin/conversations/privacyrequest/erase_confirm.html", context)

@@ -163,3 +163,19 @@ def test_ops_see_privacy_requests_and_erase_the_sender_after_confirming(ops_clie
     assert not other.is_erased  # only that sender
     closed_list = ops_client.get(f"{PRIVACY}?state=closed").content.decode()
     assert f"/{privacy.pk}/change/" in closed_list and "erased" in closed_list
+
+
+def test_an_access_request_is_answered_with_the_export_not_only_offered_erasure(ops_client):
+    """"Send me my data" is not "delete me": Ops are led to the customer's export from the list and from the
+    page that would erase them, which used to point at a summary API instead."""
+    access = _triaged("ada.lovelace@example.com", "my data",
+                      "Hello, under the GDPR (Art. 15) please send me a copy of all personal data you hold about me.")
+    erasure = _privacy()
+    customer_page = f"/admin/customers/customer/{access.conversation.customer_id}/change/"
+    listing = ops_client.get(f"{PRIVACY}?state=open").content.decode()
+    assert "data access request" in listing and f"{customer_page}#export-data" in listing
+    assert f"/admin/customers/customer/{erasure.conversation.customer_id}/change/#export-data" not in listing
+    confirm = ops_client.get(f"{PRIVACY}{access.pk}/erase/").content.decode()
+    assert "not an erasure request" in confirm and f"{customer_page}#export-data" in confirm
+    assert "/api/customer_summary/" not in confirm
+    assert 'id="export-data"' in ops_client.get(customer_page).content.decode()  # the button the link leads to

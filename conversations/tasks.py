@@ -53,6 +53,11 @@ MAYBE_SENT_ERROR = ("Zoho gave no clear answer to the reply ({error}), so it may
 
 UNEXPECTED_ERROR = ("Sending stopped on an unexpected error ({error}) while the reply was going to Zoho, so it may "
                     "have been sent. Check the thread in Zoho Mail, then use Send again if it is not there.")
+REFUSED_ERROR = ("Zoho refused the reply, so it was not sent ({error}). Check the customer's address and the reply, "
+                 "then use Send again, or answer from Zoho Mail.")
+OUT_OF_TRIES_ERROR = ("Zoho did not take the reply in {tries} tries ({error}), so it was not sent and is no longer "
+                      "tried. Use Send again later, or answer from Zoho Mail.")
+NOT_YET_ERROR = "Zoho could not take the reply yet ({error}); it was not sent and will be tried again."
 NOT_RECORDED_ERROR = ("Zoho accepted the reply (message {external_id}), so it has been sent, but recording it failed "
                       "({error}). Check the thread in Zoho Mail; do not send it again.")
 
@@ -102,7 +107,7 @@ def send_draft(self, draft_id: int) -> str:
     except ChannelError as exc:
         error = f"{type(exc).__name__}: {exc}"
         if exc.permanent:
-            _failed_for_good(draft_id, error=error, reason="refused")
+            _failed_for_good(draft_id, error=REFUSED_ERROR.format(error=error), reason="refused")
             return "failed"
         if exc.maybe_sent:
             # A 5xx or a dropped connection after the POST went out: Zoho may have sent it. Never repeated by
@@ -111,10 +116,11 @@ def send_draft(self, draft_id: int) -> str:
             return "failed: it may have been sent"
         if reply.attempt >= SWEEP_MAX_ATTEMPTS:
             # Out of tries: the ensure_sent sweep will not re-queue it either; an agent decides.
-            draft_mark_send_failed(draft_id=draft_id, error=error, permanent=False)
+            draft_mark_send_failed(draft_id=draft_id, error=OUT_OF_TRIES_ERROR.format(tries=reply.attempt, error=error),
+                                   permanent=False)
             sends_failed_total.labels(reason="out_of_tries").inc()
             return "failed"
-        draft_mark_send_failed(draft_id=draft_id, error=error, permanent=False)
+        draft_mark_send_failed(draft_id=draft_id, error=NOT_YET_ERROR.format(error=error), permanent=False)
         raise  # certainly not sent: retried with backoff; after the last retry a dead letter, and ensure_sent
     except Exception as exc:
         # A bug, a database error, a soft time limit while the channel call ran: the POST may have gone out.

@@ -105,6 +105,9 @@ def test_a_permanent_refusal_stays_visible_on_the_draft(fake_zoho, inbound, agen
     draft.refresh_from_db()
     assert draft.status == Draft.Status.APPROVED and draft.send_attempts == 1
     assert "400" in draft.last_send_error and draft.sending_started_at is None
+    # What the agent reads says what happened and what to do, before the provider's detail.
+    assert draft.last_send_error.startswith("Zoho refused the reply, so it was not sent")
+    assert "Send again" in draft.last_send_error
     assert not fake_zoho.sent
     assert AuditLog.objects.filter(event_type="draft.send_failed").exists()
 

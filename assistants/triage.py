@@ -20,7 +20,8 @@ gets one label (`conversations.models.Message.Triage`), decided by fixed rules, 
 5. auto_reply from the body: two typical out-of-office sentences ("I am out of the office until",
    "with limited access to email"), or one that says it is automatic.
 6. spam: a marketing pitch: at least two distinct signals (SEO, link building, guest posts, "book a
-   call", an unsubscribe link) adding up to SPAM_THRESHOLD. 7. customer: everything else.
+   call", an unsubscribe link) adding up to SPAM_THRESHOLD.
+7. customer: everything else.
 
 Body rules (5, 6) read only what the sender wrote (quoted replies cut off) and subtract what
 only a customer says (an order number, "my order", "I bought"): a single word never decides,
@@ -37,12 +38,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from assistants import triage_reasons as reasons
 from assistants.context import email_text
 from conversations.models import Message
 from conversations.services.triage import message_triage_record
 
-CUSTOMER, AUTO_REPLY, BOUNCE = Message.Triage.CUSTOMER.value, Message.Triage.AUTO_REPLY.value, Message.Triage.BOUNCE.value
-SPAM, PRIVACY_REQUEST = Message.Triage.SPAM.value, Message.Triage.PRIVACY_REQUEST.value
+CUSTOMER = Message.Triage.CUSTOMER.value
+AUTO_REPLY = Message.Triage.AUTO_REPLY.value
+BOUNCE = Message.Triage.BOUNCE.value
+SPAM = Message.Triage.SPAM.value
+PRIVACY_REQUEST = Message.Triage.PRIVACY_REQUEST.value
 
 AUTO_REPLY_THRESHOLD = 3.0
 SPAM_THRESHOLD = 3.0
@@ -64,13 +69,6 @@ class TriageResult:
 
 
 CUSTOMER_RESULT = TriageResult(CUSTOMER, "no sign of an automatic reply, a bounce, marketing or a privacy request")
-# What agents read in the Triaged emails list: plain words, no header names or RFC numbers (the label is the
-# machine-readable part). A privacy reason starts with its kind and ":" (Ops' list reads it).
-OUT_OF_OFFICE, BULK_MAIL = "Automatic reply (out of office)", "Bulk mail: a newsletter or mailing list, not written to us"
-AUTOMATIC_MESSAGE = "Automatic message: sent by a program, not written by a person"
-AUTO_SUBMITTED = {"auto-replied": OUT_OF_OFFICE, "auto-generated": AUTOMATIC_MESSAGE}
-RETURNED_REPORT = "Returned mail: the mail system reports that an email could not be delivered"
-ERASURE_REQUEST, ACCESS_REQUEST = "Erasure request", "Data access request"
 
 
 @dataclass(frozen=True)
@@ -291,25 +289,25 @@ def _header_result(headers: dict[str, str], spam_text: str) -> TriageResult | No
     content_type = " ".join(headers.get("content-type", "").lower().split())
     if content_type.startswith("multipart/report"):
         if re.search(r'report-type\s*=\s*"?delivery-status', content_type):
-            return TriageResult(BOUNCE, RETURNED_REPORT)
+            return TriageResult(BOUNCE, reasons.RETURNED_REPORT)
         if re.search(r'report-type\s*=\s*"?disposition-notification', content_type):
             return TriageResult(AUTO_REPLY, "Read receipt: an automatic notice that our email was opened")
     if headers.get("x-failed-recipients", "").strip():
         return TriageResult(BOUNCE, "Returned mail: the mail system could not deliver our email")
     auto_submitted = headers.get("auto-submitted", "").split(";")[0].strip().lower()
     if auto_submitted and auto_submitted != "no":
-        return TriageResult(AUTO_REPLY, AUTO_SUBMITTED.get(_token(auto_submitted), AUTOMATIC_MESSAGE))
+        return TriageResult(AUTO_REPLY, reasons.AUTO_SUBMITTED.get(_token(auto_submitted), reasons.AUTOMATIC_MESSAGE))
     for name in ("x-autoreply", "x-autorespond", "x-autoresponder"):
         value = headers.get(name)
         if value is not None and value.strip().lower() not in ("no", "false", "0"):
-            return TriageResult(AUTO_REPLY, OUT_OF_OFFICE)
+            return TriageResult(AUTO_REPLY, reasons.OUT_OF_OFFICE)
     precedence = _token(headers.get("precedence", "") or "-")
     if precedence in ("bulk", "junk", "list", "auto_reply"):
         bulk = _Rule("sent as bulk mail", None, 1.0)
         score, found = _score(spam_text, _SPAM, bulk)
         if _decides(score, found, SPAM_THRESHOLD):
             return TriageResult(SPAM, f"Marketing pitch: {_names(found)}")
-        return TriageResult(AUTO_REPLY, OUT_OF_OFFICE if precedence == "auto_reply" else BULK_MAIL)
+        return TriageResult(AUTO_REPLY, reasons.OUT_OF_OFFICE if precedence == "auto_reply" else reasons.BULK_MAIL)
     return None
 
 
@@ -322,7 +320,7 @@ def _privacy_result(text: str) -> TriageResult | None:
         access += [r for r in with_law if "17" not in r.name]
     if not erasure and not access:
         return None
-    kind = ERASURE_REQUEST if erasure else ACCESS_REQUEST
+    kind = reasons.ERASURE_REQUEST if erasure else reasons.ACCESS_REQUEST
     return TriageResult(PRIVACY_REQUEST, f"{kind}: {_names(erasure + access)}" + ("; names a data protection law"
                                                                                   if law else ""))
 
@@ -337,9 +335,9 @@ def triage_classify(*, from_address: str, subject: str, body: str, headers: dict
         # forged its From header (a phishing lure, or a try at someone's thread).
         return TriageResult(SPAM, "Forged sender: our own address, on an email that did not leave our mailbox")
     if _BOUNCE_SENDER.match(sender):
-        return TriageResult(BOUNCE, RETURNED_REPORT)
+        return TriageResult(BOUNCE, reasons.RETURNED_REPORT)
     if _BOUNCE_SENDER_NAME.match(_plain(from_name)):
-        return TriageResult(BOUNCE, RETURNED_REPORT)
+        return TriageResult(BOUNCE, reasons.RETURNED_REPORT)
     found = _matches(subject_text, _BOUNCE_SUBJECT)
     if found:
         return TriageResult(BOUNCE, f"Returned mail: the subject says {_names(found)}")
@@ -349,13 +347,13 @@ def triage_classify(*, from_address: str, subject: str, body: str, headers: dict
     found = _matches(subject_text, _AUTO_REPLY_SUBJECT)
     # "Out of office next week: can you hold my order #1001?" is a customer's subject.
     if found and not _matches(text, _CUSTOMER + _CUSTOMER_ASKS):
-        return TriageResult(AUTO_REPLY, f"{OUT_OF_OFFICE}: the subject starts with {_names(found)}")
+        return TriageResult(AUTO_REPLY, f"{reasons.OUT_OF_OFFICE}: the subject starts with {_names(found)}")
     decided = _privacy_result(f"{subject_text} {text}")
     if decided:
         return decided
     score, found = _score(text, _AUTO_REPLY_BODY, customer=_CUSTOMER + _CUSTOMER_ASKS)
     if _decides(score, found, AUTO_REPLY_THRESHOLD):
-        return TriageResult(AUTO_REPLY, f"{OUT_OF_OFFICE}: the text says {_names(found)}")
+        return TriageResult(AUTO_REPLY, f"{reasons.OUT_OF_OFFICE}: the text says {_names(found)}")
     extra = [_Rule("a mailing-list unsubscribe link", None, 1.0)] if headers.get("list-unsubscribe") else []
     score, found = _score(f"{subject_text} {text}", _SPAM, *extra)
     if _decides(score, found, SPAM_THRESHOLD):

@@ -193,4 +193,5 @@ def review_context(draft_id: int, *, user=None, load_images: bool = False) -> di
         "reply_recipient": draft_reply_recipient(draft),
         "approval": approval, "diff_lines": diff_lines(approval.diff) if approval else [], "next_pending": next_pending,
         "superseded_reason": superseded_reason(draft), "status_text": draft_status_text(draft),
+        "intent_text": (draft.intent or "no intent").replace("_", " "),  # as the queue shows it
     }

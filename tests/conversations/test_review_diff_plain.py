@@ -38,3 +38,10 @@ def test_an_edit_shows_the_changed_lines_and_a_gap_marker_not_the_diff_markup():
     assert " -- " in lines  # the signature's "-- " is kept: only the header before the first change goes
     assert not [line for line in lines if line.startswith(("@@", "+++", "--- draft"))], lines
     assert "…" in lines  # the unchanged middle is left out, and the page says so
+
+
+def test_the_review_page_names_the_intent_as_the_queue_does_not_as_code():
+    draft = make_draft(intent="order_status")
+    page = logged_in_client("Agents", "intent-reader").get(f"/admin/conversations/draft/{draft.pk}/change/")
+    badge = re.search(r'id="draft-intent">([^<]*)<', page.content.decode())
+    assert badge and badge.group(1) == "order status"

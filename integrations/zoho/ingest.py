@@ -26,6 +26,7 @@ import requests
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
+from conversations.attachments import attachment_filename
 from conversations.models import Conversation, Message
 from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
@@ -170,7 +171,8 @@ def _attachments(client: ZohoClient | None, folder_id: str, message_id: str) -> 
     stored = []
     for info in client.attachments_info(folder_id=folder_id, message_id=message_id):
         size = int(info.get("attachmentSize") or 0)
-        name = without_nul(str(info.get("attachmentName") or "attachment"))
+        # Kept as it will be served: no path, no bidi override to show "invoice\u202egpj.exe" as a .jpg.
+        name = attachment_filename(str(info.get("attachmentName") or ""))
         entry = {"name": name, "size": size, "zoho_attachment_id": info["attachmentId"],
                  "content_type": mimetypes.guess_type(name)[0] or _GENERIC_TYPE}
         if size > MAX_ATTACHMENT_BYTES:

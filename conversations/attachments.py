@@ -37,10 +37,22 @@ def attachment_content_type(data: bytes) -> str:
     return OPAQUE
 
 
+# Invisible characters that change how a name reads: a right-to-left override (U+202E) shows
+# "invoice\u202egpj.exe" as "invoiceexe.jpg"; zero-width and C1 controls hide in plain sight.
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+_MAX_NAME, _MAX_EXTENSION = 150, 16
+
+
 def attachment_filename(name: str | None) -> str:
-    """A file name safe for a header and a download folder: no path, no control characters."""
+    """A file name safe for a header and a download folder: no path, no control or invisible
+    characters, and a long name cut in its stem so the download keeps the extension it shows."""
     name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE_NAME_CHARS.sub("_", name).strip(" ._")[:150]
+    name = _UNSAFE_NAME_CHARS.sub("_", name)
+    name = "".join(char for char in name if unicodedata.category(char) not in _INVISIBLE_CATEGORIES).strip(" ._")
+    if len(name) > _MAX_NAME:
+        stem, dot, extension = name.rpartition(".")
+        kept = f"{dot}{extension}" if dot and stem and len(extension) <= _MAX_EXTENSION else ""
+        name = name[:_MAX_NAME - len(kept)].rstrip(" ._") + kept
     return name or "attachment"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,6 +34,10 @@ logger = logging.getLogger(__name__)
 _KEPT_HEADERS = ("content-type", "user-agent", "x-request-id")
 OVERSIZED_KEEP_FACTOR = 4
 _READ_CHUNK = 64 * 1024
+# Control characters in a header value: a NUL makes Postgres refuse the whole row (text and jsonb
+# alike), which answered 503 and lost the delivery to the sender's retries; CR/LF have no place in
+# a topic or an id. Replaced before storing, so the row is always written.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The database went away or timed out mid-processing, or gave up on a transaction that collided
 # with another (a deadlock or a serialization failure is an OperationalError in Django): worth a
 # retry, unlike a value it refuses.
@@ -57,6 +62,16 @@ def signature_matches(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "replace"))
 
 
+def header_text(value: str) -> str:
+    """A header value as it can be stored: control characters replaced by U+FFFD."""
+    return _CONTROL.sub("\ufffd", value)
+
+
+def header_problem(name: str, value: str) -> str:
+    """Why a header we key or route on cannot be taken as sent, or ""."""
+    return f"header {name} holds a control character" if _CONTROL.search(value) else ""
+
+
 def kept_headers(request, extra_prefixes: tuple[str, ...] = ()) -> dict:
     """The headers worth keeping with a delivery (never cookies, authorization or the signature: a body
     kept with its signature is a delivery anyone who can read it could send again)."""
@@ -64,7 +79,7 @@ def kept_headers(request, extra_prefixes: tuple[str, ...] = ()) -> dict:
     for name, value in request.headers.items():
         lowered = name.lower()
         if (lowered in _KEPT_HEADERS or lowered.startswith(extra_prefixes)) and not signature_header(lowered):
-            kept[lowered] = value
+            kept[lowered] = header_text(value)
     return kept
 
 

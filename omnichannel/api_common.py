@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework.exceptions import MethodNotAllowed, ParseError
+from rest_framework.exceptions import MethodNotAllowed, NotFound, ParseError, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, DjangoModelPermissions
@@ -64,12 +64,40 @@ class MethodCheckedFirst:
 
 
 class IdCursorPagination(CursorPagination):
-    """Stable, O(1) pages on big tables: a cursor over the primary key, newest first."""
+    """Stable, O(1) pages on big tables: a cursor over the primary key, newest first.
+
+    The cursor is base64 the client can rewrite: a position that is not an id ("p=abc") went
+    straight into `id < 'abc'`, a ValueError and a 500 on every list. A cursor we did not give
+    out, and a page_size that is not a whole number in range (DRF quietly used the default),
+    are answered 400 naming the parameter."""
 
     ordering = "-id"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            cursor = None
+            valid = False
+        else:
+            valid = cursor is None or cursor.position is None or _whole_number(cursor.position)
+        if not valid:
+            raise ValidationError({self.cursor_query_param: "not a cursor this API gave out; start again without it"})
+        return cursor
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (_whole_number(raw) and 1 <= int(raw) <= self.max_page_size):
+            raise ValidationError({self.page_size_query_param: f"must be a whole number from 1 to {self.max_page_size}"})
+        return super().get_page_size(request)
+
+
+def _whole_number(text: str) -> bool:
+    digits = text.removeprefix("-")
+    return digits.isascii() and digits.isdigit() and len(digits) <= 19  # a bigint id, never past its range
 
 
 class TokenRateThrottle(SimpleRateThrottle):

@@ -26,6 +26,8 @@ from integrations.webhooks_common import (
     body_too_big,
     body_too_big_to_keep,
     delivery_accept,
+    header_problem,
+    header_text,
     kept_headers,
     oversized_body_read,
     oversized_store,
@@ -71,17 +73,19 @@ def shopify_webhook(request):
     if not hmac_valid(body, shopify_header(request, "Hmac-Sha256")):
         webhook_deliveries_total.labels(source="shopify", status="unauthorized").inc()
         return JsonResponse({"error": "invalid HMAC signature"}, status=401)
-    topic = shopify_header(request, "Topic")
-    webhook_id = shopify_header(request, "Webhook-Id") or "body-" + hashlib.sha256(body).hexdigest()
+    topic, webhook_id = shopify_header(request, "Topic"), shopify_header(request, "Webhook-Id")
+    # Kept with the bad characters replaced (never lost to a 503), and refused below naming the header.
+    bad_header = header_problem("X-Shopify-Topic", topic) or header_problem("X-Shopify-Webhook-Id", webhook_id)
+    topic, webhook_id = header_text(topic), header_text(webhook_id) or "body-" + hashlib.sha256(body).hexdigest()
     headers = kept_headers(request, ("x-shopify-", "shopify-"))
     if too_big:
         return oversized_store(source="shopify", topic=topic, external_id=webhook_id, headers=headers, body=body)
-    invalid = ""
+    invalid = bad_header
     try:
         data = json_parse(body)
         # Only the body is signed: a genuine body sent again under another topic header is refused here.
-        invalid = topic_mismatch(topic, data) if isinstance(data, dict) else "body must be a JSON object"
+        invalid = invalid or (topic_mismatch(topic, data) if isinstance(data, dict) else "body must be a JSON object")
     except InvalidPayload as exc:  # not JSON, or nested too deep
-        invalid = exc.message
+        invalid = invalid or exc.message
     return delivery_accept(source="shopify", topic=topic, external_id=webhook_id, headers=headers, body=body,
                            invalid_reason=invalid)

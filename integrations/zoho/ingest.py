@@ -15,8 +15,10 @@ from __future__ import annotations
 import html as html_lib
 import logging
 import mimetypes
+import unicodedata
 from datetime import UTC, datetime
 from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.headerregistry import HeaderRegistry
 from email.utils import getaddresses, parseaddr
 
@@ -26,6 +28,7 @@ import requests
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
+from conversations.attachments import attachment_filename
 from conversations.models import Conversation, Message
 from conversations.services.threads import MessageFacts, message_ingest
 from customers.services import customer_get_or_create_lead
@@ -132,7 +135,11 @@ def _sender(raw: str) -> tuple[str, str]:
     except RecursionError:
         raise InvalidPayload("field 'fromAddress' cannot be read: comments nested too deeply") from None
     except _UNREADABLE:
-        raise InvalidPayload(f"field 'fromAddress' is not an email address: {raw[:100]!r}") from None
+        # A name whose encoded words hide a CR/LF: read leniently below. A raw CR/LF is refused: the
+        # lenient parser would take an address from the line after it.
+        if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+            raise InvalidPayload(f"field 'fromAddress' is not an email address: {raw[:100]!r}") from None
+        mailboxes = []
     if not mailboxes:
         # What RFC 5322 cannot read ("Ada [Shop] <ada@x.com>") the lenient parser may still; else refused.
         name, address = parseaddr(html_lib.unescape(raw))
@@ -142,7 +149,21 @@ def _sender(raw: str) -> tuple[str, str]:
     if len(mailboxes) > 1:
         # Whom would the reply go to, and who takes part in the thread? Kept failed for an agent to read.
         raise InvalidPayload(f"field 'fromAddress' names {len(mailboxes)} senders; expected one: {raw[:100]!r}")
-    return mailboxes[0]
+    name, address = mailboxes[0]
+    return _display_name(name), address
+
+
+def _display_name(name: str) -> str:
+    """A sender's name as one line of visible text: encoded words decoded, then line breaks, controls
+    and invisible characters (a U+202E that reverses the rest of a queue row) dropped."""
+    if "=?" in name:
+        try:
+            name = str(make_header(decode_header(name)))
+        except (*_UNREADABLE, LookupError, UnicodeError):
+            pass  # shown as sent: still text
+    visible = "".join(" " if unicodedata.category(c) == "Cc" else c for c in name
+                      if unicodedata.category(c) != "Cf")
+    return " ".join(visible.split())
 
 
 def html_to_text(raw_html: str) -> str:
@@ -170,7 +191,8 @@ def _attachments(client: ZohoClient | None, folder_id: str, message_id: str) -> 
     stored = []
     for info in client.attachments_info(folder_id=folder_id, message_id=message_id):
         size = int(info.get("attachmentSize") or 0)
-        name = without_nul(str(info.get("attachmentName") or "attachment"))
+        # Kept as it will be served: no path, no bidi override to show "invoice\u202egpj.exe" as a .jpg.
+        name = attachment_filename(str(info.get("attachmentName") or ""))
         entry = {"name": name, "size": size, "zoho_attachment_id": info["attachmentId"],
                  "content_type": mimetypes.guess_type(name)[0] or _GENERIC_TYPE}
         if size > MAX_ATTACHMENT_BYTES:

@@ -41,6 +41,16 @@ def signature_valid(body: bytes, signature: str, token: str) -> bool:
     return bool(token) and hmac.compare_digest(token.encode("utf-8", "replace"), secret)
 
 
+def _message_id(value) -> str:
+    """The delivery's key: Zoho's numeric id (a JSON number, or its digits as a string). A list, an
+    object, true or a float came out as "[1]", "True" or "nan": keys no mail has, and every NaN one key."""
+    if value is None or value == "":
+        raise InvalidPayload("field 'messageId' is required")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidPayload(f"field 'messageId' must be a string or an integer, not {type(value).__name__}")
+    return str(value)
+
+
 @csrf_exempt
 @require_POST
 def zoho_webhook(request):
@@ -58,9 +68,7 @@ def zoho_webhook(request):
     invalid = ""
     try:
         payload = zoho_payload_parse(body)
-        external_id = str(payload.get("messageId") or "")
-        if not external_id:
-            raise InvalidPayload("field 'messageId' is required")
+        external_id = _message_id(payload.get("messageId"))
     except InvalidPayload as exc:
         invalid = exc.message
         external_id = "invalid-" + hashlib.sha256(body).hexdigest()

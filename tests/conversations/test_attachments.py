@@ -78,6 +78,9 @@ def test_every_attachment_is_a_download_typed_by_its_bytes_with_no_sniffing_and_
     ("photo.jpg\r\nSet-Cookie: sessionid=stolen", 'filename="photo.jpg_Set-Cookie_ sessionid=stolen"'),
     ('a"b.jpg', 'filename="a_b.jpg"'),
     ("", 'filename="attachment"'),
+    ("invoice\u202egpj.exe", 'filename="invoicegpj.exe"'),  # shown as "invoiceexe.jpg" with the override
+    ("in\u200bvoice\u2028\u0085.pdf", 'filename="invoice.pdf"'),
+    ("x" * 500 + ".exe", 'filename="' + "x" * 146 + '.exe"'),  # cut in the stem: never a name without its .exe
 ])
 def test_a_hostile_file_name_cannot_break_the_header_or_the_path(agent_client, hostile, expected):
     draft, message = _draft_with([(hostile, JPEG)])

@@ -9,6 +9,8 @@ from html import escape
 import nh3
 from lxml import html as lxml_html
 
+from omnichannel.html_depth import html_nesting_capped
+
 # Where quoted history starts in the mail clients our customers use (their own words come first).
 _QUOTE_START = re.compile(
     r"^(?:On .{4,200}wrote:|Am .{4,200}schrieb .{1,200}:|El .{4,200}escribió:|Le .{4,200}a écrit\s?:"
@@ -62,7 +64,7 @@ def email_frame_document(html: str, *, load_images: bool = False) -> str:
     """A whole document for an iframe's srcdoc: sanitized, quotes collapsed, its own CSP. Scripts
     cannot run (nh3 drops them and the frame is sandboxed without allow-scripts); remote images,
     which tell the sender when and where an agent read the mail, load only when asked."""
-    cleaned = nh3.clean(_collapse_quotes(html), tags=_TAGS, attributes=_ATTRIBUTES,
+    cleaned = nh3.clean(_collapse_quotes(html_nesting_capped(html)), tags=_TAGS, attributes=_ATTRIBUTES,
                         link_rel="noopener noreferrer nofollow", url_schemes={"http", "https", "mailto", "cid"},
                         set_tag_attribute_values={"a": {"target": "_blank"}})
     images = "http: https: data:" if load_images else "data:"

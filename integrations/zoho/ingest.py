@@ -36,6 +36,7 @@ from integrations.deliveries import DeliverySource, delivery_process
 from integrations.zoho.client import ZohoClient, ZohoError
 from omnichannel.blobstore import blob_put
 from omnichannel.errors import InvalidPayload
+from omnichannel.html_depth import html_nesting_capped
 from omnichannel.json_input import json_parse
 from omnichannel.metrics import records_ingested_total
 from omnichannel.models import WebhookDelivery
@@ -167,7 +168,8 @@ def _display_name(name: str) -> str:
 
 
 def html_to_text(raw_html: str) -> str:
-    clean = nh3.clean(raw_html)  # scripts, styles and event handlers are gone before we read it
+    # Scripts, styles and event handlers are gone before we read it (and nesting no sanitizer chokes on).
+    clean = nh3.clean(html_nesting_capped(raw_html))
     if not clean.strip():
         return ""
     doc = lxml.html.fromstring(f"<div>{clean}</div>")
@@ -260,6 +262,7 @@ def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> Me
             in_reply_to, references = pick("in-reply-to"), pick("references")
         rfc_id = rfc_id or pick("message-id")
     has_attachment = str(payload.get("hasAttachment", "0")) in {"1", "true", "True"}
+    raw_html = html_nesting_capped(raw_html)  # before both cleanings below (omnichannel/html_depth.py)
     body_html = nh3.clean(raw_html) if raw_html else ""
     return MessageFacts(
         channel="email",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html as html_lib
 import logging
 import mimetypes
+import re
 import unicodedata
 from datetime import UTC, datetime
 from email.errors import HeaderParseError
@@ -75,6 +76,11 @@ def without_nul(value):
     if isinstance(value, list):
         return [without_nul(v) for v in value]
     return value
+
+
+# Bidi embeddings, overrides and isolates: a U+202E in a subject reverses the rest of its queue row and
+# page title ("Refund \u202eredro ym" reads as "Refund my order"). Other characters are the customer's.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _str_field(payload: dict, name: str, *, required: bool = False) -> str:
@@ -271,7 +277,8 @@ def zoho_message_facts(payload: dict, *, client: ZohoClient | None = None) -> Me
         in_reply_to=in_reply_to, references=references, from_address=from_address.lower(),
         from_name=from_name or _str_field(payload, "sender"),
         to_addresses=addresses(_str_field(payload, "toAddress")), cc_addresses=addresses(_str_field(payload, "ccAddress")),
-        subject=_str_field(payload, "subject"), body=html_to_text(raw_html) if raw_html else _str_field(payload, "summary"),
+        subject=_BIDI_CONTROLS.sub("", _str_field(payload, "subject")),
+        body=html_to_text(raw_html) if raw_html else _str_field(payload, "summary"),
         body_html=body_html,
         attachments=_attachments(client, folder_id, message_id) if has_attachment and folder_id else [],
         raw_payload=payload, sent_at=_sent_at(payload), headers=headers,

@@ -35,3 +35,12 @@ def test_a_raw_line_break_in_the_name_is_still_refused_not_read_as_another_addre
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == "failed" and "is not an email address" in delivery.last_error
     assert not Message.objects.exists()
+
+
+def test_a_subject_cannot_reverse_its_queue_row(client, django_capture_on_commit_callbacks):
+    """"Refund \u202eredro ym" would read "Refund my order" in the queue and the page title; the letters the
+    customer typed stay, the override goes (emoji joiners, which are not bidi controls, stay too)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        payload = email(subject="Refund \u202eredro ym\u202c \U0001F468\u200d\U0001F469\u200d\U0001F467")
+        assert zoho(client, json.dumps(payload).encode()).status_code == 200
+    assert Message.objects.get().subject == "Refund redro ym \U0001F468\u200d\U0001F469\u200d\U0001F467"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -27,6 +28,17 @@ def webhook_delivery_store(
     return WebhookDelivery.objects.get(pk=delivery_id), created
 
 
+KEY_CHARS = 200  # WebhookDelivery.external_id
+
+
+def delivery_key(external_id: str) -> str:
+    """The dedupe key as stored: an id longer than the column keeps its start and a hash of the whole, so two
+    long ids that share their first 200 characters stay two deliveries (cut, the second was a "duplicate")."""
+    if len(external_id) <= KEY_CHARS:
+        return external_id
+    return f"{external_id[:KEY_CHARS - 72]}…sha256:{hashlib.sha256(external_id.encode()).hexdigest()}"
+
+
 def webhook_delivery_insert(*, source: str, topic: str, external_id: str, headers: dict, body: bytes) -> tuple[int, bool]:
     """Store a delivery once per (source, external_id). Returns (id, created): all the webhook views need.
 
@@ -37,7 +49,8 @@ def webhook_delivery_insert(*, source: str, topic: str, external_id: str, header
     caller's transaction."""
     db = connections[DEFAULT_DB_ALIAS]
     sql, fields = _insert_sql(db.vendor)
-    given = {"source": source, "topic": topic[:100], "external_id": external_id[:200], "headers": headers,
+    external_id = delivery_key(external_id)
+    given = {"source": source, "topic": topic[:100], "external_id": external_id, "headers": headers,
              "body": bytes(body), "correlation_id": correlation.ensure(), "received_at": timezone.now()}
     given["updated_at"] = given["received_at"]
     constant = _constant_values(db.vendor)
@@ -46,7 +59,7 @@ def webhook_delivery_insert(*, source: str, topic: str, external_id: str, header
         cursor.execute(sql, values)
         row = cursor.fetchone()
     if row is None:  # a redelivery of something we already hold: harmless, nothing to do
-        return WebhookDelivery.objects.values_list("pk", flat=True).get(source=source, external_id=external_id[:200]), False
+        return WebhookDelivery.objects.values_list("pk", flat=True).get(source=source, external_id=external_id), False
     return row[0], True
 
 

@@ -111,3 +111,16 @@ def test_escaped_emoji_and_large_ordinary_numbers_still_pass(client):
     assert shopify(client, body).status_code == 200
     assert zoho(client, email(subject="Hi \U0001f600", messageId="1764400000000000002")).status_code == 200
     assert WebhookDelivery.objects.filter(status="received").count() == 2
+
+
+def test_two_long_webhook_ids_sharing_their_first_200_characters_are_two_deliveries(client):
+    """Cut to the column, the second was answered "duplicate" and never processed."""
+    prefix = "gid://shopify/WebhookDelivery/" + "7" * 200
+    body = json.dumps({"id": 7001, "first_name": "Ada", "email": "ada@example.com"}).encode()
+    first = shopify(client, body, webhook_id=prefix + "-first")
+    second = shopify(client, body, webhook_id=prefix + "-second")
+    again = shopify(client, body, webhook_id=prefix + "-second")  # a real redelivery of the second
+    assert [r.json()["status"] for r in (first, second, again)] == ["accepted", "accepted", "duplicate"]
+    assert again.json()["delivery_id"] == second.json()["delivery_id"] != first.json()["delivery_id"]
+    assert all(len(key) <= 200 and key.startswith("gid://shopify/WebhookDelivery/777")
+               for key in WebhookDelivery.objects.values_list("external_id", flat=True))

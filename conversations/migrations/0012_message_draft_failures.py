@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         *sqlite_views_tolerate_rebuilds([migrations.AddField(
             model_name='message',
             name='draft_failures',
-            field=models.PositiveSmallIntegerField(default=0, help_text='generate_draft runs that failed for good for it (the ensure_drafts sweep gives up at 3)'),
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, help_text='generate_draft runs that failed for good for it (the ensure_drafts sweep gives up at 3)'),
         )]),
         migrations.RunPython(draft_failures_from_dead_letters, migrations.RunPython.noop, elidable=True),
     ]

@@ -104,7 +104,8 @@ class Message(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     is_erased = models.BooleanField(default=False)
     draft_failures = models.PositiveSmallIntegerField(  # db_default: rows written by raw SQL (bench loaders) too
-        default=0, db_default=0, help_text="generate_draft runs that failed for good for it (the ensure_drafts sweep gives up at 3)")
+        default=0, db_default=0,
+        help_text="generate_draft runs that failed for good for it (the ensure_drafts sweep gives up at 3)")
     headers = models.JSONField(default=dict, blank=True,
                                help_text="The RFC headers triage reads (KEPT_HEADERS), lower-case names")
     triage_label = models.CharField(max_length=20, choices=Triage.choices, blank=True,

@@ -20,6 +20,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
+from assistants.context import email_in
+from assistants.services import draft_compose
 from conversations.models import Message
 from conversations.services.drafts import draft_create
 from conversations.services.threads import MessageFacts, message_ingest
@@ -52,6 +54,11 @@ def make_draft(*, body: str = "Hello Ada,\nYour order #1001 shipped.\nBest,\nDem
     # A refresh: where the ingest's own generate_draft already ran (a transactional test), this one replaces it.
     return draft_create(conversation_id=message.conversation_id, body=body, confidence=confidence, intent=intent,
                         reply_to_id=message.pk, refresh=True)
+
+
+def draft_for_email(sender: str, body: str, subject: str = "question"):
+    """The draft the assistant composes for an email, without storing anything (draft_compose)."""
+    return draft_compose(email=email_in(from_address=sender, subject=subject, body=body))
 
 
 def make_staff(group: str = "Agents", username: str | None = None, password: str = "pw"):  # noqa: S107 - test users

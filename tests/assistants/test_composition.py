@@ -8,20 +8,12 @@ from assistants.context import email_in
 from assistants.providers.grounded_knowledge import site_passage
 from assistants.providers.openai_compat import citations_strip
 from assistants.services import draft_compose
-from customers.selectors import customer_summary_refresh
-from integrations.demo import seed_demo
 
 pytestmark = pytest.mark.django_db
 
 STORE_PAGE = ("Visit our store in Bristol\nOur shop is at 12 Harbour Road, Bristol BS1 4RN.\n"
               "Opening hours: Monday to Saturday, 9:00 to 18:00.\nYou can pick up an online order at the store for "
               "free: choose \"Collect in Bristol\" at checkout and we email you when it is rea")
-
-
-@pytest.fixture
-def demo_shop():
-    seed_demo()
-    customer_summary_refresh()
 
 
 def _body(sender: str, body: str) -> str:

@@ -9,17 +9,9 @@ from rest_framework.test import APIClient
 from assistants.confidence import bucket
 from assistants.context import email_in
 from assistants.services import draft_compose, draft_generate
-from customers.selectors import customer_summary_refresh
-from integrations.demo import seed_demo
 from tests.builders import make_inbound_message
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo_shop():
-    seed_demo()
-    customer_summary_refresh()
 
 
 def test_a_fully_answered_email_is_high_and_says_what_answered_it(demo_shop):

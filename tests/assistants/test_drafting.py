@@ -21,12 +21,6 @@ from tests.builders import make_inbound_message
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo_shop():
-    seed_demo()
-    customer_summary_refresh()  # what the debounced refresh_customer_summary task does after ingest
-
-
 def _draft_for(subject_start: str):
     message = Message.objects.filter(subject__startswith=subject_start, direction="inbound").order_by("-sent_at").first()
     outcome = draft_generate(message_id=message.pk)

@@ -7,24 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistants.context import email_in
-from assistants.services import draft_compose, draft_generate
+from assistants.services import draft_generate
 from catalog.models import ProductRequest
-from customers.selectors import customer_summary_refresh
-from integrations.demo import seed_demo
+from tests.builders import draft_for_email as _draft
 from tests.builders import make_inbound_message
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo_shop():
-    seed_demo()
-    customer_summary_refresh()
-
-
-def _draft(sender: str, body: str, subject: str = "question"):
-    return draft_compose(email=email_in(from_address=sender, subject=subject, body=body))
 
 
 def test_an_order_question_and_a_stock_question_in_one_email_are_both_answered(demo_shop):

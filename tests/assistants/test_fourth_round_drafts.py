@@ -9,22 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistants.context import email_in
-from assistants.services import draft_compose
-from customers.selectors import customer_summary_refresh
-from integrations.demo import seed_demo
+from tests.builders import draft_for_email as _draft
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo_shop():
-    seed_demo()
-    customer_summary_refresh()
-
-
-def _draft(sender: str, body: str, subject: str = "question"):
-    return draft_compose(email=email_in(from_address=sender, subject=subject, body=body))
 
 
 def test_a_shipped_parcel_that_never_came_goes_to_a_person_not_back_to_its_tracking(demo_shop):

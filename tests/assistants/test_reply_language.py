@@ -13,16 +13,8 @@ from django.utils import translation
 from assistants.context import email_in
 from assistants.language import language_detect
 from assistants.services import draft_compose
-from customers.selectors import customer_summary_refresh
-from integrations.demo import seed_demo
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo_shop():
-    seed_demo()
-    customer_summary_refresh()
 
 
 def _draft(sender: str, body: str):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import connection, transaction  # noqa: F401 - connection: read by the skipif condition
 
 from customers.models import Order
 from customers.selectors import ERASURE_GATE
@@ -24,6 +24,7 @@ from customers.services import OrderFacts, orders_bulk_upsert
 from customers.services_erasure import customer_erase
 from integrations.shopify import ingest
 from omnichannel.pii import pii_key
+from tests.builders import in_thread, other_connection
 from tests.integrations.shopify.conftest import FIXTURES
 
 pytestmark = [pytest.mark.django_db(transaction=True),
@@ -39,12 +40,6 @@ def bobs_order() -> OrderFacts:
     return ingest.order_facts(order)
 
 
-def other_connection() -> psycopg.Connection:
-    db = connection.settings_dict
-    return psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None,
-                           dbname=db["NAME"])
-
-
 def waiting_on_the_gate(watcher: psycopg.Connection) -> int:
     """How many sessions wait for the erasure gate right now (pg_locks, not granted)."""
     return watcher.execute(
@@ -58,22 +53,6 @@ def wait_until_waiting(watcher: psycopg.Connection, worker: threading.Thread, de
         assert worker.is_alive(), "the other side finished without waiting for the gate"
         assert time.monotonic() < deadline, "nobody waited for the erasure gate"
         time.sleep(0.02)
-
-
-def in_thread(fn) -> tuple[threading.Thread, dict]:
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["result"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's own thread
-            outcome["error"] = exc
-        finally:
-            connection.close()  # this thread's own Django connection
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 def test_an_erasure_that_commits_while_a_page_waits_is_not_undone_by_the_page():

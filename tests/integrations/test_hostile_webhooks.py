@@ -7,29 +7,16 @@ Signed deliveries through the Django test client, on Postgres.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import uuid
 
 import pytest
 
 from omnichannel.models import WebhookDelivery
+from tests.integrations.test_hostile_input import SHOPIFY_SECRET, ZOHO_SECRET, _secrets, _sign  # noqa: F401 - _secrets: autouse
 
 pytestmark = pytest.mark.django_db
-ZOHO_SECRET, SHOPIFY_SECRET = "test-zoho-secret", "shpss_test_secret"
 CUSTOMER = json.dumps({"id": 7, "first_name": "Ada", "email": "ada@example.com"}).encode()
-
-
-@pytest.fixture(autouse=True)
-def _secrets(settings):
-    settings.ZOHO_WEBHOOK_SECRET = ZOHO_SECRET
-    settings.SHOPIFY_WEBHOOK_SECRET = SHOPIFY_SECRET
-
-
-def _sign(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 def shopify(client, body: bytes, *, topic: str = "customers/update", webhook_id: str = "", **meta):

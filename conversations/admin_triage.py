@@ -266,7 +266,7 @@ class PrivacyRequestAdmin(_TriagedAdmin):
                 self.message_user(request, exc.message, messages.ERROR)
                 return HttpResponseRedirect(changelist)
             conversation_close(conversation_id=message.conversation_id, acting_user=request.user)
-            counts = ", ".join(f"{table} {n}" for table, n in report.counts.items() if n)
+            counts = report.counts_text()
             self.message_user(request, f"Erased the sender's personal data ({counts}) and closed the request.",
                               messages.SUCCESS)
             return HttpResponseRedirect(changelist)

@@ -71,7 +71,7 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 return HttpResponseRedirect(back)
-            counts = ", ".join(f"{table} {n}" for table, n in report.counts.items() if n)
+            counts = report.counts_text()
             self.message_user(request, f"Erased the customer's personal data ({counts}).", messages.SUCCESS)
             return HttpResponseRedirect(back)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "customer": customer,

@@ -63,6 +63,10 @@ class ErasureReport:
     customers: list[int] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
+    def counts_text(self) -> str:
+        """The rows blanked, as Ops read them after an erasure ("customers 1, messages 4")."""
+        return ", ".join(f"{table} {n}" for table, n in self.counts.items() if n)
+
 
 def _any_of(lookup: str, values: Iterable[str]) -> Q:
     query = Q(pk__in=[])
